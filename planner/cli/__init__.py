@@ -1,0 +1,86 @@
+"""Command-line interface (typer). Thin: every command wraps the library API.
+
+Exit codes: 0 plan written (optimal or time-limited), 2 invalid input, 3 infeasible,
+1 anything else (solver found no plan in time, internal error).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
+
+app = typer.Typer(
+    name="planner",
+    help="Capacity planning for AI inference fleets: the least-cost purchase plan per "
+    "data hall and period, under power, space, cooling, supply and budget limits.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+err_console = Console(stderr=True, highlight=False)
+
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2, 3
+
+
+def fail(exc: BaseException, debug: bool = False) -> NoReturn:
+    """Print a planner error the way a user should see it, and exit with its code."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, InputError):
+        err_console.print(f"[bold red]invalid input[/] ({len(exc.issues)} problem"
+                          f"{'s' if len(exc.issues) != 1 else ''}):")
+        for issue in exc.issues:
+            err_console.print(f"  {issue}", markup=False)
+        raise typer.Exit(EXIT_INPUT)
+    if isinstance(exc, InfeasibleError):
+        err_console.print("[bold red]infeasible:[/] ", end="")
+        err_console.print(exc.explain(), markup=False)
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if isinstance(exc, SolverError):
+        err_console.print(f"[bold red]no plan:[/] {exc}", markup=False)
+        if exc.hint:
+            err_console.print(f"  try: {exc.hint}", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    if isinstance(exc, PlannerError):
+        err_console.print(f"[bold red]error:[/] {exc}", markup=False)
+        raise typer.Exit(exc.exit_code)
+    err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}",
+                      markup=False)
+    err_console.print("  run again with --debug for a traceback", markup=False)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from planner import __version__
+
+        typer.echo(f"planner {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Show the version and exit.",
+                                 callback=_version, is_eager=True),
+) -> None:
+    """Capacity planning for AI inference fleets (exit codes: 0 ok, 1 error, 2 invalid
+    input, 3 infeasible)."""
+
+
+# Commands live in their own modules; importing them registers them on `app`.
+from planner.cli import plan_cmd  # noqa: E402,F401
+
+# sub-commands registered by other modules (one import line each):
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,124 @@
+"""`planner plan SCENARIO -o DIR`: plan a scenario and write the plan files."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from planner.cli import app, err_console, fail
+
+console = Console(highlight=False)
+
+
+def _usd(v: float | None) -> str:
+    if v is None:
+        return "-"
+    a = abs(v)
+    if a >= 1e9:
+        return f"${v / 1e9:,.3f}B"
+    if a >= 1e6:
+        return f"${v / 1e6:,.2f}M"
+    return f"${v:,.2f}"
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return "-"
+    a = abs(v)
+    for div, suf in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if a >= div:
+            return f"{v / div:,.2f}{suf}"
+    return f"{v:,.2f}"
+
+
+def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) -> None:
+    s = summary
+    status = s["status"]
+    gap = s.get("mip_gap")
+    head = f"[bold]{s.get('scenario') or 'plan'}[/]: status [bold]{status}[/]"
+    if gap is not None:
+        head += f", gap {gap:.4%}"
+    if s.get("best_bound_usd") is not None:
+        head += f", best bound {_usd(s['best_bound_usd'])}"
+    head += f", solved in {s['solve_seconds']:.2f} s"
+    console.print(head)
+    if status == "time_limit":
+        console.print("[yellow]the time limit stopped HiGHS: this plan is the best found, "
+                      "not proven optimal[/]")
+    t = Table(title="Cost over the horizon", show_header=True)
+    t.add_column("item")
+    t.add_column("USD", justify="right")
+    b = s["cost_breakdown_usd"]
+    for k in ("capex", "energy", "opex", "unmet_penalty"):
+        t.add_row(k, _usd(b[k]))
+    t.add_row("[bold]total[/]", f"[bold]{_usd(s['total_cost_usd'])}[/]")
+    console.print(t)
+    cpm = s.get("cost_per_mtok_usd")
+    console.print(f"cost per million tokens: [bold]{'-' if cpm is None else f'${cpm:,.4f}'}"
+                  f"[/]   tokens/s per MW: [bold]{_num(s.get('tokens_per_s_per_mw'))}[/]   "
+                  f"tokens served: {_num(s['tokens_served'])}   unmet: {_num(s['unmet_tokens'])}")
+    pp = tables.purchase_plan
+    if len(pp):
+        pt = Table(title="Purchases by period")
+        for col in ("period", "site", "system", "units", "capex"):
+            pt.add_column(col, justify="right" if col in ("units", "capex") else "left")
+        for r in pp.itertuples():
+            pt.add_row(r.period, r.site, r.system, str(r.units), _usd(r.capex_usd))
+        console.print(pt)
+    else:
+        console.print("no purchases: the existing fleet (or unmet demand) is cheapest")
+    if out_dir is not None:
+        console.print(f"plan written to {out_dir}/")
+
+
+@app.command("plan")
+def plan_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML (the v1 contract).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the plan files.")] = Path(
+        "plan-out"),
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", help="Seconds HiGHS may run (overrides solver.time_limit_s).",
+        min=0.001)] = None,
+    gap: Annotated[float | None, typer.Option(
+        "--gap", help="Relative MIP gap to stop at (overrides solver.mip_rel_gap).",
+        min=0.0, max=1.0)] = None,
+    threads: Annotated[int | None, typer.Option(
+        "--threads", help="HiGHS threads, 0 = HiGHS decides (overrides solver.threads).",
+        min=0)] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print summary.json instead of the readable summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")
+                     ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """Plan a scenario: least-cost purchases per hall and period; writes the plan files.
+
+    Exit codes: 0 plan written (optimal or time-limited), 2 invalid input,
+    3 infeasible, 1 anything else.
+    """
+    from planner.api import plan
+
+    t0 = time.perf_counter()
+    show = not (as_json or quiet) and err_console.is_terminal
+
+    def on_stage(stage: str, elapsed: float) -> None:
+        if show:
+            err_console.print(f"[dim]{stage} ... {time.perf_counter() - t0:.1f} s[/]")
+
+    try:
+        result = plan(scenario, time_limit_s=time_limit, mip_rel_gap=gap, threads=threads,
+                      on_stage=on_stage)
+        result.write(out)
+    except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
+        fail(exc, debug)
+    if as_json:
+        from planner.output import summary_json
+
+        typer.echo(summary_json(result.summary), nl=False)
+    elif not quiet:
+        print_summary(result.summary, result.tables, out)

@@ -1,0 +1,207 @@
+"""Solve stage: hand a compiled mixed-integer program to HiGHS through highspy.
+
+This module knows arrays, not Pyomo: the model module compiles its Pyomo model to
+standard-form arrays (`MatrixProgram`) and this module solves them, so the hand-over is
+one `passModel` call instead of a constraint-by-constraint copy.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+INF = highspy.kHighsInf
+
+
+@dataclass
+class MatrixProgram:
+    """min c.x + offset  s.t.  row_lo <= A x <= row_hi,  col_lo <= x <= col_hi."""
+
+    c: np.ndarray
+    offset: float
+    A: sp.csc_array
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    integer: np.ndarray  # bool per column
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.A.shape[0]), int(self.A.shape[1]))
+
+
+@dataclass
+class SolveOutcome:
+    status: str  # optimal | time_limit | infeasible | unbounded | no_solution | error
+    x: np.ndarray | None
+    objective: float | None
+    best_bound: float | None
+    mip_gap: float | None
+    seconds: float
+    highs_status: str
+    nodes: int = 0
+
+    @property
+    def has_solution(self) -> bool:
+        return self.x is not None
+
+
+@dataclass(frozen=True)
+class HighsSettings:
+    time_limit_s: float = 300.0
+    mip_rel_gap: float = 0.001
+    threads: int = 0
+    random_seed: int = 0
+
+
+ProgressFn = Callable[[dict[str, float]], None]
+
+
+def _to_highs_lp(prog: MatrixProgram) -> highspy.HighsLp:
+    A = prog.A.tocsc()
+    A.sort_indices()
+    lp = highspy.HighsLp()
+    nrow, ncol = A.shape
+    lp.num_col_ = int(ncol)
+    lp.num_row_ = int(nrow)
+    lp.col_cost_ = np.asarray(prog.c, dtype=np.float64)
+    lp.offset_ = float(prog.offset)
+    lp.col_lower_ = np.asarray(prog.col_lo, dtype=np.float64)
+    lp.col_upper_ = np.asarray(prog.col_hi, dtype=np.float64)
+    lp.row_lower_ = np.asarray(prog.row_lo, dtype=np.float64)
+    lp.row_upper_ = np.asarray(prog.row_hi, dtype=np.float64)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.asarray(A.indptr, dtype=np.int32)
+    lp.a_matrix_.index_ = np.asarray(A.indices, dtype=np.int32)
+    lp.a_matrix_.value_ = np.asarray(A.data, dtype=np.float64)
+    if prog.integer.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+            for flag in prog.integer
+        ]
+    return lp
+
+
+_BANNER_SHOWN = False
+
+
+def new_highs() -> highspy.Highs:
+    """A silent HiGHS instance (the library prints a banner on the first one, at C level)."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def make_highs(prog: MatrixProgram, settings: HighsSettings) -> highspy.Highs:
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(settings.time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(settings.mip_rel_gap))
+    h.setOptionValue("random_seed", int(settings.random_seed))
+    if settings.threads > 0:
+        h.setOptionValue("threads", int(settings.threads))
+    h.passModel(_to_highs_lp(prog))
+    return h
+
+
+def _finite(v: float) -> float | None:
+    return None if v is None or not math.isfinite(v) or abs(v) >= INF else float(v)
+
+
+def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
+              progress: ProgressFn | None = None) -> SolveOutcome:
+    """Run a prepared HiGHS instance and read its outcome."""
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(map(float, start))
+        sol.value_valid = True
+        h.setSolution(sol)
+    if progress is not None and is_mip:
+        _subscribe_progress(h, progress)
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    ms = h.getModelStatus()
+    name = h.modelStatusToString(ms)
+    info = h.getInfo()
+    MS = highspy.HighsModelStatus
+    feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64) if feasible else None
+    obj = _finite(info.objective_function_value) if feasible else None
+    if is_mip:
+        bound = _finite(info.mip_dual_bound)
+        gap = _finite(info.mip_gap) if feasible else None
+        nodes = int(info.mip_node_count)
+    else:
+        bound, gap, nodes = (obj, 0.0 if feasible else None, 0)
+    if ms == MS.kModelEmpty:
+        status, x, obj = "optimal", np.zeros(0), float(h.getLp().offset_)
+        bound, gap = obj, 0.0
+    elif ms == MS.kOptimal:
+        status = "optimal"
+        if gap is None:
+            gap = 0.0
+    elif ms in (MS.kInfeasible,):
+        status = "infeasible"
+    elif ms == MS.kUnboundedOrInfeasible:
+        status = "infeasible"
+    elif ms == MS.kUnbounded:
+        status = "unbounded"
+    elif ms in (MS.kTimeLimit, MS.kIterationLimit, MS.kSolutionLimit, MS.kInterrupt):
+        status = "time_limit" if feasible else "no_solution"
+    else:
+        status = "error"
+    if status not in ("optimal", "time_limit"):
+        x = None
+    return SolveOutcome(status, x, obj, bound, gap, seconds, name, nodes)
+
+
+def _subscribe_progress(h: highspy.Highs, progress: ProgressFn) -> None:
+    """Report incumbent, bound and gap while HiGHS runs (best effort)."""
+    try:
+        h.setOptionValue("mip_improving_solution_save", False)
+
+        def on_event(e: object) -> None:
+            data = getattr(e, "data_out", None)
+            if data is None:
+                return
+            progress({
+                "objective": float(getattr(data, "objective_function_value", math.nan)),
+                "bound": float(getattr(data, "mip_dual_bound", math.nan)),
+                "gap": float(getattr(data, "mip_gap", math.nan)),
+                "running_time": float(getattr(data, "running_time", math.nan)),
+            })
+
+        h.cbMipInterrupt.subscribe(on_event)
+        h.cbMipImprovingSolution.subscribe(on_event)
+    except Exception:  # noqa: BLE001 - progress is a convenience, never a failure
+        return
+
+
+def solve_program(prog: MatrixProgram, settings: HighsSettings,
+                  start: np.ndarray | None = None,
+                  progress: ProgressFn | None = None) -> SolveOutcome:
+    h = make_highs(prog, settings)
+    return run_highs(h, bool(prog.integer.any()), start, progress)

@@ -1,0 +1,248 @@
+"""Prepare stage: turn validated inputs into the index sets and coefficients of the model.
+
+Everything here is plain Python (no Pyomo), so it can be tested alone and reused by the
+reports. Sparsity is decided here: a variable exists only where it can be non-zero
+(the hall exists, the system fits its cooling, the lead time has passed, the system
+delivers throughput at the demand class's SLO).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from planner.loader import Inputs
+from planner.periods import HOURS_PER_PERIOD, PERIODS_PER_YEAR, parse_period, period_labels
+from planner.schemas import Site, System
+from planner.validate import horizon_granularity, validate
+
+
+def throughput_at(points: Sequence[Sequence[float]], slo: float) -> float:
+    """Tokens/s per GPU at an interactivity SLO (tokens/s per user), by the contract's rule.
+
+    Points are (interactivity, throughput). At or below the lowest interactivity: the
+    throughput of that lowest point. Above the highest: 0 (the system cannot meet the
+    SLO). Between two points: linear interpolation.
+    """
+    pts = sorted((float(x), float(y)) for x, y in points)
+    if not pts:
+        return 0.0
+    xs = [p[0] for p in pts]
+    if slo <= xs[0]:
+        return pts[0][1]
+    if slo > xs[-1]:
+        return 0.0
+    i = bisect.bisect_left(xs, slo)
+    if xs[i] == slo:
+        return pts[i][1]
+    (x0, y0), (x1, y1) = pts[i - 1], pts[i]
+    return y0 + (y1 - y0) * (slo - x0) / (x1 - x0)
+
+
+@dataclass(frozen=True)
+class DemandClass:
+    """One demand row: a model, a period, an SLO and the tokens/s to sustain."""
+
+    index: int
+    t: int
+    period: str
+    model: str
+    slo: float
+    tokens_per_s: float
+    key: str  # unique within its period, e.g. "llama-70b@30"
+
+
+@dataclass
+class PlanData:
+    """Index sets and coefficients of one planning problem."""
+
+    name: str
+    granularity: str
+    labels: list[str]
+    hours: float
+    periods_per_year: int
+    sites: list[Site]
+    systems: dict[str, System]
+    classes: list[DemandClass]
+    tput: dict[tuple[str, int], float]  # (system, class) -> tokens/s per GPU at the SLO, > 0
+    existing: dict[tuple[str, str, int], int]  # (site, system, t) -> units in service
+    available_t: dict[str, int]  # site -> first period index it can hold equipment
+    buy_index: list[tuple[str, str, int]]
+    fleet_index: list[tuple[str, str, int]]
+    serve_index: list[tuple[str, str, int]]  # (site, system, class)
+    target_utilization: float
+    average_power_fraction: float
+    unmet_penalty_usd_per_mtok: float
+    strict_demand: bool
+    capex_accounting: str
+    discount_rate: float
+    budget_per_period_usd: float | None
+    budget_total_usd: float | None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def T(self) -> int:  # noqa: N802 - the contract's symbol
+        return len(self.labels)
+
+    def __post_init__(self) -> None:
+        self.site_by_name: dict[str, Site] = {s.name: s for s in self.sites}
+
+    # ---- cost coefficients (the contract's objective, per unit) ----
+    def discount(self, t: int) -> float:
+        return float(1.0 / (1.0 + self.discount_rate) ** (t * self.hours / 8760.0))
+
+    def capex_share(self, g: str, t: int) -> float:
+        """Share of the purchase price counted in the horizon for a unit bought in t."""
+        if self.capex_accounting == "upfront":
+            return 1.0
+        life_periods = self.systems[g].lifetime_years * self.periods_per_year
+        return min(1.0, (self.T - t) / life_periods)
+
+    def capex_charge_usd(self, g: str, t: int) -> float:
+        """Objective cost of one unit of g commissioned in t (accounting and discount)."""
+        return self.systems[g].capex_usd * self.capex_share(g, t) * self.discount(t)
+
+    def energy_usd_per_unit(self, s: str, g: str, t: int) -> float:
+        site = self.site_by_name[s]
+        kw = self.systems[g].unit_power_kw
+        return (kw / 1000.0 * self.average_power_fraction * site.pue * self.hours
+                * site.electricity_usd_per_mwh * self.discount(t))
+
+    def opex_usd_per_unit(self, g: str, t: int) -> float:
+        return self.systems[g].opex_usd_per_year * self.hours / 8760.0 * self.discount(t)
+
+    def unmet_usd_per_tokens_per_s(self, t: int) -> float:
+        return self.hours * 3600.0 / 1e6 * self.unmet_penalty_usd_per_mtok * self.discount(t)
+
+    def tokens_per_unit(self, g: str, k: int) -> float:
+        """Tokens/s one unit of g serves for class k (GPUs x tput x target utilisation)."""
+        return self.systems[g].gpus_per_unit * self.tput[(g, k)] * self.target_utilization
+
+
+def prepare(inputs: Inputs) -> PlanData:
+    """Validate inputs and derive the sparse index sets and coefficients."""
+    validate(inputs)
+    sc = inputs.scenario
+    gran = horizon_granularity(inputs)
+    assert gran is not None
+    labels = period_labels(sc.horizon.start, sc.horizon.periods, gran)
+    first = parse_period(sc.horizon.start, gran)
+    T = len(labels)
+
+    allowed = set(sc.systems) if sc.systems is not None else None
+    catalog = {s.id: s for s in inputs.catalog.systems}
+
+    # demand classes (rows with positive demand), in file order
+    classes: list[DemandClass] = []
+    seen_keys: dict[tuple[int, str], int] = {}
+    for row in inputs.demand:
+        if row.tokens_per_s <= 0:
+            continue
+        t = parse_period(row.period, gran) - first
+        key = f"{row.model}@{row.min_tokens_per_s_per_user:g}"
+        n = seen_keys.get((t, key), 0)
+        seen_keys[(t, key)] = n + 1
+        if n:
+            key = f"{key}#{n + 1}"
+        classes.append(DemandClass(len(classes), t, labels[t], row.model,
+                                   row.min_tokens_per_s_per_user, row.tokens_per_s, key))
+    classes.sort(key=lambda c: (c.t, c.model, c.slo, c.index))
+    classes = [DemandClass(i, c.t, c.period, c.model, c.slo, c.tokens_per_s, c.key)
+               for i, c in enumerate(classes)]
+
+    # throughput at each class's SLO
+    tput: dict[tuple[str, int], float] = {}
+    for c in classes:
+        curves = inputs.profiles[c.model].throughput
+        for g, pts in curves.items():
+            if g not in catalog or (allowed is not None and g not in allowed):
+                continue
+            v = throughput_at(pts, c.slo)
+            if v > 0:
+                tput[(g, c.index)] = v
+    serving = {g for g, _ in tput}
+
+    # existing fleet in service per period
+    existing: dict[tuple[str, str, int], int] = {}
+    for site in sc.sites:
+        for ex in site.existing:
+            if ex.units <= 0:
+                continue
+            last_t = T - 1
+            if ex.retire_after is not None:
+                last_t = min(T - 1, parse_period(ex.retire_after, gran) - first)
+            for t in range(0, last_t + 1):
+                k3 = (site.name, ex.system, t)
+                existing[k3] = existing.get(k3, 0) + ex.units
+
+    # systems in the model: those that can serve, plus those already installed
+    installed = {g for (_, g, _) in existing}
+    order = [s.id for s in inputs.catalog.systems]
+    systems = {g: catalog[g] for g in order if g in serving or g in installed}
+
+    available_t: dict[str, int] = {}
+    for site in sc.sites:
+        a = 0
+        if site.available_from is not None:
+            a = max(0, parse_period(site.available_from, gran) - first)
+        available_t[site.name] = a
+
+    buy_index: list[tuple[str, str, int]] = []
+    fleet_set: set[tuple[str, str, int]] = set(existing)
+    for site in sc.sites:
+        for g in systems:
+            sysdef = systems[g]
+            if g not in serving:
+                continue
+            if sysdef.cooling == "liquid" and site.cooling != "liquid":
+                continue
+            if sysdef.max_units_per_period == 0:
+                continue
+            start_t = max(available_t[site.name], sysdef.lead_time_periods)
+            for t in range(start_t, T):
+                # bought units stay in service to the end of the horizon
+                buy_index.append((site.name, g, t))
+                fleet_set.add((site.name, g, t))
+    site_pos = {s.name: i for i, s in enumerate(sc.sites)}
+    sys_pos = {g: i for i, g in enumerate(systems)}
+
+    def sgt_key(x: tuple[str, str, int]) -> tuple[int, int, int]:
+        return (x[2], site_pos[x[0]], sys_pos[x[1]])
+
+    buy_index.sort(key=sgt_key)
+    fleet_index = sorted(fleet_set, key=sgt_key)
+
+    by_t: dict[int, list[tuple[str, str]]] = {}
+    for s, g, t in fleet_index:
+        by_t.setdefault(t, []).append((s, g))
+    serve_index: list[tuple[str, str, int]] = []
+    for c in classes:
+        for s, g in by_t.get(c.t, []):
+            if (g, c.index) in tput:
+                serve_index.append((s, g, c.index))
+
+    return PlanData(
+        name=sc.name,
+        granularity=gran,
+        labels=labels,
+        hours=float(HOURS_PER_PERIOD[gran]),
+        periods_per_year=PERIODS_PER_YEAR[gran],
+        sites=list(sc.sites),
+        systems=systems,
+        classes=classes,
+        tput=tput,
+        existing=existing,
+        available_t=available_t,
+        buy_index=buy_index,
+        fleet_index=fleet_index,
+        serve_index=serve_index,
+        target_utilization=sc.options.target_utilization,
+        average_power_fraction=sc.options.average_power_fraction,
+        unmet_penalty_usd_per_mtok=sc.options.unmet_penalty_usd_per_mtok,
+        strict_demand=sc.options.strict_demand,
+        capex_accounting=sc.finance.capex_accounting,
+        discount_rate=sc.finance.discount_rate,
+        budget_per_period_usd=sc.budget.capex_usd_per_period,
+        budget_total_usd=sc.budget.total_capex_usd,
+    )

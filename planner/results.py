@@ -1,0 +1,217 @@
+"""Extract stage: solver values -> tidy pandas tables and the summary.
+
+Reports read these tables only, never the solver model. Purchases are rounded to whole
+units and the fleet is recomputed from them, so every figure in the tables is consistent
+with the integer plan; `cost_of_tables` recomputes the total cost from the tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from planner.highs import SolveOutcome
+from planner.problem import PlanData
+
+PURCHASE_COLUMNS = ["period", "site", "system", "units", "capex_usd", "capex_charged_usd"]
+FLEET_COLUMNS = ["period", "site", "system", "units", "power_kw", "existing_units",
+                 "energy_usd", "opex_usd"]
+ALLOCATION_COLUMNS = ["period", "site", "system", "model", "units", "tokens_per_s",
+                      "min_tokens_per_s_per_user"]
+SERVICE_COLUMNS = ["period", "model", "min_tokens_per_s_per_user", "demand_tokens_per_s",
+                   "served_tokens_per_s", "unmet_tokens_per_s", "unmet_penalty_usd"]
+SITE_COLUMNS = ["period", "site", "power_kw", "power_cap_kw", "racks", "max_racks", "units",
+                "tokens_per_s"]
+
+
+@dataclass
+class PlanTables:
+    purchase_plan: pd.DataFrame
+    fleet: pd.DataFrame
+    allocation: pd.DataFrame
+    service: pd.DataFrame
+    sites: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {
+            "purchase_plan": self.purchase_plan,
+            "fleet": self.fleet,
+            "allocation": self.allocation,
+            "service": self.service,
+            "sites": self.sites,
+        }
+
+
+def _round_units(v: float) -> int:
+    return int(math.floor(v + 0.5)) if v > 0 else 0
+
+
+def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
+            outcome: SolveOutcome, settings: dict[str, Any] | None = None) -> PlanTables:
+    """Build the plan tables from solver values (keys as in `planner.model`)."""
+    L = data.labels
+    pos = {lab: i for i, lab in enumerate(L)}
+    site_order = {s.name: i for i, s in enumerate(data.sites)}
+    sys_order = {g: i for i, g in enumerate(data.systems)}
+
+    # purchases (integers) and the fleet they imply
+    buys: dict[tuple[str, str, int], int] = {}
+    for (s, g, lab), v in values.get("buy", {}).items():
+        u = _round_units(v)
+        if u > 0:
+            buys[(str(s), str(g), pos[str(lab)])] = u
+    fleet_units: dict[tuple[str, str, int], int] = {}
+    cum: dict[tuple[str, str], int] = defaultdict(int)
+    for s, g, t in data.fleet_index:  # ordered by t
+        cum[(s, g)] += buys.get((s, g, t), 0)
+        fleet_units[(s, g, t)] = data.existing.get((s, g, t), 0) + cum[(s, g)]
+
+    # allocation: clip to the integer fleet, then to each class's demand
+    class_of = {(c.period, c.key): c.index for c in data.classes}
+    serve: dict[tuple[str, str, int], float] = {}
+    for (s, g, lab, key), v in values.get("serve", {}).items():
+        if v > 1e-9:
+            serve[(str(s), str(g), class_of[(str(lab), str(key))])] = float(v)
+    per_unit: dict[tuple[str, str, int], float] = defaultdict(float)
+    for (s, g, k), v in serve.items():
+        per_unit[(s, g, data.classes[k].t)] += v
+    for (s, g, k), v in list(serve.items()):
+        tot = per_unit[(s, g, data.classes[k].t)]
+        have = fleet_units.get((s, g, data.classes[k].t), 0)
+        if tot > have:
+            serve[(s, g, k)] = v * have / tot if tot > 0 else 0.0
+    served: dict[int, float] = defaultdict(float)
+    for (s, g, k), v in serve.items():
+        served[k] += v * data.tokens_per_unit(g, k)
+    for (s, g, k), v in list(serve.items()):
+        c = data.classes[k]
+        if served[k] > c.tokens_per_s > 0:
+            serve[(s, g, k)] = v * c.tokens_per_s / served[k]
+    served = defaultdict(float)
+    for (s, g, k), v in serve.items():
+        served[k] += v * data.tokens_per_unit(g, k)
+
+    sites = data.site_by_name
+    pp_rows = []
+    for (s, g, t), u in sorted(buys.items(), key=lambda x: (x[0][2], site_order[x[0][0]],
+                                                          sys_order[x[0][1]])):
+        pp_rows.append((L[t], s, g, u, u * data.systems[g].capex_usd,
+                        u * data.capex_charge_usd(g, t)))
+    fl_rows = []
+    site_agg: dict[tuple[str, int], list[float]] = {}
+    for s, g, t in data.fleet_index:
+        u = fleet_units[(s, g, t)]
+        if u <= 0:
+            continue
+        sysd = data.systems[g]
+        fl_rows.append((L[t], s, g, u, u * sysd.unit_power_kw, data.existing.get((s, g, t), 0),
+                        u * data.energy_usd_per_unit(s, g, t), u * data.opex_usd_per_unit(g, t)))
+        agg = site_agg.setdefault((s, t), [0.0, 0.0, 0.0, 0.0])
+        agg[0] += u * sysd.unit_power_kw
+        agg[1] += u * sysd.racks_per_unit
+        agg[2] += u
+    al_rows = []
+    for (s, g, k), v in sorted(serve.items(), key=lambda x: (
+            data.classes[x[0][2]].t, site_order[x[0][0]], sys_order[x[0][1]],
+            data.classes[x[0][2]].model, data.classes[x[0][2]].slo, x[0][2])):
+        if v <= 0:
+            continue
+        c = data.classes[k]
+        tps = v * data.tokens_per_unit(g, k)
+        al_rows.append((c.period, s, g, c.model, v, tps, c.slo))
+        site_agg.setdefault((s, c.t), [0.0, 0.0, 0.0, 0.0])[3] += tps
+    sv_rows = []
+    for c in data.classes:
+        got = min(served.get(c.index, 0.0), c.tokens_per_s)
+        unmet = max(0.0, c.tokens_per_s - got)
+        sv_rows.append((c.period, c.model, c.slo, c.tokens_per_s, got, unmet,
+                        unmet * data.unmet_usd_per_tokens_per_s(c.t)))
+    st_rows = []
+    for t in range(data.T):
+        for site in data.sites:
+            agg = site_agg.get((site.name, t), [0.0, 0.0, 0.0, 0.0])
+            if t < data.available_t[site.name] and agg[2] == 0:
+                continue
+            st_rows.append((L[t], site.name, agg[0], site.power_mw * 1000.0, agg[1],
+                            site.max_racks, int(agg[2]), agg[3]))
+
+    tables = PlanTables(
+        purchase_plan=pd.DataFrame(pp_rows, columns=PURCHASE_COLUMNS),
+        fleet=pd.DataFrame(fl_rows, columns=FLEET_COLUMNS),
+        allocation=pd.DataFrame(al_rows, columns=ALLOCATION_COLUMNS),
+        service=pd.DataFrame(sv_rows, columns=SERVICE_COLUMNS),
+        sites=pd.DataFrame(st_rows, columns=SITE_COLUMNS),
+    )
+    tables.summary = summarize(data, tables, outcome, settings or {})
+    return tables
+
+
+def cost_of_tables(tables: PlanTables) -> dict[str, float]:
+    """The cost breakdown recomputed from the tables (what the objective charges)."""
+    return {
+        "capex": float(tables.purchase_plan["capex_charged_usd"].sum()),
+        "energy": float(tables.fleet["energy_usd"].sum()),
+        "opex": float(tables.fleet["opex_usd"].sum()),
+        "unmet_penalty": float(tables.service["unmet_penalty_usd"].sum()),
+    }
+
+
+def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
+              settings: dict[str, Any]) -> dict[str, Any]:
+    H = data.hours
+    breakdown = cost_of_tables(tables)
+    total = sum(breakdown.values())
+    sv = tables.service
+    demand_tokens = float((sv["demand_tokens_per_s"] * H * 3600).sum())
+    unmet_tokens = float((sv["unmet_tokens_per_s"] * H * 3600).sum())
+    served_tokens = demand_tokens - unmet_tokens
+    cost_wo_penalty = total - breakdown["unmet_penalty"]
+    cpm = cost_wo_penalty / served_tokens * 1e6 if served_tokens > 0 else None
+
+    st = tables.sites
+    per_site: dict[str, Any] = {}
+    for site in data.sites:
+        rows = st[st["site"] == site.name]
+        mw_periods = float(rows["power_kw"].sum()) / 1000.0
+        tps_sum = float(rows["tokens_per_s"].sum())
+        per_site[site.name] = {
+            "power_cap_mw": site.power_mw,
+            "peak_power_mw": float(rows["power_kw"].max()) / 1000.0 if len(rows) else 0.0,
+            "tokens_per_s_per_mw": tps_sum / mw_periods if mw_periods > 0 else None,
+            "peak_racks": float(rows["racks"].max()) if len(rows) else 0.0,
+            "max_racks": site.max_racks,
+        }
+    mw_all = float(st["power_kw"].sum()) / 1000.0
+    tps_all = float(st["tokens_per_s"].sum())
+    pp = tables.purchase_plan
+    by_period = {lab: int(pp.loc[pp["period"] == lab, "units"].sum())
+                 for lab in data.labels if (pp["period"] == lab).any()}
+    return {
+        "scenario": data.name,
+        "status": outcome.status,
+        "time_limited": outcome.status == "time_limit",
+        "total_cost_usd": total,
+        "cost_breakdown_usd": breakdown,
+        "tokens_served": served_tokens,
+        "unmet_tokens": unmet_tokens,
+        "demand_tokens": demand_tokens,
+        "cost_per_mtok_usd": cpm,
+        "tokens_per_s_per_mw": tps_all / mw_all if mw_all > 0 else None,
+        "objective_usd": outcome.objective,
+        "best_bound_usd": outcome.best_bound,
+        "mip_gap": outcome.mip_gap,
+        "solve_seconds": outcome.seconds,
+        "solver_status": outcome.highs_status,
+        "capex_cash_usd": float(pp["capex_usd"].sum()),
+        "units_bought": int(pp["units"].sum()),
+        "units_bought_by_period": by_period,
+        "sites": per_site,
+        "horizon": {"start": data.labels[0], "periods": data.T,
+                    "granularity": data.granularity, "hours_per_period": data.hours},
+        "solver_settings": settings,
+    }

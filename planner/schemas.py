@@ -1,0 +1,208 @@
+"""Input schemas (pydantic): scenario, hardware catalogue, served-model profile, demand.
+
+Field names and defaults follow the scenario contract (v1). Every model is frozen and
+refuses unknown keys; NaN and infinities are refused everywhere. Cross-file checks
+(periods in the horizon, references to systems and models) live in `planner.validate`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+NonNeg = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+PeriodLabel = Annotated[str, Field(min_length=1)]
+
+Tag = Literal["published", "derived", "estimate"]
+
+
+def _period_str(v: object) -> object:
+    # YAML reads `2027` as an int and `2027-01` as a string; periods are labels.
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return str(v)
+    return v
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Horizon(Strict):
+    start: PeriodLabel
+    periods: Annotated[int, Field(ge=1, le=600)]
+    granularity: Literal["quarter", "month", "year"] | None = None
+
+    _start = field_validator("start", mode="before")(_period_str)
+
+
+class Existing(Strict):
+    system: str
+    units: Annotated[int, Field(ge=0)]
+    retire_after: PeriodLabel | None = None
+
+    _ret = field_validator("retire_after", mode="before")(_period_str)
+
+
+class Site(Strict):
+    name: Annotated[str, Field(min_length=1)]
+    power_mw: Positive
+    pue: Annotated[float, Field(ge=1.0)] = 1.0
+    electricity_usd_per_mwh: NonNeg = 0.0
+    cooling: Literal["air", "liquid"] = "air"
+    max_racks: NonNeg | None = None
+    available_from: PeriodLabel | None = None
+    existing: list[Existing] = Field(default_factory=list)
+
+    _af = field_validator("available_from", mode="before")(_period_str)
+
+
+class Budget(Strict):
+    capex_usd_per_period: NonNeg | None = None
+    total_capex_usd: NonNeg | None = None
+
+
+class Finance(Strict):
+    capex_accounting: Literal["amortized", "upfront"] = "amortized"
+    discount_rate: Annotated[float, Field(ge=0, le=10)] = 0.0
+
+
+class Options(Strict):
+    target_utilization: Annotated[float, Field(gt=0, le=1)] = 1.0
+    average_power_fraction: Annotated[float, Field(ge=0, le=1)] = 1.0
+    unmet_penalty_usd_per_mtok: NonNeg = 100.0
+    strict_demand: bool = False
+
+
+class SolverSettings(Strict):
+    time_limit_s: Positive = 300.0
+    mip_rel_gap: Annotated[float, Field(ge=0, le=1)] = 0.001
+    threads: Annotated[int, Field(ge=0, le=1024)] = 0
+    random_seed: Annotated[int, Field(ge=0, le=2147483647)] = 0
+
+
+class Scenario(Strict):
+    """A planning scenario (the YAML a user writes)."""
+
+    name: str = ""
+    horizon: Horizon
+    catalog: str = "builtin"
+    models: str = "builtin"
+    demand: str
+    sites: Annotated[list[Site], Field(min_length=1)]
+    budget: Budget = Field(default_factory=Budget)
+    finance: Finance = Field(default_factory=Finance)
+    options: Options = Field(default_factory=Options)
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+    # Extension: restrict the plan to these catalogue systems (default: all of them).
+    systems: list[str] | None = None
+    description: str | None = None
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+class Provenance(Strict):
+    """Where one figure comes from and whether it is published, derived or estimated."""
+
+    tag: Tag
+    source: Annotated[str, Field(min_length=1)]
+    note: str | None = None
+
+
+class System(Strict):
+    """A purchasable unit: an 8-GPU server, an NVL72 rack."""
+
+    id: Annotated[str, Field(min_length=1)]
+    name: str | None = None
+    vendor: str | None = None
+    accelerator: str | None = None
+    gpus_per_unit: Annotated[int, Field(ge=1)]
+    unit_power_kw: Positive
+    capex_usd: NonNeg
+    opex_usd_per_year: NonNeg = 0.0
+    lifetime_years: Positive = 5.0
+    lead_time_periods: Annotated[int, Field(ge=0)] = 0
+    max_units_per_period: Annotated[int, Field(ge=0)] | None = None
+    cooling: Literal["air", "liquid"] = "air"
+    racks_per_unit: NonNeg = 0.0
+    source: str | None = None
+    # Extensions: accelerator facts and a rental price, each optional.
+    form_factor: str | None = None
+    hbm_gb: NonNeg | None = None
+    mem_bw_tbps: NonNeg | None = None
+    tdp_w: NonNeg | None = None
+    rental_usd_per_gpu_hour: NonNeg | None = None
+    provenance: dict[str, Provenance] = Field(default_factory=dict)
+    notes: str | None = None
+
+
+class Catalog(Strict):
+    name: str | None = None
+    description: str | None = None
+    source: str | None = None
+    notes: str | None = None
+    systems: Annotated[list[System], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Catalog:
+        seen: set[str] = set()
+        dups = [s.id for s in self.systems if s.id in seen or seen.add(s.id)]  # type: ignore[func-returns-value]
+        if dups:
+            raise ValueError(f"duplicate system id(s): {', '.join(sorted(set(dups)))}")
+        return self
+
+
+# --------------------------------------------------------------------------- model profile
+
+
+class Workload(Strict):
+    input_tokens: Annotated[int, Field(ge=0)]
+    output_tokens: Annotated[int, Field(ge=0)]
+
+
+Point = tuple[NonNeg, NonNeg]
+
+
+class ModelProfile(Strict):
+    """Throughput-vs-interactivity curves of one served model, per system."""
+
+    id: Annotated[str, Field(min_length=1)]
+    name: str | None = None
+    precision: str | None = None
+    source: str | None = None
+    token_basis: Literal["total", "output"] = "total"
+    workload: Workload | None = None
+    throughput: dict[str, Annotated[list[Point], Field(min_length=1)]]
+    # Extension: where each system's curve comes from.
+    provenance: dict[str, Provenance] = Field(default_factory=dict)
+    notes: str | None = None
+
+    @field_validator("throughput")
+    @classmethod
+    def _distinct_interactivity(cls, v: dict[str, list[Point]]) -> dict[str, list[Point]]:
+        for sys_id, pts in v.items():
+            xs = [p[0] for p in pts]
+            if len(set(xs)) != len(xs):
+                raise ValueError(
+                    f"curve for {sys_id!r} repeats an interactivity value; "
+                    "each point needs its own tokens/s per user"
+                )
+        return v
+
+
+# --------------------------------------------------------------------------- demand
+
+
+class DemandRow(Strict):
+    period: str
+    model: str
+    tokens_per_s: NonNeg
+    min_tokens_per_s_per_user: NonNeg = 0.0
