@@ -1,0 +1,155 @@
+"""`planner cost`: unit economics of each system at a model's SLO, or of given figures."""
+# ruff: noqa: B008  (typer declares options as argument defaults)
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from planner.cli._common import console, err_console, fail, get_catalog, get_profiles
+from planner.economics import cost_table, human, single_row, usd
+from planner.errors import InputError
+
+app = typer.Typer(help="Unit economics per system: $/GPU-hour, $/Mtok, tokens/s per MW.")
+
+
+def _table(df: pd.DataFrame, title: str, basis: str) -> Table:
+    t = Table(title=title)
+    cols = [
+        ("system", "system", str),
+        ("tok/s/GPU", "tokens_per_s_per_gpu", lambda v: human(v)),
+        ("$/GPU-h", "usd_per_gpu_hour", lambda v: f"${v:.2f}"),
+        ("basis", "cost_basis", str),
+        (f"$/Mtok ({basis})", "cost_per_mtok_usd", usd),
+        ("kW/GPU all-in", "kw_per_gpu_all_in", lambda v: "-" if math.isnan(v) else f"{v:.2f}"),
+        ("GPUs/MW IT", "gpus_per_mw_it", lambda v: "-" if math.isnan(v) else f"{v:.0f}"),
+        ("tok/s per MW", "tokens_per_s_per_mw_all_in", human),
+        ("tok/s per MW IT", "tokens_per_s_per_mw_it", human),
+    ]
+    for head, _, _ in cols:
+        t.add_column(
+            head,
+            justify="left" if head in ("system", "basis") else "right",
+            no_wrap=head == "system",
+        )
+    for _, r in df.iterrows():
+        cells = [fn(r[key]) for _, key, fn in cols]  # type: ignore[operator]
+        if r["tokens_per_s_per_gpu"] <= 0:
+            cells[4] = "cannot meet SLO"
+        t.add_row(*cells)
+    return t
+
+
+def cost(
+    model: str | None = typer.Option(None, "--model", help="Served-model profile id."),
+    slo: float = typer.Option(0.0, "--slo", help="Interactivity SLO, tokens/s per user."),
+    catalog: str = typer.Option("builtin", "--catalog", "-c", help="Catalogue YAML, or 'builtin'."),
+    models: str = typer.Option("builtin", "--models", "-m", help="Profiles folder, or 'builtin'."),
+    pue: float = typer.Option(
+        1.0, "--pue", min=1.0, help="Facility PUE (all-in power = IT x PUE)."
+    ),
+    usd_per_mwh: float = typer.Option(0.0, "--usd-per-mwh", min=0.0, help="Electricity price."),
+    average_power_fraction: float = typer.Option(1.0, "--average-power-fraction", min=0.0, max=1.0),
+    rental: bool = typer.Option(False, "--rental", help="Use each system's rental price."),
+    system: list[str] | None = typer.Option(None, "--system", "-s", help="Only these systems."),
+    usd_per_gpu_hour: float | None = typer.Option(
+        None, "--usd-per-gpu-hour", min=0.0, help="Given price per GPU-hour."
+    ),
+    tokens_per_s: float | None = typer.Option(
+        None, "--tokens-per-s", min=0.0, help="Given tokens/s per GPU (no catalogue)."
+    ),
+    kw_per_gpu: float | None = typer.Option(
+        None, "--kw-per-gpu", min=0.0, help="Given all-in kW per GPU (with --tokens-per-s)."
+    ),
+    csv: Path | None = typer.Option(None, "--csv", help="Also write the table as CSV here."),
+    fmt: str = typer.Option("table", "--format", help="table | csv (CSV to stdout)."),
+) -> None:
+    """Cost per million tokens and tokens/s per MW, per system, sorted cheapest first.
+
+    Given figures: `planner cost --usd-per-gpu-hour 1.41 --tokens-per-s 93.3 --kw-per-gpu 1.73`.
+    From the catalogue: `planner cost --model deepseek-r1-fp8 --slo 50 --pue 1.3 --usd-per-mwh 80`.
+    """
+    if fmt not in ("table", "csv"):
+        err_console.print("[red]error[/red] --format must be table or csv")
+        raise typer.Exit(2)
+    basis = "tokens"
+    if tokens_per_s is not None:
+        if usd_per_gpu_hour is None or kw_per_gpu is None or kw_per_gpu <= 0:
+            err_console.print(
+                "[red]error[/red] --tokens-per-s needs --usd-per-gpu-hour and "
+                "a positive --kw-per-gpu"
+            )
+            raise typer.Exit(2)
+        df = single_row(usd_per_gpu_hour, tokens_per_s, kw_per_gpu)
+        title = "Unit economics of the given figures"
+    else:
+        if model is None:
+            err_console.print(
+                "[red]error[/red] give --model ID (with --slo), or "
+                "--usd-per-gpu-hour, --tokens-per-s and --kw-per-gpu"
+            )
+            raise typer.Exit(2)
+        try:
+            cat = get_catalog(catalog)
+            profs = get_profiles(models)
+        except InputError as exc:
+            raise fail(exc) from exc
+        if model not in profs:
+            err_console.print(
+                f"[red]error[/red] no profile {model!r}; ids: {', '.join(sorted(profs))}"
+            )
+            raise typer.Exit(2)
+        prof = profs[model]
+        if system:
+            unknown = sorted(set(system) - {s.id for s in cat.systems})
+            if unknown:
+                err_console.print(f"[red]error[/red] not in the catalogue: {', '.join(unknown)}")
+                raise typer.Exit(2)
+        df = cost_table(
+            cat,
+            prof,
+            slo,
+            pue=pue,
+            usd_per_mwh=usd_per_mwh,
+            average_power_fraction=average_power_fraction,
+            rental=rental,
+            usd_per_gpu_hour=usd_per_gpu_hour,
+            systems=system,
+        )
+        basis = f"{prof.token_basis} tokens"
+        if df.empty:
+            err_console.print(
+                f"[yellow]no system in the catalogue can serve {model!r}"
+                + (" with a rental price" if rental else "")
+                + "[/yellow]"
+            )
+        title = f"{model} at {slo:g} tok/s/user - PUE {pue:g}, ${usd_per_mwh:g}/MWh" + (
+            " - rental prices" if rental else ""
+        )
+    if csv is not None:
+        df.to_csv(csv, index=False)
+    if fmt == "csv":
+        df.to_csv(sys.stdout, index=False)
+        return
+    if tokens_per_s is not None:
+        r = df.iloc[0]
+        console.print(
+            f"{title}: ${r['usd_per_gpu_hour']:.2f}/GPU-hour, {human(r['tokens_per_s_per_gpu'])} "
+            f"tokens/s per GPU, {r['kw_per_gpu_all_in']:.2f} kW all-in per GPU",
+            highlight=False,
+        )
+        console.print(f"cost per million tokens: {usd(r['cost_per_mtok_usd'])}", highlight=False)
+        console.print(f"tokens/s per MW: {human(r['tokens_per_s_per_mw_all_in'])}", highlight=False)
+        console.print(f"GPUs per MW: {1000 / r['kw_per_gpu_all_in']:.0f}", highlight=False)
+    else:
+        console.print(_table(df, title, basis.split()[0]))
+    if csv is not None:
+        console.print(f"wrote {csv}")
+
+
+app.command("cost")(cost)
