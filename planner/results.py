@@ -128,6 +128,8 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
     sv_rows = []
     for c in data.classes:
         got = min(served.get(c.index, 0.0), c.tokens_per_s)
+        if c.tokens_per_s - got <= 1e-7 * c.tokens_per_s:
+            got = c.tokens_per_s  # solver tolerance, not a shortfall
         unmet = max(0.0, c.tokens_per_s - got)
         sv_rows.append((c.period, c.model, c.slo, c.tokens_per_s, got, unmet,
                         unmet * data.unmet_usd_per_tokens_per_s(c.t)))
