@@ -236,7 +236,7 @@ def human(n: float) -> str:
         return f"{n / 1e3:.0f}K"
     if a >= 1e3:
         return f"{n / 1e3:.1f}K"
-    return f"{n:.0f}" if a >= 10 else f"{n:.2f}"
+    return f"{n:.1f}" if a >= 10 else f"{n:.2f}"
 
 
 def usd(n: float) -> str:

@@ -79,6 +79,9 @@ def _root(
 from planner.cli import plan_cmd  # noqa: E402,F401
 
 # sub-commands registered by other modules (one import line each):
+from planner.cli import catalog_cmd  # noqa: E402,F401
+from planner.cli import models_cmd  # noqa: E402,F401
+from planner.cli import cost_cmd  # noqa: E402,F401
 
 
 def main() -> None:

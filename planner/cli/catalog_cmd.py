@@ -41,8 +41,9 @@ def list_(catalog: str = CatalogOpt) -> None:
     except InputError as exc:
         raise fail(exc) from exc
     t = Table(title=f"Catalogue: {cat.name or catalog} ({len(cat.systems)} systems)")
+    width = max(len(s.id) for s in cat.systems)
+    t.add_column("id", no_wrap=True, min_width=width)
     for col, just in [
-        ("id", "left"),
         ("name", "left"),
         ("GPUs", "right"),
         ("kW/unit", "right"),
@@ -143,3 +144,12 @@ def validate(
     if strict and warns:
         raise typer.Exit(2)
     console.print(f"OK: {path}: {len(cat.systems)} systems")
+
+
+def _register() -> None:
+    from planner.cli import app as root
+
+    root.add_typer(app, name="catalog")
+
+
+_register()

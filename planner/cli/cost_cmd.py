@@ -15,14 +15,12 @@ from planner.cli._common import console, err_console, fail, get_catalog, get_pro
 from planner.economics import cost_table, human, single_row, usd
 from planner.errors import InputError
 
-app = typer.Typer(help="Unit economics per system: $/GPU-hour, $/Mtok, tokens/s per MW.")
-
 
 def _table(df: pd.DataFrame, title: str, basis: str) -> Table:
     t = Table(title=title)
     cols = [
         ("system", "system", str),
-        ("tok/s/GPU", "tokens_per_s_per_gpu", lambda v: human(v)),
+        ("tok/s/GPU", "tokens_per_s_per_gpu", human),
         ("$/GPU-h", "usd_per_gpu_hour", lambda v: f"${v:.2f}"),
         ("basis", "cost_basis", str),
         (f"$/Mtok ({basis})", "cost_per_mtok_usd", usd),
@@ -152,4 +150,10 @@ def cost(
         console.print(f"wrote {csv}")
 
 
-app.command("cost")(cost)
+def _register() -> None:
+    from planner.cli import app as root
+
+    root.command("cost")(cost)
+
+
+_register()

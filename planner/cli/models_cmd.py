@@ -32,7 +32,8 @@ def list_(models: str = ModelsOpt) -> None:
     except InputError as exc:
         raise fail(exc) from exc
     t = Table(title=f"Served-model profiles ({len(profs)})")
-    for c in ("id", "precision", "basis", "in/out", "systems", "interactivity range"):
+    t.add_column("id", no_wrap=True, min_width=max([len(k) for k in profs] + [2]))
+    for c in ("precision", "basis", "in/out", "systems", "interactivity range"):
         t.add_column(c)
     for pid in sorted(profs):
         p = profs[pid]
@@ -66,7 +67,7 @@ def show(model_id: str = typer.Argument(..., metavar="ID"), models: str = Models
         highlight=False,
     )
     t = Table()
-    t.add_column("system")
+    t.add_column("system", no_wrap=True)
     t.add_column("tok/s/user", justify="right")
     t.add_column("tok/s/GPU", justify="right")
     t.add_column("tag")
@@ -258,3 +259,12 @@ def import_csv_cmd(
         raise fail(exc) from exc
     write_profile(res.profile, out)
     _report(res, out, catalog)
+
+
+def _register() -> None:
+    from planner.cli import app as root
+
+    root.add_typer(app, name="models")
+
+
+_register()

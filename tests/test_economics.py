@@ -1,0 +1,141 @@
+"""The seed article's identities, pinned (issue 3), and the catalogue cost table."""
+
+import math
+
+import pytest
+from typer.testing import CliRunner
+
+from planner.cli import app
+from planner.economics import (
+    cost_per_mtok,
+    cost_table,
+    gpus_per_mw,
+    human,
+    owning_cost_per_gpu_hour,
+    tokens_per_s_per_mw,
+    usd,
+)
+from planner.loader import builtin_catalog_path, builtin_models_dir, load_catalog, load_profiles
+
+runner = CliRunner()
+
+
+def test_seed_h200_row():
+    assert cost_per_mtok(1.41, 93.3) == pytest.approx(4.198, abs=1e-3)
+    assert tokens_per_s_per_mw(93.3, 1.73) == pytest.approx(53930, rel=1e-3)
+    assert usd(cost_per_mtok(1.41, 93.3)) == "$4.20"
+    assert human(tokens_per_s_per_mw(93.3, 1.73)) == "54K"
+
+
+def test_seed_gb300_row():
+    assert cost_per_mtok(2.65, 6000) == pytest.approx(0.1227, abs=1e-4)
+    assert tokens_per_s_per_mw(6000, 2.1) == pytest.approx(2.857e6, rel=1e-3)
+    assert usd(cost_per_mtok(2.65, 6000)) == "$0.12"
+    assert human(tokens_per_s_per_mw(6000, 2.1)) == "2.86M"
+
+
+@pytest.mark.parametrize(
+    "args,cost,per_mw",
+    [
+        (["1.41", "93.3", "1.73"], "$4.20", "54K"),
+        (["2.65", "6000", "2.1"], "$0.12", "2.86M"),
+    ],
+)
+def test_cli_reproduces_seed_table(args, cost, per_mw):
+    r = runner.invoke(
+        app,
+        ["cost", "--usd-per-gpu-hour", args[0], "--tokens-per-s", args[1], "--kw-per-gpu", args[2]],
+    )
+    assert r.exit_code == 0, r.output
+    assert f"cost per million tokens: {cost}" in r.output
+    assert f"tokens/s per MW: {per_mw}" in r.output
+
+
+def test_owning_cost_components():
+    c = owning_cost_per_gpu_hour(
+        capex_usd=8 * 8760.0,
+        gpus_per_unit=8,
+        lifetime_years=1,
+        unit_power_kw=8.0,
+        opex_usd_per_year=8 * 876.0,
+        pue=1.5,
+        usd_per_mwh=100.0,
+    )
+    assert c.capex == pytest.approx(1.0)
+    assert c.energy == pytest.approx(1.0 * 1.5 * 100 / 1000)
+    assert c.opex == pytest.approx(0.1)
+    assert c.total == pytest.approx(1.25)
+
+
+def test_zero_throughput_is_infinite_cost():
+    assert math.isinf(cost_per_mtok(1.0, 0.0))
+    assert gpus_per_mw(2.0) == 500
+
+
+def test_builtin_h200_owning_cost_matches_semianalysis_tco():
+    cat = load_catalog(builtin_catalog_path())
+    from planner.economics import system_cost_per_gpu_hour
+
+    h200 = next(s for s in cat.systems if s.id == "hgx-h200")
+    assert system_cost_per_gpu_hour(h200, pue=1.3, usd_per_mwh=80).total == pytest.approx(
+        1.41, abs=0.02
+    )
+
+
+def test_cost_table_sorted_and_complete():
+    cat = load_catalog(builtin_catalog_path())
+    prof = load_profiles(builtin_models_dir())["deepseek-r1-fp8"]
+    df = cost_table(cat, prof, 50, pue=1.3, usd_per_mwh=80)
+    assert set(df["system"]) == set(prof.throughput)
+    assert list(df["cost_per_mtok_usd"]) == sorted(df["cost_per_mtok_usd"])
+    row = df.iloc[0]
+    assert row["cost_per_mtok_usd"] == pytest.approx(
+        cost_per_mtok(row["usd_per_gpu_hour"], row["tokens_per_s_per_gpu"])
+    )
+    assert row["kw_per_gpu_all_in"] == pytest.approx(row["kw_per_gpu_it"] * 1.3)
+    # an SLO above every curve: nobody can serve it, all costs infinite
+    df2 = cost_table(cat, prof, 10_000)
+    assert all(math.isinf(v) for v in df2["cost_per_mtok_usd"])
+
+
+def test_cost_table_rental_and_given_price():
+    cat = load_catalog(builtin_catalog_path())
+    prof = load_profiles(builtin_models_dir())["deepseek-r1-fp8"]
+    rent = cost_table(cat, prof, 50, rental=True)
+    assert set(rent["cost_basis"]) == {"rental"}
+    given = cost_table(cat, prof, 50, usd_per_gpu_hour=2.0)
+    assert set(given["usd_per_gpu_hour"]) == {2.0}
+
+
+def test_cli_cost_catalogue_and_csv(tmp_path):
+    out = tmp_path / "cost.csv"
+    r = runner.invoke(
+        app,
+        [
+            "cost",
+            "--model",
+            "deepseek-r1-fp8",
+            "--slo",
+            "50",
+            "--pue",
+            "1.3",
+            "--usd-per-mwh",
+            "80",
+            "--csv",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    text = out.read_text()
+    assert text.splitlines()[0].startswith("system,tokens_per_s_per_gpu")
+    r2 = runner.invoke(
+        app, ["cost", "--model", "deepseek-r1-fp8", "--slo", "50", "--format", "csv"]
+    )
+    assert r2.exit_code == 0
+    assert "hgx-b200" in r2.output
+
+
+def test_cli_cost_errors():
+    assert runner.invoke(app, ["cost"]).exit_code == 2
+    assert runner.invoke(app, ["cost", "--model", "no-such-model"]).exit_code == 2
+    assert runner.invoke(app, ["cost", "--tokens-per-s", "10"]).exit_code == 2
