@@ -86,17 +86,16 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         if tot > have:
             serve[(s, g, k)] = v * have / tot if tot > 0 else 0.0
     served: dict[int, float] = defaultdict(float)
-    for (s, g, k), v in serve.items():
+    for (_s, g, k), v in serve.items():
         served[k] += v * data.tokens_per_unit(g, k)
     for (s, g, k), v in list(serve.items()):
         c = data.classes[k]
         if served[k] > c.tokens_per_s > 0:
             serve[(s, g, k)] = v * c.tokens_per_s / served[k]
     served = defaultdict(float)
-    for (s, g, k), v in serve.items():
+    for (_s, g, k), v in serve.items():
         served[k] += v * data.tokens_per_unit(g, k)
 
-    sites = data.site_by_name
     pp_rows = []
     for (s, g, t), u in sorted(buys.items(), key=lambda x: (x[0][2], site_order[x[0][0]],
                                                           sys_order[x[0][1]])):

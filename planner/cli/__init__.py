@@ -76,12 +76,12 @@ def _root(
 
 
 # Commands live in their own modules; importing them registers them on `app`.
-from planner.cli import plan_cmd  # noqa: E402,F401
-
+# (E402/F401/I001 are off for this file in pyproject.toml: these imports are registrations.)
+from planner.cli import plan_cmd
 # sub-commands registered by other modules (one import line each):
-from planner.cli import catalog_cmd  # noqa: E402,F401
-from planner.cli import models_cmd  # noqa: E402,F401
-from planner.cli import cost_cmd  # noqa: E402,F401
+from planner.cli import catalog_cmd
+from planner.cli import cost_cmd
+from planner.cli import models_cmd
 
 
 def main() -> None:

@@ -1,0 +1,192 @@
+"""An independent checker: re-read the written plan files, check feasibility, and
+recompute the total cost from them with the contract's formulas. It must equal both the
+summary's total and the solver's objective."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+import planner
+from planner.loader import builtin_catalog_path, builtin_models_dir
+from planner.problem import throughput_at
+
+ROOT = Path(__file__).resolve().parent.parent
+HOURS = {"quarter": 2190, "month": 730, "year": 8760}
+PPY = {"quarter": 4, "month": 12, "year": 1}
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def check_plan(scenario_path: Path, out: Path) -> float:
+    """Feasibility checks and the recomputed total cost of a written plan."""
+    sc = yaml.safe_load(scenario_path.read_text())
+    base = scenario_path.parent
+    cat_path = builtin_catalog_path() if sc.get("catalog", "builtin") == "builtin" \
+        else base / sc["catalog"]
+    systems = {s["id"]: s for s in yaml.safe_load(cat_path.read_text())["systems"]}
+    mdir = builtin_models_dir() if sc.get("models", "builtin") == "builtin" \
+        else base / sc["models"]
+    profiles = {}
+    for f in sorted(mdir.glob("*.yaml")):
+        p = yaml.safe_load(f.read_text())
+        profiles[p["id"]] = p
+    gran = sc["horizon"].get("granularity", "quarter")
+    H, T = HOURS[gran], sc["horizon"]["periods"]
+    fin = sc.get("finance", {})
+    opt = sc.get("options", {})
+    rate = fin.get("discount_rate", 0.0)
+    util = opt.get("target_utilization", 1.0)
+    apf = opt.get("average_power_fraction", 1.0)
+    penalty = opt.get("unmet_penalty_usd_per_mtok", 100.0)
+    sites = {s["name"]: s for s in sc["sites"]}
+    summary = json.loads((out / "summary.json").read_text())
+    labels: list[str] = []
+    for r in rows(out / "service.csv"):
+        if r["period"] not in labels:
+            labels.append(r["period"])
+    from planner.periods import format_period, parse_period
+
+    start = parse_period(str(sc["horizon"]["start"]), gran)
+    tpos = {format_period(start + i, gran): i for i in range(T)}
+
+    def disc(t: int) -> float:
+        return 1 / (1 + rate) ** (t * H / 8760)
+
+    total = 0.0
+    # capex from purchases
+    bought: dict[tuple[str, str, int], int] = defaultdict(int)
+    spend: dict[int, float] = defaultdict(float)
+    for r in rows(out / "purchase_plan.csv"):
+        t, g, u = tpos[r["period"]], r["system"], int(r["units"])
+        assert u > 0
+        s = systems[g]
+        bought[(r["site"], g, t)] += u
+        spend[t] += u * s["capex_usd"]
+        assert float(r["capex_usd"]) == pytest.approx(u * s["capex_usd"])
+        share = 1.0
+        if fin.get("capex_accounting", "amortized") == "amortized":
+            share = min(1.0, (T - t) / (s.get("lifetime_years", 5) * PPY[gran]))
+        total += u * s["capex_usd"] * share * disc(t)
+        assert t >= s.get("lead_time_periods", 0)
+        if s.get("cooling", "air") == "liquid":
+            assert sites[r["site"]].get("cooling", "air") == "liquid"
+    budget = sc.get("budget", {}) or {}
+    # (PyYAML reads 1.5e8 as a string, as YAML 1.1 says; the planner coerces it)
+    if budget.get("capex_usd_per_period") is not None:
+        cap = float(budget["capex_usd_per_period"])
+        assert max(spend.values(), default=0) <= cap * (1 + 1e-9)
+    if budget.get("total_capex_usd") is not None:
+        assert sum(spend.values()) <= float(budget["total_capex_usd"]) * (1 + 1e-9)
+    # fleet = existing in service + cumulative purchases; power and racks within caps
+    fleet: dict[tuple[str, str, int], int] = {}
+    power: dict[tuple[str, int], float] = defaultdict(float)
+    racks: dict[tuple[str, int], float] = defaultdict(float)
+    for r in rows(out / "fleet.csv"):
+        key = (r["site"], r["system"], tpos[r["period"]])
+        fleet[key] = int(r["units"])
+        s, site = systems[r["system"]], sites[r["site"]]
+        u = int(r["units"])
+        power[(r["site"], key[2])] += u * s["unit_power_kw"]
+        racks[(r["site"], key[2])] += u * s.get("racks_per_unit", 0)
+        total += (u * s["unit_power_kw"] / 1000 * apf * site.get("pue", 1.0) * H
+                  * site.get("electricity_usd_per_mwh", 0.0) * disc(key[2]))
+        total += u * s.get("opex_usd_per_year", 0.0) * H / 8760 * disc(key[2])
+    for (name, t), kw in power.items():
+        assert kw <= sites[name]["power_mw"] * 1000 * (1 + 1e-9)
+        if sites[name].get("max_racks") is not None:
+            assert racks[(name, t)] <= sites[name]["max_racks"] + 1e-9
+    for site in sc["sites"]:
+        for g in {k[1] for k in fleet if k[0] == site["name"]} | {
+                e["system"] for e in site.get("existing", [])}:
+            for t in range(T):
+                ex = 0
+                for e in site.get("existing", []):
+                    if e["system"] != g:
+                        continue
+                    ret = e.get("retire_after")
+                    if ret is None or t <= parse_period(str(ret), gran) - start:
+                        ex += e["units"]
+                cum = sum(bought.get((site["name"], g, tt), 0) for tt in range(t + 1))
+                assert fleet.get((site["name"], g, t), 0) == ex + cum
+    # allocation: within the fleet, tokens at the SLO's throughput
+    used: dict[tuple[str, str, int], float] = defaultdict(float)
+    served: dict[tuple[str, str, float], float] = defaultdict(float)
+    for r in rows(out / "allocation.csv"):
+        t = tpos[r["period"]]
+        slo = float(r["min_tokens_per_s_per_user"])
+        units = float(r["units"])
+        used[(r["site"], r["system"], t)] += units
+        tput = throughput_at(profiles[r["model"]]["throughput"][r["system"]], slo)
+        tps = units * systems[r["system"]]["gpus_per_unit"] * tput * util
+        assert float(r["tokens_per_s"]) == pytest.approx(tps, rel=1e-9)
+        served[(r["period"], r["model"], slo)] += tps
+    for key, u in used.items():
+        assert u <= fleet.get(key, 0) + 1e-6
+    demand: dict[tuple[str, str, float], float] = defaultdict(float)
+    for r in rows(base / sc["demand"]):
+        slo = float(r.get("min_tokens_per_s_per_user") or 0)
+        demand[(r["period"], r["model"], slo)] += float(r["tokens_per_s"])
+    strict = opt.get("strict_demand", False)
+    for key, d in demand.items():
+        unmet = max(0.0, d - served.get(key, 0.0))
+        if unmet <= 1e-7 * d:
+            unmet = 0.0
+        if strict:
+            assert unmet == 0.0
+        total += unmet * H * 3600 / 1e6 * penalty * disc(tpos[key[0]])
+    assert summary["total_cost_usd"] == pytest.approx(total, rel=1e-7, abs=1e-3)
+    return total
+
+
+EXAMPLES = [ROOT / "examples" / "quickstart" / "scenario.yaml",
+            ROOT / "examples" / "new-hall" / "scenario.yaml"]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
+def test_examples_recompute_and_optimal(path: Path, tmp_path: Path) -> None:
+    result = planner.plan(path)
+    assert result.summary["status"] == "optimal"
+    result.write(tmp_path)
+    total = check_plan(path, tmp_path)
+    assert result.outcome.objective == pytest.approx(total, rel=1e-7)
+
+
+MICRO = [
+    {},
+    {"finance": {"capex_accounting": "amortized", "discount_rate": 0.07},
+     "sites": [{"name": "hall-a", "power_mw": 0.05, "pue": 1.3,
+                "electricity_usd_per_mwh": 90, "max_racks": 3},
+               {"name": "hall-b", "power_mw": 0.03, "cooling": "liquid",
+                "available_from": "2027Q2",
+                "existing": [{"system": "old", "units": 2, "retire_after": "2027Q3"}]}],
+     "options": {"target_utilization": 0.8, "average_power_fraction": 0.7,
+                 "unmet_penalty_usd_per_mtok": 30},
+     "budget": {"capex_usd_per_period": 500_000}},
+]
+
+
+@pytest.mark.parametrize("over", MICRO)
+def test_micro_recompute(over: dict, scenario_factory) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import BASE_CATALOG
+
+    cat = {"systems": [dict(s, racks_per_unit=0.5, opex_usd_per_year=5_000)
+                       for s in BASE_CATALOG["systems"]]}
+    if over.get("sites"):
+        over["sites"][1]["existing"] = []  # hall-b opens later: no existing units
+    path = scenario_factory(scenario=over, catalog=cat, demand=[
+        ("2027Q1", "m1", 3000.0, 10.0), ("2027Q2", "m1", 9000.0, 30.0),
+        ("2027Q3", "m1", 12000.0, 10.0), ("2027Q4", "m1", 4000.0, 60.0)])
+    result = planner.plan(path)
+    out = path.parent / "out"
+    result.write(out)
+    total = check_plan(path, out)
+    assert result.outcome.objective == pytest.approx(total, rel=1e-7, abs=1e-3)
