@@ -1,0 +1,234 @@
+"""Marginal values of a plan: what one more MW, 10% more budget, 1% more demand is worth.
+
+How they are computed (`marginal_values`):
+
+1. One `planner.resolve.ResolveSession` builds and compiles the model once and keeps one
+   HiGHS instance. The base plan is solved on it (warm-started from the plan's solution),
+   so every difference below is measured on the same instance with the same settings.
+2. Each what-if changes bounds only, re-solves warm-started from a plan that stays
+   feasible for it, reads the objective, and puts the bounds back:
+   - `power_mw`, one hall, one period: the row ``power[site,period]`` +1000 kW (1 MW),
+     for every period where the hall's power binds (the headroom left is below the power
+     of one unit of the largest system the hall can hold);
+   - `power_mw`, one hall, period ``all``: +1 MW in every period of the horizon;
+   - `budget`: every budget row (``budget[period]`` and ``budget_total``, whichever the
+     scenario sets) +10% of its cap; when both caps exist each is also tried alone;
+   - `demand`: the rows ``demand[period,class]`` of one served model +1% in every period
+     (the warm start books the extra demand as unmet, so it is feasible).
+   `value_usd` is the cost saved by the step (for demand: the cost added), in the
+   objective's USD (discounted, with the scenario's capex accounting).
+3. The LP-relaxation estimate: integrality relaxed on the same instance, one LP solve,
+   the row duals times the step (power rows are in kW, so USD/MW = dual x 1000; budget
+   rows in $M; demand rows in Mtok/s). It prices an infinitesimal step of the LP
+   relaxation: quick, but blind to whole units and to the MILP's choices.
+
+A re-solved value is exact up to the MIP gap the solves stop at (`mip_rel_gap` of the
+scenario, or the `gap` argument): differences smaller than gap x cost are noise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from planner.highs import HighsSettings, SolveOutcome
+from planner.problem import PlanData
+
+MARGINAL_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd",
+                    "lp_dual_estimate", "method", "limit", "delta_unit", "value_per_unit_usd",
+                    "value_unit"]
+
+POWER_STEP_MW = 1.0
+BUDGET_STEP = 0.10
+DEMAND_STEP = 0.01
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass
+class _Task:
+    kind: str
+    site: str
+    period: str
+    model: str
+    limit: str
+    delta: float
+    delta_unit: str
+    value_unit: str
+    per_unit: float  # value_usd / per_unit = value per unit
+    rows: dict[int, float]  # row index -> change of its bound
+    bound: str  # "hi" (caps) or "lo" (demand)
+    label: str
+
+
+def power_binding_periods(data: PlanData, sites_table: pd.DataFrame) -> dict[str, list[str]]:
+    """Periods where a hall's power binds: the headroom is below one unit of the largest
+    system the hall can hold in that period."""
+    largest: dict[tuple[str, int], float] = {}
+    for s, g, t in data.fleet_index:
+        kw = data.systems[g].unit_power_kw
+        largest[(s, t)] = max(largest.get((s, t), 0.0), kw)
+    pos = {lab: i for i, lab in enumerate(data.labels)}
+    out: dict[str, list[str]] = {s.name: [] for s in data.sites}
+    for r in sites_table.itertuples():
+        t = pos[str(r.period)]
+        big = largest.get((str(r.site), t))
+        if big is None:
+            continue
+        if float(r.power_cap_kw) - float(r.power_kw) < big - 1e-6:
+            out[str(r.site)].append(str(r.period))
+    return out
+
+
+def _tasks(data: PlanData, session: object, binding: dict[str, list[str]]) -> list[_Task]:
+    from planner.resolve import ResolveSession
+
+    assert isinstance(session, ResolveSession)
+    tasks: list[_Task] = []
+    kw = POWER_STEP_MW * 1000.0
+    for site in data.sites:
+        rows_all = {r.index: kw for r in session.family("power") if r.key[0] == site.name}
+        if not rows_all:
+            continue
+        for lab in binding.get(site.name, []):
+            i = session.row("power", site.name, lab)
+            if i is None:
+                continue
+            tasks.append(_Task("power_mw", site.name, lab, "", "power_mw", POWER_STEP_MW, "MW",
+                               "USD per MW", POWER_STEP_MW, {i: kw}, "hi",
+                               f"+1 MW at {site.name} in {lab}"))
+        tasks.append(_Task("power_mw", site.name, "all", "", "power_mw", POWER_STEP_MW,
+                           "MW in every period", "USD per MW", POWER_STEP_MW, rows_all, "hi",
+                           f"+1 MW at {site.name}, all periods"))
+    per = {r.index: BUDGET_STEP * data.budget_per_period_usd / 1e6
+           for r in session.family("budget")} if data.budget_per_period_usd else {}
+    tot = {r.index: BUDGET_STEP * data.budget_total_usd / 1e6
+           for r in session.family("budget_total")} if data.budget_total_usd else {}
+    combos: list[tuple[str, dict[int, float], float]] = []
+    if per and tot:
+        combos.append(("capex_usd_per_period+total_capex_usd", {**per, **tot},
+                       float(BUDGET_STEP * (data.budget_total_usd or 0.0))))
+    if per:
+        combos.append(("capex_usd_per_period", per,
+                       float(BUDGET_STEP * (data.budget_per_period_usd or 0.0) * len(per))))
+    if tot:
+        combos.append(("total_capex_usd", tot, float(BUDGET_STEP * (data.budget_total_usd
+                                                                    or 0.0))))
+    for limit, rows, usd in combos:
+        tasks.append(_Task("budget", "", "all", "", limit, BUDGET_STEP, "share of the cap",
+                           "USD per USD of cap", usd, rows, "hi", f"+10% {limit}"))
+    models = sorted({c.model for c in data.classes})
+    for m in models:
+        drows: dict[int, float] = {}
+        extra_mtok = 0.0
+        for c in data.classes:
+            if c.model != m:
+                continue
+            i = session.row("demand", c.period, c.key)
+            if i is None:
+                continue
+            drows[i] = DEMAND_STEP * c.tokens_per_s / 1e6
+            extra_mtok += DEMAND_STEP * c.tokens_per_s * data.hours * 3600.0 / 1e6
+        if drows:
+            tasks.append(_Task("demand", "", "all", m, "demand", DEMAND_STEP,
+                               "share of demand", "USD per Mtok", extra_mtok, drows, "lo",
+                               f"+1% demand of {m}"))
+    return tasks
+
+
+def _demand_start(session: object, x0: np.ndarray, data: PlanData,
+                  task: _Task) -> np.ndarray:
+    """The base plan with the extra demand booked as unmet (feasible when unmet exists)."""
+    from planner.resolve import ResolveSession
+
+    assert isinstance(session, ResolveSession)
+    x = x0.copy()
+    if data.strict_demand:
+        return x
+    unmet = session.columns("unmet")
+    by_row = {session.row("demand", c.period, c.key): (c.period, c.key)
+              for c in data.classes if c.model == task.model}
+    for i, d in task.rows.items():
+        j = unmet.get(by_row[i])  # type: ignore[index]
+        if j is not None:
+            x[j] += d
+    return x
+
+
+def marginal_values(data: PlanData, settings: HighsSettings,
+                    start: np.ndarray | None = None, *,
+                    sites_table: pd.DataFrame | None = None,
+                    gap: float | None = None, time_limit_s: float | None = None,
+                    progress: ProgressFn | None = None) -> pd.DataFrame:
+    """Marginal values of one planning problem, as the `marginal_values.csv` table.
+
+    `start` is the plan's solution vector (warm start of the base solve); `sites_table`
+    the plan's sites table (to find the periods where power binds; the session's base
+    plan is used when omitted). `gap` overrides the MIP gap of the re-solves,
+    `time_limit_s` the time limit of each solve.
+    """
+    from planner.resolve import ResolveSession
+
+    if gap is not None:
+        settings = replace(settings, mip_rel_gap=gap)
+    if time_limit_s is not None:
+        settings = replace(settings, time_limit_s=time_limit_s)
+    session = ResolveSession(data, settings)
+    base = session.solve(start=start)
+    if base.x is None or base.objective is None:
+        return pd.DataFrame([], columns=MARGINAL_COLUMNS)
+    x0 = base.x
+    base_obj = float(base.objective)
+    if sites_table is None:
+        sites_table = session.tables(base).sites
+    binding = power_binding_periods(data, sites_table)
+    tasks = _tasks(data, session, binding)
+    duals = session.lp_duals()
+    total = len(tasks)
+    rows = []
+    for n, task in enumerate(tasks):
+        if progress:
+            progress(n, total, task.label)
+        session.reset()
+        if task.kind == "power_mw":
+            periods = [task.period] if task.period != "all" else list(data.labels)
+            session.add_power_kw(task.site, periods, POWER_STEP_MW * 1000.0)
+            st = x0
+        else:
+            for i, d in task.rows.items():
+                if task.bound == "hi":
+                    session.set_row_bounds(i, hi=session.row_hi[i] + d)
+                else:
+                    session.set_row_bounds(i, lo=session.row_lo[i] + d)
+            st = _demand_start(session, x0, data, task) if task.kind == "demand" else x0
+        out: SolveOutcome = session.solve(start=st)
+        rows.append(_row(task, base, out, base_obj, duals, settings))
+    session.reset()
+    if progress:
+        progress(total, total, "done")
+    return pd.DataFrame(rows, columns=MARGINAL_COLUMNS)
+
+
+def _row(task: _Task, base: SolveOutcome, out: SolveOutcome, base_obj: float,
+         duals: np.ndarray | None, settings: HighsSettings) -> tuple[object, ...]:
+    sign = -1.0 if task.bound == "hi" else 1.0  # caps: cost saved; demand: cost added
+    if out.objective is not None and out.status in ("optimal", "time_limit"):
+        value: float = (base_obj - out.objective) if task.bound == "hi" else (
+            out.objective - base_obj)
+        method = f"re-solved MILP (same model, warm start), gap <= {settings.mip_rel_gap:g}"
+        if out.status == "time_limit" or base.status == "time_limit":
+            method += "; time limit hit, value approximate"
+    else:
+        value = math.nan
+        method = f"re-solve: {out.status}"
+    est = math.nan
+    if duals is not None:
+        est = sign * float(sum(duals[i] * d for i, d in task.rows.items()))
+        est = est + 0.0  # no negative zero
+    per_unit = value / task.per_unit if task.per_unit and not math.isnan(value) else math.nan
+    return (task.kind, task.site, task.period, task.model, task.delta, value, est, method,
+            task.limit, task.delta_unit, per_unit, task.value_unit)
