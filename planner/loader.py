@@ -1,7 +1,9 @@
 """Load stage: read scenario YAML, catalogue YAML, model profiles and demand CSV.
 
 Every reader turns malformed files into `InputError` issues that name the file and the
-field. YAML is read with the safe loader, and files too large to be an input are refused.
+field, and gathers as many problems as it can before raising. YAML is read with the safe
+loader (tags that would build Python objects are refused), duplicate keys and alias bombs
+are refused, and files too large to be an input are refused before they are parsed.
 Paths in a scenario resolve against the scenario file's own folder; ``builtin`` resolves
 to the catalogue and profiles shipped with the package.
 """
@@ -9,6 +11,7 @@ to the catalogue and profiles shipped with the package.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import difflib
 import io
 import math
@@ -20,10 +23,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, Issue, IssueCollector
-from planner.schemas import Catalog, DemandRow, ModelProfile, Scenario
+from planner.schemas import MAX_NUMBER, Catalog, DemandRow, ModelProfile, Scenario
 
-MAX_INPUT_BYTES = 20 * 1024 * 1024  # no scenario, catalogue or profile is this large
-MAX_YAML_NODES = 2_000_000  # guards alias ("billion laughs") expansion
+MAX_INPUT_BYTES = 20 * 1024 * 1024  # demand CSVs; no input file is this large
+MAX_YAML_BYTES = 4 * 1024 * 1024  # no scenario, catalogue or profile is this large
+MAX_YAML_NODES = 200_000  # guards alias ("billion laughs") expansion
+MAX_YAML_DEPTH = 60  # no input nests deeper than a handful of levels
 
 _PKG = Path(__file__).resolve().parent
 
@@ -47,84 +52,138 @@ def builtin_models_dir() -> Path:
 # --------------------------------------------------------------------------- raw reading
 
 
-def read_text(path: Path, label: str | None = None) -> str:
-    """Text of an input file, or an InputError that says why it cannot be read."""
+def read_text(path: Path, label: str | None = None, max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """Text of an input file, or an InputError (one line) that says why it cannot be read."""
     name = label or str(path)
     try:
         if not path.exists():
             raise InputError([Issue(name, "", "file not found")])
         if path.is_dir():
             raise InputError([Issue(name, "", "is a folder, expected a file")])
+        if not path.is_file():
+            raise InputError([Issue(name, "", "is not a regular file")])
         size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
+        if size > max_bytes:
             raise InputError(
                 [Issue(name, "", f"file is {size} bytes, too large to be an input "
-                       f"(limit {MAX_INPUT_BYTES})")]
+                       f"(limit {max_bytes} bytes)")]
             )
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise InputError([Issue(name, "", f"cannot read file: {exc.strerror or exc}")]) from None
+    if len(data) > max_bytes:
+        raise InputError([Issue(name, "", f"file is too large to be an input "
+                                f"(limit {max_bytes} bytes)")])
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError([Issue(name, "", "is UTF-16 text; save it as UTF-8 (CSV UTF-8 in "
+                                "a spreadsheet) and try again")])
     if b"\x00" in data:
-        raise InputError([Issue(name, "", "not a text file (contains NUL bytes)")])
+        raise InputError([Issue(name, "", "not a text file (contains NUL bytes); expected "
+                                "UTF-8 text")])
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError([Issue(name, "", "not a UTF-8 text file")]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError([Issue(name, "", f"not a UTF-8 text file (invalid byte at offset "
+                                f"{exc.start}); save it as UTF-8")]) from None
 
 
 class _SafeLoader(yaml.SafeLoader):
-    """Safe loader that also counts nodes, so alias bombs are refused."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._nodes = 0
-
-    def construct_object(self, node: Any, deep: bool = False) -> Any:
-        self._nodes += 1
-        if self._nodes > MAX_YAML_NODES:
-            raise yaml.YAMLError("document expands to too many nodes (alias bomb?)")
-        return super().construct_object(node, deep)
+    """PyYAML's safe loader: plain data only (no tags that build objects)."""
 
 
-def _count_expanded(node: Any, budget: list[int], seen_depth: int = 0) -> None:
+def _scalar_key(node: Any) -> str | None:
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    return None
+
+
+def _walk(node: Any, path: str, budget: list[int], stack: set[int], depth: int,
+          dups: list[tuple[str, int]]) -> None:
+    """Count the nodes a document expands to (aliases included); find duplicate keys."""
     budget[0] -= 1
     if budget[0] < 0:
-        raise yaml.YAMLError("document expands to too many nodes (alias bomb?)")
-    if isinstance(node, yaml.SequenceNode):
-        for child in node.value:
-            _count_expanded(child, budget)
-    elif isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            _count_expanded(k, budget)
-            _count_expanded(v, budget)
+        raise yaml.YAMLError(f"document expands to more than {MAX_YAML_NODES} values "
+                             "(an alias bomb?)")
+    if depth > MAX_YAML_DEPTH:
+        raise yaml.YAMLError(f"document nests deeper than {MAX_YAML_DEPTH} levels")
+    if isinstance(node, yaml.ScalarNode):
+        return
+    if id(node) in stack:
+        raise yaml.YAMLError("an alias refers to a node that contains it (recursive alias)")
+    stack.add(id(node))
+    try:
+        if isinstance(node, yaml.SequenceNode):
+            for i, child in enumerate(node.value):
+                _walk(child, f"{path}[{i}]", budget, stack, depth + 1, dups)
+        elif isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for k, v in node.value:
+                key = _scalar_key(k)
+                if key is not None and key != "<<":
+                    if key in seen:
+                        dups.append((f"{path}.{key}" if path else key, k.start_mark.line + 1))
+                    seen.add(key)
+                _walk(k, path, budget, stack, depth + 1, dups)
+                _walk(v, f"{path}.{key}" if path else str(key), budget, stack, depth + 1, dups)
+    finally:
+        stack.discard(id(node))
 
 
-def load_yaml(path: Path, label: str | None = None) -> Any:
-    """Parse a YAML file safely; syntax errors become one issue with the line."""
+def _tag_name(problem: str) -> str:
+    if "'" in problem:
+        return problem.split("'")[1].replace("tag:yaml.org,2002:", "!!")
+    return problem
+
+
+def load_yaml_issues(path: Path, label: str | None = None) -> tuple[Any, list[Issue]]:
+    """Parse a YAML file safely: (data, non-fatal issues such as duplicate keys).
+
+    Raises InputError when the file cannot be read or parsed at all.
+    """
     name = label or str(path)
-    text = read_text(path, name)
+    text = read_text(path, name, MAX_YAML_BYTES)
+    dups: list[tuple[str, int]] = []
     try:
         loader = _SafeLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
-                return None
-            _count_expanded(node, [MAX_YAML_NODES])
-            return loader.construct_document(node)
+                return None, []
+            _walk(node, "", [MAX_YAML_NODES], set(), 0, dups)
+            data = loader.construct_document(node)
         finally:
             loader.dispose()
     except yaml.constructor.ConstructorError as exc:
-        where = f"line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
-        raise InputError(
-            [Issue(name, where, f"unsupported YAML tag or construct: {exc.problem}")]
-        ) from None
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}" if mark else ""
+        problem = str(exc.problem or "")
+        if "constructor for the tag" in problem:
+            msg = (f"YAML tag {_tag_name(problem)} is not allowed (tags that build objects "
+                   "are refused; write plain values)")
+        elif "unhashable" in problem:
+            msg = "a mapping key must be a plain value, not a list or mapping"
+        else:
+            msg = f"unsupported YAML construct: {problem}"
+        raise InputError([Issue(name, where, msg)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError([Issue(name, where, f"invalid YAML: {problem}")]) from None
     except RecursionError:
         raise InputError([Issue(name, "", "YAML nests too deeply")]) from None
+    issues = [Issue(name, f"{p} (line {line})", "duplicate key; each key may appear once")
+              for p, line in dups]
+    return data, issues
+
+
+def load_yaml(path: Path, label: str | None = None) -> Any:
+    """Parse a YAML file safely; syntax errors and duplicate keys raise InputError."""
+    data, issues = load_yaml_issues(path, label)
+    if issues:
+        raise InputError(issues)
+    return data
 
 
 # --------------------------------------------------------------------------- pydantic errors
@@ -135,6 +194,8 @@ def loc_to_field(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif part == "[key]":
+            continue
         else:
             out += ("." if out else "") + str(part)
     return out
@@ -147,7 +208,9 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         if isinstance(part, int):
             continue
         fields = getattr(current, "model_fields", None)
-        if not fields or part not in fields:
+        if fields is None:
+            continue  # a dict of sub-models: the key is a free name
+        if part not in fields:
             return []
         ann = fields[part].annotation
         current = _unwrap_model(ann)
@@ -170,39 +233,129 @@ def _unwrap_model(ann: Any) -> Any:
     return None
 
 
+def _kind(value: Any) -> str:
+    """How a YAML value reads to a user: 'a list', 'a mapping', 'the text "x"'."""
+    if value is None:
+        return "nothing (empty)"
+    if isinstance(value, bool):
+        return f"{'true' if value else 'false'} (a boolean)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return f"a date ({value.isoformat()})"
+    if isinstance(value, str):
+        return f"the text {_short(value)}"
+    return _short(value)
+
+
 def _short(value: Any) -> str:
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _got(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _short(value)
+    return _kind(value)
+
+
+def _bound(ctx: dict[str, Any], key: str) -> str:
+    v = ctx.get(key)
+    return _short(v) if isinstance(v, (int, float)) else str(v)
+
+
+def _message(err: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """A pydantic error in the planner's words: 'must be > 0, got -3'."""
+    etype = err.get("type", "")
+    inp = err.get("input")
+    ctx = err.get("ctx") or {}
+    if etype == "extra_forbidden":
+        key = str(loc[-1]) if loc else ""
+        allowed = _allowed_keys(model, loc)
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else (
+            f"; allowed keys: {', '.join(allowed)}" if allowed else "")
+        return f"unknown key {key!r}{hint}"
+    if etype == "missing":
+        return "required field is missing"
+    if etype == "finite_number" or (isinstance(inp, float) and not math.isfinite(inp)):
+        return f"must be a finite number, got {_short(inp)}"
+    if etype == "greater_than":
+        return f"must be > {_bound(ctx, 'gt')}, got {_got(inp)}"
+    if etype == "greater_than_equal":
+        return f"must be >= {_bound(ctx, 'ge')}, got {_got(inp)}"
+    if etype == "less_than":
+        return f"must be < {_bound(ctx, 'lt')}, got {_got(inp)}"
+    if etype == "less_than_equal":
+        return f"must be <= {_bound(ctx, 'le')}, got {_got(inp)}"
+    if etype in ("float_parsing", "float_type"):
+        return f"must be a number, got {_got(inp)}"
+    if etype in ("int_parsing", "int_type", "int_from_float"):
+        return f"must be a whole number, got {_got(inp)}"
+    if etype in ("bool_parsing", "bool_type"):
+        return f"must be true or false, got {_got(inp)}"
+    if etype in ("string_type", "str_type"):
+        if isinstance(inp, (int, float)) and not isinstance(inp, bool):
+            return f"must be text, got the number {_short(inp)} (put it in quotes)"
+        return f"must be text, got {_kind(inp)}"
+    if etype == "invalid_key":
+        return f"keys must be text, got {_got(inp)}"
+    if etype == "literal_error":
+        return f"must be one of {ctx.get('expected', '?')}, got {_got(inp)}"
+    if etype in ("list_type", "tuple_type", "set_type"):
+        return f"must be a list, got {_kind(inp)}"
+    if etype in ("dict_type", "model_type", "model_attributes_type", "dataclass_type"):
+        return f"must be a mapping of fields, got {_kind(inp)}"
+    if etype == "string_too_short":
+        return "must not be empty"
+    if etype == "too_short":
+        n = ctx.get("min_length", 1)
+        return "must not be empty" if n == 1 else f"must have at least {n} items"
+    if etype == "too_long":
+        if ctx.get("field_type") == "Tuple":
+            return (f"a point must be [tokens/s per user, tokens/s per GPU], got "
+                    f"{ctx.get('actual_length', '?')} numbers")
+        return f"must have at most {ctx.get('max_length', '?')} items"
+    if etype in ("value_error", "assertion_error"):
+        msg = str(err.get("msg", "invalid"))
+        for prefix in ("Value error, ", "Assertion failed, "):
+            if msg.startswith(prefix):
+                msg = msg[len(prefix):]
+        return msg
+    msg = str(err.get("msg", "invalid"))
+    if not msg.startswith("Input should be "):
+        return msg  # the planner's own validators already speak the planner's words
+    msg = "must be " + msg[len("Input should be "):]
+    if "input" in err and not isinstance(inp, (dict, list)):
+        msg += f", got {_got(inp)}"
+    return msg
 
 
 def pydantic_issues(file: str, exc: ValidationError, model: type[BaseModel],
                     prefix: str = "") -> list[Issue]:
     issues = []
+    seen: set[tuple[str, str]] = set()
     for err in exc.errors():
         loc = tuple(err.get("loc", ()))
         field = loc_to_field(loc)
+        if err.get("type") == "invalid_key" and loc:
+            field = loc_to_field(loc[:-1])
+        elif loc and loc[-1] == "[key]":  # a mapping key of the wrong type
+            field = loc_to_field(loc[:-2])
+            issues_key = f"key {_short(loc[-2])}"
+            field = f"{field}.{issues_key}" if field else issues_key
         if prefix:
             field = f"{prefix}.{field}" if field and not field.startswith("[") else prefix + field
-        etype = err.get("type", "")
-        inp = err.get("input")
-        if etype == "extra_forbidden":
-            key = str(loc[-1]) if loc else ""
-            allowed = _allowed_keys(model, loc)
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else (
-                f"; allowed: {', '.join(allowed)}" if allowed else "")
-            msg = f"unknown key{hint}"
-        elif etype == "missing":
-            msg = "required field is missing"
-        elif etype in ("finite_number",) or (
-            isinstance(inp, float) and (math.isnan(inp) or math.isinf(inp))
-        ):
-            msg = f"must be a finite number, got {_short(inp)}"
-        else:
-            msg = err.get("msg", "invalid")
-            msg = msg[0].lower() + msg[1:] if msg else msg
-            if "input" in err and etype not in ("model_type", "dict_type"):
-                msg += f", got {_short(inp)}"
+        msg = _message(err, model, loc)
+        if (field, msg) in seen:
+            continue
+        seen.add((field, msg))
         issues.append(Issue(file, field, msg))
     return issues
 
@@ -210,39 +363,54 @@ def pydantic_issues(file: str, exc: ValidationError, model: type[BaseModel],
 def parse_model(file: str, data: Any, model: type[BaseModel], prefix: str = "") -> Any:
     """Validate `data` against a pydantic model; raise InputError with every issue."""
     if not isinstance(data, dict):
-        what = "empty" if data is None else f"a {type(data).__name__}"
+        what = "an empty file" if data is None else _kind(data)
         raise InputError([Issue(file, prefix, f"expected a mapping of fields, got {what}")])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InputError(pydantic_issues(file, exc, model, prefix)) from None
+    except RecursionError:
+        raise InputError([Issue(file, prefix, "nests too deeply")]) from None
+
+
+def _parse_file(path: Path, name: str, model: type[BaseModel]) -> Any:
+    """Read and validate one YAML file; every issue of the file in one InputError."""
+    data, issues = load_yaml_issues(path, name)
+    try:
+        result = parse_model(name, data, model)
+    except InputError as exc:
+        raise InputError(issues + exc.issues) from None
+    if issues:
+        raise InputError(issues)
+    return result
 
 
 # --------------------------------------------------------------------------- typed loaders
 
 
 def load_scenario_file(path: Path) -> Scenario:
-    result: Scenario = parse_model(str(path), load_yaml(path), Scenario)
+    result: Scenario = _parse_file(path, str(path), Scenario)
     return result
 
 
 def load_catalog(path: Path, label: str | None = None) -> Catalog:
-    name = label or str(path)
-    result: Catalog = parse_model(name, load_yaml(path, name), Catalog)
+    result: Catalog = _parse_file(path, label or str(path), Catalog)
     return result
 
 
 def load_profile(path: Path, label: str | None = None) -> ModelProfile:
-    name = label or str(path)
-    result: ModelProfile = parse_model(name, load_yaml(path, name), ModelProfile)
+    result: ModelProfile = _parse_file(path, label or str(path), ModelProfile)
     return result
 
 
 def load_profiles(folder: Path, label: str | None = None) -> dict[str, ModelProfile]:
     """Every ``*.yaml``/``*.yml`` profile in a folder, keyed by id (all errors at once)."""
     name = label or str(folder)
-    if not folder.is_dir():
+    if not folder.exists():
         raise InputError([Issue(name, "", "models folder not found")])
+    if not folder.is_dir():
+        raise InputError([Issue(name, "", "is a file; `models` must name a folder of "
+                                "model profiles (*.yaml)")])
     files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
     if not files:
         raise InputError([Issue(name, "", "no model profiles (*.yaml) in folder")])
@@ -268,33 +436,56 @@ DEMAND_COLUMNS = ("period", "model", "tokens_per_s", "min_tokens_per_s_per_user"
 REQUIRED_DEMAND_COLUMNS = ("period", "model", "tokens_per_s")
 
 
-def parse_demand_csv(text: str, name: str) -> list[DemandRow]:
-    """Demand rows from CSV text; every bad cell is reported with its line and column."""
+def parse_demand_rows(text: str, name: str) -> tuple[list[DemandRow], list[int]]:
+    """Demand rows and the line each starts on; every bad cell is reported at once."""
+    rows, lines, issues = _parse_demand(text, name)
+    if issues:
+        raise InputError(issues)
+    return rows, lines
+
+
+def _parse_demand(text: str, name: str) -> tuple[list[DemandRow], list[int], list[Issue]]:
+    """(good rows, their lines, issues). Raises InputError only if no row can be read."""
     errs = IssueCollector()
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[str]]] = []
     try:
-        rows = list(reader)
+        line = 1
+        for raw in reader:
+            if any(c.strip() for c in raw):
+                rows.append((line, raw))
+            line = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError([Issue(name, "", f"not a valid CSV: {exc}")]) from None
-    rows = [r for r in rows if any(c.strip() for c in r)]
+        raise InputError([Issue(name, f"line {reader.line_num}",
+                                f"not a valid CSV: {exc}")]) from None
     if not rows:
         raise InputError([Issue(name, "", "empty demand file (expected a header row: "
                                 f"{','.join(DEMAND_COLUMNS)})")])
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in rows[0][1]]
+    if not any(c in header for c in REQUIRED_DEMAND_COLUMNS):
+        hint = ""
+        if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
+            hint = "; it looks separated by something other than commas: use commas"
+        raise InputError([Issue(name, "line 1", "the first line must be the header "
+                                f"{','.join(DEMAND_COLUMNS)}, got {','.join(header)!r}"
+                                + hint)])
     for col in header:
         if col not in DEMAND_COLUMNS:
             close = difflib.get_close_matches(col, DEMAND_COLUMNS, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else (
                 f"; allowed: {', '.join(DEMAND_COLUMNS)}")
             errs.add(name, f"column {col!r}", f"unknown column{hint}")
-    if len(set(header)) != len(header):
-        errs.add(name, "header", "a column name appears twice")
+    for col in sorted(set(header)):
+        if header.count(col) > 1:
+            errs.add(name, f"column {col!r}", "appears twice in the header")
     for col in REQUIRED_DEMAND_COLUMNS:
         if col not in header:
             errs.add(name, f"column {col!r}", "required column is missing")
-    errs.raise_if_any()
+    if any(c not in header for c in REQUIRED_DEMAND_COLUMNS):
+        errs.raise_if_any()
     out: list[DemandRow] = []
-    for lineno, raw in enumerate(rows[1:], start=2):
+    lines: list[int] = []
+    for lineno, raw in rows[1:]:
         if len(raw) != len(header):
             errs.add(name, f"line {lineno}",
                      f"has {len(raw)} cells, the header has {len(header)}")
@@ -305,27 +496,46 @@ def parse_demand_csv(text: str, name: str) -> list[DemandRow]:
         for col in ("tokens_per_s", "min_tokens_per_s_per_user"):
             if col not in rec or (col == "min_tokens_per_s_per_user" and rec[col] == ""):
                 continue
+            cell = rec[col]
+            if cell == "":
+                errs.add(name, f"line {lineno}: {col}", "is empty; write 0 for no demand")
+                bad = True
+                continue
             try:
-                val = float(rec[col])
+                val = float(cell)
             except ValueError:
-                errs.add(name, f"line {lineno}: {col}", f"not a number: {rec[col]!r}")
+                errs.add(name, f"line {lineno}: {col}", f"must be a number, got {cell!r}")
                 bad = True
                 continue
             if math.isnan(val) or math.isinf(val):
-                errs.add(name, f"line {lineno}: {col}", f"must be a finite number, got {rec[col]!r}")
+                errs.add(name, f"line {lineno}: {col}",
+                         f"must be a finite number, got {cell!r}")
                 bad = True
             elif val < 0:
-                errs.add(name, f"line {lineno}: {col}", f"must be >= 0, got {rec[col]}")
+                errs.add(name, f"line {lineno}: {col}", f"must be >= 0, got {cell}")
+                bad = True
+            elif val > MAX_NUMBER:
+                errs.add(name, f"line {lineno}: {col}",
+                         f"must be <= {MAX_NUMBER:g}, got {cell}")
                 bad = True
             row[col] = val
         for col in ("period", "model"):
             if not row[col]:
                 errs.add(name, f"line {lineno}: {col}", "is empty")
                 bad = True
+            elif any(ord(ch) < 32 or ord(ch) == 127 for ch in row[col]):
+                errs.add(name, f"line {lineno}: {col}",
+                         f"contains a control character: {row[col]!r}")
+                bad = True
         if not bad:
             out.append(DemandRow(**row))
-    errs.raise_if_any()
-    return out
+            lines.append(lineno)
+    return out, lines, errs.issues
+
+
+def parse_demand_csv(text: str, name: str) -> list[DemandRow]:
+    """Demand rows from CSV text; every bad cell is reported with its line and column."""
+    return parse_demand_rows(text, name)[0]
 
 
 def load_demand(path: Path, label: str | None = None) -> list[DemandRow]:
@@ -348,6 +558,7 @@ class Inputs:
     catalog_file: str = "catalog"
     demand_file: str = "demand.csv"
     models_dir: str = "models"
+    demand_lines: tuple[int, ...] = ()  # line of each demand row in its file (for messages)
 
 
 def resolve(base: Path, ref: str) -> Path:
@@ -355,40 +566,101 @@ def resolve(base: Path, ref: str) -> Path:
     return p if p.is_absolute() else (base / p)
 
 
+@dataclass
+class _Referenced:
+    """What a scenario's catalog/models/demand references loaded to (None if they failed)."""
+
+    catalog: Catalog | None = None
+    profiles: dict[str, ModelProfile] | None = None
+    demand: list[DemandRow] | None = None
+    demand_lines: tuple[int, ...] = ()
+    catalog_file: str = "catalog"
+    models_dir: str = "models"
+    demand_file: str = "demand.csv"
+
+
+def _load_refs(catalog_ref: Any, models_ref: Any, demand_ref: Any, base: Path,
+               errs: IssueCollector) -> _Referenced:
+    """Load whichever referenced files are named by a usable (text) reference."""
+    ref = _Referenced()
+    if isinstance(catalog_ref, str) and catalog_ref.strip():
+        if catalog_ref == "builtin":
+            cpath, ref.catalog_file = builtin_catalog_path(), "builtin catalogue"
+        else:
+            cpath = resolve(base, catalog_ref)
+            ref.catalog_file = str(cpath)
+        try:
+            ref.catalog = load_catalog(cpath, ref.catalog_file)
+        except InputError as exc:
+            errs.extend(exc.issues)
+    if isinstance(models_ref, str) and models_ref.strip():
+        if models_ref == "builtin":
+            mdir, ref.models_dir = builtin_models_dir(), "builtin models"
+        else:
+            mdir = resolve(base, models_ref)
+            ref.models_dir = str(mdir)
+        try:
+            ref.profiles = load_profiles(mdir, ref.models_dir)
+        except InputError as exc:
+            errs.extend(exc.issues)
+    if isinstance(demand_ref, str) and demand_ref.strip():
+        dpath = resolve(base, demand_ref)
+        ref.demand_file = str(dpath)
+        try:
+            rows, lines, issues = _parse_demand(read_text(dpath, ref.demand_file),
+                                                ref.demand_file)
+            # rows that did parse are still checked against the horizon and the models
+            ref.demand, ref.demand_lines = rows, tuple(lines)
+            errs.extend(issues)
+        except InputError as exc:
+            errs.extend(exc.issues)
+    return ref
+
+
 def load_inputs(scenario_path: str | Path) -> Inputs:
-    """Load a scenario and every file it names; gather issues across all of them."""
+    """Load a scenario and every file it names; report the issues of all of them at once.
+
+    A scenario whose YAML parses but has invalid fields still has its catalogue, profiles
+    and demand read and checked, so one run lists every problem that can be found.
+    """
     spath = Path(scenario_path)
-    scenario = load_scenario_file(spath)
-    return load_referenced(scenario, spath.resolve().parent, str(spath))
+    name = str(spath)
+    raw, dup_issues = load_yaml_issues(spath, name)  # unreadable / not YAML: raise now
+    errs = IssueCollector()
+    errs.extend(dup_issues)
+    scenario: Scenario | None = None
+    try:
+        scenario = parse_model(name, raw, Scenario)
+    except InputError as exc:
+        errs.extend(exc.issues)
+    base = spath.resolve().parent
+    refs: tuple[Any, Any, Any]
+    if scenario is not None:
+        refs = (scenario.catalog, scenario.models, scenario.demand)
+    elif isinstance(raw, dict):
+        refs = (raw.get("catalog", "builtin"), raw.get("models", "builtin"), raw.get("demand"))
+    else:
+        errs.raise_if_any()
+        refs = (None, None, None)
+    ref = _load_refs(refs[0], refs[1], refs[2], base, errs)
+    from planner.validate import partial_issues  # validate imports this module
+
+    errs.extend(partial_issues(scenario, raw if isinstance(raw, dict) else None, ref.catalog,
+                               ref.profiles, ref.demand, ref.demand_lines, name,
+                               ref.catalog_file, ref.demand_file, ref.models_dir,
+                               complete=not errs.issues))
+    errs.raise_if_any()
+    assert scenario is not None and ref.catalog is not None
+    assert ref.profiles is not None and ref.demand is not None
+    return Inputs(scenario, ref.catalog, ref.profiles, ref.demand, name, ref.catalog_file,
+                  ref.demand_file, ref.models_dir, ref.demand_lines)
 
 
 def load_referenced(scenario: Scenario, base: Path, scenario_file: str = "scenario.yaml") -> Inputs:
     """Load the catalogue, profiles and demand a (validated) scenario names."""
     errs = IssueCollector()
-    catalog = profiles = demand = None
-    if scenario.catalog == "builtin":
-        cpath, clabel = builtin_catalog_path(), "builtin catalogue"
-    else:
-        cpath = resolve(base, scenario.catalog)
-        clabel = str(cpath)
-    try:
-        catalog = load_catalog(cpath, clabel if scenario.catalog == "builtin" else None)
-    except InputError as exc:
-        errs.extend(exc.issues)
-    if scenario.models == "builtin":
-        mdir, mlabel = builtin_models_dir(), "builtin models"
-    else:
-        mdir = resolve(base, scenario.models)
-        mlabel = str(mdir)
-    try:
-        profiles = load_profiles(mdir, mlabel)
-    except InputError as exc:
-        errs.extend(exc.issues)
-    dpath = resolve(base, scenario.demand)
-    try:
-        demand = load_demand(dpath)
-    except InputError as exc:
-        errs.extend(exc.issues)
+    ref = _load_refs(scenario.catalog, scenario.models, scenario.demand, base, errs)
     errs.raise_if_any()
-    assert catalog is not None and profiles is not None and demand is not None
-    return Inputs(scenario, catalog, profiles, demand, scenario_file, clabel, str(dpath), mlabel)
+    assert ref.catalog is not None and ref.profiles is not None and ref.demand is not None
+    return Inputs(scenario, ref.catalog, ref.profiles, ref.demand, scenario_file,
+                  ref.catalog_file, ref.demand_file, ref.models_dir, ref.demand_lines)

@@ -7,13 +7,85 @@ refuses unknown keys; NaN and infinities are refused everywhere. Cross-file chec
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import datetime as _dt
+import types
+import typing
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+# No quantity in a scenario, catalogue or profile is larger than this; larger numbers are
+# typing mistakes, and they would wreck the numerics of the solver.
+MAX_NUMBER = 1e15
+MAX_NAME_LENGTH = 200
+
+
+def _is_number_type(ann: Any) -> bool:
+    """Whether a field annotation is (optionally) an int or a float."""
+    if ann in (int, float):
+        return True
+    origin = typing.get_origin(ann)
+    if origin is Annotated:
+        return _is_number_type(typing.get_args(ann)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        return len(args) == 1 and _is_number_type(args[0])
+    return False
+
+
+def _check_number(v: Any) -> Any:
+    """Refuse booleans where a number belongs, and numbers too large to be real."""
+    if isinstance(v, bool):
+        raise PydanticCustomError("bool_not_number", "must be a number, got {value}",
+                                  {"value": "true" if v else "false"})
+    if isinstance(v, (int, float)) and abs(v) > MAX_NUMBER and abs(v) != float("inf"):
+        raise PydanticCustomError("number_too_large",
+                                  "must be <= {limit}, got {value} (too large to be real)",
+                                  {"limit": f"{MAX_NUMBER:g}", "value": f"{v:g}"})
+    return v
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        name = info.field_name
+        if name is not None and _is_number_type(cls.model_fields[name].annotation):
+            return _check_number(v)
+        return v
+
+
+def _safe_name(v: Any) -> Any:
+    """Names (site names, system and model ids) are one line of visible text."""
+    if isinstance(v, str):
+        if not v.strip():
+            raise PydanticCustomError("name_blank", "must not be empty or blank")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+            raise PydanticCustomError(
+                "name_control", "must not contain control characters (tab, newline, ...), "
+                "got {value}", {"value": repr(v)})
+        if v != v.strip():
+            raise PydanticCustomError(
+                "name_spaces", "must not start or end with spaces, got {value}",
+                {"value": repr(v)})
+        if len(v) > MAX_NAME_LENGTH:
+            raise PydanticCustomError("name_long", "is longer than {n} characters",
+                                      {"n": MAX_NAME_LENGTH})
+    return v
+
+
+Name = Annotated[str, BeforeValidator(_safe_name)]
 
 
 NonNeg = Annotated[float, Field(ge=0)]
@@ -29,6 +101,10 @@ def _period_str(v: object) -> object:
         return v
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, (_dt.date, _dt.datetime)):
+        raise PydanticCustomError(
+            "period_date", "{value} is a date; periods are quarters 2027Q1, months 2027-01 "
+            "or years 2027", {"value": v.isoformat()})
     return v
 
 
@@ -44,7 +120,7 @@ class Horizon(Strict):
 
 
 class Existing(Strict):
-    system: str
+    system: Name
     units: Annotated[int, Field(ge=0)]
     retire_after: PeriodLabel | None = None
 
@@ -52,7 +128,7 @@ class Existing(Strict):
 
 
 class Site(Strict):
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[Name, Field(min_length=1)]
     power_mw: Positive
     pue: Annotated[float, Field(ge=1.0)] = 1.0
     electricity_usd_per_mwh: NonNeg = 0.0
@@ -102,7 +178,7 @@ class Scenario(Strict):
     options: Options = Field(default_factory=Options)
     solver: SolverSettings = Field(default_factory=SolverSettings)
     # Extension: restrict the plan to these catalogue systems (default: all of them).
-    systems: list[str] | None = None
+    systems: list[Name] | None = None
     description: str | None = None
 
 
@@ -120,7 +196,7 @@ class Provenance(Strict):
 class System(Strict):
     """A purchasable unit: an 8-GPU server, an NVL72 rack."""
 
-    id: Annotated[str, Field(min_length=1)]
+    id: Annotated[Name, Field(min_length=1)]
     name: str | None = None
     vendor: str | None = None
     accelerator: str | None = None
@@ -153,10 +229,15 @@ class Catalog(Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Catalog:
-        seen: set[str] = set()
-        dups = [s.id for s in self.systems if s.id in seen or seen.add(s.id)]  # type: ignore[func-returns-value]
+        first: dict[str, int] = {}
+        dups: list[str] = []
+        for i, s in enumerate(self.systems):
+            if s.id in first:
+                dups.append(f"systems[{i}].id {s.id!r} repeats systems[{first[s.id]}]")
+            else:
+                first[s.id] = i
         if dups:
-            raise ValueError(f"duplicate system id(s): {', '.join(sorted(set(dups)))}")
+            raise ValueError(f"duplicate system id: {'; '.join(dups)}")
         return self
 
 
@@ -168,19 +249,20 @@ class Workload(Strict):
     output_tokens: Annotated[int, Field(ge=0)]
 
 
-Point = tuple[NonNeg, NonNeg]
+CurveValue = Annotated[float, BeforeValidator(_check_number), Field(ge=0)]
+Point = tuple[CurveValue, CurveValue]
 
 
 class ModelProfile(Strict):
     """Throughput-vs-interactivity curves of one served model, per system."""
 
-    id: Annotated[str, Field(min_length=1)]
+    id: Annotated[Name, Field(min_length=1)]
     name: str | None = None
     precision: str | None = None
     source: str | None = None
     token_basis: Literal["total", "output"] = "total"
     workload: Workload | None = None
-    throughput: dict[str, Annotated[list[Point], Field(min_length=1)]]
+    throughput: dict[Name, Annotated[list[Point], Field(min_length=1)]]
     # Extension: where each system's curve comes from.
     provenance: dict[str, Provenance] = Field(default_factory=dict)
     notes: str | None = None

@@ -2,16 +2,23 @@
 
 Periods must parse in the horizon's granularity and lie in the horizon, names must be
 unique, references to systems and models must resolve, and one run must not mix token
-bases. All issues are gathered and raised together.
+bases. All issues are gathered and raised together. `partial_issues` runs the checks
+that the files which did load allow, so a run with a broken scenario still reports the
+problems of its demand file.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
+from typing import Any
 
-from planner.errors import IssueCollector
+from pydantic import ValidationError
+
+from planner.errors import Issue, IssueCollector
 from planner.loader import Inputs
 from planner.periods import detect_granularity, format_period, parse_period
+from planner.schemas import Catalog, DemandRow, Horizon, ModelProfile, Scenario
 
 
 def _did_you_mean(name: str, options: list[str]) -> str:
@@ -24,114 +31,188 @@ def horizon_granularity(inputs: Inputs) -> str | None:
     return h.granularity or detect_granularity(h.start)
 
 
-def validate(inputs: Inputs) -> None:
-    """Raise InputError listing every cross-reference problem of a loaded scenario."""
-    sc, cat, profiles = inputs.scenario, inputs.catalog, inputs.profiles
-    sf, df = inputs.scenario_file, inputs.demand_file
-    errs = IssueCollector()
+class _Periods:
+    """Checks period labels against a horizon (silent if the horizon itself is bad)."""
 
-    gran = horizon_granularity(inputs)
-    first = last = None
-    if gran is None:
-        errs.add(sf, "horizon.start",
-                 f"{sc.horizon.start!r} is not a period (use 2027Q1, 2027-01 or 2027)")
-    else:
+    def __init__(self, horizon: Horizon | None, sf: str, errs: IssueCollector) -> None:
+        self.errs = errs
+        self.gran: str | None = None
+        self.first: int | None = None
+        self.last: int | None = None
+        if horizon is None:
+            return
+        gran = horizon.granularity or detect_granularity(horizon.start)
+        if gran is None:
+            errs.add(sf, "horizon.start",
+                     f"{horizon.start!r} is not a period (use 2027Q1, 2027-01 or 2027)")
+            return
         try:
-            first = parse_period(sc.horizon.start, gran)
-            last = first + sc.horizon.periods - 1
+            self.first = parse_period(horizon.start, gran)
         except ValueError:
-            detected = detect_granularity(sc.horizon.start)
+            detected = detect_granularity(horizon.start)
             errs.add(sf, "horizon.granularity",
-                     f"{gran!r} does not match start {sc.horizon.start!r}"
+                     f"{gran!r} does not match start {horizon.start!r}"
                      + (f" (which is a {detected})" if detected else ""))
-            gran = None
+            return
+        self.gran = gran
+        self.last = self.first + horizon.periods - 1
+        per_year = {"quarter": 4, "month": 12, "year": 1}[gran]
+        if self.last // per_year > 9999:
+            errs.add(sf, "horizon.periods", "the horizon runs past the year 9999")
+            self.gran = None
 
-    def period_ok(label: str, file: str, field: str, allow_before: bool, allow_after: bool
-                  ) -> int | None:
-        if gran is None or first is None or last is None:
+    def check(self, label: str, file: str, field: str, allow_before: bool,
+              allow_after: bool) -> int | None:
+        if self.gran is None or self.first is None or self.last is None:
             return None
         try:
-            p = parse_period(label, gran)
+            p = parse_period(label, self.gran)
         except ValueError as exc:
-            errs.add(file, field, str(exc))
+            self.errs.add(file, field, str(exc))
             return None
-        span = f"{format_period(first, gran)}..{format_period(last, gran)}"
-        if p < first and not allow_before:
-            errs.add(file, field, f"{label} is before the horizon ({span})")
+        span = f"{format_period(self.first, self.gran)}..{format_period(self.last, self.gran)}"
+        if p < self.first and not allow_before:
+            self.errs.add(file, field, f"{label} is before the horizon ({span})")
             return None
-        if p > last and not allow_after:
-            errs.add(file, field, f"{label} is after the horizon ({span})")
+        if p > self.last and not allow_after:
+            self.errs.add(file, field, f"{label} is after the horizon ({span})")
             return None
         return p
 
-    system_ids = [s.id for s in cat.systems]
-    systems = {s.id: s for s in cat.systems}
+
+def _check_scenario(sc: Scenario, cat: Catalog | None, periods: _Periods, sf: str,
+                    catalog_file: str, errs: IssueCollector) -> None:
+    systems = {s.id: s for s in cat.systems} if cat is not None else None
+    system_ids = [s.id for s in cat.systems] if cat is not None else []
 
     if sc.systems is not None:
         if not sc.systems:
             errs.add(sf, "systems", "is empty; omit it to use the whole catalogue")
         seen: set[str] = set()
         for i, sid in enumerate(sc.systems):
-            if sid not in systems:
+            if systems is not None and sid not in systems:
                 errs.add(sf, f"systems[{i}]",
-                         f"unknown system {sid!r} in {inputs.catalog_file}"
+                         f"unknown system {sid!r} in {catalog_file}"
                          + _did_you_mean(sid, system_ids))
             if sid in seen:
                 errs.add(sf, f"systems[{i}]", f"{sid!r} is listed twice")
             seen.add(sid)
 
-    names: set[str] = set()
+    names: dict[str, int] = {}
     for i, site in enumerate(sc.sites):
         if site.name in names:
-            errs.add(sf, f"sites[{i}].name", f"duplicate site name {site.name!r}")
-        names.add(site.name)
-        avail = first
+            errs.add(sf, f"sites[{i}].name",
+                     f"duplicate site name {site.name!r} (also sites[{names[site.name]}])")
+        else:
+            names[site.name] = i
+        avail = periods.first
         if site.available_from is not None:
-            p = period_ok(site.available_from, sf, f"sites[{i}].available_from",
-                          allow_before=True, allow_after=False)
-            if p is not None and first is not None:
-                avail = max(p, first)
+            p = periods.check(site.available_from, sf, f"sites[{i}].available_from",
+                              allow_before=True, allow_after=False)
+            if p is not None and periods.first is not None:
+                avail = max(p, periods.first)
         for j, ex in enumerate(site.existing):
             fld = f"sites[{i}].existing[{j}]"
-            sysdef = systems.get(ex.system)
-            if sysdef is None:
-                errs.add(sf, f"{fld}.system",
-                         f"unknown system {ex.system!r} in {inputs.catalog_file}"
-                         + _did_you_mean(ex.system, system_ids))
-            elif sysdef.cooling == "liquid" and site.cooling != "liquid":
-                errs.add(sf, f"{fld}.system",
-                         f"{ex.system!r} is liquid-cooled but site {site.name!r} is air-cooled")
+            if systems is not None:
+                sysdef = systems.get(ex.system)
+                if sysdef is None:
+                    errs.add(sf, f"{fld}.system",
+                             f"unknown system {ex.system!r} in {catalog_file}"
+                             + _did_you_mean(ex.system, system_ids))
+                elif sysdef.cooling == "liquid" and site.cooling != "liquid":
+                    errs.add(sf, f"{fld}.system",
+                             f"{ex.system!r} is liquid-cooled but site {site.name!r} is "
+                             "air-cooled")
             if ex.retire_after is not None:
-                period_ok(ex.retire_after, sf, f"{fld}.retire_after",
-                          allow_before=False, allow_after=True)
-            if ex.units > 0 and avail is not None and first is not None and avail > first:
+                periods.check(ex.retire_after, sf, f"{fld}.retire_after",
+                              allow_before=False, allow_after=True)
+            if ex.units > 0 and avail is not None and periods.first is not None and \
+                    avail > periods.first:
                 errs.add(sf, f"{fld}.units",
                          f"site {site.name!r} is not available until "
                          f"{site.available_from}, so it cannot hold existing units at the "
                          "horizon start")
 
-    # demand: periods, models, token basis
-    model_ids = sorted(profiles)
+
+def _check_demand(demand: Sequence[DemandRow], lines: Sequence[int],
+                  profiles: dict[str, ModelProfile] | None, periods: _Periods, df: str,
+                  models_dir: str, errs: IssueCollector) -> list[str]:
+    model_ids = sorted(profiles) if profiles is not None else []
     used_models: dict[str, int] = {}
-    for n, row in enumerate(inputs.demand, start=2):
-        period_ok(row.period, df, f"line {n}: period", allow_before=False, allow_after=False)
+    for n, row in enumerate(demand):
+        line = lines[n] if n < len(lines) else n + 2
+        periods.check(row.period, df, f"line {line}: period", allow_before=False,
+                      allow_after=False)
+        if profiles is None:
+            continue
         if row.model not in profiles:
-            errs.add(df, f"line {n}: model",
-                     f"unknown model {row.model!r} in {inputs.models_dir}"
+            errs.add(df, f"line {line}: model",
+                     f"unknown model {row.model!r} in {models_dir}"
                      + _did_you_mean(row.model, model_ids))
         else:
-            used_models.setdefault(row.model, n)
-    bases = {profiles[m].token_basis for m in used_models}
-    if len(bases) > 1:
-        detail = ", ".join(f"{m}: {profiles[m].token_basis}" for m in sorted(used_models))
-        errs.add(df, "model",
-                 "demand mixes token bases (total vs output tokens) in one run; "
-                 f"plan models of one basis together ({detail})")
-    if inputs.models_dir != "builtin models":
-        for m in sorted(used_models):
-            for sid in profiles[m].throughput:
-                if sid not in systems:
-                    errs.add(f"{inputs.models_dir}/{m}", f"throughput.{sid}",
-                             f"unknown system {sid!r} in {inputs.catalog_file}"
-                             + _did_you_mean(sid, system_ids))
+            used_models.setdefault(row.model, line)
+    if profiles is not None:
+        bases = {profiles[m].token_basis for m in used_models}
+        if len(bases) > 1:
+            detail = ", ".join(f"{m}: {profiles[m].token_basis}" for m in sorted(used_models))
+            errs.add(df, "model",
+                     "demand mixes token bases (total vs output tokens) in one run; "
+                     f"plan models of one basis together ({detail})")
+    return sorted(used_models)
+
+
+def _check_profiles(used: list[str], profiles: dict[str, ModelProfile], cat: Catalog,
+                    models_dir: str, catalog_file: str, errs: IssueCollector) -> None:
+    if models_dir == "builtin models":
+        return  # the shipped profiles cover more systems than a user's catalogue
+    system_ids = [s.id for s in cat.systems]
+    for m in used:
+        for sid in profiles[m].throughput:
+            if sid not in system_ids:
+                errs.add(f"{models_dir}/{m}", f"throughput.{sid}",
+                         f"unknown system {sid!r} in {catalog_file}"
+                         + _did_you_mean(sid, system_ids))
+
+
+def validate(inputs: Inputs) -> None:
+    """Raise InputError listing every cross-reference problem of a loaded scenario."""
+    errs = IssueCollector()
+    sc = inputs.scenario
+    periods = _Periods(sc.horizon, inputs.scenario_file, errs)
+    _check_scenario(sc, inputs.catalog, periods, inputs.scenario_file, inputs.catalog_file,
+                    errs)
+    used = _check_demand(inputs.demand, inputs.demand_lines, inputs.profiles, periods,
+                         inputs.demand_file, inputs.models_dir, errs)
+    _check_profiles(used, inputs.profiles, inputs.catalog, inputs.models_dir,
+                    inputs.catalog_file, errs)
     errs.raise_if_any()
+
+
+def partial_issues(scenario: Scenario | None, raw: dict[str, Any] | None,
+                   catalog: Catalog | None, profiles: dict[str, ModelProfile] | None,
+                   demand: list[DemandRow] | None, demand_lines: Sequence[int],
+                   scenario_file: str, catalog_file: str, demand_file: str, models_dir: str,
+                   complete: bool) -> list[Issue]:
+    """Cross-file issues that can be found with the parts that loaded.
+
+    `complete` means every file loaded and is valid on its own: then `validate` (run by
+    `prepare`) does the full check and this returns nothing.
+    """
+    if complete:
+        return []
+    errs = IssueCollector()
+    horizon = scenario.horizon if scenario is not None else None
+    if horizon is None and raw is not None and isinstance(raw.get("horizon"), dict):
+        try:
+            horizon = Horizon.model_validate(raw["horizon"])
+        except (ValidationError, RecursionError):
+            horizon = None
+    periods = _Periods(horizon, scenario_file, errs)
+    if scenario is not None:
+        _check_scenario(scenario, catalog, periods, scenario_file, catalog_file, errs)
+    if demand is not None:
+        used = _check_demand(demand, demand_lines, profiles, periods, demand_file,
+                             models_dir, errs)
+        if profiles is not None and catalog is not None:
+            _check_profiles(used, profiles, catalog, models_dir, catalog_file, errs)
+    return errs.issues
