@@ -23,7 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2, 3
 
@@ -50,10 +50,11 @@ def fail(exc: BaseException, debug: bool = False) -> NoReturn:
             err_console.print(f"  try: {exc.hint}", markup=False)
         raise typer.Exit(EXIT_ERROR)
     if isinstance(exc, PlannerError):
-        err_console.print(f"[bold red]error:[/] {exc}", markup=False)
+        err_console.print("[bold red]error:[/] ", end="")
+        err_console.print(str(exc), markup=False)
         raise typer.Exit(exc.exit_code)
-    err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}",
-                      markup=False)
+    err_console.print("[bold red]internal error:[/] ", end="")
+    err_console.print(f"{type(exc).__name__}: {exc}", markup=False)
     err_console.print("  run again with --debug for a traceback", markup=False)
     raise typer.Exit(EXIT_ERROR)
 
