@@ -92,6 +92,7 @@ def _to_highs_lp(prog: MatrixProgram) -> highspy.HighsLp:
 
 
 _BANNER_SHOWN = False
+_SCHEDULER_THREADS: int | None = None
 
 
 def new_highs() -> highspy.Highs:
@@ -121,6 +122,11 @@ def make_highs(prog: MatrixProgram, settings: HighsSettings) -> highspy.Highs:
     h.setOptionValue("mip_rel_gap", float(settings.mip_rel_gap))
     h.setOptionValue("random_seed", int(settings.random_seed))
     if settings.threads > 0:
+        global _SCHEDULER_THREADS
+        if _SCHEDULER_THREADS != settings.threads:
+            # HiGHS keeps one process-wide thread pool; a new size needs a fresh pool
+            highspy.Highs.resetGlobalScheduler(True)
+        _SCHEDULER_THREADS = settings.threads
         h.setOptionValue("threads", int(settings.threads))
     h.passModel(_to_highs_lp(prog))
     return h

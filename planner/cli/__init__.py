@@ -45,7 +45,8 @@ def fail(exc: BaseException, debug: bool = False) -> NoReturn:
         err_console.print(exc.explain(), markup=False)
         raise typer.Exit(EXIT_INFEASIBLE)
     if isinstance(exc, SolverError):
-        err_console.print(f"[bold red]no plan:[/] {exc}", markup=False)
+        err_console.print("[bold red]no plan:[/] ", end="")
+        err_console.print(str(exc), markup=False)
         if exc.hint:
             err_console.print(f"  try: {exc.hint}", markup=False)
         raise typer.Exit(EXIT_ERROR)
@@ -80,6 +81,7 @@ def _root(
 # (E402/F401/I001 are off for this file in pyproject.toml: these imports are registrations.)
 from planner.cli import plan_cmd
 # sub-commands registered by other modules (one import line each):
+from planner.cli import whatif_cmd
 from planner.cli import catalog_cmd
 from planner.cli import cost_cmd
 from planner.cli import models_cmd
