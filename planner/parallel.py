@@ -1,0 +1,222 @@
+"""Run many plans: serially, in local worker processes, or on a Dask distributed cluster.
+
+Each plan is a `Job`: a variant's name and its loaded `Inputs` (or the reason it could not
+be loaded). A worker runs `run_job(job)` and returns a `JobResult` that carries the
+summary, the purchases and the text of every plan file, so the caller writes the files on
+its own machine (cluster workers need only the `planner` package, not the caller's files).
+
+Failures are per job: an invalid or infeasible variant comes back as a result with that
+status and never stops the others. Results come back in the jobs' order, whatever the
+order they finish in.
+
+Threads: several HiGHS instances side by side each get one thread (`threads=1`) unless the
+caller asks for another number, so N workers use N cores, not N x all cores. Serial runs
+use the same setting, so a plan is the same whichever way it was run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
+from planner.loader import Inputs
+
+DEFAULT_THREADS = 1
+DoneFn = Callable[[int, "JobResult"], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One plan to run. `inputs` is None when the variant could not be loaded; `error`
+    then says why (its status is `invalid: ...`)."""
+
+    name: str
+    inputs: Inputs | None
+    error: str | None = None
+    threads: int | None = None
+    time_limit_s: float | None = None
+    mip_rel_gap: float | None = None
+    keep_files: bool = True
+    extra_files: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class JobResult:
+    """What one plan gave: status (optimal, time_limit, infeasible, `invalid: ...`,
+    `error: ...`), its summary and purchases, and its plan files as text."""
+
+    name: str
+    status: str
+    summary: dict[str, Any] | None = None
+    purchases: list[tuple[str, str, str, int, float]] = field(default_factory=list)
+    peak_mw: float | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.summary is not None
+
+
+def _first_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def run_job(job: Job) -> JobResult:
+    """Plan one job (top-level, so spawned processes and Dask workers can import it)."""
+    from planner.api import plan
+    from planner.output import plan_files
+
+    t0 = time.perf_counter()
+    if job.inputs is None:
+        msg = job.error or "not loaded"
+        return JobResult(job.name, f"invalid: {_first_line(msg)}", message=msg,
+                         files=dict(job.extra_files))
+    threads = DEFAULT_THREADS if job.threads is None else job.threads
+    try:
+        result = plan(job.inputs, threads=threads, time_limit_s=job.time_limit_s,
+                      mip_rel_gap=job.mip_rel_gap)
+    except InputError as exc:
+        msg = "; ".join(str(i) for i in exc.issues)
+        return JobResult(job.name, f"invalid: {_first_line(msg)}", message=msg,
+                         files=dict(job.extra_files), seconds=time.perf_counter() - t0)
+    except InfeasibleError as exc:
+        return JobResult(job.name, "infeasible", message=exc.explain(),
+                         files=dict(job.extra_files), seconds=time.perf_counter() - t0)
+    except SolverError as exc:
+        return JobResult(job.name, f"error: {_first_line(str(exc))}", message=str(exc),
+                         files=dict(job.extra_files), seconds=time.perf_counter() - t0)
+    except Exception as exc:  # noqa: BLE001 - one variant's failure must not lose the others
+        msg = f"{type(exc).__name__}: {exc}"
+        return JobResult(job.name, f"error: {_first_line(msg)}", message=msg,
+                         files=dict(job.extra_files), seconds=time.perf_counter() - t0)
+    pp = result.tables.purchase_plan
+    purchases = [(str(r.period), str(r.site), str(r.system), int(r.units), float(r.capex_usd))
+                 for r in pp.itertuples()]
+    st = result.tables.sites
+    peak = float(st.groupby("period")["power_kw"].sum().max()) / 1000.0 if len(st) else 0.0
+    files: dict[str, str] = {}
+    if job.keep_files:
+        files = plan_files(result)
+        files.update(job.extra_files)
+    summary = dict(result.summary)
+    return JobResult(job.name, str(summary["status"]), summary, purchases, peak, files,
+                     seconds=time.perf_counter() - t0)
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _crashed(job: Job, exc: BaseException) -> JobResult:
+    msg = f"{type(exc).__name__}: {exc}"
+    return JobResult(job.name, f"error: worker failed: {_first_line(msg)}", message=msg,
+                     files=dict(job.extra_files))
+
+
+def run_serial(jobs: Sequence[Job], on_done: DoneFn | None = None) -> list[JobResult]:
+    out = []
+    for i, job in enumerate(jobs):
+        res = run_job(job)
+        out.append(res)
+        if on_done:
+            on_done(i, res)
+    return out
+
+
+def _warm() -> None:
+    """Worker initializer: import the solver stack once, before the first job."""
+    import planner.api  # noqa: F401
+    import planner.model  # noqa: F401
+
+
+def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
+              ) -> list[JobResult]:
+    """Jobs in `workers` local processes (spawned: safe with HiGHS's threads)."""
+    results: list[JobResult | None] = [None] * len(jobs)
+    n = max(1, min(workers, len(jobs)))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_warm) as pool:
+        futures: dict[Future[JobResult], int] = {pool.submit(run_job, job): i
+                                                 for i, job in enumerate(jobs)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a dead worker fails its job only
+                res = _crashed(jobs[i], exc)
+            results[i] = res
+            if on_done:
+                on_done(i, res)
+    return [r for r in results if r is not None]
+
+
+class ClusterError(PlannerError):
+    """The Dask scheduler cannot be used (not installed, unreachable)."""
+
+    exit_code = 1
+
+
+def _dask_client(address: str, timeout_s: float) -> Any:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ClusterError(
+            "--scheduler needs Dask distributed, which is not installed; install it with "
+            "pip install 'planner[cluster]' (or: pip install distributed)") from None
+    try:
+        return Client(address, timeout=f"{timeout_s}s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from None
+
+
+def run_dask(jobs: Sequence[Job], address: str, on_done: DoneFn | None = None,
+             timeout_s: float = 30.0) -> list[JobResult]:
+    """Jobs on a Dask distributed cluster (the scheduler at `address`)."""
+    from distributed import as_completed
+
+    client = _dask_client(address, timeout_s)
+    results: list[JobResult | None] = [None] * len(jobs)
+    try:
+        keys = [f"planner-{os.getpid()}-{time.time_ns()}-{i}" for i in range(len(jobs))]
+        futures = [client.submit(run_job, job, key=key, pure=False, retries=0)
+                   for job, key in zip(jobs, keys, strict=True)]
+        index = {f.key: i for i, f in enumerate(futures)}
+        for fut in as_completed(futures):
+            i = index[fut.key]
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker fails its job only
+                res = _crashed(jobs[i], exc)
+            results[i] = res
+            if on_done:
+                on_done(i, res)
+    finally:
+        client.close()
+    return [r for r in results if r is not None]
+
+
+def run_jobs(jobs: Sequence[Job], workers: int | None = None, scheduler: str | None = None,
+             on_done: DoneFn | None = None) -> list[JobResult]:
+    """Run every job and return the results in the jobs' order.
+
+    `scheduler`: a Dask scheduler address (``tcp://host:8786``); otherwise `workers` local
+    processes (default: all cores); ``workers=1`` runs serially in this process.
+    """
+    if scheduler:
+        return run_dask(jobs, scheduler, on_done)
+    n = default_workers() if workers is None else workers
+    if n <= 1 or len(jobs) <= 1:
+        return run_serial(jobs, on_done)
+    return run_local(jobs, n, on_done)

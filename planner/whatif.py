@@ -1,0 +1,452 @@
+"""What-if overlays: a partial scenario deep-merged onto a base, and ``--set PATH=VALUE``.
+
+A what-if file is a scenario written partially. It is merged onto the base like this:
+
+- mappings merge key by key (``options``, ``budget``, a site ...); a scalar or a list in
+  the what-if replaces the base's value; ``null`` sets an optional field to nothing;
+- ``sites`` merge by ``name``: a what-if site whose name is in the base merges onto that
+  site, a new name is appended after the base's sites (a new hall);
+- other lists (a site's ``existing``, ``systems``) are replaced whole;
+- ``remove:`` is a list of paths dropped from the base **before** the what-if merges, so
+  ``remove: [sites.hall-b]`` plus a ``sites`` entry named ``hall-b`` replaces that hall
+  whole instead of merging onto it. Removing a key brings back its default.
+
+Paths (``remove:``, ``--set``, ``--vary``) are dot-separated keys. In a list of named
+entries (``sites``) a segment is an entry's ``name``; ``[n]`` picks the n-th item of any list
+(0-based); ``[name]`` or ``["a.b"]`` picks a named entry whose name has dots. Examples:
+``sites.hall-b.power_mw``, ``sites.hall-a.existing[0]``, ``options.target_utilization``,
+``budget.total_capex_usd``.
+
+``--set PATH=VALUE`` parses VALUE as YAML (``40`` a number, ``2028Q1`` a period, ``null``,
+``[a, b]`` a list). Setting a field of a site that does not exist creates that site (a
+new hall must then get its ``power_mw``). Setting a missing key creates it.
+
+Files: paths written in the base resolve against the base's folder, paths written in a
+what-if file against that file's folder (the scenario contract's rule), and paths given
+with ``--set`` against the base's folder. The merged scenario holds them as absolute
+paths, so it can be re-planned from anywhere (``scenario.merged.yaml``).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from planner.errors import InputError, Issue
+from planner.loader import Inputs, load_referenced, load_yaml, parse_model
+from planner.schemas import Scenario
+
+PATH_KEYS = ("catalog", "models", "demand")  # scenario fields that name files
+NAMED_LISTS = ("sites",)  # lists merged by `name`
+SET_SOURCE = "--set"
+
+# --------------------------------------------------------------------------- paths
+
+Token = tuple[str, Any]  # ("key", str) | ("index", int) | ("name", str)
+
+_SEGMENT = re.compile(r"""\[\s*(?:(-?\d+)|"([^"]*)"|'([^']*)'|([^\]]*?))\s*\]""")
+
+
+def parse_path(path: str, source: str = SET_SOURCE) -> list[Token]:
+    """Tokens of a path such as ``sites.hall-a.existing[0]`` or ``sites["a.b"].pue``."""
+    text = path.strip()
+    if not text:
+        raise InputError([Issue(source, "", "empty path")])
+    tokens: list[Token] = []
+    i = 0
+    expect_key = True
+    while i < len(text):
+        ch = text[i]
+        if ch == "[":
+            m = _SEGMENT.match(text, i)
+            if not m:
+                raise InputError([Issue(source, path, "unclosed '[' in path")])
+            if m.group(1) is not None:
+                tokens.append(("index", int(m.group(1))))
+            else:
+                name = next(g for g in m.groups()[1:] if g is not None)
+                if not name:
+                    raise InputError([Issue(source, path, "empty [] in path")])
+                tokens.append(("name", name))
+            i = m.end()
+            expect_key = False
+        elif ch == ".":
+            if expect_key:
+                raise InputError([Issue(source, path, "empty segment in path")])
+            i += 1
+            expect_key = True
+        else:
+            j = i
+            while j < len(text) and text[j] not in ".[":
+                j += 1
+            if not expect_key:
+                raise InputError([Issue(source, path, "expected '.' or '[' in path")])
+            tokens.append(("key", text[i:j].strip()))
+            i = j
+            expect_key = False
+    if expect_key:
+        raise InputError([Issue(source, path, "path ends with '.'")])
+    return tokens
+
+
+def _named(items: list[Any], name: str) -> int | None:
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and str(item.get("name")) == name:
+            return i
+    return None
+
+
+def _step(node: Any, tok: Token, path: str, source: str, create: bool) -> tuple[Any, Any]:
+    """The child of `node` that `tok` addresses, and the key/index it sits at."""
+    kind, val = tok
+    if isinstance(node, dict):
+        if kind == "index":
+            what = "nothing" if not node else "a mapping"
+            raise InputError([Issue(source, path, f"[{val}] indexes a list, but there is "
+                                    f"{what} there")])
+        key = str(val)
+        if key not in node:
+            if not create:
+                raise InputError([Issue(source, path, f"no key {key!r} there")])
+            node[key] = {}
+        return node[key], key
+    if isinstance(node, list):
+        if kind == "index":
+            idx = int(val)
+            if not -len(node) <= idx < len(node):
+                raise InputError([Issue(source, path, f"index [{idx}] is out of range "
+                                        f"(the list has {len(node)} items)")])
+            return node[idx], idx
+        name = str(val)
+        idx_found = _named(node, name)
+        if idx_found is None:
+            if node and not all(isinstance(x, dict) and "name" in x for x in node):
+                raise InputError([Issue(source, path, f"{name!r}: this list has no named "
+                                        "entries; use [n] to pick an item")])
+            if not create:
+                names = [str(x.get("name")) for x in node if isinstance(x, dict)]
+                raise InputError([Issue(source, path, f"no entry named {name!r} (have: "
+                                        f"{', '.join(names) or 'none'})")])
+            node.append({"name": name})
+            idx_found = len(node) - 1
+        return node[idx_found], idx_found
+    raise InputError([Issue(source, path, f"cannot go inside a {type(node).__name__} value")])
+
+
+def set_path(doc: dict[str, Any], path: str, value: Any, source: str = SET_SOURCE) -> None:
+    """Set `path` in a scenario dict to `value` (creating missing keys and named sites)."""
+    tokens = parse_path(path, source)
+    node: Any = doc
+    for tok in tokens[:-1]:
+        node, _ = _step(node, tok, path, source, create=True)
+    kind, val = tokens[-1]
+    value = copy.deepcopy(value)
+    if isinstance(node, dict):
+        if kind == "index":
+            raise InputError([Issue(source, path, f"[{val}] indexes a list, but this is a "
+                                    "mapping")])
+        node[str(val)] = value
+        return
+    if isinstance(node, list):
+        if kind == "index":
+            _, idx = _step(node, tokens[-1], path, source, create=False)
+            node[idx] = value
+            return
+        name = str(val)
+        if isinstance(value, dict) and str(value.setdefault("name", name)) != name:
+            raise InputError([Issue(source, path, f"the value names {value['name']!r}, "
+                                    f"the path {name!r}")])
+        idx_found = _named(node, name)
+        if idx_found is None:
+            node.append(value)
+        else:
+            node[idx_found] = value
+        return
+    raise InputError([Issue(source, path, f"cannot set inside a {type(node).__name__} value")])
+
+
+def remove_path(doc: dict[str, Any], path: str, source: str) -> None:
+    """Drop the entry `path` addresses (a key, a list item, a named site)."""
+    tokens = parse_path(path, source)
+    node: Any = doc
+    for tok in tokens[:-1]:
+        node, _ = _step(node, tok, path, source, create=False)
+    _, where = _step(node, tokens[-1], path, source, create=False)
+    del node[where]
+
+
+def get_path(doc: dict[str, Any], path: str, source: str = SET_SOURCE) -> Any:
+    """The value at `path` (raises InputError if there is none)."""
+    node: Any = doc
+    for tok in parse_path(path, source):
+        node, _ = _step(node, tok, path, source, create=False)
+    return node
+
+
+def parse_value(text: str, source: str = SET_SOURCE, where: str = "") -> Any:
+    """A command-line value read as YAML (numbers, periods as text, null, lists)."""
+    try:
+        return yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError as exc:
+        raise InputError([Issue(source, where, f"value {text!r} is not valid YAML: "
+                                f"{getattr(exc, 'problem', None) or exc}")]) from None
+
+
+def parse_set(text: str) -> tuple[str, Any]:
+    """``PATH=VALUE`` -> (path, YAML-parsed value)."""
+    if "=" not in text:
+        raise InputError([Issue(SET_SOURCE, text, "expected PATH=VALUE, e.g. "
+                                "sites.hall-b.power_mw=40")])
+    path, _, raw = text.partition("=")
+    path = path.strip()
+    parse_path(path)
+    return path, parse_value(raw, SET_SOURCE, path)
+
+
+# --------------------------------------------------------------------------- overlays
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def unknown_keys(data: Any, model: type[BaseModel], prefix: str = "") -> list[tuple[str, str]]:
+    """(field path, allowed keys) for every key of a partial scenario the schema lacks."""
+    out: list[tuple[str, str]] = []
+    if not isinstance(data, dict):
+        return out
+    fields = model.model_fields
+    for key, value in data.items():
+        here = f"{prefix}.{key}" if prefix else str(key)
+        if key not in fields:
+            out.append((here, ", ".join(fields)))
+            continue
+        sub = _model_of(fields[key].annotation)
+        if sub is None:
+            continue
+        if isinstance(value, dict):
+            out += unknown_keys(value, sub, here)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                out += unknown_keys(item, sub, f"{here}[{i}]")
+    return out
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """One what-if: a partial scenario, the paths it removes, and where it came from."""
+
+    source: str
+    data: dict[str, Any] = field(default_factory=dict)
+    remove: tuple[str, ...] = ()
+    sets: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def stem(self) -> str:
+        return Path(self.source).stem
+
+
+def _absolutize(doc: dict[str, Any], folder: Path) -> None:
+    for key in PATH_KEYS:
+        ref = doc.get(key)
+        if isinstance(ref, str) and ref != "builtin":
+            p = Path(ref).expanduser()
+            doc[key] = str(p if p.is_absolute() else (folder / p).resolve())
+
+
+def read_overlay(path: str | Path) -> Overlay:
+    """Read a what-if file; unknown keys are reported against the what-if file itself."""
+    p = Path(path)
+    name = str(p)
+    raw = load_yaml(p, name)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InputError([Issue(name, "", f"a what-if is a mapping of scenario fields, got "
+                                f"a {type(raw).__name__}")])
+    data = copy.deepcopy(raw)
+    rem = data.pop("remove", None) or []
+    if isinstance(rem, str):
+        rem = [rem]
+    issues: list[Issue] = []
+    if not isinstance(rem, list) or not all(isinstance(r, str) for r in rem):
+        issues.append(Issue(name, "remove", "must be a list of paths, e.g. "
+                            "[sites.hall-b, sites.hall-a.existing[0]]"))
+        rem = []
+    for r in rem:
+        try:
+            parse_path(r, name)
+        except InputError as exc:
+            issues += [Issue(name, f"remove: {i.field}", i.message) for i in exc.issues]
+    for i, site in enumerate(data.get("sites") or []):
+        if not isinstance(site, dict) or not site.get("name"):
+            issues.append(Issue(name, f"sites[{i}]", "each site in a what-if needs a `name` "
+                                "(sites merge by name)"))
+    if "sites" in data and not isinstance(data["sites"], list):
+        issues.append(Issue(name, "sites", "must be a list of sites"))
+    for where, allowed in unknown_keys(data, Scenario):
+        options = allowed.split(", ") + (["remove"] if "." not in where else [])
+        key = re.split(r"[.\]]", where)[-1]
+        close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(options)}"
+        issues.append(Issue(name, where, f"unknown key; {hint}"))
+    if issues:
+        raise InputError(issues)
+    _absolutize(data, p.resolve().parent)
+    return Overlay(name, data, tuple(rem))
+
+
+def sets_overlay(sets: Iterable[str | tuple[str, Any]]) -> Overlay:
+    """The ``--set`` options as one overlay (applied in order, after the what-if files)."""
+    parsed = tuple(parse_set(s) if isinstance(s, str) else (s[0], s[1]) for s in sets)
+    return Overlay(SET_SOURCE, {}, (), parsed)
+
+
+def merge_into(base: dict[str, Any], over: dict[str, Any], source: str,
+               where: str = "") -> None:
+    """Deep-merge `over` into `base` in place (maps by key, named lists by name)."""
+    for key, value in over.items():
+        here = f"{where}.{key}" if where else str(key)
+        cur = base.get(key)
+        if key in NAMED_LISTS and not where and isinstance(value, list) and \
+                isinstance(cur, list):
+            for item in value:
+                idx = _named(cur, str(item.get("name")))
+                if idx is None:
+                    cur.append(copy.deepcopy(item))
+                elif isinstance(cur[idx], dict):
+                    merge_into(cur[idx], item, source, f"{here}.{item.get('name')}")
+                else:
+                    cur[idx] = copy.deepcopy(item)
+        elif isinstance(value, dict) and isinstance(cur, dict):
+            merge_into(cur, value, source, here)
+        else:
+            base[key] = copy.deepcopy(value)
+
+
+def apply_overlay(doc: dict[str, Any], overlay: Overlay, base_dir: Path) -> None:
+    """Apply one overlay to a scenario dict in place: removals, merge, then sets."""
+    for r in overlay.remove:
+        remove_path(doc, r, overlay.source)
+    merge_into(doc, overlay.data, overlay.source)
+    for path, value in overlay.sets:
+        set_path(doc, path, value, overlay.source)
+        head = parse_path(path, overlay.source)
+        if len(head) == 1 and head[0][1] in PATH_KEYS:
+            _absolutize(doc, base_dir)
+
+
+# --------------------------------------------------------------------------- merged scenario
+
+
+@dataclass(frozen=True)
+class MergedScenario:
+    """A base scenario with overlays applied: the scenario dict and where it came from."""
+
+    data: dict[str, Any]
+    base_file: str
+    base_dir: Path
+    sources: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The name errors about the merged scenario carry."""
+        if not self.sources:
+            return self.base_file
+        return f"{self.base_file} with {' + '.join(self.sources)}"
+
+    def scenario(self) -> Scenario:
+        """The merged scenario, validated (InputError names the fields)."""
+        result: Scenario = parse_model(self.label, self.data, Scenario)
+        return result
+
+    def inputs(self) -> Inputs:
+        """The merged scenario and every file it names, loaded."""
+        return load_referenced(self.scenario(), self.base_dir, self.label)
+
+    def to_yaml(self) -> str:
+        """The merged scenario as YAML (absolute file paths), headed by its provenance."""
+        head = [f"# merged scenario: {self.base_file}"]
+        head += [f"#   + {s}" for s in self.sources]
+        head.append("# file paths are absolute, so this file can be planned from anywhere:")
+        head.append("#   planner plan scenario.merged.yaml")
+        return "\n".join(head) + "\n" + yaml.safe_dump(self.data, sort_keys=False,
+                                                       allow_unicode=True)
+
+
+def read_base(path: str | Path) -> dict[str, Any]:
+    """The base scenario as a plain dict, file paths made absolute."""
+    p = Path(path)
+    raw = load_yaml(p, str(p))
+    if not isinstance(raw, dict):
+        what = "empty" if raw is None else f"a {type(raw).__name__}"
+        raise InputError([Issue(str(p), "", f"expected a mapping of fields, got {what}")])
+    data = copy.deepcopy(raw)
+    _absolutize(data, p.resolve().parent)
+    return data
+
+
+def merge_scenario(base: str | Path, overlays: Sequence[Overlay | str | Path] = (),
+                   sets: Iterable[str | tuple[str, Any]] = (),
+                   base_data: dict[str, Any] | None = None) -> MergedScenario:
+    """Apply what-if files (in order) and then ``--set`` values to a base scenario.
+
+    `base_data` may pass the base already read (``read_base``), to read it once for many
+    variants. Raises InputError naming the what-if file (or ``--set``) and the path.
+    """
+    bpath = Path(base)
+    base_dir = bpath.resolve().parent
+    doc = copy.deepcopy(base_data) if base_data is not None else read_base(bpath)
+    ovs = [o if isinstance(o, Overlay) else read_overlay(o) for o in overlays]
+    set_ov = sets_overlay(sets)
+    if set_ov.sets:
+        ovs.append(set_ov)
+    for ov in ovs:
+        apply_overlay(doc, ov, base_dir)
+    sources = []
+    for ov in ovs:
+        if ov.source == SET_SOURCE:
+            sources += [f"--set {p}={_show(v)}" for p, v in ov.sets]
+        else:
+            sources.append(ov.source)
+    return MergedScenario(doc, str(bpath), base_dir, tuple(sources))
+
+
+def _show(value: Any) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+    return text[:-4].strip() if text.endswith("\n...") or text.endswith(" ...") else text
+
+
+# --------------------------------------------------------------------------- one plan
+
+
+def plan_merged(merged: MergedScenario, out_dir: str | Path | None = None,
+                **plan_kw: Any) -> Any:
+    """Plan a merged scenario; with `out_dir`, write the plan files and
+    ``scenario.merged.yaml`` together (atomically). Returns the PlanResult."""
+    from planner.api import plan
+    from planner.output import plan_files, write_files
+
+    result = plan(merged.inputs(), **plan_kw)
+    if out_dir is not None:
+        files = plan_files(result)
+        files[MERGED_FILE] = merged.to_yaml()
+        write_files(Path(out_dir), files)
+    return result
+
+
+MERGED_FILE = "scenario.merged.yaml"
