@@ -95,6 +95,12 @@ def plan_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")
                      ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    what_if: Annotated[list[Path] | None, typer.Option(
+        "--what-if", help="What-if file (partial scenario) merged onto the scenario; "
+        "repeatable. The merged scenario is written as scenario.merged.yaml.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="PATH=VALUE (YAML value), e.g. sites.hall-b.power_mw=40; repeatable.")
+                    ] = None,
 ) -> None:
     """Plan a scenario: least-cost purchases per hall and period; writes the plan files.
 
@@ -111,9 +117,16 @@ def plan_command(
             err_console.print(f"[dim]{stage} ... {time.perf_counter() - t0:.1f} s[/]")
 
     try:
-        result = plan(scenario, time_limit_s=time_limit, mip_rel_gap=gap, threads=threads,
-                      on_stage=on_stage)
-        result.write(out)
+        if what_if or set_:  # what-if planning (docs/what-if.md)
+            from planner.whatif import merge_scenario, plan_merged
+
+            result = plan_merged(merge_scenario(scenario, what_if or [], set_ or []), out,
+                                 time_limit_s=time_limit, mip_rel_gap=gap, threads=threads,
+                                 on_stage=on_stage)
+        else:
+            result = plan(scenario, time_limit_s=time_limit, mip_rel_gap=gap,
+                          threads=threads, on_stage=on_stage)
+            result.write(out)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
         fail(exc, debug)
     if as_json:
