@@ -55,77 +55,71 @@ def solver_settings(inputs: Inputs, time_limit_s: float | None = None,
 
 def precheck(data: PlanData) -> None:
     """Infeasibilities visible before solving, explained in the planner's words."""
+    from planner.validate import unservable_reason
+
     details: list[str] = []
     for site in data.sites:
+        power_told = racks_told = False
         for t in range(data.T):
-            kw = sum(u * data.systems[g].unit_power_kw
-                     for (s, g, tt), u in data.existing.items() if s == site.name and tt == t)
-            if kw > site.power_mw * 1000.0 + 1e-6:
+            here = [(g, u) for (s, g, tt), u in data.existing.items()
+                    if s == site.name and tt == t]
+            kw = sum(u * data.systems[g].unit_power_kw for g, u in here)
+            if not power_told and kw > site.power_mw * 1000.0 + 1e-6:
                 details.append(f"site {site.name!r} in {data.labels[t]}: existing units draw "
-                               f"{kw / 1000:.3f} MW, above power_mw {site.power_mw:g}")
-                break
-            if site.max_racks is not None:
-                racks = sum(u * data.systems[g].racks_per_unit
-                            for (s, g, tt), u in data.existing.items()
-                            if s == site.name and tt == t)
+                               f"{kw / 1000:.4g} MW, above power_mw {site.power_mw:g} "
+                               "(raise power_mw, or retire units with retire_after)")
+                power_told = True
+            if site.max_racks is not None and not racks_told:
+                racks = sum(u * data.systems[g].racks_per_unit for g, u in here)
                 if racks > site.max_racks + 1e-6:
                     details.append(f"site {site.name!r} in {data.labels[t]}: existing units "
-                                   f"fill {racks:g} racks, above max_racks {site.max_racks:g}")
-                    break
-    if data.strict_demand:
+                                   f"fill {racks:g} racks, above max_racks "
+                                   f"{site.max_racks:g}")
+                    racks_told = True
+    if data.strict_demand and details:
+        # demand nothing can serve; without the problems above, the solver and
+        # `explain_infeasible` report it together with every other shortfall
         servable = {k for (_, _, k) in data.serve_index}
         for c in data.classes:
             if c.index not in servable:
-                why = ("no system in the catalogue meets this SLO"
-                       if not any(k == c.index for (_, k) in data.tput)
-                       else "no site can hold a system that meets this SLO in that period "
-                            "(availability, lead time or cooling)")
                 details.append(f"{c.model} in {c.period} at {c.slo:g} tokens/s per user: "
-                               f"demand {c.tokens_per_s:.6g} tokens/s, at most 0 can be "
-                               f"served: {why}")
+                               f"demand {c.tokens_per_s:.4g} tokens/s, the caps allow at "
+                               f"most 0 (short {c.tokens_per_s:.4g} tokens/s, 100%): "
+                               f"{unservable_reason(data, c.index)}")
     if details:
-        raise InfeasibleError("the scenario has no feasible plan", details)
+        msg = "the scenario has no feasible plan"
+        if data.strict_demand and any("tokens/s per user" in d for d in details):
+            msg = "strict_demand cannot be met: the scenario has no feasible plan"
+        raise InfeasibleError(msg, details)
 
 
 def explain_infeasible(data: PlanData, settings: HighsSettings) -> InfeasibleError:
-    """Re-plan with unmet demand allowed at a high price, and say what falls short."""
+    """Re-plan with unmet demand allowed at a high price, and say what falls short.
+
+    The re-plan serves as much demand as the caps allow, so its unmet demand per model
+    and period is the shortfall, and the caps that are full there are the binding ones.
+    """
+    from planner.validate import shortfall_details
+
+    msg = "strict_demand cannot be met: the scenario has no feasible plan"
+    hint = ("set options.strict_demand: false to plan anyway and see the shortfall in "
+            "service.csv, or relax the caps named above")
     relaxed = replace(data, strict_demand=False,
                       unmet_penalty_usd_per_mtok=max(1e6, data.unmet_penalty_usd_per_mtok))
     try:
-        result = solve_data(relaxed, replace(settings, mip_rel_gap=max(settings.mip_rel_gap,
-                                                                      1e-3)))
+        result = solve_data(relaxed, replace(settings, mip_rel_gap=min(settings.mip_rel_gap,
+                                                                      1e-5)))
     except Exception:  # noqa: BLE001 - a diagnosis must never hide the real answer
-        return InfeasibleError("strict_demand cannot be met: the scenario has no feasible plan")
-    sv = result.tables.service
-    st = result.tables.sites
-    details = []
-    for row in sv[sv["unmet_tokens_per_s"] > 1e-6 * sv["demand_tokens_per_s"]].itertuples():
-        lim = []
-        srow = st[st["period"] == row.period]
-        for r in srow.itertuples():
-            if r.power_kw >= r.power_cap_kw * 0.98:
-                lim.append(f"power at {r.site} ({r.power_kw / 1000:.2f} of "
-                           f"{r.power_cap_kw / 1000:g} MW)")
-            if r.max_racks is not None and r.max_racks == r.max_racks and \
-                    r.racks >= r.max_racks * 0.98:
-                lim.append(f"racks at {r.site} ({r.racks:g} of {r.max_racks:g})")
-        pp = result.tables.purchase_plan
-        spent = float(pp.loc[pp["period"] == row.period, "capex_usd"].sum())
-        if data.budget_per_period_usd is not None and \
-                spent >= 0.98 * data.budget_per_period_usd:
-            lim.append(f"capex_usd_per_period ({spent:.4g} of {data.budget_per_period_usd:.4g})")
-        if data.budget_total_usd is not None and \
-                float(pp["capex_usd"].sum()) >= 0.98 * data.budget_total_usd:
-            lim.append("total_capex_usd")
-        why = ("; binding: " + ", ".join(lim)) if lim else (
-            "; limited by SLO, supply, lead times or hall availability")
-        details.append(
-            f"{row.model} in {row.period} at {row.min_tokens_per_s_per_user:g} tokens/s per "
-            f"user: demand {row.demand_tokens_per_s:.6g} tokens/s, at most "
-            f"{row.served_tokens_per_s:.6g} can be served (short "
-            f"{row.unmet_tokens_per_s:.6g}){why}")
-    return InfeasibleError("strict_demand cannot be met: the scenario has no feasible plan",
-                           details)
+        return InfeasibleError(msg, ["the diagnosis (a re-plan that allows unmet demand) "
+                                     "failed too", hint])
+    details = shortfall_details(data, result.tables)
+    if not details:
+        details = ["a re-plan that allows unmet demand serves all of it within the solver's "
+                   "tolerance: the demand is met only with no slack; lower a demand row "
+                   "slightly or loosen a cap"]
+    if result.outcome.status == "time_limit":
+        details.append("the diagnosis hit the time limit, so these maxima are estimates")
+    return InfeasibleError(msg, details + [hint])
 
 
 def solve_data(data: PlanData, settings: HighsSettings,

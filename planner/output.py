@@ -1,14 +1,21 @@
 """Write stage: plan files, written whole or not at all.
 
-Files go to a temporary folder beside the target and are moved into place only when all
-of them are complete, so a failed run leaves an earlier output folder as it was. Only
-the files the planner writes are replaced; nothing else in the folder is touched.
+Files go to a temporary folder beside the target first. A new output folder appears by
+one rename, when every file is complete. Into an existing folder, each file the planner
+writes replaces its old version; the old versions are kept aside until all the new files
+are in place, and put back if anything fails, so a failed write leaves the folder exactly
+as it was. The planner only ever replaces the files it writes: anything else in the
+folder (a user's notes, other tools' files) is never touched.
+
 CSV floats are written in Python's shortest round-trip form (full precision, and the
-same bytes for the same plan).
+same bytes for the same plan). Text cells that a spreadsheet would read as a formula
+(starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) are prefixed with a
+single quote, as the OWASP guidance on CSV injection says.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -21,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from planner.errors import InputError, Issue, PlannerError
+
 if TYPE_CHECKING:
     from planner.api import PlanResult
 
@@ -32,7 +41,22 @@ CSV_FILES = {
     "sites": "sites.csv",
 }
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# OWASP "CSV Injection": cells starting with these are read as formulas by spreadsheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_FORMULA_START = FORMULA_START  # kept for callers of the old name
+
+
+class OutputError(PlannerError):
+    """The plan could not be written (nothing of the old output was changed)."""
+
+    exit_code = 1
+
+
+def escape_text(text: str) -> str:
+    """A text cell made safe for spreadsheets: a leading formula character is quoted."""
+    if text.startswith(FORMULA_START) or text.lstrip(" ").startswith(FORMULA_START):
+        return "'" + text
+    return text
 
 
 def _cell(v: Any) -> str:
@@ -45,23 +69,22 @@ def _cell(v: Any) -> str:
     if isinstance(v, float):
         if math.isnan(v):
             return ""
+        if math.isinf(v):
+            return "inf" if v > 0 else "'-inf"
         if v == 0:
             return "0"
         if v.is_integer() and abs(v) < 1e15:
             return str(int(v))
         return repr(v)
-    text = str(v)
-    # Spreadsheet safety (OWASP CSV injection): text that could start a formula is
-    # prefixed with a single quote. Numbers are written by the branches above.
-    if text.startswith(_FORMULA_START):
-        text = "'" + text
-    return text
+    # Text (names, labels): spreadsheet safety, OWASP CSV injection. Numbers are written
+    # by the branches above, so a negative number stays a number.
+    return escape_text(str(v))
 
 
 def frame_to_csv(df: pd.DataFrame) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(list(df.columns))
+    w.writerow([escape_text(str(c)) for c in df.columns])
     for row in df.itertuples(index=False, name=None):
         w.writerow([_cell(v.item() if hasattr(v, "item") else v) for v in row])
     return buf.getvalue()
@@ -87,25 +110,106 @@ def summary_json(summary: dict[str, Any]) -> str:
     return json.dumps(_clean(summary), indent=2, default=_json_default) + "\n"
 
 
+def check_output_dir(out_dir: str | Path, names: list[str] | None = None) -> None:
+    """Refuse an output path the plan cannot be written to, before any work is done.
+
+    Raises InputError (exit 2) when the path is an existing file, or when one of the
+    planner's file names is taken by a folder inside it.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError([Issue(str(out), "", "exists and is not a folder; the plan is "
+                                "written into a folder (choose another -o/--out)")])
+    if out.is_dir():
+        for name in names if names is not None else [*CSV_FILES.values(), "summary.json"]:
+            target = out / name
+            if target.is_dir() and not target.is_symlink():
+                raise InputError([Issue(str(target), "", "is a folder, but the planner "
+                                        "writes a file of that name there; move it or "
+                                        "choose another -o/--out")])
+
+
+def _fsync_write(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+        fh.flush()
+        with contextlib.suppress(OSError):
+            os.fsync(fh.fileno())
+
+
 def write_files(out_dir: Path, files: dict[str, str]) -> list[Path]:
-    """Write text files into out_dir atomically as a set (temp folder, then rename)."""
+    """Write text files into out_dir atomically as a set (temp folder, then rename).
+
+    On any failure the output folder is left exactly as it was (new files removed, old
+    versions restored) and OutputError (or InputError for an unusable path) is raised.
+    Only the named files are written or replaced; nothing else in out_dir is touched.
+    """
     out_dir = Path(out_dir)
-    parent = out_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f"{out_dir} exists and is not a folder")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
+    for name in files:
+        p = Path(name)
+        if p.is_absolute() or ".." in p.parts or not p.parts:
+            raise ValueError(f"output file name {name!r} must be relative, inside the folder")
+    check_output_dir(out_dir, list(files))
     try:
+        real = out_dir.resolve()
+        parent = real.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write the plan to {out_dir}: {exc.strerror or exc}") from None
+    try:
+        new = tmp / "new"
+        new.mkdir()
         for name, text in files.items():
-            (tmp / name).write_text(text, encoding="utf-8")
-        out_dir.mkdir(exist_ok=True)
-        written = []
-        for name in files:
-            os.replace(tmp / name, out_dir / name)
-            written.append(out_dir / name)
-        return written
+            (new / name).parent.mkdir(parents=True, exist_ok=True)
+            _fsync_write(new / name, text)
+        if not real.exists():
+            try:
+                os.rename(new, real)  # the whole folder appears at once
+                return [out_dir / name for name in files]
+            except OSError:
+                if not real.is_dir():  # not a race with another writer: a real failure
+                    raise
+        return _replace_into(real, out_dir, new, tmp / "old", list(files))
+    except OSError as exc:
+        raise OutputError(f"cannot write the plan to {out_dir}: {exc.strerror or exc}; "
+                          "the folder was left as it was") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _replace_into(real: Path, out_dir: Path, new: Path, old: Path,
+                  names: list[str]) -> list[Path]:
+    """Move new files over old ones; on failure put every old file back."""
+    old.mkdir()
+    saved: list[str] = []  # old versions moved aside
+    placed: list[str] = []  # new files moved in
+    made: list[Path] = []  # sub-folders created for nested names
+    try:
+        for name in names:
+            target = real / name
+            for d in reversed(target.parents):
+                if d != real and real in d.parents and not d.exists():
+                    d.mkdir()
+                    made.append(d)
+            if target.exists() or target.is_symlink():
+                (old / name).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, old / name)
+                saved.append(name)
+            os.replace(new / name, target)
+            placed.append(name)
+    except BaseException:
+        for name in placed:
+            with contextlib.suppress(OSError):
+                os.unlink(real / name)
+        for name in saved:
+            with contextlib.suppress(OSError):
+                os.replace(old / name, real / name)
+        for d in reversed(made):
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        raise
+    return [out_dir / name for name in names]
 
 
 def plan_files(result: PlanResult) -> dict[str, str]:
