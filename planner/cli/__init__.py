@@ -85,6 +85,7 @@ from planner.cli import whatif_cmd
 from planner.cli import catalog_cmd
 from planner.cli import cost_cmd
 from planner.cli import models_cmd
+from planner.cli import doctor_cmd
 
 
 def main() -> None:
