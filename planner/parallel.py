@@ -193,7 +193,7 @@ def run_dask(jobs: Sequence[Job], address: str, on_done: DoneFn | None = None,
         futures = [client.submit(run_job, job, key=key, pure=False, retries=0)
                    for job, key in zip(jobs, keys, strict=True)]
         index = {f.key: i for i, f in enumerate(futures)}
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):
             i = index[fut.key]
             try:
                 res = fut.result()

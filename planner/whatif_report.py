@@ -139,7 +139,7 @@ def usd(v: float | None) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "-"
     a = abs(v)
-    sign = "-" if v < 0 else ""
+    sign = "-" if v < 0 and a >= 0.005 else ""
     if a >= 1e9:
         return f"{sign}${a / 1e9:,.3f}B"
     if a >= 1e6:
@@ -182,13 +182,9 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     start = math.floor(lo / step) * step
-    ticks = []
-    v = start
-    while v <= hi + step * 1e-9:
-        ticks.append(round(v, 12))
-        v += step
-    if len(ticks) < 2:
-        ticks.append(ticks[0] + step)
+    ticks = [round(start, 12)]
+    while ticks[-1] < hi - step * 1e-9 or len(ticks) < 2:
+        ticks.append(round(start + step * len(ticks), 12))
     return ticks
 
 

@@ -663,7 +663,8 @@ def new_hall_command(
                                        [(r.summary or {}).get("sites", {}).get(site, {}).get(
                                            "peak_power_mw") for _, _, r in by_open[o]])
                                       for o in open_vals],
-                          f"MW the plan uses in {site}", f"MW ({site})", "MW used (peak)")
+                          f"MW the plan uses in {site}", f"MW ({site})", "MW used (peak)",
+                          fmt=lambda v: f"{v:,.4g}")
         write_files(out, {"new_hall.csv": _frame_csv(df),
                           "new_hall.html": html_page(f"New hall {site}: size and opening",
                                                      lines, [chart, peak], df)})
