@@ -82,6 +82,7 @@ def _root(
 from planner.cli import plan_cmd
 # sub-commands registered by other modules (one import line each):
 from planner.cli import whatif_cmd
+from planner.cli import report_cmd
 from planner.cli import catalog_cmd
 from planner.cli import cost_cmd
 from planner.cli import models_cmd

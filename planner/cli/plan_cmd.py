@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -101,6 +100,13 @@ def plan_command(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="PATH=VALUE (YAML value), e.g. sites.hall-b.power_mw=40; repeatable.")
                     ] = None,
+    no_report: Annotated[bool, typer.Option(
+        "--no-report", help="Write the plan tables only: no report, marginal values or "
+        "baselines (docs/report.md).")] = False,
+    no_marginals: Annotated[bool, typer.Option(
+        "--no-marginals", help="Skip the re-solves for marginal_values.csv.")] = False,
+    no_baselines: Annotated[bool, typer.Option(
+        "--no-baselines", help="Skip the baseline plans for baselines.csv.")] = False,
 ) -> None:
     """Plan a scenario: least-cost purchases per hall and period; writes the plan files.
 
@@ -108,30 +114,34 @@ def plan_command(
     3 infeasible, 1 anything else.
     """
     from planner.api import plan
+    from planner.cli.report_cmd import LiveLine, write_plan_report
 
-    t0 = time.perf_counter()
-    show = not (as_json or quiet) and err_console.is_terminal
-
-    def on_stage(stage: str, elapsed: float) -> None:
-        if show:
-            err_console.print(f"[dim]{stage} ... {time.perf_counter() - t0:.1f} s[/]")
-
+    live = LiveLine(not (as_json or quiet) and err_console.is_terminal)
+    on_stage, progress = live.on_stage, live.on_solver
+    live.start()
     try:
         if what_if or set_:  # what-if planning (docs/what-if.md)
             from planner.whatif import merge_scenario, plan_merged
 
             result = plan_merged(merge_scenario(scenario, what_if or [], set_ or []), out,
                                  time_limit_s=time_limit, mip_rel_gap=gap, threads=threads,
-                                 on_stage=on_stage)
+                                 on_stage=on_stage, progress=progress)
         else:
             result = plan(scenario, time_limit_s=time_limit, mip_rel_gap=gap,
-                          threads=threads, on_stage=on_stage)
+                          threads=threads, on_stage=on_stage, progress=progress)
             result.write(out)
+        if not no_report:  # report.md/html, limits, marginal values, baselines
+            write_plan_report(result, out, scenario, marginals=not no_marginals,
+                              baselines=not no_baselines, live=live)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
+        live.stop()
         fail(exc, debug)
+    live.stop()
     if as_json:
         from planner.output import summary_json
 
         typer.echo(summary_json(result.summary), nl=False)
     elif not quiet:
         print_summary(result.summary, result.tables, out)
+        if not no_report:
+            console.print(f"report: {out}/report.html (and report.md)")

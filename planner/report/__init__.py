@@ -1,0 +1,84 @@
+"""Decision report: `report.md` and a self-contained `report.html` from a plan folder.
+
+The report reads only the plan folder (the CSV tables, summary.json, and the analysis
+tables `limits.csv`, `marginal_values.csv`, `baselines.csv` written beside them), never
+the solver model, so `planner report DIR` rebuilds it from the folder alone. The HTML
+has its charts as inline SVG, no script and no network reference, and prints on A4.
+
+`analysis_files` computes the analysis tables for a fresh plan (re-solves, baselines);
+it imports the solver stages lazily, so importing this package never imports Pyomo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from planner.report.content import Report, build
+from planner.report.folder import PlanFolder, load_folder
+from planner.report.render import to_html, to_markdown
+
+if TYPE_CHECKING:
+    from planner.api import PlanResult
+
+REPORT_FILES = ("report.md", "report.html")
+ANALYSIS_FILES = ("limits.csv", "marginal_values.csv", "baselines.csv")
+
+__all__ = ["ANALYSIS_FILES", "REPORT_FILES", "PlanFolder", "Report", "analysis_files",
+           "build", "load_folder", "report_files", "to_html", "to_markdown", "write_report"]
+
+ProgressFn = Callable[[str, int, int, str], None]
+
+
+def report_files(folder: str | Path) -> dict[str, str]:
+    """The report texts of a plan folder: {'report.md': ..., 'report.html': ...}."""
+    rep = build(load_folder(folder))
+    return {"report.md": to_markdown(rep), "report.html": to_html(rep)}
+
+
+def write_report(folder: str | Path) -> list[Path]:
+    """(Re)write report.md and report.html in a plan folder, from its files alone."""
+    from planner.output import write_files
+
+    return write_files(Path(folder), report_files(folder))
+
+
+def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None, *,
+                   marginals: bool = True, baselines: bool = True,
+                   progress: ProgressFn | None = None,
+                   time_limit_s: float | None = None) -> dict[str, str]:
+    """limits.csv, and unless skipped marginal_values.csv and baselines.csv, as CSV text.
+
+    `progress(stage, done, total, label)` is called before each re-solve.
+    """
+    from planner.output import frame_to_csv
+    from planner.report.facts import limits_table
+
+    files = {"limits.csv": frame_to_csv(limits_table(result.data, result.tables, profiles))}
+    if marginals:
+        from planner.marginal import marginal_values
+
+        def mp(done: int, total: int, label: str) -> None:
+            if progress:
+                progress("marginal values", done, total, label)
+
+        mv = marginal_values(result.data, result.settings, result.outcome.x,
+                             sites_table=result.tables.sites, time_limit_s=time_limit_s,
+                             progress=mp)
+        files["marginal_values.csv"] = frame_to_csv(mv)
+    if baselines:
+        from planner.baselines import baselines as run_baselines
+
+        def bp(done: int, total: int, label: str) -> None:
+            if progress:
+                progress("baselines", done, total, label)
+
+        settings = result.settings
+        if time_limit_s is not None:
+            from dataclasses import replace
+
+            settings = replace(settings, time_limit_s=time_limit_s)
+        bl = run_baselines(result.data, settings, result.summary, progress=bp)
+        files["baselines.csv"] = frame_to_csv(bl)
+    return files

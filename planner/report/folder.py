@@ -1,0 +1,111 @@
+"""Read a plan folder: the plan tables, summary.json and the analysis tables beside them.
+
+The report reads only these files, never the solver model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planner.errors import InputError, Issue
+
+TEXT_COLUMNS = {"period": str, "site": str, "system": str, "model": str, "kind": str,
+                "limit": str, "baseline": str, "status": str, "method": str, "unit": str,
+                "note": str, "delta_unit": str, "value_unit": str}
+
+REQUIRED = ["summary.json", "purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv",
+            "sites.csv"]
+OPTIONAL = ["limits.csv", "marginal_values.csv", "baselines.csv"]
+
+
+@dataclass
+class PlanFolder:
+    path: Path
+    summary: dict[str, Any]
+    purchase_plan: pd.DataFrame
+    fleet: pd.DataFrame
+    allocation: pd.DataFrame
+    service: pd.DataFrame
+    sites: pd.DataFrame
+    limits: pd.DataFrame | None
+    marginal: pd.DataFrame | None
+    baselines: pd.DataFrame | None
+
+    @property
+    def hours(self) -> float:
+        return float(self.summary.get("horizon", {}).get("hours_per_period", 0.0))
+
+    @property
+    def periods(self) -> list[str]:
+        """Period labels in plan order (from the tables; the horizon if known)."""
+        labels: list[str] = []
+        for df in (self.sites, self.service, self.fleet):
+            for p in df["period"].tolist() if "period" in df else []:
+                if p not in labels:
+                    labels.append(p)
+        return labels
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    head = pd.read_csv(path, nrows=0)
+    dtypes = {c: str for c in head.columns if c in TEXT_COLUMNS}
+    df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+    for c in dtypes:
+        df[c] = df[c].fillna("")
+    return df
+
+
+def load_folder(path: str | Path) -> PlanFolder:
+    """Load a plan folder; InputError naming the file if something is missing or broken."""
+    p = Path(path)
+    if not p.is_dir():
+        raise InputError([Issue(str(p), "", "plan folder not found (run `planner plan` "
+                                            "first)")])
+    issues = [Issue(str(p / f), "", "file not found: not a complete plan folder")
+              for f in REQUIRED if not (p / f).is_file()]
+    if issues:
+        raise InputError(issues)
+    try:
+        summary = json.loads((p / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError([Issue(str(p / "summary.json"), "", f"cannot read: {exc}")]) from exc
+    if not isinstance(summary, dict) or "total_cost_usd" not in summary:
+        raise InputError([Issue(str(p / "summary.json"), "total_cost_usd",
+                                "missing: not a planner summary")])
+    frames: dict[str, pd.DataFrame | None] = {}
+    for f in REQUIRED[1:] + OPTIONAL:
+        fp = p / f
+        if not fp.is_file():
+            frames[f] = None
+            continue
+        try:
+            frames[f] = _csv(fp)
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            raise InputError([Issue(str(fp), "", f"cannot read CSV: {exc}")]) from exc
+    need = {"purchase_plan.csv": ["period", "site", "system", "units", "capex_usd"],
+            "fleet.csv": ["period", "site", "system", "units", "power_kw"],
+            "allocation.csv": ["period", "site", "system", "model", "units", "tokens_per_s"],
+            "service.csv": ["period", "model", "demand_tokens_per_s", "served_tokens_per_s",
+                            "unmet_tokens_per_s"],
+            "sites.csv": ["period", "site", "power_kw", "power_cap_kw"]}
+    for f, cols in need.items():
+        df = frames[f]
+        assert df is not None
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise InputError([Issue(str(p / f), missing[0], "column missing")])
+    def req(f: str) -> pd.DataFrame:
+        df = frames[f]
+        assert df is not None
+        return df
+
+    return PlanFolder(p, summary, purchase_plan=req("purchase_plan.csv"),
+                      fleet=req("fleet.csv"), allocation=req("allocation.csv"),
+                      service=req("service.csv"), sites=req("sites.csv"),
+                      limits=frames["limits.csv"], marginal=frames["marginal_values.csv"],
+                      baselines=frames["baselines.csv"])
