@@ -11,17 +11,35 @@ money in $M in the budget rows, power in kW; the objective is in USD.
 Cooling and availability are enforced by construction (`planner.problem.prepare`): a
 `buy` variable exists only where the system's cooling fits the hall, the hall is
 available and the system's lead time has passed.
+
+Two formulations (`build_model(data, formulation=...)`), with the same optimum:
+
+- ``plain``: the contract's math as written: `serve[s,g,t,class]` per site, rows
+  `assign[s,g,t]`, no implied bounds.
+- ``strong`` (default): the serving variables pooled over sites, `pool[g,t,class]`, with
+  rows `assign_pool[g,t]`: sum_k pool[g,t,k] <= sum_s fleet[s,g,t]. A throughput per unit
+  does not depend on the site, so any pooled allocation splits back over the sites'
+  fleets (`CompiledModel.values` does, filling sites in order) and the two are the same
+  problem with the same LP bound, with about (number of sites) times fewer columns.
+  Purchases carry the bounds power, floor space and supply imply; `fleet` is declared
+  integer (it is existing units plus integer purchases), so HiGHS's knapsack and cover
+  cuts apply to the power and space rows directly.
+
+Constraints are built from precomputed coefficient lists as `LinearExpression` objects
+(no `sum()` of Pyomo expressions), which Pyomo's standard-form compiler reads fast.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from planner.highs import MatrixProgram
@@ -31,44 +49,81 @@ MTOK = 1e6  # tokens/s per Mtok/s
 MUSD = 1e6  # USD per $M
 
 
-def _label(data: PlanData, t: int) -> str:
-    return data.labels[t]
+# --------------------------------------------------------------------------- helpers
+
+FORMULATIONS = ("strong", "plain")
+
+
+def _lin(terms: list[tuple[float, object]]) -> LinearExpression:
+    """A linear expression from (coefficient, variable) pairs, built without `sum()`."""
+    return LinearExpression([MonomialTermExpression(ct) for ct in terms])
+
+
+Row = tuple[float | None, list[tuple[float, object]], float | None]  # (lo, terms, hi)
+
+
+def _add_rows(m: pyo.ConcreteModel, name: str, index: list[Any], rows: Mapping[Any, Row]
+              ) -> None:
+    """Add an indexed constraint `name` with rows (lo, terms, hi) keyed like `index`."""
+    def rule(_m: object, *key: object) -> object:
+        lo, terms, hi = rows[key if len(key) > 1 else key[0]]
+        return (lo, _lin(terms), hi)
+
+    setattr(m, name, pyo.Constraint(index, rule=rule))
+
+
+def _unit_cap(data: PlanData, s: str, g: str) -> float:
+    site, sysd = data.site_by_name[s], data.systems[g]
+    cap = math.floor(site.power_mw * 1000.0 / sysd.unit_power_kw + 1e-9)
+    if site.max_racks is not None and sysd.racks_per_unit > 0:
+        cap = min(cap, math.floor(site.max_racks / sysd.racks_per_unit + 1e-9))
+    return float(cap)
+
+
+def _pooled(m: pyo.ConcreteModel) -> bool:
+    return hasattr(m, "pool")
 
 
 # --------------------------------------------------------------------------- variables
 
 
-def add_variables(m: pyo.ConcreteModel, data: PlanData) -> None:
+def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "strong") -> None:
     """buy[s,g,t] integer >= 0; fleet[s,g,t] >= 0; serve[s,g,class] >= 0; unmet[class] >= 0.
 
-    Purchases get the upper bounds power and floor space imply (they never cut a
-    feasible plan): buy, fleet <= floor(power_mw*1000 / unit_power_kw), and
-    <= floor(max_racks / racks_per_unit); buy <= max_units_per_period.
+    ``strong``: purchases get the upper bounds power and floor space imply (they never cut
+    a feasible plan): buy <= floor(power_mw*1000 / unit_power_kw), and
+    <= floor(max_racks / racks_per_unit); buy <= max_units_per_period; fleet is integer;
+    serving is pooled over sites: pool[g,t,class] >= 0 (see the module docstring).
+    ``plain``: buy integer >= 0 without bounds, fleet continuous, serve per site.
     """
+    if formulation not in FORMULATIONS:
+        raise ValueError(f"formulation {formulation!r}: use one of {', '.join(FORMULATIONS)}")
     L = data.labels
-    sites = data.site_by_name
-
-    def unit_cap(s: str, g: str) -> float:
-        site, sysd = sites[s], data.systems[g]
-        cap = math.floor(site.power_mw * 1000.0 / sysd.unit_power_kw + 1e-9)
-        if site.max_racks is not None and sysd.racks_per_unit > 0:
-            cap = min(cap, math.floor(site.max_racks / sysd.racks_per_unit + 1e-9))
-        return float(cap)
-
-    def buy_bounds(_m: object, s: str, g: str, lab: str) -> tuple[float, float]:
-        cap = unit_cap(s, g)
-        supply = data.systems[g].max_units_per_period
-        if supply is not None:
-            cap = min(cap, float(supply))
-        return (0.0, cap)
-
-    m.buy = pyo.Var([(s, g, L[t]) for s, g, t in data.buy_index],
-                    domain=pyo.NonNegativeIntegers, bounds=buy_bounds)
+    strong = formulation == "strong"
+    buy_keys = [(s, g, L[t]) for s, g, t in data.buy_index]
+    if strong:
+        bounds: dict[tuple[str, str, str], tuple[float, float]] = {}
+        caps: dict[tuple[str, str], float] = {}
+        for s, g, lab in buy_keys:
+            cap = caps.get((s, g))
+            if cap is None:
+                cap = caps[(s, g)] = _unit_cap(data, s, g)
+            supply = data.systems[g].max_units_per_period
+            bounds[(s, g, lab)] = (0.0, cap if supply is None else min(cap, float(supply)))
+        m.buy = pyo.Var(buy_keys, domain=pyo.NonNegativeIntegers,
+                        bounds=lambda _m, s, g, lab: bounds[(s, g, lab)])
+    else:
+        m.buy = pyo.Var(buy_keys, domain=pyo.NonNegativeIntegers)
     m.fleet = pyo.Var([(s, g, L[t]) for s, g, t in data.fleet_index],
-                      domain=pyo.NonNegativeReals)
-    m.serve = pyo.Var([(s, g, L[data.classes[k].t], data.classes[k].key)
-                       for s, g, k in data.serve_index],
-                      domain=pyo.NonNegativeReals)
+                      domain=pyo.NonNegativeIntegers if strong else pyo.NonNegativeReals)
+    if strong:
+        pool_keys = list(dict.fromkeys(
+            (g, L[data.classes[k].t], data.classes[k].key) for _s, g, k in data.serve_index))
+        m.pool = pyo.Var(pool_keys, domain=pyo.NonNegativeReals)
+    else:
+        m.serve = pyo.Var([(s, g, L[data.classes[k].t], data.classes[k].key)
+                           for s, g, k in data.serve_index],
+                          domain=pyo.NonNegativeReals)
     unmet_idx = [] if data.strict_demand else [(c.period, c.key) for c in data.classes]
     m.unmet = pyo.Var(unmet_idx, domain=pyo.NonNegativeReals)
 
@@ -86,121 +141,138 @@ def add_fleet_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     buys = {(s, g, t) for s, g, t in data.buy_index}
     fleet_set = set(data.fleet_index)
     ex = data.existing
-
-    def rule(_m: object, s: str, g: str, lab: str) -> object:
-        t = _pos[lab]
-        lhs = m.fleet[s, g, lab]
+    fleet, buy = m.fleet, m.buy
+    rows = {}
+    for s, g, t in data.fleet_index:
+        lab = L[t]
+        terms: list[tuple[float, object]] = [(1.0, fleet[s, g, lab])]
         if (s, g, t - 1) in fleet_set:
-            lhs = lhs - m.fleet[s, g, L[t - 1]]
+            terms.append((-1.0, fleet[s, g, L[t - 1]]))
         if (s, g, t) in buys:
-            lhs = lhs - m.buy[s, g, lab]
-        rhs = ex.get((s, g, t), 0) - ex.get((s, g, t - 1), 0)
-        return lhs == rhs
-
-    _pos = {lab: i for i, lab in enumerate(L)}
-    m.fleet_balance = pyo.Constraint([(s, g, L[t]) for s, g, t in data.fleet_index], rule=rule)
+            terms.append((-1.0, buy[s, g, lab]))
+        rhs = float(ex.get((s, g, t), 0) - ex.get((s, g, t - 1), 0))
+        rows[(s, g, lab)] = (rhs, terms, rhs)
+    _add_rows(m, "fleet_balance", list(rows), rows)
 
 
 def add_demand_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """sum_{s,g} serve[s,g,k] * gpus_per_unit[g] * tput[g,k] * target_utilization
     + unmet[k] >= tokens_per_s[k]   for each demand class k (rows in Mtok/s).
 
-    With `strict_demand`, unmet does not exist.
+    Pooled: the same with pool[g,k] = sum_s serve[s,g,k]. With `strict_demand`, unmet
+    does not exist.
     """
-    by_class: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for s, g, k in data.serve_index:
-        by_class[k].append((s, g))
     cls = data.classes
-
-    def rule(_m: object, lab: str, key: str) -> object:
-        k = _idx[(lab, key)]
-        c = cls[k]
-        expr = sum(m.serve[s, g, lab, key] * (data.tokens_per_unit(g, k) / MTOK)
-                   for s, g in by_class[k])
+    terms: dict[int, list[tuple[float, object]]] = defaultdict(list)
+    if _pooled(m):
+        pool = m.pool
+        seen: set[tuple[str, int]] = set()
+        for _s, g, k in data.serve_index:
+            if (g, k) in seen:
+                continue
+            seen.add((g, k))
+            c = cls[k]
+            terms[k].append((data.tokens_per_unit(g, k) / MTOK, pool[g, c.period, c.key]))
+    else:
+        serve = m.serve
+        for s, g, k in data.serve_index:
+            c = cls[k]
+            terms[k].append((data.tokens_per_unit(g, k) / MTOK, serve[s, g, c.period, c.key]))
+    rows = {}
+    for c in cls:
+        ts = terms.get(c.index, [])
         if not data.strict_demand:
-            expr = expr + m.unmet[lab, key]
-        if isinstance(expr, (int, float)):
-            return pyo.Constraint.Skip  # strict and unservable: caught by planner.api precheck
-        return expr >= c.tokens_per_s / MTOK
-
-    _idx = {(c.period, c.key): c.index for c in cls}
-    m.demand = pyo.Constraint(list(_idx), rule=rule)
+            ts = [*ts, (1.0, m.unmet[c.period, c.key])]
+        if not ts:
+            continue  # strict and unservable: caught by planner.api precheck
+        rows[(c.period, c.key)] = (c.tokens_per_s / MTOK, ts, None)
+    _add_rows(m, "demand", list(rows), rows)
 
 
 def add_assignment_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
-    """sum_k serve[s,g,k] <= fleet[s,g,t]   for each site, system and period with demand."""
-    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    """sum_k serve[s,g,k] <= fleet[s,g,t]   for each site, system and period with demand.
+
+    Pooled (`assign_pool[g,t]`): sum_k pool[g,t,k] <= sum_s fleet[s,g,t].
+    """
+    L = data.labels
+    rows: dict[Any, Row] = {}
+    if _pooled(m):
+        pool, fleet = m.pool, m.fleet
+        groups: dict[tuple[str, str], list[tuple[float, object]]] = defaultdict(list)
+        for g, lab, key in pool:
+            groups[(g, lab)].append((1.0, pool[g, lab, key]))
+        sites_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for s, g, t in data.fleet_index:
+            sites_of[(g, L[t])].append(s)
+        for (g, lab), ts in groups.items():
+            rows[(g, lab)] = (None, ts + [(-1.0, fleet[s, g, lab]) for s in sites_of[(g, lab)]],
+                              0.0)
+        _add_rows(m, "assign_pool", list(rows), rows)
+        return
+    serve, fleet = m.serve, m.fleet
+    sgroups: dict[tuple[str, str, str], list[tuple[float, object]]] = defaultdict(list)
     for s, g, k in data.serve_index:
         c = data.classes[k]
-        groups[(s, g, c.period)].append(c.key)
-
-    def rule(_m: object, s: str, g: str, lab: str) -> object:
-        return sum(m.serve[s, g, lab, key] for key in groups[(s, g, lab)]) <= m.fleet[s, g, lab]
-
-    m.assign = pyo.Constraint(list(groups), rule=rule)
+        sgroups[(s, g, c.period)].append((1.0, serve[s, g, c.period, c.key]))
+    for (s, g, lab), ts in sgroups.items():
+        rows[(s, g, lab)] = (None, [*ts, (-1.0, fleet[s, g, lab])], 0.0)
+    _add_rows(m, "assign", list(rows), rows)
 
 
 def add_power_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """sum_g fleet[s,g,t] * unit_power_kw[g] <= power_mw[s] * 1000   for each site and period."""
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    fleet = m.fleet
+    groups: dict[tuple[str, str], list[tuple[float, object]]] = defaultdict(list)
     for s, g, t in data.fleet_index:
-        groups[(s, data.labels[t])].append(g)
+        lab = data.labels[t]
+        groups[(s, lab)].append((data.systems[g].unit_power_kw, fleet[s, g, lab]))
     sites = data.site_by_name
-
-    def rule(_m: object, s: str, lab: str) -> object:
-        return (sum(m.fleet[s, g, lab] * data.systems[g].unit_power_kw for g in groups[(s, lab)])
-                <= sites[s].power_mw * 1000.0)
-
-    m.power = pyo.Constraint(list(groups), rule=rule)
+    rows = {k: (None, ts, sites[k[0]].power_mw * 1000.0) for k, ts in groups.items()}
+    _add_rows(m, "power", list(rows), rows)
 
 
 def add_space_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """sum_g fleet[s,g,t] * racks_per_unit[g] <= max_racks[s]   where a site sets max_racks."""
     sites = data.site_by_name
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    fleet = m.fleet
+    groups: dict[tuple[str, str], list[tuple[float, object]]] = defaultdict(list)
     for s, g, t in data.fleet_index:
         if sites[s].max_racks is not None and data.systems[g].racks_per_unit > 0:
-            groups[(s, data.labels[t])].append(g)
-
-    def rule(_m: object, s: str, lab: str) -> object:
-        return (sum(m.fleet[s, g, lab] * data.systems[g].racks_per_unit for g in groups[(s, lab)])
-                <= float(sites[s].max_racks or 0.0))
-
-    m.space = pyo.Constraint(list(groups), rule=rule)
+            lab = data.labels[t]
+            groups[(s, lab)].append((data.systems[g].racks_per_unit, fleet[s, g, lab]))
+    rows = {k: (None, ts, float(sites[k[0]].max_racks or 0.0)) for k, ts in groups.items()}
+    _add_rows(m, "space", list(rows), rows)
 
 
 def add_supply_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """sum_s buy[s,g,t] <= max_units_per_period[g]   for each capped system and period."""
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    buy = m.buy
+    groups: dict[tuple[str, str], list[tuple[float, object]]] = defaultdict(list)
     for s, g, t in data.buy_index:
         if data.systems[g].max_units_per_period is not None:
-            groups[(g, data.labels[t])].append(s)
-    groups = {k: v for k, v in groups.items() if len(v) > 1}  # one site: a variable bound
-
-    def rule(_m: object, g: str, lab: str) -> object:
-        return (sum(m.buy[s, g, lab] for s in groups[(g, lab)])
-                <= float(data.systems[g].max_units_per_period or 0))
-
-    m.supply = pyo.Constraint(list(groups), rule=rule)
+            lab = data.labels[t]
+            groups[(g, lab)].append((1.0, buy[s, g, lab]))
+    rows = {k: (None, ts, float(data.systems[k[0]].max_units_per_period or 0))
+            for k, ts in groups.items() if len(ts) > 1}  # one site: a variable bound
+    _add_rows(m, "supply", list(rows), rows)
 
 
 def add_budget_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """sum_{s,g} buy[s,g,t] * capex_usd[g] <= capex_usd_per_period   for each period;
     sum_{s,g,t} buy[s,g,t] * capex_usd[g] <= total_capex_usd   (full price, rows in $M).
     """
-    by_t: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    buy = m.buy
+    by_t: dict[str, list[tuple[float, object]]] = defaultdict(list)
     for s, g, t in data.buy_index:
-        by_t[data.labels[t]].append((s, g))
+        lab = data.labels[t]
+        by_t[lab].append((data.systems[g].capex_usd / MUSD, buy[s, g, lab]))
     cap_p, cap_total = data.budget_per_period_usd, data.budget_total_usd
-
-    def spend(lab: str) -> object:
-        return sum(m.buy[s, g, lab] * (data.systems[g].capex_usd / MUSD) for s, g in by_t[lab])
-
     if cap_p is not None:
-        m.budget = pyo.Constraint(list(by_t), rule=lambda _m, lab: spend(lab) <= cap_p / MUSD)
+        rows = {lab: (None, ts, cap_p / MUSD) for lab, ts in by_t.items()}
+        _add_rows(m, "budget", list(rows), rows)
     if cap_total is not None and by_t:
-        m.budget_total = pyo.Constraint(
-            expr=sum(spend(lab) for lab in by_t) <= cap_total / MUSD)  # type: ignore[arg-type]
+        allt = [term for ts in by_t.values() for term in ts]
+        m.budget_total = pyo.Constraint(expr=(None, _lin(allt), cap_total / MUSD))
 
 
 ConstraintFamily = Callable[[pyo.ConcreteModel, PlanData], None]
@@ -225,28 +297,28 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
     opex = fleet*opex_usd_per_year*H/8760; unmet = tokens/s*H*3600/1e6*penalty_usd_per_mtok.
     """
     L = data.labels
-    terms = []
+    terms: list[tuple[float, object]] = []
+    buy, fleet = m.buy, m.fleet
     for s, g, t in data.buy_index:
         coef = data.capex_charge_usd(g, t)
         if coef:
-            terms.append(coef * m.buy[s, g, L[t]])
+            terms.append((coef, buy[s, g, L[t]]))
     for s, g, t in data.fleet_index:
         coef = data.energy_usd_per_unit(s, g, t) + data.opex_usd_per_unit(g, t)
         if coef:
-            terms.append(coef * m.fleet[s, g, L[t]])
+            terms.append((coef, fleet[s, g, L[t]]))
     if not data.strict_demand:
         for c in data.classes:
             coef = data.unmet_usd_per_tokens_per_s(c.t) * MTOK
             if coef:
-                terms.append(coef * m.unmet[c.period, c.key])
-    m.cost = pyo.Objective(expr=pyo.quicksum(terms) if terms else 0.0,
-                           sense=pyo.minimize)
+                terms.append((coef, m.unmet[c.period, c.key]))
+    m.cost = pyo.Objective(expr=_lin(terms) if terms else 0.0, sense=pyo.minimize)
 
 
-def build_model(data: PlanData) -> pyo.ConcreteModel:
-    """The Pyomo model of a prepared planning problem."""
+def build_model(data: PlanData, formulation: str = "strong") -> pyo.ConcreteModel:
+    """The Pyomo model of a prepared planning problem (formulations: module docstring)."""
     m = pyo.ConcreteModel(name=data.name or "plan")
-    add_variables(m, data)
+    add_variables(m, data, formulation)
     for family in CONSTRAINT_FAMILIES:
         family(m, data)
     add_objective(m, data)
@@ -268,6 +340,7 @@ class CompiledModel:
         return str(self.rows[i].name)  # type: ignore[attr-defined]
 
     def values(self, x: np.ndarray | None) -> dict[str, dict[tuple[object, ...], float]]:
+        """Variable values by name and key; a pooled model also gets `serve` per site."""
         out: dict[str, dict[tuple[object, ...], float]] = {}
         for name, (keys, pos) in self.columns.items():
             if x is None:
@@ -275,7 +348,43 @@ class CompiledModel:
                 continue
             vals = np.where(pos >= 0, x[np.maximum(pos, 0)] if len(x) else 0.0, 0.0)
             out[name] = dict(zip(keys, vals.tolist(), strict=True))
+        if "pool" in out and "serve" not in out:
+            out["serve"] = split_pool(out["pool"], out.get("fleet", {}))
         return out
+
+
+def split_pool(pool: dict[tuple[object, ...], float], fleet: dict[tuple[object, ...], float]
+               ) -> dict[tuple[object, ...], float]:
+    """Units serving each class per site, from the pooled allocation.
+
+    For each system and period, classes (in key order) take units from the sites' fleets
+    in site order; what rounding leaves over goes to the site with the largest fleet.
+    Deterministic, and the split serves exactly what the pool serves.
+    """
+    room: dict[tuple[object, object], list[list[object]]] = defaultdict(list)
+    for (s, g, lab), v in fleet.items():
+        if v > 1e-9:
+            room[(g, lab)].append([s, float(v)])
+    out: dict[tuple[object, ...], float] = {}
+    for (g, lab, key), v in pool.items():
+        left = float(v)
+        if left <= 1e-12:
+            continue
+        sites = room.get((g, lab), [])
+        for entry in sites:
+            have = float(entry[1])  # type: ignore[arg-type]
+            if have <= 1e-12:
+                continue
+            take = min(left, have)
+            out[(entry[0], g, lab, key)] = out.get((entry[0], g, lab, key), 0.0) + take
+            entry[1] = have - take
+            left -= take
+            if left <= 1e-12:
+                break
+        if left > 1e-12 and sites:
+            s_big = max(sites, key=lambda e: fleet.get((e[0], g, lab), 0.0))[0]
+            out[(s_big, g, lab, key)] = out.get((s_big, g, lab, key), 0.0) + left
+    return out
 
 
 def compile_model(m: pyo.ConcreteModel) -> CompiledModel:
@@ -299,11 +408,32 @@ def compile_model(m: pyo.ConcreteModel) -> CompiledModel:
     offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
     pos_of = {id(v): j for j, v in enumerate(cols)}
     columns: dict[str, tuple[list[tuple[object, ...]], np.ndarray]] = {}
-    for comp in (m.buy, m.fleet, m.serve, m.unmet):
-        keys = [k if isinstance(k, tuple) else (k,) for k in comp.keys()]
+    for name in ("buy", "fleet", "serve", "pool", "unmet"):
+        comp = getattr(m, name, None)
+        if comp is None:
+            continue
+        keys = [k if isinstance(k, tuple) else (k,) for k in comp]
         pos = np.array([pos_of.get(id(v), -1) for v in comp.values()], dtype=np.int64)
         columns[comp.local_name] = (keys, pos)
     prog = MatrixProgram(c=np.asarray(c, dtype=float), offset=offset, A=info.A,
                          row_lo=row_lo, row_hi=row_hi, col_lo=col_lo, col_hi=col_hi,
                          integer=integer)
     return CompiledModel(prog, columns, [r[0] for r in info.rows])
+
+
+# --------------------------------------------------------------------------- start heuristic
+
+
+@dataclass
+class StartPlan:
+    """A feasible plan to start HiGHS from, and its objective (None: none found)."""
+
+    x: np.ndarray | None
+    objective: float | None
+    seconds: float
+
+
+def start_plan(compiled: CompiledModel, h: object, settings: object | None = None
+               ) -> StartPlan:
+    """No start heuristic yet (placeholder kept so callers can measure with and without)."""
+    return StartPlan(None, None, 0.0)

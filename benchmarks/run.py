@@ -1,0 +1,393 @@
+"""Benchmark runner: the planner against its peers on generated scenarios.
+
+    python benchmarks/run.py --sizes small,medium --seeds 1,2,3,4,5 --time-limit 60 \\
+        --peers plain,pulp --out benchmarks/results/medium
+
+For every size and seed it writes a scenario (`benchmarks/generate.py`) and runs, each in
+its own subprocess (so peak memory is per run): the planner as shipped (``planner``:
+strengthened formulation, start heuristic, tuned options) and the peers asked for:
+``plain`` (the contract's math with no strengthening, on HiGHS with default options) and
+``pulp`` (the same plain matrix through PuLP on CBC). Each run records model size, the
+seconds of every stage before the solver starts, the wall seconds (from the start of
+loading) at which the proven gap first fell under 5%, 1% and 0.1%, the final gap and peak
+memory (`ru_maxrss` of the run and its children). The gap is (incumbent - bound) /
+|incumbent| for every solver, timestamped from HiGHS's MIP callbacks or CBC's log.
+
+Results are printed and saved as CSV and markdown (per run and a per-size summary with
+geometric means over seeds and the ratio of each peer's time to the planner's). A run
+that never reached a gap counts the time limit as its time (censored: the true ratio is
+at least the one shown, marked ">=").
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+THRESHOLDS = (0.05, 0.01, 0.001)
+TH_NAMES = ("t_5pct_s", "t_1pct_s", "t_01pct_s")
+FIELDS = ["size", "seed", "peer", "status", "columns", "rows", "nonzeros", "integers",
+          "load_s", "prepare_s", "build_s", "compile_s", "handover_s", "pre_solver_s",
+          "heuristic_s", *TH_NAMES, "final_gap", "objective", "bound", "wall_s",
+          "peak_mb"]
+
+
+# --------------------------------------------------------------------------- one run (child)
+
+
+class GapClock:
+    """First wall time (seconds since `t0`) the relative gap falls under each threshold."""
+
+    def __init__(self, t0: float) -> None:
+        self.t0 = t0
+        self.hit: dict[float, float] = {}
+        self.best_obj = math.inf
+        self.best_bound = -math.inf
+
+    def update(self, obj: float, bound: float, at: float | None = None) -> None:
+        if obj == obj and obj < self.best_obj:
+            self.best_obj = obj
+        if bound == bound and bound > self.best_bound:
+            self.best_bound = bound
+        gap = self.gap()
+        now = (time.perf_counter() if at is None else at) - self.t0
+        for th in THRESHOLDS:
+            if gap <= th and th not in self.hit:
+                self.hit[th] = now
+
+    def gap(self) -> float:
+        if not math.isfinite(self.best_obj) or not math.isfinite(self.best_bound):
+            return math.inf
+        return max(0.0, self.best_obj - self.best_bound) / max(abs(self.best_obj), 1e-9)
+
+
+def _child(peer: str, scenario: str, time_limit: float, seed: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    from planner.loader import load_inputs
+    from planner.problem import prepare
+
+    rec: dict[str, Any] = {"peer": peer}
+    inputs = load_inputs(scenario)
+    t1 = time.perf_counter()
+    data = prepare(inputs)  # validates, then derives the index sets
+    t2 = time.perf_counter()
+    rec["load_s"], rec["prepare_s"] = t1 - t0, t2 - t1
+    if peer == "pulp":
+        rec.update(_child_pulp(data, time_limit, t0))
+    else:
+        rec.update(_child_highs(data, peer, time_limit, seed, t0))
+    rec["wall_s"] = time.perf_counter() - t0
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    rec["peak_mb"] = max(own, kids) / 1024.0
+    return rec
+
+
+def _size(prog: Any) -> dict[str, Any]:
+    rows, cols = prog.shape
+    return {"columns": cols, "rows": rows, "nonzeros": int(prog.A.nnz),
+            "integers": int(prog.integer.sum())}
+
+
+def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float
+                 ) -> dict[str, Any]:
+    from planner.highs import HighsSettings, make_highs, run_highs
+    from planner.model import build_model, compile_model
+
+    formulation = "plain" if peer == "plain" else "strong"
+    tb = time.perf_counter()
+    m = build_model(data, formulation=formulation)
+    tc = time.perf_counter()
+    compiled = compile_model(m)
+    th = time.perf_counter()
+    settings = HighsSettings(time_limit_s=time_limit, mip_rel_gap=1e-3, threads=0,
+                             random_seed=seed)
+    h = make_highs(compiled.program, settings, tuned=(peer != "plain"))
+    ts = time.perf_counter()
+    rec: dict[str, Any] = {**_size(compiled.program), "build_s": tc - tb,
+                           "compile_s": th - tc, "handover_s": ts - th,
+                           "pre_solver_s": ts - t0}
+    start = None
+    if peer != "plain":
+        from planner.model import start_plan
+
+        start = start_plan(compiled, h, settings)
+        rec["heuristic_s"] = time.perf_counter() - ts
+    clock = GapClock(t0)
+    t_run = time.perf_counter()
+
+    def on_progress(p: dict[str, float]) -> None:
+        clock.update(p["objective"], p["bound"], t_run + p["running_time"])
+
+    if start is not None and start.objective is not None:
+        clock.update(start.objective, -math.inf)
+    out = run_highs(h, True, start=None if start is None else start.x, progress=on_progress)
+    end = time.perf_counter()
+    if out.objective is not None and out.best_bound is not None:
+        clock.update(out.objective, out.best_bound, end)
+    rec.update(_clock_fields(clock))
+    rec["status"] = out.status
+    return rec
+
+
+def _clock_fields(clock: GapClock) -> dict[str, Any]:
+    out: dict[str, Any] = {n: clock.hit.get(th) for n, th in zip(TH_NAMES, THRESHOLDS,
+                                                                  strict=True)}
+    out["final_gap"] = clock.gap() if math.isfinite(clock.gap()) else None
+    out["objective"] = clock.best_obj if math.isfinite(clock.best_obj) else None
+    out["bound"] = clock.best_bound if math.isfinite(clock.best_bound) else None
+    return out
+
+
+_CBC_TIME = re.compile(r"\(([\d.]+) seconds\)")
+_NUM = r"(-?[\d.]+(?:e[+-]?\d+)?)"
+
+
+def parse_cbc_log(text: str, offset: float, clock: GapClock, t_start: float) -> None:
+    """Feed CBC's log (incumbents, bounds, with its own seconds) into a gap clock."""
+    for line in text.splitlines():
+        tm = _CBC_TIME.search(line)
+        at = t_start + float(tm.group(1)) if tm else None
+        if "Cbc0010I" in line or "Cbc0004I" in line or "Cbc0012I" in line:
+            mo = re.search(_NUM + r" best solution, best possible " + _NUM, line)
+            if mo:
+                clock.update(float(mo.group(1)) + offset, float(mo.group(2)) + offset, at)
+                continue
+            mi = re.search(r"Integer solution of " + _NUM, line)
+            if mi:
+                clock.update(float(mi.group(1)) + offset, -math.inf, at)
+        elif "Cbc0013I" in line or "Cbc0014I" in line:
+            mb = re.search(r"changed objective from " + _NUM + " to " + _NUM, line)
+            if mb:
+                clock.update(math.inf, float(mb.group(2)) + offset, at)
+        elif line.startswith("Continuous objective value is"):
+            mc = re.search(r"is " + _NUM, line)
+            if mc:
+                clock.update(math.inf, float(mc.group(1)) + offset, at)
+        elif "Cbc0001I Search completed" in line or "Cbc0011I Exiting as integer gap" in line:
+            mf = re.search(r"best objective " + _NUM, line)
+            if mf:
+                clock.update(float(mf.group(1)) + offset, -math.inf, at)
+
+
+def _child_pulp(data: Any, time_limit: float, t0: float) -> dict[str, Any]:
+    import numpy as np
+    import pulp
+
+    from planner.model import build_model, compile_model
+
+    tb = time.perf_counter()
+    compiled = compile_model(build_model(data, formulation="plain"))
+    prog = compiled.program
+    tc = time.perf_counter()
+    A = prog.A.tocsr()
+    n = prog.shape[1]
+    prob = pulp.LpProblem("plan", pulp.LpMinimize)
+    xs = [pulp.LpVariable(f"x{j}", lowBound=None if not np.isfinite(prog.col_lo[j])
+                          else float(prog.col_lo[j]),
+                          upBound=None if not np.isfinite(prog.col_hi[j])
+                          else float(prog.col_hi[j]),
+                          cat="Integer" if prog.integer[j] else "Continuous")
+          for j in range(n)]
+    prob += pulp.LpAffineExpression(
+        [(xs[j], float(prog.c[j])) for j in np.flatnonzero(prog.c)])
+    for i in range(prog.shape[0]):
+        lo, hi = float(prog.row_lo[i]), float(prog.row_hi[i])
+        sl = slice(A.indptr[i], A.indptr[i + 1])
+        expr = pulp.LpAffineExpression(
+            [(xs[j], float(v)) for j, v in zip(A.indices[sl], A.data[sl], strict=True)])
+        if lo == hi:
+            prob += pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"r{i}", lo)
+        else:
+            if np.isfinite(lo):
+                prob += pulp.LpConstraint(expr, pulp.LpConstraintGE, f"r{i}l", lo)
+            if np.isfinite(hi):
+                prob += pulp.LpConstraint(expr, pulp.LpConstraintLE, f"r{i}u", hi)
+    ts = time.perf_counter()
+    rec: dict[str, Any] = {**_size(prog), "build_s": tc - tb, "compile_s": 0.0,
+                           "handover_s": ts - tc, "pre_solver_s": ts - t0}
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "cbc.log"
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=1e-3,
+                                   logPath=str(log), keepFiles=False)
+        t_cbc = time.perf_counter()
+        status = prob.solve(solver)
+        clock = GapClock(t0)
+        text = log.read_text(errors="replace") if log.exists() else ""
+        # CBC's seconds count from its own start, after PuLP wrote the MPS file
+        parse_cbc_log(text, float(prog.offset), clock, t_cbc)
+    obj = pulp.value(prob.objective)
+    if obj is not None and status == pulp.LpStatusOptimal:
+        clock.update(float(obj) + float(prog.offset), -math.inf, time.perf_counter())
+    rec.update(_clock_fields(clock))
+    rec["status"] = {1: "optimal", 0: "time_limit", -1: "infeasible"}.get(status, str(status))
+    if prob.sol_status == pulp.LpSolutionIntegerFeasible:
+        rec["status"] = "time_limit"
+    return rec
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def run_one(peer: str, scenario: Path, time_limit: float, seed: int,
+            hard_timeout: float) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", peer,
+           "--scenario", str(scenario), "--time-limit", str(time_limit),
+           "--solver-seed", str(seed)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=hard_timeout,
+                              cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"peer": peer, "status": "killed"}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"peer": peer, "status": "error: " + " | ".join(tail)}
+    rec: dict[str, Any] = json.loads(lines[-1])
+    return rec
+
+
+def _fmt(v: Any) -> str:
+    if v is None or v == "":
+        return "-"
+    if isinstance(v, float):
+        if v != v:
+            return "-"
+        return f"{v:.3g}" if abs(v) < 1e5 else f"{v:.6g}"
+    return str(v)
+
+
+def markdown(rows: list[dict[str, Any]], cols: list[str]) -> str:
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        out.append("| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |")
+    return "\n".join(out)
+
+
+def geomean(xs: list[float]) -> float:
+    return math.exp(sum(math.log(max(x, 1e-3)) for x in xs) / len(xs)) if xs else math.nan
+
+
+def summarize(rows: list[dict[str, Any]], time_limit: float) -> list[dict[str, Any]]:
+    out = []
+    sizes = list(dict.fromkeys(r["size"] for r in rows))
+    peers = list(dict.fromkeys(r["peer"] for r in rows))
+    for size in sizes:
+        for peer in peers:
+            rs = [r for r in rows if r["size"] == size and r["peer"] == peer]
+            if not rs:
+                continue
+            s: dict[str, Any] = {"size": size, "peer": peer, "runs": len(rs)}
+            for n in TH_NAMES:
+                vals = [r.get(n) if r.get(n) is not None else (r.get("wall_s") or time_limit)
+                        for r in rs]
+                censored = sum(1 for r in rs if r.get(n) is None)
+                s[f"gm_{n}"] = geomean([float(v) for v in vals])
+                s[f"{n}_missed"] = censored
+            gaps = [r["final_gap"] for r in rs if r.get("final_gap") is not None]
+            s["worst_final_gap"] = max(gaps) if len(gaps) == len(rs) else None
+            s["gm_pre_solver_s"] = geomean([r["pre_solver_s"] for r in rs
+                                            if r.get("pre_solver_s") is not None])
+            s["max_peak_mb"] = max((r.get("peak_mb") or 0.0) for r in rs)
+            out.append(s)
+    # ratios of each peer's time to 1% against the planner's, per size
+    for s in out:
+        base = next((b for b in out if b["size"] == s["size"] and b["peer"] == "planner"),
+                    None)
+        for n in ("t_1pct_s", "t_01pct_s"):
+            if base is None or not base[f"gm_{n}"]:
+                continue
+            ratio = s[f"gm_{n}"] / base[f"gm_{n}"]
+            mark = ">=" if s[f"{n}_missed"] and not base[f"{n}_missed"] else ""
+            s[f"ratio_{n}"] = f"{mark}{ratio:.2f}"
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="planner benchmark runner")
+    ap.add_argument("--sizes", default="small,medium")
+    ap.add_argument("--seeds", default="1,2,3,4,5", help="comma list, or a range like 1-5")
+    ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    ap.add_argument("--peers", default="plain,pulp",
+                    help="peers besides the planner: plain, pulp (comma list, or none)")
+    ap.add_argument("--no-planner", action="store_true", help="run the peers only")
+    ap.add_argument("--out", default="benchmarks/results/latest",
+                    help="folder for runs.csv, runs.md, summary.csv, summary.md")
+    ap.add_argument("--scenarios", default=None,
+                    help="folder to keep generated scenarios (default: a temporary one)")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--scenario", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--solver-seed", type=int, default=0, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+
+    if a.child:
+        rec = _child(a.child, a.scenario, a.time_limit, a.solver_seed)
+        print(json.dumps(rec), flush=True)
+        return
+
+    from generate import write  # benchmarks/ is on sys.path when run as a script
+
+    seeds: list[int] = []
+    for part in a.seeds.split(","):
+        if "-" in part:
+            lo, hi = part.split("-")
+            seeds += list(range(int(lo), int(hi) + 1))
+        elif part:
+            seeds.append(int(part))
+    peers = ([] if a.no_planner else ["planner"]) + [
+        p for p in a.peers.split(",") if p and p != "none"]
+    out_dir = Path(a.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scen_root = Path(a.scenarios) if a.scenarios else Path(tempfile.mkdtemp(prefix="bench-"))
+    rows: list[dict[str, Any]] = []
+    cols = ["size", "seed", "peer", "status", "columns", "rows", "nonzeros", "pre_solver_s",
+            *TH_NAMES, "final_gap", "wall_s", "peak_mb"]
+    print("| " + " | ".join(cols) + " |", flush=True)
+    for size in a.sizes.split(","):
+        for seed in seeds:
+            path = write(size, seed, scen_root / f"{size}-{seed}")
+            for peer in peers:
+                rec = run_one(peer, path, a.time_limit, 0, hard_timeout=a.time_limit * 3 + 300)
+                rec.update({"size": size, "seed": seed})
+                rows.append(rec)
+                print("| " + " | ".join(_fmt(rec.get(c)) for c in cols) + " |", flush=True)
+                with open(out_dir / "runs.csv", "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=FIELDS, extrasaction="ignore")
+                    w.writeheader()
+                    w.writerows(rows)
+    (out_dir / "runs.md").write_text(markdown(rows, FIELDS) + "\n")
+    summ = summarize(rows, a.time_limit)
+    scols = ["size", "peer", "runs", "gm_pre_solver_s", "gm_t_5pct_s", "gm_t_1pct_s",
+             "t_1pct_s_missed", "ratio_t_1pct_s", "gm_t_01pct_s", "t_01pct_s_missed",
+             "ratio_t_01pct_s", "worst_final_gap", "max_peak_mb"]
+    with open(out_dir / "summary.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=scols, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(summ)
+    text = markdown(summ, scols)
+    (out_dir / "summary.md").write_text(
+        f"command: python benchmarks/run.py {' '.join(sys.argv[1:] if argv is None else argv)}"
+        f"\nmachine: {os.cpu_count()} cores, time limit {a.time_limit:g} s per solve\n\n"
+        + text + "\n")
+    print()
+    print(text)
+    print(f"\nsaved {out_dir}/runs.csv, runs.md, summary.csv, summary.md")
+
+
+if __name__ == "__main__":
+    main()
