@@ -184,9 +184,9 @@ def _dask_client(address: str, timeout_s: float) -> Any:
 def run_dask(jobs: Sequence[Job], address: str, on_done: DoneFn | None = None,
              timeout_s: float = 30.0) -> list[JobResult]:
     """Jobs on a Dask distributed cluster (the scheduler at `address`)."""
+    client = _dask_client(address, timeout_s)
     from distributed import as_completed
 
-    client = _dask_client(address, timeout_s)
     results: list[JobResult | None] = [None] * len(jobs)
     try:
         keys = [f"planner-{os.getpid()}-{time.time_ns()}-{i}" for i in range(len(jobs))]

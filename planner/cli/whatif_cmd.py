@@ -46,7 +46,7 @@ from planner.whatif_report import (
     value_text,
 )
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 PLAN_FILES = ("purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv", "sites.csv",
               "summary.json")
