@@ -15,7 +15,7 @@ import datetime as _dt
 import difflib
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -405,6 +405,12 @@ def load_profile(path: Path, label: str | None = None) -> ModelProfile:
 
 def load_profiles(folder: Path, label: str | None = None) -> dict[str, ModelProfile]:
     """Every ``*.yaml``/``*.yml`` profile in a folder, keyed by id (all errors at once)."""
+    return _load_profiles(folder, label)[0]
+
+
+def _load_profiles(folder: Path, label: str | None = None
+                   ) -> tuple[dict[str, ModelProfile], dict[str, str]]:
+    """(profiles by id, file of each id)."""
     name = label or str(folder)
     if not folder.exists():
         raise InputError([Issue(name, "", "models folder not found")])
@@ -429,7 +435,7 @@ def load_profiles(folder: Path, label: str | None = None) -> dict[str, ModelProf
         out[prof.id] = prof
         where[prof.id] = str(f)
     errs.raise_if_any()
-    return out
+    return out, where
 
 
 DEMAND_COLUMNS = ("period", "model", "tokens_per_s", "min_tokens_per_s_per_user")
@@ -559,6 +565,7 @@ class Inputs:
     demand_file: str = "demand.csv"
     models_dir: str = "models"
     demand_lines: tuple[int, ...] = ()  # line of each demand row in its file (for messages)
+    profile_files: dict[str, str] = field(default_factory=dict)  # model id -> its file
 
 
 def resolve(base: Path, ref: str) -> Path:
@@ -574,6 +581,7 @@ class _Referenced:
     profiles: dict[str, ModelProfile] | None = None
     demand: list[DemandRow] | None = None
     demand_lines: tuple[int, ...] = ()
+    profile_files: dict[str, str] = field(default_factory=dict)
     catalog_file: str = "catalog"
     models_dir: str = "models"
     demand_file: str = "demand.csv"
@@ -600,7 +608,7 @@ def _load_refs(catalog_ref: Any, models_ref: Any, demand_ref: Any, base: Path,
             mdir = resolve(base, models_ref)
             ref.models_dir = str(mdir)
         try:
-            ref.profiles = load_profiles(mdir, ref.models_dir)
+            ref.profiles, ref.profile_files = _load_profiles(mdir, ref.models_dir)
         except InputError as exc:
             errs.extend(exc.issues)
     if isinstance(demand_ref, str) and demand_ref.strip():
@@ -648,12 +656,12 @@ def load_inputs(scenario_path: str | Path) -> Inputs:
     errs.extend(partial_issues(scenario, raw if isinstance(raw, dict) else None, ref.catalog,
                                ref.profiles, ref.demand, ref.demand_lines, name,
                                ref.catalog_file, ref.demand_file, ref.models_dir,
-                               complete=not errs.issues))
+                               complete=not errs.issues, profile_files=ref.profile_files))
     errs.raise_if_any()
     assert scenario is not None and ref.catalog is not None
     assert ref.profiles is not None and ref.demand is not None
     return Inputs(scenario, ref.catalog, ref.profiles, ref.demand, name, ref.catalog_file,
-                  ref.demand_file, ref.models_dir, ref.demand_lines)
+                  ref.demand_file, ref.models_dir, ref.demand_lines, ref.profile_files)
 
 
 def load_referenced(scenario: Scenario, base: Path, scenario_file: str = "scenario.yaml") -> Inputs:
@@ -663,4 +671,5 @@ def load_referenced(scenario: Scenario, base: Path, scenario_file: str = "scenar
     errs.raise_if_any()
     assert ref.catalog is not None and ref.profiles is not None and ref.demand is not None
     return Inputs(scenario, ref.catalog, ref.profiles, ref.demand, scenario_file,
-                  ref.catalog_file, ref.demand_file, ref.models_dir, ref.demand_lines)
+                  ref.catalog_file, ref.demand_file, ref.models_dir, ref.demand_lines,
+                  ref.profile_files)

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
 
 def _did_you_mean(name: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    folded = {o.casefold(): o for o in options}
+    if name.casefold() in folded:
+        return f"; did you mean {folded[name.casefold()]!r}? (names are case-sensitive)"
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -45,18 +48,20 @@ class _Periods:
         self.last: int | None = None
         if horizon is None:
             return
-        gran = horizon.granularity or detect_granularity(horizon.start)
-        if gran is None:
+        detected = detect_granularity(horizon.start)
+        gran = horizon.granularity or detected
+        if gran is None or detected is None:
             errs.add(sf, "horizon.start",
-                     f"{horizon.start!r} is not a period (use 2027Q1, 2027-01 or 2027)")
+                     f"{horizon.start!r} is not a period (use a quarter 2027Q1, a month "
+                     "2027-01 or a year 2027)")
             return
         try:
             self.first = parse_period(horizon.start, gran)
         except ValueError:
-            detected = detect_granularity(horizon.start)
             errs.add(sf, "horizon.granularity",
-                     f"{gran!r} does not match start {horizon.start!r}"
-                     + (f" (which is a {detected})" if detected else ""))
+                     f"{gran!r} does not match start {horizon.start!r} (which is a "
+                     f"{detected}); write the start as a {gran} or set granularity: "
+                     f"{detected}")
             return
         self.gran = gran
         self.last = self.first + horizon.periods - 1
@@ -166,14 +171,15 @@ def _check_demand(demand: Sequence[DemandRow], lines: Sequence[int],
 
 
 def _check_profiles(used: list[str], profiles: dict[str, ModelProfile], cat: Catalog,
-                    models_dir: str, catalog_file: str, errs: IssueCollector) -> None:
+                    models_dir: str, catalog_file: str, errs: IssueCollector,
+                    files: dict[str, str] | None = None) -> None:
     if models_dir == "builtin models":
         return  # the shipped profiles cover more systems than a user's catalogue
     system_ids = [s.id for s in cat.systems]
     for m in used:
         for sid in profiles[m].throughput:
             if sid not in system_ids:
-                errs.add(f"{models_dir}/{m}", f"throughput.{sid}",
+                errs.add((files or {}).get(m, f"{models_dir}/{m}"), f"throughput.{sid}",
                          f"unknown system {sid!r} in {catalog_file}"
                          + _did_you_mean(sid, system_ids))
 
@@ -188,7 +194,7 @@ def validate(inputs: Inputs) -> None:
     used = _check_demand(inputs.demand, inputs.demand_lines, inputs.profiles, periods,
                          inputs.demand_file, inputs.models_dir, errs)
     _check_profiles(used, inputs.profiles, inputs.catalog, inputs.models_dir,
-                    inputs.catalog_file, errs)
+                    inputs.catalog_file, errs, inputs.profile_files)
     errs.raise_if_any()
 
 
@@ -196,7 +202,7 @@ def partial_issues(scenario: Scenario | None, raw: dict[str, Any] | None,
                    catalog: Catalog | None, profiles: dict[str, ModelProfile] | None,
                    demand: list[DemandRow] | None, demand_lines: Sequence[int],
                    scenario_file: str, catalog_file: str, demand_file: str, models_dir: str,
-                   complete: bool) -> list[Issue]:
+                   complete: bool, profile_files: dict[str, str] | None = None) -> list[Issue]:
     """Cross-file issues that can be found with the parts that loaded.
 
     `complete` means every file loaded and is valid on its own: then `validate` (run by
@@ -218,7 +224,8 @@ def partial_issues(scenario: Scenario | None, raw: dict[str, Any] | None,
         used = _check_demand(demand, demand_lines, profiles, periods, demand_file,
                              models_dir, errs)
         if profiles is not None and catalog is not None:
-            _check_profiles(used, profiles, catalog, models_dir, catalog_file, errs)
+            _check_profiles(used, profiles, catalog, models_dir, catalog_file, errs,
+                            profile_files)
     return errs.issues
 
 
