@@ -54,7 +54,9 @@ class ResolveSession:
 
         self.data = data
         self.settings = settings
-        self.compiled = compile_model(build_model(data))
+        # keep the Pyomo model alive: the compiled rows name themselves through it
+        self.model = build_model(data)
+        self.compiled = compile_model(self.model)
         prog = self.compiled.program
         self.program = prog
         self.is_mip = bool(prog.integer.any())

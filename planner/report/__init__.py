@@ -50,10 +50,17 @@ def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None
                    time_limit_s: float | None = None) -> dict[str, str]:
     """limits.csv, and unless skipped marginal_values.csv and baselines.csv, as CSV text.
 
-    `progress(stage, done, total, label)` is called before each re-solve.
+    `progress(stage, done, total, label)` is called before each re-solve. Each re-solve
+    and baseline plan may run `time_limit_s`; by default as long as the plan's own solve
+    took (at least 5 s, at most the plan's time limit), so the analysis of a plan that
+    used its whole time limit does not take that limit again per re-solve. A value whose
+    re-solve stopped at the limit is flagged in its `method` (or `status`).
     """
     from planner.output import frame_to_csv
     from planner.report.facts import limits_table
+
+    if time_limit_s is None:
+        time_limit_s = min(result.settings.time_limit_s, max(5.0, result.outcome.seconds))
 
     files = {"limits.csv": frame_to_csv(limits_table(result.data, result.tables, profiles))}
     if marginals:
@@ -74,11 +81,9 @@ def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None
             if progress:
                 progress("baselines", done, total, label)
 
-        settings = result.settings
-        if time_limit_s is not None:
-            from dataclasses import replace
+        from dataclasses import replace
 
-            settings = replace(settings, time_limit_s=time_limit_s)
+        settings = replace(result.settings, time_limit_s=time_limit_s)
         bl = run_baselines(result.data, settings, result.summary, progress=bp)
         files["baselines.csv"] = frame_to_csv(bl)
     return files
