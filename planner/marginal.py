@@ -23,7 +23,8 @@ How they are computed (`marginal_values`):
    relaxation: quick, but blind to whole units and to the MILP's choices.
 
 A re-solved value is exact up to the MIP gap the solves stop at (`mip_rel_gap` of the
-scenario, or the `gap` argument): differences smaller than gap x cost are noise.
+scenario, or the `gap` argument): differences smaller than gap x cost are noise. Values
+are rounded to the cent.
 """
 
 from __future__ import annotations
@@ -228,7 +229,9 @@ def _row(task: _Task, base: SolveOutcome, out: SolveOutcome, base_obj: float,
     est = math.nan
     if duals is not None:
         est = sign * float(sum(duals[i] * d for i, d in task.rows.items()))
-        est = est + 0.0  # no negative zero
+    # to the cent: differences below that are the solver's floating-point noise
+    value = round(value, 2) + 0.0 if not math.isnan(value) else value
+    est = round(est, 2) + 0.0 if not math.isnan(est) else est
     per_unit = value / task.per_unit if task.per_unit and not math.isnan(value) else math.nan
     return (task.kind, task.site, task.period, task.model, task.delta, value, est, method,
             task.limit, task.delta_unit, per_unit, task.value_unit)
