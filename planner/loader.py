@@ -72,6 +72,8 @@ def read_text(path: Path, label: str | None = None, max_bytes: int = MAX_INPUT_B
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise InputError([Issue(name, "", f"cannot read file: {exc.strerror or exc}")]) from None
+    except ValueError as exc:  # e.g. a NUL byte in the path
+        raise InputError([Issue(name, "", f"not a usable path: {exc}")]) from None
     if len(data) > max_bytes:
         raise InputError([Issue(name, "", f"file is too large to be an input "
                                 f"(limit {max_bytes} bytes)")])
@@ -412,12 +414,15 @@ def _load_profiles(folder: Path, label: str | None = None
                    ) -> tuple[dict[str, ModelProfile], dict[str, str]]:
     """(profiles by id, file of each id)."""
     name = label or str(folder)
-    if not folder.exists():
-        raise InputError([Issue(name, "", "models folder not found")])
-    if not folder.is_dir():
-        raise InputError([Issue(name, "", "is a file; `models` must name a folder of "
-                                "model profiles (*.yaml)")])
-    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    try:
+        if not folder.exists():
+            raise InputError([Issue(name, "", "models folder not found")])
+        if not folder.is_dir():
+            raise InputError([Issue(name, "", "is a file; `models` must name a folder of "
+                                    "model profiles (*.yaml)")])
+        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    except (OSError, ValueError) as exc:
+        raise InputError([Issue(name, "", f"cannot read folder: {exc}")]) from None
     if not files:
         raise InputError([Issue(name, "", "no model profiles (*.yaml) in folder")])
     out: dict[str, ModelProfile] = {}
@@ -569,7 +574,10 @@ class Inputs:
 
 
 def resolve(base: Path, ref: str) -> Path:
-    p = Path(ref).expanduser()
+    try:
+        p = Path(ref).expanduser()
+    except RuntimeError:  # "~user" of an unknown user: keep the path as written
+        p = Path(ref)
     return p if p.is_absolute() else (base / p)
 
 
@@ -657,6 +665,9 @@ def load_inputs(scenario_path: str | Path) -> Inputs:
                                ref.profiles, ref.demand, ref.demand_lines, name,
                                ref.catalog_file, ref.demand_file, ref.models_dir,
                                complete=not errs.issues, profile_files=ref.profile_files))
+    if not errs.issues and (scenario is None or ref.catalog is None or ref.profiles is None
+                            or ref.demand is None):
+        errs.add(name, "", "the scenario's catalog, models or demand could not be loaded")
     errs.raise_if_any()
     assert scenario is not None and ref.catalog is not None
     assert ref.profiles is not None and ref.demand is not None

@@ -181,6 +181,16 @@ class Scenario(Strict):
     systems: list[Name] | None = None
     description: str | None = None
 
+    @field_validator("catalog", "models", "demand")
+    @classmethod
+    def _path_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise PydanticCustomError("path_blank", "must name a file (or builtin), got an "
+                                      "empty value")
+        if "\x00" in v:
+            raise PydanticCustomError("path_nul", "is not a valid path (contains NUL)")
+        return v
+
 
 # --------------------------------------------------------------------------- catalogue
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from planner.cli import app, err_console, fail
@@ -39,7 +40,7 @@ def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) ->
     s = summary
     status = s["status"]
     gap = s.get("mip_gap")
-    head = f"[bold]{s.get('scenario') or 'plan'}[/]: status [bold]{status}[/]"
+    head = f"[bold]{escape(s.get('scenario') or 'plan')}[/]: status [bold]{status}[/]"
     if gap is not None:
         head += f", gap {gap:.4%}"
     if s.get("best_bound_usd") is not None:
@@ -67,12 +68,13 @@ def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) ->
         for col in ("period", "site", "system", "units", "capex"):
             pt.add_column(col, justify="right" if col in ("units", "capex") else "left")
         for r in pp.itertuples():
-            pt.add_row(r.period, r.site, r.system, str(r.units), _usd(r.capex_usd))
+            pt.add_row(r.period, escape(r.site), escape(r.system), str(r.units),
+                       _usd(r.capex_usd))
         console.print(pt)
     else:
         console.print("no purchases: the existing fleet (or unmet demand) is cheapest")
     if out_dir is not None:
-        console.print(f"plan written to {out_dir}/")
+        console.print(f"plan written to {escape(str(out_dir))}/")
 
 
 @app.command("plan")
@@ -144,4 +146,4 @@ def plan_command(
     elif not quiet:
         print_summary(result.summary, result.tables, out)
         if not no_report:
-            console.print(f"report: {out}/report.html (and report.md)")
+            console.print(f"report: {escape(str(out))}/report.html (and report.md)")
