@@ -1,0 +1,288 @@
+"""Nothing lost, nothing dangerous, same bytes every time.
+
+- a failed run (invalid input, infeasible, no solution, a write that fails half-way)
+  leaves an earlier output folder byte-identical, including a user's own files in it;
+- the planner never deletes or rewrites files it did not write;
+- no CSV cell can start a spreadsheet formula (OWASP CSV injection);
+- the same inputs give byte-identical CSVs;
+- time limits and "no solution" are reported with what they mean.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from conftest import BASE_CATALOG, BASE_PROFILE, make_scenario
+from typer.testing import CliRunner
+
+import planner.api
+import planner.output
+from planner.cli import app
+from planner.highs import SolveOutcome
+from planner.output import FORMULA_START, escape_text, frame_to_csv, write_files
+
+runner = CliRunner()
+
+PLAN_FILES = ["purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv",
+              "sites.csv", "summary.json"]
+
+
+def plan(path: Path, out: Path, *extra: str) -> Any:
+    return runner.invoke(app, ["plan", str(path), "-o", str(out), "--no-report", *extra])
+
+
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every file and folder under `folder`, with the bytes of each file."""
+    snap: dict[str, bytes | None] = {}
+    for p in sorted(folder.rglob("*")):
+        rel = str(p.relative_to(folder))
+        snap[rel] = None if p.is_dir() else p.read_bytes()
+    return snap
+
+
+@pytest.fixture
+def earlier_output(tmp_path: Path) -> tuple[Path, Path, dict[str, bytes | None]]:
+    """A scenario, an output folder from a good run plus a user's own files in it."""
+    path = make_scenario(tmp_path / "sc")
+    out = tmp_path / "out"
+    res = plan(path, out)
+    assert res.exit_code == 0, res.output
+    (out / "notes.txt").write_text("my notes, not the planner's\n")
+    (out / "mine").mkdir()
+    (out / "mine" / "keep.csv").write_text("a,b\n1,2\n")
+    snap = snapshot(out)
+    assert set(PLAN_FILES) <= set(snap)
+    return path, out, snap
+
+
+def test_invalid_input_leaves_earlier_output_intact(
+        earlier_output: tuple[Path, Path, dict[str, bytes | None]]) -> None:
+    path, out, snap = earlier_output
+    doc = yaml.safe_load(path.read_text())
+    doc["sites"][0]["power_mw"] = -3
+    path.write_text(yaml.safe_dump(doc))
+    res = plan(path, out)
+    assert res.exit_code == 2
+    assert snapshot(out) == snap
+
+
+def test_infeasible_run_leaves_earlier_output_intact(
+        earlier_output: tuple[Path, Path, dict[str, bytes | None]]) -> None:
+    path, out, snap = earlier_output
+    doc = yaml.safe_load(path.read_text())
+    doc["options"] = {"strict_demand": True}
+    path.write_text(yaml.safe_dump(doc))
+    (path.parent / "demand.csv").write_text(
+        "period,model,tokens_per_s,min_tokens_per_s_per_user\n2027Q1,m1,1e9,10\n")
+    res = plan(path, out)
+    assert res.exit_code == 3, res.output
+    assert snapshot(out) == snap
+
+
+def test_solver_without_solution_leaves_output_intact_and_says_what_to_try(
+        earlier_output: tuple[Path, Path, dict[str, bytes | None]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    path, out, snap = earlier_output
+
+    def no_solution(prog: Any, settings: Any, *a: Any, **k: Any) -> SolveOutcome:
+        return SolveOutcome("no_solution", None, None, 1.0e6, None, settings.time_limit_s,
+                            "Time limit reached")
+
+    monkeypatch.setattr(planner.api, "solve_program", no_solution)
+    res = plan(path, out, "--time-limit", "0.5")
+    text = " ".join(res.output.split())
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    assert "no feasible plan within the time limit of 0.5 s" in text
+    assert "does not prove there is none" in text
+    assert "try:" in text and "time_limit_s" in text
+    assert snapshot(out) == snap
+
+
+def test_failure_while_writing_restores_the_old_files(
+        earlier_output: tuple[Path, Path, dict[str, bytes | None]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails after some files were replaced puts the old ones back."""
+    path, out, snap = earlier_output
+    (path.parent / "demand.csv").write_text(
+        "period,model,tokens_per_s,min_tokens_per_s_per_user\n2027Q2,m1,20000,10\n")
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def flaky_replace(src: Any, dst: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 6:  # a few files already moved in
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(planner.output.os, "replace", flaky_replace)
+    res = plan(path, out)
+    text = " ".join(res.output.split())
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    assert "cannot write the plan" in text and "No space left on device" in text
+    assert "left as it was" in text
+    assert snapshot(out) == snap
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".out.tmp")]
+
+
+def test_output_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    path = make_scenario(tmp_path / "sc")
+    target = tmp_path / "plan.txt"
+    target.write_text("important\n")
+    res = plan(path, target)
+    assert res.exit_code == 2, res.output
+    assert "exists and is not a folder" in " ".join(res.output.split())
+    assert target.read_text() == "important\n"
+
+
+def test_a_folder_named_like_a_plan_file_is_not_touched(tmp_path: Path) -> None:
+    path = make_scenario(tmp_path / "sc")
+    out = tmp_path / "out"
+    (out / "fleet.csv").mkdir(parents=True)
+    (out / "fleet.csv" / "x").write_text("x")
+    res = plan(path, out)
+    assert res.exit_code == 2, res.output
+    assert (out / "fleet.csv" / "x").read_text() == "x"
+    assert sorted(p.name for p in out.iterdir()) == ["fleet.csv"]
+
+
+def test_rerun_replaces_only_the_planners_files(
+        earlier_output: tuple[Path, Path, dict[str, bytes | None]]) -> None:
+    path, out, snap = earlier_output
+    (path.parent / "demand.csv").write_text(
+        "period,model,tokens_per_s,min_tokens_per_s_per_user\n2027Q3,m1,30000,10\n")
+    res = plan(path, out)
+    assert res.exit_code == 0, res.output
+    now = snapshot(out)
+    assert set(now) == set(snap)
+    assert now["notes.txt"] == snap["notes.txt"]
+    assert now["mine/keep.csv"] == snap["mine/keep.csv"]
+    assert now["purchase_plan.csv"] != snap["purchase_plan.csv"]
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".out.tmp")]
+
+
+def test_new_folder_appears_complete(tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "new"
+    written = write_files(out, {"a.csv": "x\n", "b.json": "{}\n"})
+    assert sorted(p.name for p in written) == ["a.csv", "b.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.json"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["new"]
+
+
+def test_write_files_refuses_names_outside_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        write_files(tmp_path / "o", {"../escape.csv": "x"})
+    assert not (tmp_path / "escape.csv").exists()
+
+
+# --------------------------------------------------------------------------- CSV injection
+
+EVIL_SITE = "=cmd|' /C calc'!A0"
+
+
+def all_cells(folder: Path) -> list[tuple[str, str]]:
+    cells = []
+    for f in sorted(folder.glob("*.csv")):
+        for row in csv.reader(io.StringIO(f.read_text(encoding="utf-8"))):
+            cells += [(f.name, c) for c in row]
+    return cells
+
+
+def test_formula_names_are_escaped_end_to_end(tmp_path: Path) -> None:
+    cat = {"systems": [{**BASE_CATALOG["systems"][0], "id": "+old"},
+                       {**BASE_CATALOG["systems"][1], "id": "@new"}]}
+    prof = {**BASE_PROFILE, "id": "-m1",
+            "throughput": {"+old": BASE_PROFILE["throughput"]["old"],
+                           "@new": BASE_PROFILE["throughput"]["new"]}}
+    path = make_scenario(tmp_path / "sc", catalog=cat, profiles=[prof],
+                         scenario={"sites": [{"name": EVIL_SITE, "power_mw": 1.0,
+                                              "existing": [{"system": "+old", "units": 1}]}]},
+                         demand=[("2027Q1", "-m1", 8000.0, 10.0)])
+    out = tmp_path / "out"
+    res = plan(path, out)
+    assert res.exit_code == 0, res.output
+    cells = all_cells(out)
+    assert cells
+    for fname, cell in cells:
+        if cell[:1] in ("-", "+"):
+            float(cell)  # a signed number is a number, never text
+            continue
+        assert not cell.startswith(FORMULA_START), (fname, cell)
+    texts = {c for _, c in cells}
+    assert "'" + EVIL_SITE in texts
+    assert {"'+old", "'@new", "'-m1"} <= texts
+    assert EVIL_SITE not in texts
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx", " =x",
+                                  "=cmd|' /C calc'!A0"])
+def test_escape_text_quotes_formula_starts(text: str) -> None:
+    assert escape_text(text).startswith("'")
+
+
+@pytest.mark.parametrize("text", ["hall-a", "gb300-nvl72", "2027Q1", "a=b", "x@y", ""])
+def test_escape_text_leaves_plain_names(text: str) -> None:
+    assert escape_text(text) == text
+
+
+def test_numbers_stay_numbers() -> None:
+    import pandas as pd
+
+    df = pd.DataFrame({"name": ["-x", "ok"], "v": [-1.5, np.float64(2.0)], "n": [3, -4]})
+    assert frame_to_csv(df) == "name,v,n\n'-x,-1.5,3\nok,2,-4\n"
+
+
+# --------------------------------------------------------------------------- reproducible
+
+
+def test_same_inputs_give_byte_identical_csvs(tmp_path: Path) -> None:
+    path = make_scenario(tmp_path / "sc", scenario={
+        "sites": [{"name": "a", "power_mw": 0.5}, {"name": "b", "power_mw": 0.5,
+                                                    "cooling": "liquid"}]},
+        demand=[("2027Q1", "m1", 30000.0, 10.0), ("2027Q2", "m1", 45000.0, 30.0),
+                ("2027Q4", "m1", 20000.0, 0.0)])
+    outs = [tmp_path / "o1", tmp_path / "o2"]
+    for o in outs:
+        res = plan(path, o)
+        assert res.exit_code == 0, res.output
+    csvs = sorted(p.name for p in outs[0].glob("*.csv"))
+    assert len(csvs) == 5
+    for name in csvs:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    res = plan(path, outs[0])  # and once more into the same folder
+    assert res.exit_code == 0
+    for name in csvs:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
+# --------------------------------------------------------------------------- time limit
+
+
+def test_time_limit_is_reported_with_gap_and_bound(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    real = planner.api.solve_program
+
+    def time_limited(prog: Any, settings: Any, *a: Any, **k: Any) -> SolveOutcome:
+        o = real(prog, settings, *a, **k)
+        bound = (o.objective or 0.0) * 0.9
+        return SolveOutcome("time_limit", o.x, o.objective, bound, 0.1, o.seconds,
+                            "Time limit reached", o.nodes)
+
+    monkeypatch.setattr(planner.api, "solve_program", time_limited)
+    path = make_scenario(tmp_path / "sc")
+    res = plan(path, tmp_path / "out")
+    text = " ".join(res.output.split())
+    assert res.exit_code == 0, res.output
+    assert "status time_limit" in text
+    assert "gap 10.0000%" in text and "best bound $270,000.00" in text
+    assert "not proven optimal" in text
+    summary = (tmp_path / "out" / "summary.json").read_text()
+    assert '"time_limited": true' in summary and '"mip_gap": 0.1' in summary
