@@ -148,3 +148,61 @@ def test_no_budget_no_budget_rows(tmp_path: Path) -> None:
     pw = mv[mv["kind"] == "power_mw"]
     assert list(pw["period"]) == ["all"]
     assert abs(float(pw.iloc[0]["value_usd"])) < 1e-6
+
+
+def _lp_cost(path: Path) -> float:
+    """The LP relaxation's optimum, built from scratch (plain formulation: no implied
+    bounds on purchases), to check the units and signs of the LP-dual estimates."""
+    import dataclasses
+
+    import numpy as np
+
+    from planner.highs import HighsSettings, solve_program
+    from planner.loader import load_inputs
+    from planner.model import build_model, compile_model
+    from planner.problem import prepare
+
+    prog = compile_model(build_model(prepare(load_inputs(path)), "plain")).program
+    prog = dataclasses.replace(prog, integer=np.zeros_like(prog.integer))
+    out = solve_program(prog, HighsSettings())
+    assert out.objective is not None
+    return float(out.objective)
+
+
+def test_lp_dual_estimates_have_the_right_units(tmp_path: Path) -> None:
+    """dual x step == the LP relaxation's own cost change for a small step (the basis
+    does not change), for a power row (kW -> MW) and the demand rows (Mtok/s)."""
+    sc = deep_merge(POWER_SC, {"horizon": {"periods": 1}})
+    dem = [("2027Q1", "m1", 64000.0, 10.0)]
+    path = make_scenario(tmp_path / "base", scenario=sc, demand=dem)
+    res = plan(path)
+    mv = marginal_values(res.data, res.settings, res.outcome.x)
+    lp0 = _lp_cost(path)
+    # +1 kW: the LP's saving x 1000 is the per-MW estimate
+    kw = make_scenario(tmp_path / "kw", demand=dem, scenario=deep_merge(
+        sc, {"sites": [{"name": "hall-a", "power_mw": 0.101, "electricity_usd_per_mwh": 80}]}))
+    per_mw = (lp0 - _lp_cost(kw)) * 1000.0
+    est = float(_row(mv, kind="power_mw", period="2027Q1")["lp_dual_estimate"])
+    assert per_mw > 0
+    assert math.isclose(est, per_mw, rel_tol=1e-6)
+    # +1% demand
+    d1 = make_scenario(tmp_path / "d1", scenario=sc, demand=[("2027Q1", "m1", 64640.0, 10.0)])
+    est = float(_row(mv, kind="demand", model="m1")["lp_dual_estimate"])
+    assert math.isclose(est, _lp_cost(d1) - lp0, rel_tol=1e-6)
+
+
+def test_lp_dual_estimate_budget_units(tmp_path: Path) -> None:
+    """Budget rows are in $M: dual x 10% of the cap == the LP's saving for a small raise,
+    scaled to 10%."""
+    sc = {"budget": {"total_capex_usd": 2.0e6}, "sites": [{"name": "hall-a", "power_mw": 1.0}]}
+    dem = [("2027Q1", "m1", 32000.0, 10.0), ("2027Q2", "m1", 48000.0, 10.0),
+           ("2027Q3", "m1", 64000.0, 10.0)]
+    path = make_scenario(tmp_path / "base", scenario=sc, demand=dem)
+    res = plan(path)
+    mv = marginal_values(res.data, res.settings, res.outcome.x)
+    small = make_scenario(tmp_path / "small", demand=dem, scenario={
+        "budget": {"total_capex_usd": 2.0e6 + 1000.0}, "sites": sc["sites"]})
+    scaled = (_lp_cost(path) - _lp_cost(small)) * (0.1 * 2.0e6 / 1000.0)
+    est = float(_row(mv, kind="budget", limit="total_capex_usd")["lp_dual_estimate"])
+    assert scaled > 0
+    assert math.isclose(est, scaled, rel_tol=1e-6)
