@@ -297,6 +297,11 @@ def build(pf: PlanFolder) -> Report:
                       for g in systems] for p in periods],
               "l" + "r" * len(systems), "Units in service (MW) by period and system")))
     st = pf.sites
+    lim_all = pf.limits
+    binds: set[tuple[str, str]] = set()
+    if lim_all is not None and len(lim_all):
+        pw_rows = lim_all[(lim_all["limit"] == "power") & lim_all["binding"].map(_truthy)]
+        binds = {(str(r.site), str(r.period)) for r in pw_rows.itertuples()}
     for site in list(dict.fromkeys(st["site"].tolist())):
         rows_s = st[st["site"] == site].set_index("period")
         used = [float(rows_s.loc[p, "power_kw"]) / 1000 if p in rows_s.index else 0.0
@@ -305,8 +310,12 @@ def build(pf: PlanFolder) -> Report:
                for p in periods]
         sec.blocks.append(Chart(
             svg.bars_vs_line(f"Power used against the cap: {site}", "MW", periods,
-                             [("power used", used)], [("power cap", cap)], "MW"),
-            f"{site}: nameplate IT power of the fleet against the hall's power cap.",
+                             [("power used", used)], [("power cap", cap)], "MW",
+                             highlight=[(site, p) in binds for p in periods],
+                             highlight_label="cap binds"),
+            f"{site}: nameplate IT power of the fleet against the hall's power cap"
+            + ("; red bars: periods where the cap binds." if any(
+                (site, p) in binds for p in periods) else "."),
             Table(["period", "used MW", "cap MW", "used"],
                   [[p, f"{u:,.4g}", f"{c:,.4g}", pct(u / c if c else None)]
                    for p, u, c in zip(periods, used, cap, strict=True)], "lrrr",
@@ -348,7 +357,7 @@ def build(pf: PlanFolder) -> Report:
         keys = ["limit", "site", "system", "model"]
         for key, grp in bind.groupby(keys, sort=False):
             limit, site, system, model = (str(k) for k in key)
-            where = " / ".join(x for x in (site, system, model) if x) or "plan"
+            where = " / ".join(x for x in (site, system, model) if x) or "all halls"
             worst = grp.iloc[grp["used"].astype(float).argmax()] if limit != "slo" else (
                 grp.iloc[(grp["used"].astype(float) / grp["cap"].astype(float).where(
                     grp["cap"].astype(float) > 0, 1.0)).argmin()])

@@ -14,6 +14,8 @@ from html import escape
 PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#8c564b", "#17becf", "#bcbd22"]
 
+ALERT = "#e15759"
+
 W, H = 760, 300
 ML, MR, MT, MB = 70, 170, 34, 46  # margins: left (axis), right (legend), top, bottom
 
@@ -114,8 +116,13 @@ def stacked_bars(title: str, y_label: str, cats: Sequence[str],
 
 def bars_vs_line(title: str, y_label: str, cats: Sequence[str],
                  bars: Sequence[tuple[str, Sequence[float]]],
-                 lines: Sequence[tuple[str, Sequence[float]]], unit: str = "") -> str:
-    """Grouped bars per category, with lines (caps, demand) drawn across them."""
+                 lines: Sequence[tuple[str, Sequence[float]]], unit: str = "",
+                 highlight: Sequence[bool] | None = None,
+                 highlight_label: str = "") -> str:
+    """Grouped bars per category, with lines (caps, demand) drawn across them.
+
+    `highlight` marks categories whose first bar is drawn in the alert colour (e.g. the
+    periods where a cap binds)."""
     top = max([max(v, default=0.0) for _, v in bars] + [max(v, default=0.0) for _, v in lines]
               + [0.0])
     ymax = _nice_max(top)
@@ -130,10 +137,13 @@ def bars_vs_line(title: str, y_label: str, cats: Sequence[str],
         for k, (name, vals) in enumerate(bars):
             v = float(vals[i])
             h = ph * max(0.0, v) / ymax
+            hot = k == 0 and highlight is not None and highlight[i]
+            col = ALERT if hot else color(k)
+            note = f" ({highlight_label})" if hot and highlight_label else ""
             out.append(f'<rect x="{x0 + k * bw:.1f}" y="{MT + ph - h:.1f}" '
-                       f'width="{bw * 0.92:.1f}" height="{h:.1f}" fill="{color(k)}" '
+                       f'width="{bw * 0.92:.1f}" height="{h:.1f}" fill="{col}" '
                        f'class="bar"><title>{escape(c)} {escape(name)}: {fmt(v)} '
-                       f'{escape(unit)}</title></rect>')
+                       f'{escape(unit)}{escape(note)}</title></rect>')
     line_cols = ["#222222", "#d62728", "#7f7f7f"]
     for k, (name, vals) in enumerate(lines):
         col = line_cols[k % len(line_cols)]
@@ -148,6 +158,8 @@ def bars_vs_line(title: str, y_label: str, cats: Sequence[str],
                    f'stroke-width="2"{dash} class="line"><title>{escape(name)}</title>'
                    f'</polyline>')
     legend = [(name, color(k), "box") for k, (name, _) in enumerate(bars)]
+    if highlight is not None and any(highlight) and highlight_label:
+        legend.append((highlight_label, ALERT, "box"))
     legend += [(name, line_cols[k % len(line_cols)], "dash" if k == 0 else "line")
                for k, (name, _) in enumerate(lines)]
     out += _legend(legend)
