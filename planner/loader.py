@@ -23,7 +23,14 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, Issue, IssueCollector
-from planner.schemas import MAX_NUMBER, Catalog, DemandRow, ModelProfile, Scenario
+from planner.schemas import (
+    MAX_CURVE_VALUE,
+    MAX_TOKENS_PER_S,
+    Catalog,
+    DemandRow,
+    ModelProfile,
+    Scenario,
+)
 
 MAX_INPUT_BYTES = 20 * 1024 * 1024  # demand CSVs; no input file is this large
 MAX_YAML_BYTES = 4 * 1024 * 1024  # no scenario, catalogue or profile is this large
@@ -525,9 +532,10 @@ def _parse_demand(text: str, name: str) -> tuple[list[DemandRow], list[int], lis
             elif val < 0:
                 errs.add(name, f"line {lineno}: {col}", f"must be >= 0, got {cell}")
                 bad = True
-            elif val > MAX_NUMBER:
+            elif val > (MAX_TOKENS_PER_S if col == "tokens_per_s" else MAX_CURVE_VALUE):
+                lim = MAX_TOKENS_PER_S if col == "tokens_per_s" else MAX_CURVE_VALUE
                 errs.add(name, f"line {lineno}: {col}",
-                         f"must be <= {MAX_NUMBER:g}, got {cell}")
+                         f"must be <= {lim:g} (a plausibility limit), got {cell}")
                 bad = True
             row[col] = val
         for col in ("period", "model"):

@@ -54,6 +54,28 @@ def _check_number(v: Any) -> Any:
     return v
 
 
+# Plausibility limits of the quantities that become coefficients of the optimisation
+# model. Each is orders of magnitude above any real value; a number above it is a typing
+# mistake, and it would make the model numerically unsolvable.
+PLAUSIBLE_MAX: dict[str, float] = {
+    "Site.power_mw": 1e6,  # a terawatt
+    "Site.electricity_usd_per_mwh": 1e6,
+    "Site.max_racks": 1e9,
+    "Existing.units": 1e9,
+    "System.gpus_per_unit": 1e6,
+    "System.unit_power_kw": 1e6,
+    "System.capex_usd": 1e12,
+    "System.opex_usd_per_year": 1e12,
+    "System.lifetime_years": 1000,
+    "System.lead_time_periods": 10_000,
+    "System.max_units_per_period": 1e9,
+    "System.racks_per_unit": 1e6,
+    "Options.unmet_penalty_usd_per_mtok": 1e6,
+}
+MAX_TOKENS_PER_S = 1e12  # demand per row: a trillion tokens/s
+MAX_CURVE_VALUE = 1e8  # tokens/s per user or per GPU
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -63,6 +85,16 @@ class Strict(BaseModel):
         name = info.field_name
         if name is not None and _is_number_type(cls.model_fields[name].annotation):
             return _check_number(v)
+        return v
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _plausible(cls, v: Any, info: ValidationInfo) -> Any:
+        limit = PLAUSIBLE_MAX.get(f"{cls.__name__}.{info.field_name}")
+        if limit is not None and isinstance(v, (int, float)) and v > limit:
+            raise PydanticCustomError(
+                "implausible", "must be <= {limit} (a plausibility limit), got {value}",
+                {"limit": f"{limit:g}", "value": f"{v:g}"})
         return v
 
 
@@ -259,7 +291,7 @@ class Workload(Strict):
     output_tokens: Annotated[int, Field(ge=0)]
 
 
-CurveValue = Annotated[float, BeforeValidator(_check_number), Field(ge=0)]
+CurveValue = Annotated[float, BeforeValidator(_check_number), Field(ge=0, le=MAX_CURVE_VALUE)]
 Point = tuple[CurveValue, CurveValue]
 
 

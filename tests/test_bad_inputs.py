@@ -257,6 +257,9 @@ CASES: list[tuple[str, Build, list[str], str]] = [
      ["not a UTF-8 text file"], "scenario.yaml"),
     ("too-large-file", scenario_bytes(b"# " + b"x" * (4 * 1024 * 1024 + 10) + b"\n"),
      ["too large"], "scenario.yaml"),
+    ("device-as-demand", sc(demand="/dev/zero"), ["/dev/zero", "not a regular file"],
+     "/dev/zero"),
+    ("blank-demand-path", sc(demand=" "), ["demand", "must name a file"], "scenario.yaml"),
     ("folder-as-scenario", lambda tmp: make_scenario(tmp).parent / "models",
      ["is a folder"], "models"),
     # ---- catalogue
@@ -275,6 +278,10 @@ CASES: list[tuple[str, Build, list[str], str]] = [
      ["systems[0].gpus_per_unit", "required field is missing"], "catalog.yaml"),
     ("empty-catalog", catalog(_set(["systems"], [])), ["systems", "must not be empty"],
      "catalog.yaml"),
+    ("implausible-gpus", catalog(_set(["systems", 0, "gpus_per_unit"], 10**12)),
+     ["systems[0].gpus_per_unit", "plausibility limit", "1e+12"], "catalog.yaml"),
+    ("catalog-not-a-list", catalog(_set(["systems"], {"id": "old"})),
+     ["systems", "must be a list, got a mapping"], "catalog.yaml"),
     # ---- model profiles
     ("non-numeric-curve", profile(_set(["throughput", "new", 0, 1], "fast")),
      ["throughput.new[0][1]", "must be a number", "fast"], "m1.yaml"),
@@ -296,6 +303,8 @@ CASES: list[tuple[str, Build, list[str], str]] = [
     # ---- demand CSV
     ("negative-demand", demand(HEAD + "2027Q1,m1,-3,10\n"),
      ["line 2: tokens_per_s", "must be >= 0, got -3"], "demand.csv"),
+    ("implausible-demand", demand(HEAD + "2027Q1,m1,1e15,10\n"),
+     ["line 2: tokens_per_s", "plausibility limit"], "demand.csv"),
     ("nan-demand", demand(HEAD + "2027Q1,m1,nan,10\n"),
      ["line 2: tokens_per_s", "finite number"], "demand.csv"),
     ("infinite-slo", demand(HEAD + "2027Q1,m1,5,inf\n"),
