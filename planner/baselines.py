@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
@@ -177,11 +178,14 @@ def _row(baseline: str, system: str, status: str, summary: dict[str, Any] | None
 
 def baselines(data: PlanData, settings: HighsSettings,
               optimised: dict[str, Any] | None = None,
-              progress: ProgressFn | None = None) -> pd.DataFrame:
+              progress: ProgressFn | None = None,
+              budget_s: float | None = None) -> pd.DataFrame:
     """The `baselines.csv` table: the optimised plan, each single-system plan, greedy.
 
     `optimised` is the optimised plan's summary (its total is what the savings are
     measured against); without it, only the baselines are listed and savings are blank.
+    With `budget_s`, single-system plans not started within that many seconds are
+    listed with status `skipped` (the greedy plan, one quick solve, always runs).
     """
     from planner.api import solve_data
     from planner.errors import InfeasibleError, SolverError
@@ -193,7 +197,11 @@ def baselines(data: PlanData, settings: HighsSettings,
                          best))
     systems = serving_systems(data)
     total = len(systems) + 1
+    t_start = time.perf_counter()
     for n, g in enumerate(systems):
+        if budget_s is not None and time.perf_counter() - t_start > budget_s:
+            rows.append(_row("single-system", g, "skipped", None, best))
+            continue
         if progress:
             progress(n, total, f"single-system plan: {g}")
         try:

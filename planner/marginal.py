@@ -30,6 +30,7 @@ are rounded to the cent.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -164,13 +165,17 @@ def marginal_values(data: PlanData, settings: HighsSettings,
                     start: np.ndarray | None = None, *,
                     sites_table: pd.DataFrame | None = None,
                     gap: float | None = None, time_limit_s: float | None = None,
+                    budget_s: float | None = None,
                     progress: ProgressFn | None = None) -> pd.DataFrame:
     """Marginal values of one planning problem, as the `marginal_values.csv` table.
 
     `start` is the plan's solution vector (warm start of the base solve); `sites_table`
     the plan's sites table (to find the periods where power binds; the session's base
     plan is used when omitted). `gap` overrides the MIP gap of the re-solves,
-    `time_limit_s` the time limit of each solve.
+    `time_limit_s` the time limit of each solve. With `budget_s`, re-solving stops once
+    that many seconds are spent: the whole-horizon power, budget and demand steps come
+    first, then the per-period power steps by decreasing LP estimate; a step not
+    re-solved keeps its LP estimate and says so in `method` (its value is blank).
     """
     from planner.resolve import ResolveSession
 
@@ -189,9 +194,23 @@ def marginal_values(data: PlanData, settings: HighsSettings,
     binding = power_binding_periods(data, sites_table)
     tasks = _tasks(data, session, binding)
     duals = session.lp_duals()
+    order = {id(t): i for i, t in enumerate(tasks)}
+
+    def priority(t: _Task) -> tuple[int, float, int]:
+        if t.kind == "power_mw" and t.period != "all":
+            est = -sum(float(duals[i]) * d for i, d in t.rows.items()) if duals is not None \
+                else 0.0
+            return (1, -est, order[id(t)])
+        return (0, 0.0, order[id(t)])
+
+    run_order = sorted(tasks, key=priority)
     total = len(tasks)
-    rows = []
-    for n, task in enumerate(tasks):
+    done: dict[int, tuple[object, ...]] = {}
+    t_start = time.perf_counter()
+    for n, task in enumerate(run_order):
+        if budget_s is not None and time.perf_counter() - t_start > budget_s:
+            done[id(task)] = _row(task, base, None, base_obj, duals, settings, budget_s)
+            continue
         if progress:
             progress(n, total, task.label)
         session.reset()
@@ -207,18 +226,24 @@ def marginal_values(data: PlanData, settings: HighsSettings,
                     session.set_row_bounds(i, lo=session.row_lo[i] + d)
             st = _demand_start(session, x0, data, task) if task.kind == "demand" else x0
         out: SolveOutcome = session.solve(start=st)
-        rows.append(_row(task, base, out, base_obj, duals, settings))
+        done[id(task)] = _row(task, base, out, base_obj, duals, settings)
     session.reset()
     if progress:
         progress(total, total, "done")
-    return pd.DataFrame(rows, columns=MARGINAL_COLUMNS)
+    return pd.DataFrame([done[id(t)] for t in tasks], columns=MARGINAL_COLUMNS)
 
 
-def _row(task: _Task, base: SolveOutcome, out: SolveOutcome, base_obj: float,
-         duals: np.ndarray | None, settings: HighsSettings) -> tuple[object, ...]:
+def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: float,
+         duals: np.ndarray | None, settings: HighsSettings,
+         budget_s: float | None = None) -> tuple[object, ...]:
     sign = -1.0 if task.bound == "hi" else 1.0  # caps: cost saved; demand: cost added
-    if out.objective is not None and out.status in ("optimal", "time_limit"):
-        value: float = (base_obj - out.objective) if task.bound == "hi" else (
+    value: float
+    if out is None:
+        value = math.nan
+        method = (f"not re-solved: the analysis time budget ({budget_s:g} s) was spent; "
+                  "LP estimate only")
+    elif out.objective is not None and out.status in ("optimal", "time_limit"):
+        value = (base_obj - out.objective) if task.bound == "hi" else (
             out.objective - base_obj)
         method = f"re-solved MILP (same model, warm start), gap <= {settings.mip_rel_gap:g}"
         if out.status == "time_limit" or base.status == "time_limit":

@@ -206,3 +206,15 @@ def test_lp_dual_estimate_budget_units(tmp_path: Path) -> None:
     est = float(_row(mv, kind="budget", limit="total_capex_usd")["lp_dual_estimate"])
     assert scaled > 0
     assert math.isclose(est, scaled, rel_tol=1e-6)
+
+
+def test_time_budget_keeps_lp_estimates(tmp_path: Path) -> None:
+    path = make_scenario(tmp_path / "s", scenario=POWER_SC, demand=POWER_DEMAND)
+    res = plan(path)
+    full = marginal_values(res.data, res.settings, res.outcome.x)
+    none = marginal_values(res.data, res.settings, res.outcome.x, budget_s=0.0)
+    assert list(none["kind"]) == list(full["kind"]) and list(none["period"]) == list(
+        full["period"])
+    assert none["value_usd"].isna().all()
+    assert none["method"].str.startswith("not re-solved").all()
+    assert (none["lp_dual_estimate"] == full["lp_dual_estimate"]).all()

@@ -47,20 +47,26 @@ def write_report(folder: str | Path) -> list[Path]:
 def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None, *,
                    marginals: bool = True, baselines: bool = True,
                    progress: ProgressFn | None = None,
-                   time_limit_s: float | None = None) -> dict[str, str]:
+                   time_limit_s: float | None = None,
+                   budget_s: float | None = None) -> dict[str, str]:
     """limits.csv, and unless skipped marginal_values.csv and baselines.csv, as CSV text.
 
     `progress(stage, done, total, label)` is called before each re-solve. Each re-solve
     and baseline plan may run `time_limit_s`; by default as long as the plan's own solve
     took (at least 5 s, at most the plan's time limit), so the analysis of a plan that
     used its whole time limit does not take that limit again per re-solve. A value whose
-    re-solve stopped at the limit is flagged in its `method` (or `status`).
+    re-solve stopped at the limit is flagged in its `method` (or `status`). The marginal
+    re-solves together, and the baseline plans together, stop starting new solves after
+    `budget_s` (default: 5 times the plan's solve time, at least 30 s); what was not
+    solved is marked so (marginal rows keep their LP estimate).
     """
     from planner.output import frame_to_csv
     from planner.report.facts import limits_table
 
     if time_limit_s is None:
         time_limit_s = min(result.settings.time_limit_s, max(5.0, result.outcome.seconds))
+    if budget_s is None:
+        budget_s = max(30.0, 5.0 * result.outcome.seconds)
 
     files = {"limits.csv": frame_to_csv(limits_table(result.data, result.tables, profiles))}
     if marginals:
@@ -72,7 +78,7 @@ def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None
 
         mv = marginal_values(result.data, result.settings, result.outcome.x,
                              sites_table=result.tables.sites, time_limit_s=time_limit_s,
-                             progress=mp)
+                             budget_s=budget_s, progress=mp)
         files["marginal_values.csv"] = frame_to_csv(mv)
     if baselines:
         from planner.baselines import baselines as run_baselines
@@ -84,6 +90,7 @@ def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None
         from dataclasses import replace
 
         settings = replace(result.settings, time_limit_s=time_limit_s)
-        bl = run_baselines(result.data, settings, result.summary, progress=bp)
+        bl = run_baselines(result.data, settings, result.summary, progress=bp,
+                           budget_s=budget_s)
         files["baselines.csv"] = frame_to_csv(bl)
     return files
