@@ -603,8 +603,14 @@ class _Referenced:
     demand_file: str = "demand.csv"
 
 
+def _named_by(exc: InputError, target: str, key: str, scenario_file: str) -> list[Issue]:
+    """Whole-file issues of a referenced file also say which scenario field names it."""
+    return [Issue(i.file, i.field, f"{i.message} (named by `{key}` in {scenario_file})")
+            if i.file == target and not i.field else i for i in exc.issues]
+
+
 def _load_refs(catalog_ref: Any, models_ref: Any, demand_ref: Any, base: Path,
-               errs: IssueCollector) -> _Referenced:
+               errs: IssueCollector, scenario_file: str = "the scenario") -> _Referenced:
     """Load whichever referenced files are named by a usable (text) reference."""
     ref = _Referenced()
     if isinstance(catalog_ref, str) and catalog_ref.strip():
@@ -616,7 +622,7 @@ def _load_refs(catalog_ref: Any, models_ref: Any, demand_ref: Any, base: Path,
         try:
             ref.catalog = load_catalog(cpath, ref.catalog_file)
         except InputError as exc:
-            errs.extend(exc.issues)
+            errs.extend(_named_by(exc, ref.catalog_file, "catalog", scenario_file))
     if isinstance(models_ref, str) and models_ref.strip():
         if models_ref == "builtin":
             mdir, ref.models_dir = builtin_models_dir(), "builtin models"
@@ -626,7 +632,7 @@ def _load_refs(catalog_ref: Any, models_ref: Any, demand_ref: Any, base: Path,
         try:
             ref.profiles, ref.profile_files = _load_profiles(mdir, ref.models_dir)
         except InputError as exc:
-            errs.extend(exc.issues)
+            errs.extend(_named_by(exc, ref.models_dir, "models", scenario_file))
     if isinstance(demand_ref, str) and demand_ref.strip():
         dpath = resolve(base, demand_ref)
         ref.demand_file = str(dpath)
@@ -637,7 +643,7 @@ def _load_refs(catalog_ref: Any, models_ref: Any, demand_ref: Any, base: Path,
             ref.demand, ref.demand_lines = rows, tuple(lines)
             errs.extend(issues)
         except InputError as exc:
-            errs.extend(exc.issues)
+            errs.extend(_named_by(exc, ref.demand_file, "demand", scenario_file))
     return ref
 
 
@@ -666,7 +672,7 @@ def load_inputs(scenario_path: str | Path) -> Inputs:
     else:
         errs.raise_if_any()
         refs = (None, None, None)
-    ref = _load_refs(refs[0], refs[1], refs[2], base, errs)
+    ref = _load_refs(refs[0], refs[1], refs[2], base, errs, name)
     from planner.validate import partial_issues  # validate imports this module
 
     errs.extend(partial_issues(scenario, raw if isinstance(raw, dict) else None, ref.catalog,
@@ -686,7 +692,8 @@ def load_inputs(scenario_path: str | Path) -> Inputs:
 def load_referenced(scenario: Scenario, base: Path, scenario_file: str = "scenario.yaml") -> Inputs:
     """Load the catalogue, profiles and demand a (validated) scenario names."""
     errs = IssueCollector()
-    ref = _load_refs(scenario.catalog, scenario.models, scenario.demand, base, errs)
+    ref = _load_refs(scenario.catalog, scenario.models, scenario.demand, base, errs,
+                     scenario_file)
     errs.raise_if_any()
     assert ref.catalog is not None and ref.profiles is not None and ref.demand is not None
     return Inputs(scenario, ref.catalog, ref.profiles, ref.demand, scenario_file,
