@@ -141,12 +141,44 @@ def _warm() -> None:
     import planner.model  # noqa: F401
 
 
+PRELOAD = ["planner.api", "planner.model"]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Fresh worker processes, never a fork of this one (which may hold HiGHS threads).
+
+    Where available a fork server is used: it imports the solver stack once and forks
+    each worker from that clean process, so workers start without re-importing Pyomo.
+    Elsewhere (Windows) workers are spawned. Both need only top-level, picklable
+    functions and arguments (`run_job`, `Job`).
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def warm_up(workers: int | None = None, scheduler: str | None = None) -> None:
+    """Start the fork server now, so it imports the solver stack while the caller still
+    reads and merges scenarios (call it first thing; harmless when not needed)."""
+    if scheduler or (workers is not None and workers <= 1):
+        return
+    if (workers or default_workers()) <= 1:
+        return
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        _context()
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
               ) -> list[JobResult]:
-    """Jobs in `workers` local processes (spawned: safe with HiGHS's threads)."""
+    """Jobs in `workers` local processes (started fresh: safe with HiGHS's threads)."""
     results: list[JobResult | None] = [None] * len(jobs)
     n = max(1, min(workers, len(jobs)))
-    ctx = multiprocessing.get_context("spawn")
+    ctx = _context()
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_warm) as pool:
         futures: dict[Future[JobResult], int] = {pool.submit(run_job, job): i
                                                  for i, job in enumerate(jobs)}

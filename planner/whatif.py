@@ -30,6 +30,7 @@ paths, so it can be re-planned from anywhere (``scenario.merged.yaml``).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable, Sequence
@@ -374,9 +375,13 @@ class MergedScenario:
         result: Scenario = parse_model(self.label, self.data, Scenario)
         return result
 
-    def inputs(self) -> Inputs:
-        """The merged scenario and every file it names, loaded."""
-        return load_referenced(self.scenario(), self.base_dir, self.label)
+    def inputs(self, cache: InputsCache | None = None) -> Inputs:
+        """The merged scenario and every file it names, loaded (through `cache`, if
+        given, so many variants naming the same files read them once)."""
+        sc = self.scenario()
+        if cache is None:
+            return load_referenced(sc, self.base_dir, self.label)
+        return cache.load(sc, self.base_dir, self.label)
 
     def to_yaml(self) -> str:
         """The merged scenario as YAML (absolute file paths), headed by its provenance."""
@@ -386,6 +391,51 @@ class MergedScenario:
         head.append("#   planner plan scenario.merged.yaml")
         return "\n".join(head) + "\n" + yaml.safe_dump(self.data, sort_keys=False,
                                                        allow_unicode=True)
+
+
+def _stamp(path: Path) -> tuple[Any, ...]:
+    """What identifies a file's (or a folder's files') content for the cache."""
+    try:
+        if path.is_dir():
+            return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                         for p in sorted(path.iterdir()))
+        st = path.stat()
+        return (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return ("missing",)
+
+
+class InputsCache:
+    """Loads the catalogue, profiles and demand of many scenarios, each set of files once.
+
+    Variants of one base usually name the same files; `planner.loader.load_referenced`
+    reads and validates them for the first variant, later ones reuse the loaded objects
+    (keyed by the resolved paths and the files' modification times and sizes). Errors are
+    not cached. Use one cache per command run.
+    """
+
+    def __init__(self) -> None:
+        self._loaded: dict[tuple[Any, ...], Inputs] = {}
+
+    def _key(self, sc: Scenario, base_dir: Path) -> tuple[Any, ...]:
+        key: list[Any] = []
+        for ref in (sc.catalog, sc.models, sc.demand):
+            if ref == "builtin":
+                key.append(ref)
+                continue
+            p = Path(ref).expanduser()
+            p = p if p.is_absolute() else base_dir / p
+            key.append((str(p.resolve()), _stamp(p)))
+        return tuple(key)
+
+    def load(self, sc: Scenario, base_dir: Path, label: str) -> Inputs:
+        key = self._key(sc, base_dir)
+        hit = self._loaded.get(key)
+        if hit is None:
+            hit = load_referenced(sc, base_dir, label)
+            self._loaded[key] = hit
+            return hit
+        return dataclasses.replace(hit, scenario=sc, scenario_file=label)
 
 
 def read_base(path: str | Path) -> dict[str, Any]:

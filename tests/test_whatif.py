@@ -265,3 +265,21 @@ def test_plan_with_bad_set_exits_2_naming_the_option(scenario_factory: Any,
     assert res.exit_code == 2
     assert "Traceback" not in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_inputs_cache_reads_shared_files_once(scenario_factory: Any) -> None:
+    from planner.whatif import InputsCache
+
+    base = scenario_factory()
+    cache = InputsCache()
+    a = merge_scenario(base, [], ["sites.hall-a.power_mw=2"]).inputs(cache)
+    b = merge_scenario(base, [], ["sites.hall-a.power_mw=3"]).inputs(cache)
+    assert a.catalog is b.catalog and a.demand is b.demand
+    assert (a.scenario.sites[0].power_mw, b.scenario.sites[0].power_mw) == (2, 3)
+    assert "power_mw=3" in b.scenario_file
+    # a changed file is read again
+    demand = base.parent / "demand.csv"
+    demand.write_text("period,model,tokens_per_s,min_tokens_per_s_per_user\n"
+                      "2027Q2,m1,123456,10\n")
+    c = merge_scenario(base, []).inputs(cache)
+    assert [r.tokens_per_s for r in c.demand] == [123456.0]

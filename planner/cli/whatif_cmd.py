@@ -24,9 +24,10 @@ from rich.table import Table
 
 from planner.cli import EXIT_ERROR, EXIT_INFEASIBLE, EXIT_INPUT, app, err_console, fail
 from planner.errors import InputError, Issue
-from planner.parallel import Job, JobResult, run_jobs
+from planner.parallel import Job, JobResult, run_jobs, warm_up
 from planner.whatif import (
     MERGED_FILE,
+    InputsCache,
     MergedScenario,
     merge_scenario,
     parse_path,
@@ -113,6 +114,7 @@ def _error_text(exc: InputError) -> str:
 def _jobs(variants: Sequence[Variant], threads: int | None, time_limit: float | None,
           gap: float | None, keep_files: bool) -> list[Job]:
     jobs = []
+    cache = InputsCache()
     for v in variants:
         extra: dict[str, str] = {}
         inputs = None
@@ -120,7 +122,7 @@ def _jobs(variants: Sequence[Variant], threads: int | None, time_limit: float | 
         if v.merged is not None:
             extra[MERGED_FILE] = v.merged.to_yaml()
             try:
-                inputs = v.merged.inputs()
+                inputs = v.merged.inputs(cache)
             except InputError as exc:
                 error = _error_text(exc)
         jobs.append(Job(v.name, inputs, error, threads, time_limit, gap, keep_files,
@@ -237,6 +239,7 @@ def compare_command(
     (the base in DIR/base/, a what-if named after its file). A failed what-if is reported
     in its row; the exit code is 0 when any plan was made.
     """
+    warm_up(workers, scheduler)
     base_data = _base_or_fail(base, debug)
     files = list(what_if or [])
     names = _unique(["base", *[f.stem for f in files]])
@@ -390,6 +393,7 @@ def sweep_command(
     With -o DIR: DIR/sweep.csv (a column per varied path, then status, total_cost_usd,
     cost_per_mtok_usd, cost_vs_base_usd and more) and DIR/sweep.html.
     """
+    warm_up(workers, scheduler)
     base_data = _base_or_fail(base, debug)
     try:
         axes = [parse_vary(v) for v in vary]
@@ -603,6 +607,7 @@ def new_hall_command(
 
     With -o DIR: DIR/new_hall.csv (a row per size and opening) and DIR/new_hall.html.
     """
+    warm_up(workers, scheduler)
     base_data = _base_or_fail(base, debug)
     try:
         size_vals = parse_values(sizes, "--sizes")

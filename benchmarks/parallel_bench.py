@@ -1,0 +1,146 @@
+"""What-if variants planned serially and with local worker processes: wall times, speed-up.
+
+    python benchmarks/parallel_bench.py                 # 8 what-ifs + base, serial vs 2 workers
+    python benchmarks/parallel_bench.py --variants 12 --workers 2 --repeat 3
+
+The scenario is built here (the builtin catalogue and model profiles, three halls, twelve
+quarters, four served models with growing demand) with one what-if file per variant
+(the new hall's power and the electricity price changed). The script times the whole
+command a user runs, ``planner compare BASE --what-if ... -o DIR``, in a fresh process:
+once with ``--workers 1`` (serial) and once with ``--workers N``, and checks that both
+wrote byte-identical comparison tables and plan files before printing the times. It also
+prints the machine's load average: other work on the machine slows the parallel run more
+than the serial one, so read the speed-up with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCENARIO = """\
+name: parallel-bench
+horizon: {start: 2027Q1, periods: 12, granularity: quarter}
+catalog: builtin
+models: builtin
+demand: demand.csv
+sites:
+  - {name: hall-a, power_mw: 20, pue: 1.3, electricity_usd_per_mwh: 80, cooling: air,
+     existing: [{system: hgx-h100, units: 300, retire_after: 2028Q2}]}
+  - {name: hall-b, power_mw: 30, pue: 1.15, electricity_usd_per_mwh: 60, cooling: liquid,
+     available_from: 2027Q3}
+  - {name: hall-c, power_mw: 15, pue: 1.2, electricity_usd_per_mwh: 90, cooling: liquid,
+     available_from: 2028Q1}
+options: {target_utilization: 0.7, average_power_fraction: 0.8, unmet_penalty_usd_per_mtok: 50}
+solver: {mip_rel_gap: GAP, time_limit_s: 300}
+"""
+
+# served model, first-quarter tokens/s, SLO (tokens/s per user)
+MODELS = [("llama-3.3-70b-fp8", 2.0e6, 30), ("deepseek-r1-fp8", 1.0e6, 20),
+          ("gpt-oss-120b", 3.0e6, 50), ("llama-3.3-70b-fp4", 1.0e6, 60)]
+
+
+def write_scenario(folder: Path, growth: float, gap: float) -> Path:
+    rows = ["period,model,tokens_per_s,min_tokens_per_s_per_user"]
+    for t in range(12):
+        label = f"{2027 + t // 4}Q{t % 4 + 1}"
+        for model, rate, slo in MODELS:
+            rows.append(f"{label},{model},{rate * growth ** t:.6g},{slo}")
+    (folder / "demand.csv").write_text("\n".join(rows) + "\n")
+    path = folder / "scenario.yaml"
+    path.write_text(SCENARIO.replace("GAP", repr(gap)))
+    return path
+
+
+def write_whatifs(folder: Path, n: int) -> list[Path]:
+    files = []
+    for i in range(n):
+        f = folder / f"v{i + 1:02d}.yaml"
+        f.write_text(f"sites:\n  - name: hall-b\n    power_mw: {20 + 5 * (i % 4)}\n"
+                     f"  - name: hall-a\n    electricity_usd_per_mwh: {60 + 20 * (i // 4)}\n")
+        files.append(f)
+    return files
+
+
+def run_compare(base: Path, whatifs: list[Path], out: Path, workers: int) -> float:
+    cmd = [sys.executable, "-m", "planner", "compare", str(base)]
+    for f in whatifs:
+        cmd += ["--what-if", str(f)]
+    cmd += ["-o", str(out), "--workers", str(workers), "--quiet"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH",
+                                                                              ""))
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"planner compare exited {proc.returncode}")
+    return wall
+
+
+def same_outputs(a: Path, b: Path) -> bool:
+    """Every file both runs wrote is byte-identical, except summary.json (wall times)."""
+    for fa in sorted(a.rglob("*")):
+        if fa.is_dir() or fa.name == "summary.json":
+            continue
+        fb = b / fa.relative_to(a)
+        if not fb.exists() or not filecmp.cmp(fa, fb, shallow=False):
+            return False
+    return True
+
+
+def load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--variants", type=int, default=8, help="what-if files (plus the base)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each mode; the median "
+                    "is reported")
+    ap.add_argument("--growth", type=float, default=1.2,
+                    help="demand growth per quarter")
+    ap.add_argument("--gap", type=float, default=1e-4, help="solver.mip_rel_gap of the plans")
+    args = ap.parse_args(argv)
+
+    print(f"cores: {os.cpu_count()}, load average before: {load()}")
+    with tempfile.TemporaryDirectory(prefix="parallel-bench-") as tmp:
+        folder = Path(tmp)
+        base = write_scenario(folder, args.growth, args.gap)
+        whatifs = write_whatifs(folder, args.variants)
+        serial_t: list[float] = []
+        par_t: list[float] = []
+        same = True
+        for k in range(args.repeat):
+            serial_t.append(run_compare(base, whatifs, folder / f"serial{k}", 1))
+            par_t.append(run_compare(base, whatifs, folder / f"par{k}", args.workers))
+            same = same and same_outputs(folder / f"serial{k}", folder / f"par{k}") \
+                and same_outputs(folder / f"par{k}", folder / f"serial{k}")
+        table = (folder / "serial0" / "comparison.csv").read_text().splitlines()
+    print(f"plans per run: {len(table) - 1} (base + {args.variants} what-ifs)")
+    for line in table:
+        cells = line.split(",")
+        print(f"  {cells[0]:8} {cells[1]:10} {cells[2]:>22}")
+    s, p = statistics.median(serial_t), statistics.median(par_t)
+    print(f"serial (--workers 1) wall time: {s:7.2f} s  runs: "
+          f"{', '.join(f'{x:.2f}' for x in serial_t)}")
+    print(f"--workers {args.workers} wall time:         {p:7.2f} s  runs: "
+          f"{', '.join(f'{x:.2f}' for x in par_t)}")
+    print(f"speed-up: {s / p:.2f}x")
+    print(f"outputs identical to serial: {'yes' if same else 'NO'}")
+    print(f"load average after: {load()}")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
