@@ -159,12 +159,12 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def warm_up(workers: int | None = None, scheduler: str | None = None) -> None:
+def warm_up(workers: int | None, scheduler: str | None, jobs: int) -> None:
     """Start the fork server now, so it imports the solver stack while the caller still
-    reads and merges scenarios (call it first thing; harmless when not needed)."""
-    if scheduler or (workers is not None and workers <= 1):
+    reads and merges scenarios (only when `jobs` plans will run in local workers)."""
+    if scheduler or jobs <= 1:
         return
-    if (workers or default_workers()) <= 1:
+    if (default_workers() if workers is None else workers) <= 1:
         return
     if "forkserver" in multiprocessing.get_all_start_methods():
         _context()

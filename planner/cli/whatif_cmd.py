@@ -239,9 +239,9 @@ def compare_command(
     (the base in DIR/base/, a what-if named after its file). A failed what-if is reported
     in its row; the exit code is 0 when any plan was made.
     """
-    warm_up(workers, scheduler)
-    base_data = _base_or_fail(base, debug)
     files = list(what_if or [])
+    warm_up(workers, scheduler, 1 + len(files))
+    base_data = _base_or_fail(base, debug)
     names = _unique(["base", *[f.stem for f in files]])
     sets = list(set_ or [])
     try:
@@ -393,10 +393,13 @@ def sweep_command(
     With -o DIR: DIR/sweep.csv (a column per varied path, then status, total_cost_usd,
     cost_per_mtok_usd, cost_vs_base_usd and more) and DIR/sweep.html.
     """
-    warm_up(workers, scheduler)
-    base_data = _base_or_fail(base, debug)
     try:
         axes = [parse_vary(v) for v in vary]
+    except InputError as exc:
+        fail(exc, debug)
+    warm_up(workers, scheduler, 1 + math.prod(len(vals) for _, vals in axes))
+    base_data = _base_or_fail(base, debug)
+    try:
         if len({p for p, _ in axes}) != len(axes):
             raise InputError([Issue("--vary", "", "a path is varied twice")])
         overlays = [read_overlay(f) for f in what_if or []]
@@ -607,11 +610,14 @@ def new_hall_command(
 
     With -o DIR: DIR/new_hall.csv (a row per size and opening) and DIR/new_hall.html.
     """
-    warm_up(workers, scheduler)
-    base_data = _base_or_fail(base, debug)
     try:
         size_vals = parse_values(sizes, "--sizes")
         open_vals = parse_values(opens, "--open")
+    except InputError as exc:
+        fail(exc, debug)
+    warm_up(workers, scheduler, 1 + len(size_vals) * len(open_vals))
+    base_data = _base_or_fail(base, debug)
+    try:
         for v in size_vals:
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
                 raise InputError([Issue("--sizes", "", f"{v!r} is not a size in MW (> 0)")])
