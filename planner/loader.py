@@ -312,9 +312,15 @@ def _message(err: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     if etype in ("string_type", "str_type"):
         if isinstance(inp, (int, float)) and not isinstance(inp, bool):
             return f"must be text, got the number {_short(inp)} (put it in quotes)"
+        if isinstance(inp, (_dt.date, _dt.datetime)):
+            return f"must be text, got {_kind(inp)} (put it in quotes)"
         return f"must be text, got {_kind(inp)}"
     if etype == "invalid_key":
-        return f"keys must be text, got {_got(inp)}"
+        if inp is None or isinstance(inp, bool):
+            key = "null" if inp is None else str(inp).lower()
+        else:
+            key = _short(inp)
+        return f"key {key} is not text; write it in quotes"
     if etype == "literal_error":
         return f"must be one of {ctx.get('expected', '?')}, got {_got(inp)}"
     if etype in ("list_type", "tuple_type", "set_type"):

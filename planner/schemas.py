@@ -72,6 +72,11 @@ PLAUSIBLE_MAX: dict[str, float] = {
     "System.racks_per_unit": 1e6,
     "Options.unmet_penalty_usd_per_mtok": 1e6,
 }
+# Free-text fields: YAML reads `name: 2027` as a number; here it is the text "2027".
+FREE_TEXT = frozenset({"description", "notes", "note", "vendor", "accelerator", "precision",
+                       "form_factor", "Scenario.name", "Catalog.name", "System.name",
+                       "ModelProfile.name", "Catalog.source", "System.source",
+                       "ModelProfile.source"})
 MAX_TOKENS_PER_S = 1e12  # demand per row: a trillion tokens/s
 MAX_CURVE_VALUE = 1e8  # tokens/s per user or per GPU
 
@@ -85,6 +90,10 @@ class Strict(BaseModel):
         name = info.field_name
         if name is not None and _is_number_type(cls.model_fields[name].annotation):
             return _check_number(v)
+        if (name in FREE_TEXT or f"{cls.__name__}.{name}" in FREE_TEXT) and \
+                isinstance(v, (int, float, _dt.date)) and \
+                not isinstance(v, bool):
+            return v.isoformat() if isinstance(v, _dt.date) else str(v)
         return v
 
     @field_validator("*", mode="after")
