@@ -63,6 +63,12 @@ class SolverError(PlannerError):
         super().__init__(message)
 
 
+class OutputError(PlannerError):
+    """The plan could not be written; the output folder was left as it was."""
+
+    exit_code = 1
+
+
 @dataclass
 class IssueCollector:
     """Accumulates issues across files and stages; raise once at the end."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from planner.errors import InputError, Issue, PlannerError
+from planner.errors import InputError, Issue, OutputError
 
 if TYPE_CHECKING:
     from planner.api import PlanResult
@@ -44,12 +44,8 @@ CSV_FILES = {
 # OWASP "CSV Injection": cells starting with these are read as formulas by spreadsheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_START = FORMULA_START  # kept for callers of the old name
-
-
-class OutputError(PlannerError):
-    """The plan could not be written (nothing of the old output was changed)."""
-
-    exit_code = 1
+__all__ = ["CSV_FILES", "FORMULA_START", "OutputError", "check_output_dir", "escape_text",
+           "frame_to_csv", "plan_files", "summary_json", "write_files", "write_plan"]
 
 
 def escape_text(text: str) -> str:

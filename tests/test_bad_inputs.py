@@ -200,6 +200,8 @@ CASES: list[tuple[str, Build, list[str], str]] = [
     ("number-for-name", site(name=42), ["sites[0].name", "must be text", "quotes"],
      "scenario.yaml"),
     ("empty-sites", sc(sites=[]), ["sites", "must not be empty"], "scenario.yaml"),
+    ("number-as-key", scenario_edit(lambda t: t + "1: x\n"), ["key 1 is not text"],
+     "scenario.yaml"),
     # ---- scenario: periods
     ("bad-start", sc(horizon={"start": "2027Q5"}), ["horizon.start", "not a period"],
      "scenario.yaml"),
