@@ -133,7 +133,12 @@ def test_failure_while_writing_restores_the_old_files(
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".out.tmp")]
 
 
-def test_output_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
+def test_output_path_that_is_a_file_is_refused_before_solving(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def must_not_solve(*a: Any, **k: Any) -> SolveOutcome:
+        raise AssertionError("solved although the output path is unusable")
+
+    monkeypatch.setattr(planner.api, "solve_program", must_not_solve)
     path = make_scenario(tmp_path / "sc")
     target = tmp_path / "plan.txt"
     target.write_text("important\n")

@@ -122,6 +122,9 @@ def plan_command(
     on_stage, progress = live.on_stage, live.on_solver
     live.start()
     try:
+        from planner.output import check_output_dir
+
+        check_output_dir(out)  # an unusable -o is refused before the solve, not after
         if what_if or set_:  # what-if planning (docs/what-if.md)
             from planner.whatif import merge_scenario, plan_merged
 
