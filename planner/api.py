@@ -53,8 +53,14 @@ def solver_settings(inputs: Inputs, time_limit_s: float | None = None,
     )
 
 
-def precheck(data: PlanData) -> None:
-    """Infeasibilities visible before solving, explained in the planner's words."""
+def precheck(data: PlanData, settings: HighsSettings | None = None) -> None:
+    """Infeasibilities visible before solving, explained in the planner's words.
+
+    Existing units above a hall's power or rack cap make any plan infeasible. With
+    `strict_demand`, demand that no unit can serve in its period (no system meets the SLO,
+    or none can be in service then) does too; then every shortfall of the scenario is
+    explained at once (`explain_infeasible`), not only those.
+    """
     from planner.validate import unservable_reason
 
     details: list[str] = []
@@ -76,20 +82,22 @@ def precheck(data: PlanData) -> None:
                                    f"fill {racks:g} racks, above max_racks "
                                    f"{site.max_racks:g}")
                     racks_told = True
-    if data.strict_demand and details:
-        # demand nothing can serve; without the problems above, the solver and
-        # `explain_infeasible` report it together with every other shortfall
+    unservable = []
+    if data.strict_demand:
         servable = {k for (_, _, k) in data.serve_index}
-        for c in data.classes:
-            if c.index not in servable:
-                details.append(f"{c.model} in {c.period} at {c.slo:g} tokens/s per user: "
-                               f"demand {c.tokens_per_s:.4g} tokens/s, the caps allow at "
-                               f"most 0 (short {c.tokens_per_s:.4g} tokens/s, 100%): "
-                               f"{unservable_reason(data, c.index)}")
+        unservable = [c for c in data.classes if c.index not in servable]
+    if unservable and not details:
+        # the solver would not see these (no variable can serve them): explain them
+        # together with every other shortfall
+        raise explain_infeasible(data, settings or HighsSettings(time_limit_s=60.0))
+    for c in unservable:
+        details.append(f"{c.model} in {c.period} at {c.slo:g} tokens/s per user: "
+                       f"demand {c.tokens_per_s:.4g} tokens/s, the caps allow at most 0 "
+                       f"(short {c.tokens_per_s:.4g} tokens/s, 100%): "
+                       f"{unservable_reason(data, c.index)}")
     if details:
-        msg = "the scenario has no feasible plan"
-        if data.strict_demand and any("tokens/s per user" in d for d in details):
-            msg = "strict_demand cannot be met: the scenario has no feasible plan"
+        msg = ("strict_demand cannot be met: the scenario has no feasible plan" if unservable
+               else "the scenario has no feasible plan")
         raise InfeasibleError(msg, details)
 
 

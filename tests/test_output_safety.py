@@ -291,3 +291,82 @@ def test_time_limit_is_reported_with_gap_and_bound(tmp_path: Path,
     assert "not proven optimal" in text
     summary = (tmp_path / "out" / "summary.json").read_text()
     assert '"time_limited": true' in summary and '"mip_gap": 0.1' in summary
+
+
+# --------------------------------------------------------------------------- infeasible
+
+
+def infeasible(tmp_path: Path, **kw: Any) -> str:
+    path = make_scenario(tmp_path / "sc", **kw)
+    res = plan(path, tmp_path / "out")
+    assert res.exit_code == 3, res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "out").exists()
+    return " ".join(res.output.split())
+
+
+STRICT = {"options": {"strict_demand": True}}
+
+
+def test_strict_demand_short_of_power_says_how_much_and_why(tmp_path: Path) -> None:
+    # 1 MW: 66 `new` units (15 kW, 8 GPUs x 1000 tokens/s) and one `old` (10 kW,
+    # 8 x 100) fill it: 66 * 8000 + 800 = 528,800 tokens/s at most.
+    out = infeasible(tmp_path, scenario=STRICT,
+                     demand=[("2027Q2", "m1", 1e6, 10.0), ("2027Q3", "m1", 1e5, 10.0)])
+    assert "strict_demand cannot be met" in out
+    assert ("m1 in 2027Q2 at 10 tokens/s per user: demand 1e+06 tokens/s, the caps allow "
+            "at most 5.288e+05 (short 4.712e+05 tokens/s, 47.1%)") in out
+    assert "binding: power at hall-a (1 of 1 MW used)" in out
+    assert "2027Q3" not in out  # that period is met
+    assert "strict_demand: false" in out
+
+
+def test_strict_demand_short_of_budget(tmp_path: Path) -> None:
+    # 1e6 USD per period buys 3 `new` (3 x 8000) + 1 `old` (800) = 24,800 tokens/s
+    out = infeasible(tmp_path, scenario={**STRICT, "budget": {"capex_usd_per_period": 1e6}},
+                     demand=[("2027Q1", "m1", 1e5, 10.0)])
+    assert "at most 2.48e+04" in out
+    assert "binding: budget.capex_usd_per_period 1e+06 (spent in 2027Q1)" in out
+
+
+def test_strict_demand_short_of_racks(tmp_path: Path) -> None:
+    cat = {"systems": [{**s, "racks_per_unit": 0.5} for s in BASE_CATALOG["systems"]]}
+    out = infeasible(tmp_path, catalog=cat,
+                     scenario={**STRICT, "sites": [{"name": "a", "power_mw": 10,
+                                                    "max_racks": 5}]},
+                     demand=[("2027Q1", "m1", 1e5, 10.0)])
+    assert "at most 8e+04" in out  # 10 units of `new`
+    assert "binding: max_racks at a (5 of 5 racks used)" in out
+
+
+def test_strict_demand_short_of_supply_and_lead_time(tmp_path: Path) -> None:
+    cat = {"systems": [{**BASE_CATALOG["systems"][1], "lead_time_periods": 2,
+                        "max_units_per_period": 3}]}
+    prof = {**BASE_PROFILE, "throughput": {"new": [[10, 1000.0]]}}
+    out = infeasible(tmp_path, catalog=cat, profiles=[prof], scenario=STRICT,
+                     demand=[("2027Q1", "m1", 1e3, 10.0), ("2027Q3", "m1", 1e5, 10.0)])
+    assert ("m1 in 2027Q1 at 10 tokens/s per user: demand 1000 tokens/s, the caps allow "
+            "at most 0") in out
+    assert "new: lead time 2 periods, first in service 2027Q3" in out
+    assert "at most 2.4e+04" in out
+    assert "binding: max_units_per_period of new (3 units bought in 2027Q3)" in out
+
+
+def test_strict_demand_before_the_hall_opens_is_infeasible(tmp_path: Path) -> None:
+    """Demand no unit can serve in its period is a shortfall, never a silent plan."""
+    out = infeasible(tmp_path, scenario={**STRICT, "sites": [
+        {"name": "a", "power_mw": 10, "available_from": "2027Q3"}]},
+        demand=[("2027Q1", "m1", 1e4, 10.0), ("2027Q3", "m1", 5e4, 10.0)])
+    assert "m1 in 2027Q1" in out and "at most 0" in out
+    assert "no hall is available yet (a from 2027Q3)" in out
+
+
+def test_strict_demand_above_every_curve(tmp_path: Path) -> None:
+    out = infeasible(tmp_path, scenario=STRICT, demand=[("2027Q1", "m1", 1e3, 200.0)])
+    assert "no system in the catalogue reaches 200 tokens/s per user for m1" in out
+
+
+def test_existing_units_above_the_power_cap(tmp_path: Path) -> None:
+    out = infeasible(tmp_path, scenario={"sites": [
+        {"name": "a", "power_mw": 0.01, "existing": [{"system": "new", "units": 3}]}]})
+    assert "site 'a' in 2027Q1: existing units draw 0.045 MW, above power_mw 0.01" in out
