@@ -66,7 +66,7 @@ WorkersOpt = Annotated[int | None, typer.Option(
     min=1)]
 SchedulerOpt = Annotated[str | None, typer.Option(
     "--scheduler", help="Run on a Dask distributed cluster: the scheduler's address "
-    "(tcp://host:8786). Needs `pip install 'planner[cluster]'`.")]
+    "(tcp://host:8786). Needs Dask distributed: pip install 'planner\\[cluster]'.")]
 ThreadsOpt = Annotated[int | None, typer.Option(
     "--threads", help="HiGHS threads per plan (default 1, so parallel plans do not "
     "oversubscribe the cores; 0 = HiGHS decides).", min=0)]
