@@ -132,23 +132,38 @@ def explain_infeasible(data: PlanData, settings: HighsSettings) -> InfeasibleErr
 
 def solve_data(data: PlanData, settings: HighsSettings,
                progress: Callable[[dict[str, float]], None] | None = None,
-               on_stage: StageFn | None = None) -> PlanResult:
-    """Build, compile, solve and extract one prepared problem."""
-    from planner.model import build_model, compile_model  # Pyomo stays in planner.model
+               on_stage: StageFn | None = None, *, formulation: str = "strong",
+               start: Any = None, heuristic: bool = True) -> PlanResult:
+    """Build, compile, solve and extract one prepared problem.
+
+    `formulation`: "strong" (default) or "plain" (the contract's math as written; same
+    optimum, see `planner.model`). `start`: a column vector of a previous plan of the
+    same compiled model, handed to HiGHS as its starting plan; without one, the strong
+    formulation computes one (`planner.model.start_plan`) unless `heuristic` is False.
+    """
+    from planner.model import build_model, compile_model, start_plan  # Pyomo stays there
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     precheck(data)
     if on_stage:
         on_stage("build", 0.0)
-    m = build_model(data)
+    m = build_model(data, formulation=formulation)
     timings["build_s"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     compiled = compile_model(m)
     timings["compile_s"] = time.perf_counter() - t1
     if on_stage:
         on_stage("solve", time.perf_counter() - t0)
-    outcome = solve_program(compiled.program, settings, progress=progress)
+    solve_settings = settings
+    if start is None and heuristic and formulation == "strong" and \
+            bool(compiled.program.integer.any()):
+        sp = start_plan(compiled, time_limit_s=settings.time_limit_s / 2)
+        timings["start_plan_s"] = sp.seconds
+        start = sp.x
+        solve_settings = replace(settings,
+                                 time_limit_s=max(1e-3, settings.time_limit_s - sp.seconds))
+    outcome = solve_program(compiled.program, solve_settings, start=start, progress=progress)
     timings["solve_s"] = outcome.seconds
     if outcome.status == "infeasible":
         if data.strict_demand:

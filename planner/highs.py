@@ -122,6 +122,12 @@ def make_highs(prog: MatrixProgram, settings: HighsSettings,
                tuned: bool = True) -> highspy.Highs:
     """A HiGHS instance holding `prog`, with `settings` (and the options tuned on the
     benchmark suite, `TUNED_OPTIONS`, unless `tuned` is False)."""
+    return highs_instance(prog, settings, tuned)
+
+
+def highs_instance(prog: MatrixProgram, settings: HighsSettings,
+                   tuned: bool = True) -> highspy.Highs:
+    """`make_highs` itself (helpers such as the start heuristic call this one)."""
     h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(settings.time_limit_s))
@@ -185,6 +191,18 @@ def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
         status = "error"
     if status not in ("optimal", "time_limit"):
         x = None
+    if start is not None and is_mip and x is not None and obj is not None:
+        lp = h.getLp()
+        true_obj = float(np.dot(np.asarray(lp.col_cost_), x) + lp.offset_)
+        if abs(true_obj - obj) > 1e-7 * max(1.0, abs(obj)):
+            # HiGHS 1.16 can map a starting plan through presolve into a reduced space
+            # where its objective is wrong (measured: "MIP start solution is feasible in
+            # the reduced space: objective 7507200" for a plan costing 8407200), then
+            # claim that plan optimal. Never trust such a run: solve again, cold.
+            h.clearSolver()
+            again = run_highs(h, is_mip, None, None)
+            again.seconds += seconds
+            return again
     return SolveOutcome(status, x, obj, bound, gap, seconds, name, nodes)
 
 

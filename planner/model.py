@@ -32,6 +32,7 @@ Constraints are built from precomputed coefficient lists as `LinearExpression` o
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -426,14 +427,218 @@ def compile_model(m: pyo.ConcreteModel) -> CompiledModel:
 
 @dataclass
 class StartPlan:
-    """A feasible plan to start HiGHS from, and its objective (None: none found)."""
+    """A feasible plan to start HiGHS from, and its objective (x None: none found)."""
 
     x: np.ndarray | None
     objective: float | None
     seconds: float
+    lp_bound: float | None = None
 
 
-def start_plan(compiled: CompiledModel, h: object, settings: object | None = None
-               ) -> StartPlan:
-    """No start heuristic yet (placeholder kept so callers can measure with and without)."""
-    return StartPlan(None, None, 0.0)
+class _Relaxation:
+    """The LP relaxation of a program on one HiGHS instance: the first solve by interior
+    point (measured 2.5x faster than dual simplex on the large benchmark's LP), later
+    solves with changed column bounds by dual simplex from the previous basis."""
+
+    def __init__(self, prog: MatrixProgram, time_limit_s: float) -> None:
+        from planner.highs import HighsSettings, highs_instance
+
+        relaxed = MatrixProgram(prog.c, prog.offset, prog.A, prog.row_lo, prog.row_hi,
+                                prog.col_lo, prog.col_hi, np.zeros_like(prog.integer))
+        self.h = highs_instance(relaxed, HighsSettings(time_limit_s=max(time_limit_s, 1e-3)),
+                            tuned=False)
+        self.h.setOptionValue("solver", "ipm")
+        self.n = prog.shape[1]
+        self.solves = 0
+
+    def solve(self, time_limit_s: float, col_lo: np.ndarray | None = None,
+              col_hi: np.ndarray | None = None) -> np.ndarray | None:
+        import highspy
+
+        if time_limit_s <= 0:
+            return None
+        h = self.h
+        h.setOptionValue("time_limit", float(time_limit_s))
+        if self.solves:
+            h.setOptionValue("solver", "simplex")
+        if col_lo is not None and col_hi is not None:
+            idx = np.arange(self.n, dtype=np.int32)
+            h.changeColsBounds(self.n, idx, np.asarray(col_lo, dtype=np.float64),
+                               np.asarray(col_hi, dtype=np.float64))
+        self.solves += 1
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(h.getSolution().col_value, dtype=np.float64)
+
+
+def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
+               lumpy_share: float = 0.01) -> StartPlan:
+    """Relax, round in two phases, re-solve the rest: a feasible starting plan.
+
+    1. Solve the LP relaxation.
+    2. Lumpy systems first (a unit takes more than `lumpy_share` of some cap row, as a
+       120 kW rack does of a 5 MW hall): round each cumulative LP purchase to the nearest
+       unit while every cap row (power, space, supply, budget: rows of purchases and
+       fleet alone, all coefficients >= 0) still holds, counting the installed base of
+       every system; fix them and re-solve the LP, so the small systems fill around them.
+    3. The other systems: the floor of each purchase (fewer units never break a cap row),
+       then, period by period, add back single units where the LP had more, largest
+       shortfall first, while the cap rows hold.
+    4. Fix purchases and fleet; an LP gives the serving and unmet demand that go with them.
+    Handed to HiGHS with `setSolution`, it is the incumbent the MIP starts from.
+    """
+    t0 = time.perf_counter()
+    prog = compiled.program
+    if "buy" not in compiled.columns or "fleet" not in compiled.columns:
+        return StartPlan(None, None, 0.0)
+
+    def left() -> float:
+        return time_limit_s - (time.perf_counter() - t0)
+
+    relax = _Relaxation(prog, left())
+    x_lp = relax.solve(left())
+    if x_lp is None:
+        return StartPlan(None, None, time.perf_counter() - t0)
+    lp_bound = float(prog.c @ x_lp + prog.offset)
+    buy_keys, buy_pos = compiled.columns["buy"]
+    fleet_keys, fleet_pos = compiled.columns["fleet"]
+    label_pos: dict[object, int] = {}
+    for _s, _g, lab in fleet_keys:  # fleet keys come in period order
+        label_pos.setdefault(lab, len(label_pos))
+    Sg = tuple[object, object]
+    fleet_of: dict[Sg, list[tuple[int, int]]] = defaultdict(list)
+    for (s, g, lab), j in zip(fleet_keys, fleet_pos.tolist(), strict=True):
+        if j >= 0:
+            fleet_of[(s, g)].append((label_pos[lab], j))
+    buys_of: dict[Sg, list[tuple[int, int]]] = defaultdict(list)
+    for (s, g, lab), j in zip(buy_keys, buy_pos.tolist(), strict=True):
+        if j >= 0:
+            buys_of[(s, g)].append((label_pos[lab], j))
+    for d in (fleet_of, buys_of):
+        for lst in d.values():
+            lst.sort()
+    n, nrow = prog.shape[1], prog.shape[0]
+    integer_cols = np.zeros(n, dtype=bool)
+    for d in (fleet_of, buys_of):
+        for lst in d.values():
+            for _t, j in lst:
+                integer_cols[j] = True
+    A = prog.A.tocsr()
+    Ac = prog.A.tocsc()
+    cont_cols = np.flatnonzero(~integer_cols)
+    touches_cont = np.zeros(nrow, dtype=bool)
+    if len(cont_cols):
+        touches_cont = np.asarray(abs(A[:, cont_cols]) @ np.ones(len(cont_cols)) > 0).ravel()
+    hi = prog.row_hi
+    cap_row = (~touches_cont) & np.isfinite(hi) & ~np.isfinite(prog.row_lo)
+    tol = 1e-7 * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, 0.0)))
+
+    def cum_of(xv: np.ndarray, sg: Sg) -> dict[int, float]:
+        """Cumulative purchases of (s,g) in service at each fleet period."""
+        out: dict[int, float] = {}
+        bl = buys_of.get(sg, [])
+        acc, bi = 0.0, 0
+        for t, _j in fleet_of[sg]:
+            while bi < len(bl) and bl[bi][0] <= t:
+                acc += max(0.0, xv[bl[bi][1]])
+                bi += 1
+            out[t] = acc
+        return out
+
+    # installed base in service (fleet minus cumulative purchases in the LP)
+    base: dict[tuple[object, object, int], float] = {}
+    for sg, lst in fleet_of.items():
+        cum = cum_of(x_lp, sg)
+        for t, j in lst:
+            base[(sg[0], sg[1], t)] = float(round(x_lp[j] - cum[t]))
+    # lumpiness of each (s,g): largest share of a cap row one unit takes
+    share = np.zeros(n)
+    Acap = A[np.flatnonzero(cap_row)]
+    hcap = hi[cap_row]
+    Ascaled = Acap.multiply(1.0 / np.maximum(np.abs(hcap), 1e-9)[:, None]).tocsc()
+    if Ascaled.nnz:
+        share = np.asarray(abs(Ascaled).max(axis=0).todense()).ravel()
+    lumpy = {sg for sg in fleet_of
+             if max(share[j] for _t, j in fleet_of[sg] + buys_of.get(sg, [])) > lumpy_share}
+    # the plan under construction: every (s,g) at its installed base, no purchases
+    x = np.zeros(n)
+    for sg, lst in fleet_of.items():
+        for t, j in lst:
+            x[j] = base[(sg[0], sg[1], t)]
+    act = A @ x
+    fleet_after: dict[tuple[object, object, int], list[int]] = {}
+    for sg, lst in fleet_of.items():
+        for i, (t, _j) in enumerate(lst):
+            fleet_after[(sg[0], sg[1], t)] = [jj for _tt, jj in lst[i:]]
+
+    def add_units(j: int, cols: list[int], want: int) -> int:
+        """Add up to `want` units at buy column j (and its later fleet), caps holding."""
+        idx = np.concatenate([Ac.indices[Ac.indptr[c]:Ac.indptr[c + 1]] for c in cols])
+        val = np.concatenate([Ac.data[Ac.indptr[c]:Ac.indptr[c + 1]] for c in cols])
+        keep = cap_row[idx]
+        rows, inv = np.unique(idx[keep], return_inverse=True)
+        delta = np.bincount(inv, weights=val[keep], minlength=len(rows))
+        room = math.inf
+        pos = delta > 0
+        if pos.any():
+            room = float(np.min((hi[rows][pos] + tol[rows][pos] - act[rows][pos])
+                                / delta[pos]))
+        k = int(min(want, math.floor(room + 1e-9), prog.col_hi[j] - x[j]))
+        if k <= 0:
+            return 0
+        x[cols] += k
+        act[rows] += k * delta
+        return k
+
+    def round_group(group: set[Sg], xl: np.ndarray, nearest: bool) -> None:
+        cum_lp = {sg: cum_of(xl, sg) for sg in group}
+        by_t: dict[int, list[tuple[Sg, int, int]]] = defaultdict(list)
+        for sg in sorted(group, key=str):
+            for t, j in buys_of.get(sg, []):
+                by_t[t].append((sg, t, j))
+        if not nearest:  # floors first: always within the caps
+            for sg in group:
+                for _t, j in buys_of.get(sg, []):
+                    f = math.floor(max(0.0, xl[j]) + 1e-6)
+                    if f > 0:
+                        add_units(j, [j, *fleet_after[(sg[0], sg[1], _t)]], f)
+        for t_now in sorted(by_t):
+            cands = []
+            for sg, t, j in by_t[t_now]:
+                have = x[fleet_after[(sg[0], sg[1], t)][0]] - base[(sg[0], sg[1], t)]
+                short = cum_lp[sg][t] - have
+                want = int(math.floor(short + 0.5))
+                if want > 0:
+                    cands.append((-short, j, sg, t, want))
+            cands.sort(key=lambda c: (c[0], c[1]))
+            for _neg, j, sg, t, want in cands:
+                add_units(j, [j, *fleet_after[(sg[0], sg[1], t)]], want)
+
+    fixed = np.zeros(n, dtype=bool)
+
+    def fix(group: set[Sg]) -> None:
+        for sg in group:
+            for _t, j in fleet_of[sg] + buys_of.get(sg, []):
+                fixed[j] = True
+
+    def lp_with_fixed() -> np.ndarray | None:
+        lo, up = prog.col_lo.copy(), prog.col_hi.copy()
+        lo[fixed], up[fixed] = x[fixed], x[fixed]
+        return relax.solve(left(), lo, up)
+
+    if lumpy:
+        round_group(lumpy, x_lp, nearest=True)
+        fix(lumpy)
+        x2 = lp_with_fixed()
+        if x2 is not None:
+            x_lp = x2
+    rest = set(fleet_of) - lumpy
+    round_group(rest, x_lp, nearest=False)
+    fix(rest)
+    x_full = lp_with_fixed() if left() > 0 else None
+    seconds = time.perf_counter() - t0
+    if x_full is None:
+        return StartPlan(None, None, seconds, lp_bound)
+    x_full[integer_cols] = x[integer_cols]
+    return StartPlan(x_full, float(prog.c @ x_full + prog.offset), seconds, lp_bound)
