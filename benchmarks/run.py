@@ -76,7 +76,8 @@ class GapClock:
         return max(0.0, self.best_obj - self.best_bound) / max(abs(self.best_obj), 1e-9)
 
 
-def _child(peer: str, scenario: str, time_limit: float, seed: int) -> dict[str, Any]:
+def _child(peer: str, scenario: str, time_limit: float, seed: int,
+           options: dict[str, Any] | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
     from planner.loader import load_inputs
     from planner.problem import prepare
@@ -90,7 +91,7 @@ def _child(peer: str, scenario: str, time_limit: float, seed: int) -> dict[str, 
     if peer == "pulp":
         rec.update(_child_pulp(data, time_limit, t0))
     else:
-        rec.update(_child_highs(data, peer, time_limit, seed, t0))
+        rec.update(_child_highs(data, peer, time_limit, seed, t0, options or {}))
     rec["wall_s"] = time.perf_counter() - t0
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -104,8 +105,8 @@ def _size(prog: Any) -> dict[str, Any]:
             "integers": int(prog.integer.sum())}
 
 
-def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float
-                 ) -> dict[str, Any]:
+def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
+                 options: dict[str, Any]) -> dict[str, Any]:
     from planner.highs import HighsSettings, make_highs, run_highs
     from planner.model import build_model, compile_model
 
@@ -118,6 +119,9 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float
     settings = HighsSettings(time_limit_s=time_limit, mip_rel_gap=1e-3, threads=0,
                              random_seed=seed)
     h = make_highs(compiled.program, settings, tuned=(peer != "plain"))
+    if peer != "plain":
+        for key, value in options.items():  # --highs-option, for tuning runs
+            h.setOptionValue(key, value)
     ts = time.perf_counter()
     rec: dict[str, Any] = {**_size(compiled.program), "build_s": tc - tb,
                            "compile_s": th - tc, "handover_s": ts - th,
@@ -253,10 +257,10 @@ def _child_pulp(data: Any, time_limit: float, t0: float) -> dict[str, Any]:
 
 
 def run_one(peer: str, scenario: Path, time_limit: float, seed: int,
-            hard_timeout: float) -> dict[str, Any]:
+            hard_timeout: float, options: dict[str, Any] | None = None) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", peer,
            "--scenario", str(scenario), "--time-limit", str(time_limit),
-           "--solver-seed", str(seed)]
+           "--solver-seed", str(seed), "--options-json", json.dumps(options or {})]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=hard_timeout,
                               cwd=ROOT)
@@ -338,13 +342,17 @@ def main(argv: list[str] | None = None) -> None:
                     help="folder for runs.csv, runs.md, summary.csv, summary.md")
     ap.add_argument("--scenarios", default=None,
                     help="folder to keep generated scenarios (default: a temporary one)")
+    ap.add_argument("--highs-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra HiGHS option for the planner's runs (tuning), repeatable")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--options-json", default="{}", help=argparse.SUPPRESS)
     ap.add_argument("--scenario", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--solver-seed", type=int, default=0, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
 
     if a.child:
-        rec = _child(a.child, a.scenario, a.time_limit, a.solver_seed)
+        rec = _child(a.child, a.scenario, a.time_limit, a.solver_seed,
+                     json.loads(a.options_json))
         print(json.dumps(rec), flush=True)
         return
 
@@ -357,6 +365,17 @@ def main(argv: list[str] | None = None) -> None:
             seeds += list(range(int(lo), int(hi) + 1))
         elif part:
             seeds.append(int(part))
+    options: dict[str, Any] = {}
+    for kv in a.highs_option:
+        key, _, raw = kv.partition("=")
+        val: Any = raw
+        for cast in (int, float):
+            try:
+                val = cast(raw)
+                break
+            except ValueError:
+                continue
+        options[key] = val
     peers = ([] if a.no_planner else ["planner"]) + [
         p for p in a.peers.split(",") if p and p != "none"]
     out_dir = Path(a.out)
@@ -370,7 +389,8 @@ def main(argv: list[str] | None = None) -> None:
         for seed in seeds:
             path = write(size, seed, scen_root / f"{size}-{seed}")
             for peer in peers:
-                rec = run_one(peer, path, a.time_limit, 0, hard_timeout=a.time_limit * 3 + 300)
+                rec = run_one(peer, path, a.time_limit, 0, hard_timeout=a.time_limit * 3 + 300,
+                              options=options)
                 rec.update({"size": size, "seed": seed})
                 rows.append(rec)
                 print("| " + " | ".join(_fmt(rec.get(c)) for c in cols) + " |", flush=True)
