@@ -262,3 +262,16 @@ def test_new_hall_rejects_a_hall_with_installed_base(scenario_factory: Any) -> N
                               "--open", "2027Q2"])
     assert res.exit_code == 2
     assert "installed base" in res.output
+
+
+def test_output_path_that_is_a_file_is_refused_before_planning(scenario_factory: Any,
+                                                               tmp_path: Path) -> None:
+    base = scenario_factory()
+    blocker = tmp_path / "taken"
+    blocker.write_text("mine")
+    for cmd in (["compare", str(base)],
+                ["sweep", str(base), "--vary", "sites.hall-a.power_mw=1,2"]):
+        res = runner.invoke(app, [*cmd, "-o", str(blocker)])
+        assert res.exit_code == 2, res.output
+        assert "not a folder" in res.output
+        assert blocker.read_text() == "mine"

@@ -198,8 +198,13 @@ def _failures(results: Sequence[JobResult]) -> None:
             console.print(f"  {r.name}: {r.message or r.status}", markup=False)
 
 
-def _base_or_fail(base: Path, debug: bool) -> dict[str, Any]:
+def _base_or_fail(base: Path, debug: bool, out: Path | None = None) -> dict[str, Any]:
+    """The base scenario as a dict; also refuses an unusable -o before any work."""
     try:
+        if out is not None:
+            from planner.output import check_output_dir
+
+            check_output_dir(out, [])
         return read_base(base)
     except InputError as exc:
         fail(exc, debug)
@@ -241,7 +246,7 @@ def compare_command(
     """
     files = list(what_if or [])
     warm_up(workers, scheduler, 1 + len(files))
-    base_data = _base_or_fail(base, debug)
+    base_data = _base_or_fail(base, debug, out)
     names = _unique(["base", *[f.stem for f in files]])
     sets = list(set_ or [])
     try:
@@ -261,22 +266,25 @@ def compare_command(
     results = _run(jobs, workers, scheduler, quiet or as_json, debug)
     df = comparison_frame(results, timings=timings)
     if out is not None:
-        from planner.output import write_files
+        try:
+            from planner.output import write_files
 
-        _write_plans(out, results)
-        chart1 = bar_chart(list(df["variant"]), [
-            ("capex", list(df["capex_usd"])), ("energy", list(df["energy_usd"])),
-            ("opex", list(df["opex_usd"])), ("unmet penalty", list(df["unmet_penalty_usd"]))],
-            "Total cost over the horizon", "USD")
-        chart2 = bar_chart(list(df["variant"]), [("cost per Mtok",
-                                                   list(df["cost_per_mtok_usd"]))],
-                           "Cost per million tokens served", "USD per Mtok",
-                           fmt=lambda v: f"${v:,.3g}")
-        page = html_page(f"What-if comparison: {base.name}",
-                         [f"base: {base}"] + [f"{n}: {f}" for n, f in zip(names[1:], files,
-                                                                           strict=True)],
-                         [chart1, chart2], df)
-        write_files(out, {"comparison.csv": _frame_csv(df), "comparison.html": page})
+            _write_plans(out, results)
+            chart1 = bar_chart(list(df["variant"]), [
+                ("capex", list(df["capex_usd"])), ("energy", list(df["energy_usd"])),
+                ("opex", list(df["opex_usd"])), ("unmet penalty", list(df["unmet_penalty_usd"]))],
+                "Total cost over the horizon", "USD")
+            chart2 = bar_chart(list(df["variant"]), [("cost per Mtok",
+                                                       list(df["cost_per_mtok_usd"]))],
+                               "Cost per million tokens served", "USD per Mtok",
+                               fmt=lambda v: f"${v:,.3g}")
+            page = html_page(f"What-if comparison: {base.name}",
+                             [f"base: {base}"] + [f"{n}: {f}" for n, f in zip(names[1:], files,
+                                                                               strict=True)],
+                             [chart1, chart2], df)
+            write_files(out, {"comparison.csv": _frame_csv(df), "comparison.html": page})
+        except Exception as exc:  # noqa: BLE001 - an unwritable folder is a clean error
+            fail(exc, debug)
     if as_json:
         _print_json(df)
     elif not quiet:
@@ -398,7 +406,7 @@ def sweep_command(
     except InputError as exc:
         fail(exc, debug)
     warm_up(workers, scheduler, 1 + math.prod(len(vals) for _, vals in axes))
-    base_data = _base_or_fail(base, debug)
+    base_data = _base_or_fail(base, debug, out)
     try:
         if len({p for p, _ in axes}) != len(axes):
             raise InputError([Issue("--vary", "", "a path is varied twice")])
@@ -422,13 +430,16 @@ def sweep_command(
     base_res, point_res = results[0], results[1:]
     df = sweep_frame(paths, points, point_res, base_res, timings=timings)
     if out is not None:
-        from planner.output import write_files
+        try:
+            from planner.output import write_files
 
-        if plans:
-            _write_plans(out / "points", results)
-        page = html_page(f"Sweep: {base.name}", _sweep_lines(base, axes, base_res),
-                         _sweep_charts(paths, points, point_res, base_res), df)
-        write_files(out, {"sweep.csv": _frame_csv(df), "sweep.html": page})
+            if plans:
+                _write_plans(out / "points", results)
+            page = html_page(f"Sweep: {base.name}", _sweep_lines(base, axes, base_res),
+                             _sweep_charts(paths, points, point_res, base_res), df)
+            write_files(out, {"sweep.csv": _frame_csv(df), "sweep.html": page})
+        except Exception as exc:  # noqa: BLE001 - an unwritable folder is a clean error
+            fail(exc, debug)
     if as_json:
         _print_json(df)
     elif not quiet:
@@ -616,7 +627,7 @@ def new_hall_command(
     except InputError as exc:
         fail(exc, debug)
     warm_up(workers, scheduler, 1 + len(size_vals) * len(open_vals))
-    base_data = _base_or_fail(base, debug)
+    base_data = _base_or_fail(base, debug, out)
     try:
         for v in size_vals:
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
@@ -660,25 +671,28 @@ def new_hall_command(
     df = df.astype(object).where(df.notna(), None)
     verdicts = _new_hall_verdicts(site, by_open, tolerance, base_res)
     if out is not None:
-        from planner.output import write_files
+        try:
+            from planner.output import write_files
 
-        lines = [f"base: {base}; new hall {site!r} takes the {where}",
-                 f"baseline (no {site}): {base_res.status}"
-                 + (f", total cost {usd(base_cost)}" if base_cost is not None else ""),
-                 f"savings within {usd(tolerance)} count as equal", *verdicts]
-        chart = line_chart(size_vals, [(f"opens {value_text(o)}", [v for _, v, _ in by_open[o]])
-                                       for o in open_vals],
-                           f"Cost saved by {site} against the baseline", f"MW ({site})",
-                           "USD saved", fmt=usd)
-        peak = line_chart(size_vals, [(f"opens {value_text(o)}",
-                                       [(r.summary or {}).get("sites", {}).get(site, {}).get(
-                                           "peak_power_mw") for _, _, r in by_open[o]])
-                                      for o in open_vals],
-                          f"MW the plan uses in {site}", f"MW ({site})", "MW used (peak)",
-                          fmt=lambda v: f"{v:,.4g}")
-        write_files(out, {"new_hall.csv": _frame_csv(df),
-                          "new_hall.html": html_page(f"New hall {site}: size and opening",
-                                                     lines, [chart, peak], df)})
+            lines = [f"base: {base}; new hall {site!r} takes the {where}",
+                     f"baseline (no {site}): {base_res.status}"
+                     + (f", total cost {usd(base_cost)}" if base_cost is not None else ""),
+                     f"savings within {usd(tolerance)} count as equal", *verdicts]
+            chart = line_chart(size_vals, [(f"opens {value_text(o)}", [v for _, v, _ in by_open[o]])
+                                           for o in open_vals],
+                               f"Cost saved by {site} against the baseline", f"MW ({site})",
+                               "USD saved", fmt=usd)
+            peak = line_chart(size_vals, [(f"opens {value_text(o)}",
+                                           [(r.summary or {}).get("sites", {}).get(site, {}).get(
+                                               "peak_power_mw") for _, _, r in by_open[o]])
+                                          for o in open_vals],
+                              f"MW the plan uses in {site}", f"MW ({site})", "MW used (peak)",
+                              fmt=lambda v: f"{v:,.4g}")
+            write_files(out, {"new_hall.csv": _frame_csv(df),
+                              "new_hall.html": html_page(f"New hall {site}: size and opening",
+                                                         lines, [chart, peak], df)})
+        except Exception as exc:  # noqa: BLE001 - an unwritable folder is a clean error
+            fail(exc, debug)
     if as_json:
         _print_json(df)
     elif not quiet:
