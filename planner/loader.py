@@ -287,7 +287,8 @@ def _message(err: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     if etype == "extra_forbidden":
         key = str(loc[-1]) if loc else ""
         allowed = _allowed_keys(model, loc)
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        folded = [a for a in allowed if a.casefold() == key.casefold().strip()]
+        close = folded or difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else (
             f"; allowed keys: {', '.join(allowed)}" if allowed else "")
         return f"unknown key {key!r}{hint}"
@@ -482,19 +483,26 @@ def _parse_demand(text: str, name: str) -> tuple[list[DemandRow], list[int], lis
     except csv.Error as exc:
         raise InputError([Issue(name, f"line {reader.line_num}",
                                 f"not a valid CSV: {exc}")]) from None
+    if rows and rows[0][1] and rows[0][1][0].strip().lower().startswith("sep="):
+        rows = rows[1:]  # a spreadsheet's "sep=," hint line
     if not rows:
         raise InputError([Issue(name, "", "empty demand file (expected a header row: "
                                 f"{','.join(DEMAND_COLUMNS)})")])
+    header_line = rows[0][0]
     header = [h.strip() for h in rows[0][1]]
+    while header and header[-1] == "":
+        header.pop()  # trailing empty columns, as spreadsheets export them
     if not any(c in header for c in REQUIRED_DEMAND_COLUMNS):
         hint = ""
         if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
             hint = "; it looks separated by something other than commas: use commas"
-        raise InputError([Issue(name, "line 1", "the first line must be the header "
-                                f"{','.join(DEMAND_COLUMNS)}, got {','.join(header)!r}"
-                                + hint)])
-    for col in header:
-        if col not in DEMAND_COLUMNS:
+        raise InputError([Issue(name, f"line {header_line}", "the first line must be the "
+                                f"header {','.join(DEMAND_COLUMNS)}, got "
+                                f"{','.join(header)!r}" + hint)])
+    for i, col in enumerate(header):
+        if col == "":
+            errs.add(name, f"line {header_line}", f"column {i + 1} of the header has no name")
+        elif col not in DEMAND_COLUMNS:
             close = difflib.get_close_matches(col, DEMAND_COLUMNS, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else (
                 f"; allowed: {', '.join(DEMAND_COLUMNS)}")
@@ -510,6 +518,8 @@ def _parse_demand(text: str, name: str) -> tuple[list[DemandRow], list[int], lis
     out: list[DemandRow] = []
     lines: list[int] = []
     for lineno, raw in rows[1:]:
+        if len(raw) > len(header) and not any(c.strip() for c in raw[len(header):]):
+            raw = raw[:len(header)]  # empty trailing cells
         if len(raw) != len(header):
             errs.add(name, f"line {lineno}",
                      f"has {len(raw)} cells, the header has {len(header)}")
@@ -528,7 +538,11 @@ def _parse_demand(text: str, name: str) -> tuple[list[DemandRow], list[int], lis
             try:
                 val = float(cell)
             except ValueError:
-                errs.add(name, f"line {lineno}: {col}", f"must be a number, got {cell!r}")
+                hint = (" (write numbers without thousands separators, with a decimal point)"
+                        if any(ch in cell for ch in ", '") and any(ch.isdigit() for ch in cell)
+                        else "")
+                errs.add(name, f"line {lineno}: {col}",
+                         f"must be a number, got {cell!r}{hint}")
                 bad = True
                 continue
             if math.isnan(val) or math.isinf(val):

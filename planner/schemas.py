@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import types
 import typing
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -112,10 +113,10 @@ def _safe_name(v: Any) -> Any:
     if isinstance(v, str):
         if not v.strip():
             raise PydanticCustomError("name_blank", "must not be empty or blank")
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+        if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in v):
             raise PydanticCustomError(
-                "name_control", "must not contain control characters (tab, newline, ...), "
-                "got {value}", {"value": repr(v)})
+                "name_control", "must not contain control or invisible characters (tab, "
+                "newline, zero-width, direction marks), got {value}", {"value": ascii(v)})
         if v != v.strip():
             raise PydanticCustomError(
                 "name_spaces", "must not start or end with spaces, got {value}",

@@ -179,7 +179,11 @@ CASES: list[tuple[str, Build, list[str], str]] = [
     ("negative-discount", sc(finance={"discount_rate": -0.1}),
      ["finance.discount_rate", ">= 0"], "scenario.yaml"),
     ("zero-periods", sc(horizon={"periods": 0}), ["horizon.periods", ">= 1"], "scenario.yaml"),
-    ("control-char-name", site(name="hall\na"), ["sites[0].name", "control characters"],
+    ("control-char-name", site(name="hall\na"),
+     ["sites[0].name", "control or invisible characters"], "scenario.yaml"),
+    ("invisible-char-name", site(name="hall\u202ea"),
+     ["sites[0].name", "control or invisible characters", "\\u202e"], "scenario.yaml"),
+    ("key-wrong-case", site(Power_MW=3), ["sites[0].Power_MW", "did you mean 'power_mw'"],
      "scenario.yaml"),
     ("blank-name", site(name="  "), ["sites[0].name", "empty or blank"], "scenario.yaml"),
     # ---- scenario: keys and shapes
@@ -311,6 +315,10 @@ CASES: list[tuple[str, Build, list[str], str]] = [
      ["line 2: tokens_per_s", "finite number"], "demand.csv"),
     ("infinite-slo", demand(HEAD + "2027Q1,m1,5,inf\n"),
      ["line 2: min_tokens_per_s_per_user", "finite number"], "demand.csv"),
+    ("thousands-separator", demand(HEAD + '2027Q1,m1,"2,000,000",10\n'),
+     ["line 2: tokens_per_s", "without thousands separators"], "demand.csv"),
+    ("header-column-without-name", demand("period,,model,tokens_per_s\n2027Q1,x,m1,5\n"),
+     ["line 1", "column 2 of the header has no name"], "demand.csv"),
     ("text-demand", demand(HEAD + "2027Q1,m1,2e6/s,10\n"),
      ["line 2: tokens_per_s", "must be a number", "2e6/s"], "demand.csv"),
     ("empty-demand-cell", demand(HEAD + "2027Q1,m1,,10\n"),
@@ -419,6 +427,22 @@ def test_line_numbers_count_blank_and_multiline_rows(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "line 7: tokens_per_s: must be >= 0" in out, res.output
     assert "line 5: model" in out and "control character" in out, res.output
+
+
+def test_spreadsheet_quirks_are_accepted(tmp_path: Path) -> None:
+    """A "sep=," line, trailing empty columns, a BOM and CRLF line ends are fine."""
+    text = ("\ufeffsep=,\r\n" + HEAD.replace("\n", ",,\r\n") + "2027Q1,m1,8000,10,,\r\n"
+            "2027Q2,m1,4000,,,\r\n")
+    path = make_scenario(tmp_path, demand=text)
+    res = run_plan(path, tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    assert "2027Q2,m1,0,4000" in (tmp_path / "out" / "service.csv").read_text()
+
+
+def test_free_text_may_be_a_number(tmp_path: Path) -> None:
+    path = make_scenario(tmp_path, scenario={"name": 2027, "description": 3.5})
+    res = run_plan(path, tmp_path / "out")
+    assert res.exit_code == 0, res.output
 
 
 def test_yaml_written_by_safe_dump_of_valid_data_still_plans(tmp_path: Path) -> None:
