@@ -45,13 +45,25 @@ CSV_FILES = {
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_START = FORMULA_START  # kept for callers of the old name
 __all__ = ["CSV_FILES", "FORMULA_START", "OutputError", "check_output_dir", "escape_text",
-           "frame_to_csv", "plan_files", "summary_json", "write_files", "write_plan"]
+           "frame_to_csv", "plan_files", "summary_json", "unescape_text", "write_files",
+           "write_plan"]
 
 
 def escape_text(text: str) -> str:
-    """A text cell made safe for spreadsheets: a leading formula character is quoted."""
-    if text.startswith(FORMULA_START) or text.lstrip(" ").startswith(FORMULA_START):
+    """A text cell made safe for spreadsheets: a leading formula character is quoted.
+
+    Text that itself starts with a quote gets one more, so `unescape_text` can always
+    give the original back.
+    """
+    if text.startswith((*FORMULA_START, "'")) or text.lstrip(" ").startswith(FORMULA_START):
         return "'" + text
+    return text
+
+
+def unescape_text(text: str) -> str:
+    """The original text of a cell written by `escape_text` (for tools reading CSVs back)."""
+    if text.startswith("'"):
+        return text[1:]
     return text
 
 

@@ -26,7 +26,13 @@ import planner.api
 import planner.output
 from planner.cli import app
 from planner.highs import SolveOutcome
-from planner.output import FORMULA_START, escape_text, frame_to_csv, write_files
+from planner.output import (
+    FORMULA_START,
+    escape_text,
+    frame_to_csv,
+    unescape_text,
+    write_files,
+)
 
 runner = CliRunner()
 
@@ -236,6 +242,26 @@ def test_escape_text_quotes_formula_starts(text: str) -> None:
 @pytest.mark.parametrize("text", ["hall-a", "gb300-nvl72", "2027Q1", "a=b", "x@y", ""])
 def test_escape_text_leaves_plain_names(text: str) -> None:
     assert escape_text(text) == text
+
+
+@pytest.mark.parametrize("text", ["=1+1", "-x", "'=x", "'", "hall-a", "'quoted'", " @a"])
+def test_unescape_text_inverts_escape_text(text: str) -> None:
+    assert unescape_text(escape_text(text)) == text
+
+
+def test_cost_csv_is_spreadsheet_safe(tmp_path: Path) -> None:
+    cat = {"systems": [{**BASE_CATALOG["systems"][1], "id": "=HYPERLINK(1)"}]}
+    (tmp_path / "cat.yaml").write_text(yaml.safe_dump(cat))
+    (tmp_path / "models").mkdir()
+    prof = {**BASE_PROFILE, "throughput": {"=HYPERLINK(1)": [[10, 1000.0]]}}
+    (tmp_path / "models" / "m1.yaml").write_text(yaml.safe_dump(prof))
+    res = runner.invoke(app, ["cost", "--catalog", str(tmp_path / "cat.yaml"), "--models",
+                              str(tmp_path / "models"), "--model", "m1", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    assert "'=HYPERLINK(1)" in res.output
+    for row in csv.reader(io.StringIO(res.output)):
+        for cell in row:
+            assert not cell.startswith(("=", "@", "\t", "\r")), cell
 
 
 def test_numbers_stay_numbers() -> None:

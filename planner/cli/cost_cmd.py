@@ -129,10 +129,12 @@ def cost(
         title = f"{model} at {slo:g} tok/s/user - PUE {pue:g}, ${usd_per_mwh:g}/MWh" + (
             " - rental prices" if rental else ""
         )
+    from planner.output import frame_to_csv  # spreadsheet-safe cells (docs/reliability.md)
+
     if csv is not None:
-        df.to_csv(csv, index=False)
+        csv.write_text(frame_to_csv(df), encoding="utf-8")
     if fmt == "csv":
-        df.to_csv(sys.stdout, index=False)
+        sys.stdout.write(frame_to_csv(df))
         return
     if tokens_per_s is not None:
         r = df.iloc[0]
