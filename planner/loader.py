@@ -213,20 +213,29 @@ def loc_to_field(loc: tuple[Any, ...]) -> str:
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Field names of the sub-model at `loc` (for "did you mean")."""
     current: Any = model
+    free_key = False  # the next part is a key of a mapping (a free name), not a field
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
+        if free_key:
+            free_key = False
+            continue
         fields = getattr(current, "model_fields", None)
-        if fields is None:
-            continue  # a dict of sub-models: the key is a free name
-        if part not in fields:
+        if fields is None or part not in fields:
             return []
         ann = fields[part].annotation
+        free_key = _is_mapping(ann)
         current = _unwrap_model(ann)
         if current is None:
             return []
     fields = getattr(current, "model_fields", None)
     return list(fields) if fields else []
+
+
+def _is_mapping(ann: Any) -> bool:
+    if getattr(ann, "__origin__", None) is dict:
+        return True
+    return any(_is_mapping(a) for a in getattr(ann, "__args__", ()) or ())
 
 
 def _unwrap_model(ann: Any) -> Any:
