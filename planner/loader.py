@@ -87,6 +87,9 @@ def read_text(path: Path, label: str | None = None, max_bytes: int = MAX_INPUT_B
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError([Issue(name, "", "is UTF-16 text; save it as UTF-8 (CSV UTF-8 in "
                                 "a spreadsheet) and try again")])
+    for magic, what in _BINARY_KINDS:
+        if data.startswith(magic):
+            raise InputError([Issue(name, "", f"not a text file: {what}")])
     if b"\x00" in data:
         raise InputError([Issue(name, "", "not a text file (contains NUL bytes); expected "
                                 "UTF-8 text")])
@@ -95,6 +98,17 @@ def read_text(path: Path, label: str | None = None, max_bytes: int = MAX_INPUT_B
     except UnicodeDecodeError as exc:
         raise InputError([Issue(name, "", f"not a UTF-8 text file (invalid byte at offset "
                                 f"{exc.start}); save it as UTF-8")]) from None
+
+
+_BINARY_KINDS = (
+    (b"PK\x03\x04", "a zip archive or an Excel workbook (.xlsx); export the sheet as "
+                    "CSV UTF-8, or save YAML as plain text"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.xls/.doc); export it as CSV UTF-8"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x1f\x8b", "a gzip-compressed file; decompress it first"),
+)
 
 
 class _SafeLoader(yaml.SafeLoader):
