@@ -126,8 +126,8 @@ def _walk(node: Any, path: str, budget: list[int], stack: set[int], depth: int,
     """Count the nodes a document expands to (aliases included); find duplicate keys."""
     budget[0] -= 1
     if budget[0] < 0:
-        raise yaml.YAMLError(f"document expands to more than {MAX_YAML_NODES} values "
-                             "(an alias bomb?)")
+        raise yaml.YAMLError(f"document expands to more than {MAX_YAML_NODES} values: "
+                             "too large to be an input (an alias bomb?)")
     if depth > MAX_YAML_DEPTH:
         raise yaml.YAMLError(f"document nests deeper than {MAX_YAML_DEPTH} levels")
     if isinstance(node, yaml.ScalarNode):
