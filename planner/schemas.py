@@ -43,6 +43,17 @@ def _is_number_type(ann: Any) -> bool:
     return False
 
 
+def _allows_none(ann: Any) -> bool:
+    if ann is None or ann is type(None):
+        return True
+    origin = typing.get_origin(ann)
+    if origin is Annotated:
+        return _allows_none(typing.get_args(ann)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_allows_none(a) for a in typing.get_args(ann))
+    return False
+
+
 def _check_number(v: Any) -> Any:
     """Refuse booleans where a number belongs, and numbers too large to be real."""
     if isinstance(v, bool):
@@ -89,6 +100,11 @@ class Strict(BaseModel):
     @classmethod
     def _numbers_are_numbers(cls, v: Any, info: ValidationInfo) -> Any:
         name = info.field_name
+        if v is None and name is not None:
+            # `options:` with every line commented out means "the defaults"
+            f = cls.model_fields[name]
+            if not f.is_required() and not _allows_none(f.annotation):
+                return f.get_default(call_default_factory=True)
         if name is not None and _is_number_type(cls.model_fields[name].annotation):
             return _check_number(v)
         if (name in FREE_TEXT or f"{cls.__name__}.{name}" in FREE_TEXT) and \

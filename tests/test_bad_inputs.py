@@ -441,6 +441,21 @@ def test_spreadsheet_quirks_are_accepted(tmp_path: Path) -> None:
     assert "2027Q2,m1,0,4000" in (tmp_path / "out" / "service.csv").read_text()
 
 
+def test_empty_sections_mean_defaults(tmp_path: Path) -> None:
+    """`options:` with every line commented out is the defaults, not an error."""
+    path = make_scenario(tmp_path)
+    path.write_text(path.read_text() + "options:\n  # strict_demand: true\nbudget:\n")
+    res = run_plan(path, tmp_path / "out")
+    assert res.exit_code == 0, res.output
+
+
+def test_empty_required_value_is_refused(tmp_path: Path) -> None:
+    path = make_scenario(tmp_path, scenario={"sites": [{"name": "a", "power_mw": None}]})
+    res = run_plan(path, tmp_path / "out")
+    assert res.exit_code == 2
+    assert "sites[0].power_mw: must be a number, got nothing (empty)" in flat(res.output)
+
+
 def test_free_text_may_be_a_number(tmp_path: Path) -> None:
     path = make_scenario(tmp_path, scenario={"name": 2027, "description": 3.5})
     res = run_plan(path, tmp_path / "out")
