@@ -9,8 +9,9 @@ quarters, four served models with growing demand) with one what-if file per vari
 command a user runs, ``planner compare BASE --what-if ... -o DIR``, in a fresh process:
 once with ``--workers 1`` (serial) and once with ``--workers N``, and checks that both
 wrote byte-identical comparison tables and plan files before printing the times. It also
-prints the machine's load average: other work on the machine slows the parallel run more
-than the serial one, so read the speed-up with it.
+prints the machine's load average and a probe of how many cores' worth of CPU are free
+(a busy loop alone, then N copies at once): other work on the machine slows the parallel
+run more than the serial one, so read the speed-up with them.
 """
 
 from __future__ import annotations
@@ -98,6 +99,28 @@ def same_outputs(a: Path, b: Path) -> bool:
     return True
 
 
+def _spin(n: int) -> float:
+    t0 = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x ^= i
+    return time.perf_counter() - t0
+
+
+def free_cores(workers: int, n: int = 15_000_000) -> float:
+    """How many cores' worth of CPU the machine gives right now: a busy loop timed alone,
+    then `workers` copies at once (1.0 = no gain from parallel processes at all)."""
+    import multiprocessing
+
+    alone = _spin(n)
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        pool.map(_spin, [1000] * workers * 4)  # workers up before the clock starts
+        t0 = time.perf_counter()
+        pool.map(_spin, [n] * workers)
+        together = time.perf_counter() - t0
+    return workers * alone / together
+
+
 def load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -114,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     print(f"cores: {os.cpu_count()}, load average before: {load()}")
+    print(f"cores' worth of CPU free now (busy-loop probe, {args.workers} processes): "
+          f"{free_cores(args.workers):.2f}")
     with tempfile.TemporaryDirectory(prefix="parallel-bench-") as tmp:
         folder = Path(tmp)
         base = write_scenario(folder, args.growth, args.gap)
@@ -138,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{', '.join(f'{x:.2f}' for x in par_t)}")
     print(f"speed-up: {s / p:.2f}x")
     print(f"outputs identical to serial: {'yes' if same else 'NO'}")
-    print(f"load average after: {load()}")
+    print(f"load average after: {load()}; CPU free now: {free_cores(args.workers):.2f} cores")
     return 0 if same else 1
 
 
