@@ -473,7 +473,7 @@ class _Relaxation:
 
 
 def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
-               lumpy_share: float = 0.01) -> StartPlan:
+               lumpy_share: float = 0.01, improve_rounds: int = 3) -> StartPlan:
     """Relax, round in two phases, re-solve the rest: a feasible starting plan.
 
     1. Solve the LP relaxation.
@@ -608,7 +608,7 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
             for sg, t, j in by_t[t_now]:
                 have = x[fleet_after[(sg[0], sg[1], t)][0]] - base[(sg[0], sg[1], t)]
                 short = cum_lp[sg][t] - have
-                want = int(math.floor(short + 0.5))
+                want = int(math.ceil(short - 1e-6)) if nearest else int(math.floor(short + 0.5))
                 if want > 0:
                     cands.append((-short, j, sg, t, want))
             cands.sort(key=lambda c: (c[0], c[1]))
@@ -637,8 +637,39 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
     round_group(rest, x_lp, nearest=False)
     fix(rest)
     x_full = lp_with_fixed() if left() > 0 else None
-    seconds = time.perf_counter() - t0
     if x_full is None:
-        return StartPlan(None, None, seconds, lp_bound)
+        return StartPlan(None, None, time.perf_counter() - t0, lp_bound)
     x_full[integer_cols] = x[integer_cols]
-    return StartPlan(x_full, float(prog.c @ x_full + prog.offset), seconds, lp_bound)
+    best_x, best_obj = x_full, float(prog.c @ x_full + prog.offset)
+    # 5. improve: add single units whose reduced cost (purchase and the fleet it adds,
+    #    priced by the rows that are not caps) says they pay, while the caps hold
+    all_buys = [(j, [j, *fleet_after[(sg[0], sg[1], t)]])
+                for sg in sorted(buys_of, key=str) for t, j in buys_of[sg]]
+    for _round in range(improve_rounds):
+        if left() <= 0:
+            break
+        y = np.asarray(relax.h.getSolution().row_dual, dtype=np.float64)
+        if len(y) != nrow:
+            break
+        dj = prog.c - prog.A.T @ np.where(cap_row, 0.0, y)
+        scale = max(1.0, abs(best_obj)) * 1e-9
+        cands = sorted((float(dj[cols].sum()), j, cols) for j, cols in all_buys)
+        saved = x.copy(), act.copy()
+        added = 0
+        for v, j, cols in cands:
+            if v >= -scale:
+                break
+            added += add_units(j, cols, 1)
+        if not added:
+            break
+        x_new = lp_with_fixed()
+        if x_new is None:
+            x[:], act[:] = saved
+            break
+        x_new[integer_cols] = x[integer_cols]
+        obj = float(prog.c @ x_new + prog.offset)
+        if obj >= best_obj - scale:
+            x[:], act[:] = saved
+            break
+        best_x, best_obj = x_new, obj
+    return StartPlan(best_x, best_obj, time.perf_counter() - t0, lp_bound)
