@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                     "is reported")
     ap.add_argument("--growth", type=float, default=1.2,
                     help="demand growth per quarter")
-    ap.add_argument("--gap", type=float, default=1e-4, help="solver.mip_rel_gap of the plans")
+    ap.add_argument("--gap", type=float, default=1e-5, help="solver.mip_rel_gap of the plans")
     args = ap.parse_args(argv)
 
     print(f"cores: {os.cpu_count()}, load average before: {load()}")
