@@ -179,7 +179,11 @@ def solve_data(data: PlanData, settings: HighsSettings,
             "raise solver.time_limit_s or --time-limit, loosen mip_rel_gap, or plan fewer "
             "periods, sites or systems")
     if outcome.status == "error":
-        raise SolverError(f"HiGHS stopped with status {outcome.highs_status!r}")
+        raise SolverError(
+            f"HiGHS stopped with status {outcome.highs_status!r} and no plan (a numerical "
+            "or solver failure, not a verdict on the scenario)",
+            "run `planner doctor` to check the install; look for extreme numbers in the "
+            "inputs (very large or very small); raise solver.time_limit_s")
     t2 = time.perf_counter()
     tables = extract(data, compiled.values(outcome.x), outcome, {
         "time_limit_s": settings.time_limit_s, "mip_rel_gap": settings.mip_rel_gap,

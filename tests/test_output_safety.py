@@ -396,3 +396,18 @@ def test_existing_units_above_the_power_cap(tmp_path: Path) -> None:
     out = infeasible(tmp_path, scenario={"sites": [
         {"name": "a", "power_mw": 0.01, "existing": [{"system": "new", "units": 3}]}]})
     assert "site 'a' in 2027Q1: existing units draw 0.045 MW, above power_mw 0.01" in out
+
+
+def test_solver_failure_says_what_to_try(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def failed(prog: Any, settings: Any, *a: Any, **k: Any) -> SolveOutcome:
+        return SolveOutcome("error", None, None, None, None, 0.1, "Solve error")
+
+    monkeypatch.setattr(planner.api, "solve_program", failed)
+    res = plan(make_scenario(tmp_path / "sc"), tmp_path / "out")
+    text = " ".join(res.output.split())
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    assert "HiGHS stopped with status 'Solve error'" in text
+    assert "try: run `planner doctor`" in text
+    assert not (tmp_path / "out").exists()
