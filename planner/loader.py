@@ -358,8 +358,8 @@ def _message(err: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
         return "must not be empty" if n == 1 else f"must have at least {n} items"
     if etype == "too_long":
         if ctx.get("field_type") == "Tuple":
-            return (f"a point must be [tokens/s per user, tokens/s per GPU], got "
-                    f"{ctx.get('actual_length', '?')} numbers")
+            return (f"a point must be two numbers (tokens/s per user, tokens/s per GPU), "
+                    f"got {ctx.get('actual_length', '?')}")
         return f"must have at most {ctx.get('max_length', '?')} items"
     if etype in ("value_error", "assertion_error"):
         msg = str(err.get("msg", "invalid"))

@@ -294,7 +294,8 @@ CASES: list[tuple[str, Build, list[str], str]] = [
     ("negative-curve", profile(_set(["throughput", "new", 1, 1], -500)),
      ["throughput.new[1][1]", ">= 0", "-500"], "m1.yaml"),
     ("three-number-point", profile(_set(["throughput", "new", 0], [10, 1000, 5])),
-     ["throughput.new[0]", "a point must be [tokens/s per user, tokens/s per GPU]"],
+     ["throughput.new[0]", "a point must be two numbers (tokens/s per user, "
+                            "tokens/s per GPU), got 3"],
      "m1.yaml"),
     ("empty-curve", profile(_set(["throughput", "new"], [])),
      ["throughput.new", "must not be empty"], "m1.yaml"),

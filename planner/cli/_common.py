@@ -19,7 +19,8 @@ err_console = Console(stderr=True)
 def fail(exc: InputError) -> typer.Exit:
     """Print every issue (file: field: message) and return the exit to raise."""
     for issue in exc.issues:
-        err_console.print(f"[red]error[/red] {issue}", highlight=False, markup=True)
+        err_console.print("[red]error[/red] ", end="", highlight=False, markup=True)
+        err_console.print(str(issue), highlight=False, markup=False, soft_wrap=True)
     return typer.Exit(code=exc.exit_code)
 
 
