@@ -140,8 +140,10 @@ def _run(jobs: list[Job], workers: int | None, scheduler: str | None, quiet: boo
         done[0] += 1
         if show:
             cost = usd(res.summary["total_cost_usd"]) if res.summary else ""
-            err_console.print(f"[dim][{done[0]}/{len(jobs)}] {res.name}: {res.status} {cost} "
-                              f"({time.perf_counter() - t0:.1f} s)[/]", markup=True)
+            err_console.print(f"[{done[0]}/{len(jobs)}] {res.name}: "
+                              f"{_short_status(res.status)} {cost} "
+                              f"({time.perf_counter() - t0:.1f} s)", markup=False,
+                              style="dim")
 
     try:
         return run_jobs(jobs, workers=workers, scheduler=scheduler, on_done=on_done)
@@ -157,8 +159,9 @@ def _write_plans(out: Path, results: Sequence[JobResult]) -> None:
         d = out / res.name
         files = dict(res.files)
         if not res.ok:
-            for name in PLAN_FILES:
-                (d / name).unlink(missing_ok=True)
+            for name in (*PLAN_FILES, MERGED_FILE):
+                if name not in files:
+                    (d / name).unlink(missing_ok=True)
             files["error.txt"] = f"{res.status}\n\n{res.message}\n"
         else:
             (d / "error.txt").unlink(missing_ok=True)
