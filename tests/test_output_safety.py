@@ -411,3 +411,19 @@ def test_solver_failure_says_what_to_try(tmp_path: Path,
     assert "HiGHS stopped with status 'Solve error'" in text
     assert "try: run `planner doctor`" in text
     assert not (tmp_path / "out").exists()
+
+
+def test_a_real_tiny_time_limit_is_explained(tmp_path: Path) -> None:
+    """The shipped quickstart with 1 ms for HiGHS: either no plan (exit 1, what it means
+    and what to try) or a time-limited plan (exit 0, said so); never a crash."""
+    quickstart = Path(__file__).resolve().parent.parent / "examples" / "quickstart"
+    res = plan(quickstart / "scenario.yaml", tmp_path / "out", "--time-limit", "0.001")
+    text = " ".join(res.output.split())
+    assert "Traceback" not in res.output
+    if res.exit_code == 1:
+        assert "no feasible plan within the time limit of 0.001 s" in text
+        assert "does not prove there is none" in text and "try:" in text
+        assert not (tmp_path / "out").exists()
+    else:
+        assert res.exit_code == 0, res.output
+        assert "status time_limit" in text and "not proven optimal" in text
