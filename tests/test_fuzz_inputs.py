@@ -26,7 +26,7 @@ from planner.cli import app
 runner = CliRunner()
 
 # PLANNER_FUZZ_EXAMPLES=500 runs a deeper search (the default keeps the suite fast).
-FUZZ = settings(max_examples=int(os.environ.get("PLANNER_FUZZ_EXAMPLES", "30")),
+FUZZ = settings(max_examples=int(os.environ.get("PLANNER_FUZZ_EXAMPLES", "40")),
                 deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
