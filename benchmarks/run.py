@@ -7,7 +7,10 @@ For every size and seed it writes a scenario (`benchmarks/generate.py`) and runs
 its own subprocess (so peak memory is per run): the planner as shipped (``planner``:
 strengthened formulation, start heuristic, tuned options) and the peers asked for:
 ``plain`` (the contract's math with no strengthening, on HiGHS with default options) and
-``pulp`` (the same plain matrix through PuLP on CBC). Each run records model size, the
+``pulp`` (the same plain matrix through PuLP on CBC). Ablations of the planner, as
+peers too: ``noheur`` (no start plan), ``fleetcont`` (fleet not declared integer),
+``nobounds`` (no implied bounds on purchases), ``plainheur`` (plain formulation with the
+start plan and tuned options). Each run records model size, the
 seconds of every stage before the solver starts, the wall seconds (from the start of
 loading) at which the proven gap first fell under 5%, 1% and 0.1%, the final gap and peak
 memory (`ru_maxrss` of the run and its children). Times start when loading starts
@@ -118,11 +121,20 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
     from planner.highs import HighsSettings, make_highs, run_highs
     from planner.model import build_model, compile_model
 
-    formulation = "plain" if peer == "plain" else "strong"
+    formulation = "plain" if peer in ("plain", "plainheur") else "strong"
     tb = time.perf_counter()
     m = build_model(data, formulation=formulation)
     tc = time.perf_counter()
     compiled = compile_model(m)
+    prog = compiled.program
+    if peer == "fleetcont":  # ablation: fleet continuous (as in the plain formulation)
+        prog.integer = prog.integer.copy()
+        _keys, pos = compiled.columns["fleet"]
+        prog.integer[pos[pos >= 0]] = False
+    if peer == "nobounds":  # ablation: no bounds on purchases
+        prog.col_hi = prog.col_hi.copy()
+        _keys, pos = compiled.columns["buy"]
+        prog.col_hi[pos[pos >= 0]] = math.inf
     th = time.perf_counter()
     settings = HighsSettings(time_limit_s=time_limit, mip_rel_gap=1e-3, threads=0,
                              random_seed=seed)
@@ -136,7 +148,7 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
                            "pre_solver_s": ts - t0}
     clock = GapClock(t0)
     start = None
-    if peer != "plain":
+    if peer not in ("plain", "noheur"):
         from planner.model import start_plan
 
         start = start_plan(compiled, time_limit_s=time_limit / 2)

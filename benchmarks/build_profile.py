@@ -1,0 +1,79 @@
+"""Seconds and memory of every stage before HiGHS starts, per formulation and family.
+
+    python benchmarks/build_profile.py --size large --seed 1
+
+Generates the scenario, then times load, prepare (validate + index sets), each variable
+and constraint family of `planner.model`, Pyomo's standard-form compiler, and the hand-
+over to HiGHS (`passModel`), for the strong and the plain formulation. Peak memory is
+this process's `ru_maxrss` after both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import pyomo.environ as pyo  # noqa: E402
+
+from planner import model as M  # noqa: E402
+from planner.highs import HighsSettings, make_highs  # noqa: E402
+from planner.loader import load_inputs  # noqa: E402
+from planner.problem import prepare  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", default="large")
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    from generate import write
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write(a.size, a.seed, Path(tmp) / "sc")
+        t = time.perf_counter()
+        inputs = load_inputs(path)
+        t_load = time.perf_counter() - t
+        t = time.perf_counter()
+        data = prepare(inputs)
+        t_prep = time.perf_counter() - t
+    print(f"{a.size} seed {a.seed}: load {t_load:.2f} s, prepare {t_prep:.2f} s")
+    for form in ("strong", "plain"):
+        parts: list[tuple[str, float]] = []
+        m = pyo.ConcreteModel()
+        t = time.perf_counter()
+        M.add_variables(m, data, form)
+        parts.append(("variables", time.perf_counter() - t))
+        for fam in M.CONSTRAINT_FAMILIES:
+            t = time.perf_counter()
+            fam(m, data)
+            parts.append((fam.__name__.removeprefix("add_").removesuffix("_constraints"),
+                          time.perf_counter() - t))
+        t = time.perf_counter()
+        M.add_objective(m, data)
+        parts.append(("objective", time.perf_counter() - t))
+        build = sum(v for _, v in parts)
+        t = time.perf_counter()
+        compiled = M.compile_model(m)
+        t_comp = time.perf_counter() - t
+        t = time.perf_counter()
+        make_highs(compiled.program, HighsSettings())
+        t_hand = time.perf_counter() - t
+        rows, cols = compiled.program.shape
+        print(f"  {form}: {cols} columns, {rows} rows, {compiled.program.A.nnz} non-zeros; "
+              f"build {build:.2f} s, compile {t_comp:.2f} s, hand-over {t_hand:.2f} s, "
+              f"total {t_load + t_prep + build + t_comp + t_hand:.2f} s")
+        print("    " + ", ".join(f"{k} {v:.2f}" for k, v in parts))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak memory {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
