@@ -275,3 +275,27 @@ def test_output_path_that_is_a_file_is_refused_before_planning(scenario_factory:
         assert res.exit_code == 2, res.output
         assert "not a folder" in res.output
         assert blocker.read_text() == "mine"
+
+
+def test_sweep_over_periods_and_new_hall_like(scenario_factory: Any, tmp_path: Path) -> None:
+    base = scenario_factory(scenario={**TIGHT, "sites": [
+        *TIGHT["sites"], {"name": "hall-b", "power_mw": 0.1, "available_from": "2027Q2"}]},
+        demand=GROWING)
+    out = tmp_path / "periods"
+    res = runner.invoke(app, ["sweep", str(base), "--vary",
+                              "sites.hall-b.available_from=2027Q2,2027Q3,2027Q4",
+                              "-o", str(out), "--workers", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    rows = _rows(out / "sweep.csv")
+    assert [r["sites.hall-b.available_from"] for r in rows] == ["2027Q2", "2027Q3", "2027Q4"]
+    costs = [float(r["total_cost_usd"]) for r in rows]
+    assert costs[0] <= costs[1] + 1e-6 <= costs[2] + 2e-6  # a later hall never helps more
+    assert ">2027Q3<" in (out / "sweep.html").read_text()  # categorical axis labels
+    # a hall not in the base takes pue, price and cooling from --like
+    res = runner.invoke(app, ["new-hall", str(base), "--site", "hall-c", "--like", "hall-a",
+                              "--sizes", "0.1", "--open", "2027Q2", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "takes the pue, electricity price and cooling of hall-a" in res.output
+    res = runner.invoke(app, ["new-hall", str(base), "--site", "hall-c", "--like", "nope",
+                              "--sizes", "0.1", "--open", "2027Q2"])
+    assert res.exit_code == 2 and "no site 'nope'" in res.output
