@@ -313,7 +313,7 @@ def test_time_limit_is_reported_with_gap_and_bound(tmp_path: Path,
     text = " ".join(res.output.split())
     assert res.exit_code == 0, res.output
     assert "status time_limit" in text
-    assert "gap 10.0000%" in text and "best bound $270,000.00" in text
+    assert "gap 10.0000%" in text and "best bound $270,000" in text
     assert "not proven optimal" in text
     summary = (tmp_path / "out" / "summary.json").read_text()
     assert '"time_limited": true' in summary and '"mip_gap": 0.1' in summary

@@ -11,29 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from planner.cli import app, err_console, fail
+from planner.fmt import num, usd
 
 console = Console(highlight=False)
-
-
-def _usd(v: float | None) -> str:
-    if v is None:
-        return "-"
-    a = abs(v)
-    if a >= 1e9:
-        return f"${v / 1e9:,.3f}B"
-    if a >= 1e6:
-        return f"${v / 1e6:,.2f}M"
-    return f"${v:,.2f}"
-
-
-def _num(v: float | None) -> str:
-    if v is None:
-        return "-"
-    a = abs(v)
-    for div, suf in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if a >= div:
-            return f"{v / div:,.2f}{suf}"
-    return f"{v:,.2f}"
 
 
 def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) -> None:
@@ -44,7 +24,7 @@ def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) ->
     if gap is not None:
         head += f", gap {gap:.4%}"
     if s.get("best_bound_usd") is not None:
-        head += f", best bound {_usd(s['best_bound_usd'])}"
+        head += f", best bound {usd(s['best_bound_usd'])}"
     head += f", solved in {s['solve_seconds']:.2f} s"
     console.print(head)
     if status == "time_limit":
@@ -55,13 +35,13 @@ def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) ->
     t.add_column("USD", justify="right")
     b = s["cost_breakdown_usd"]
     for k in ("capex", "energy", "opex", "unmet_penalty"):
-        t.add_row(k, _usd(b[k]))
-    t.add_row("[bold]total[/]", f"[bold]{_usd(s['total_cost_usd'])}[/]")
+        t.add_row(k, usd(b[k]))
+    t.add_row("[bold]total[/]", f"[bold]{usd(s['total_cost_usd'])}[/]")
     console.print(t)
     cpm = s.get("cost_per_mtok_usd")
     console.print(f"cost per million tokens: [bold]{'-' if cpm is None else f'${cpm:,.4f}'}"
-                  f"[/]   tokens/s per MW: [bold]{_num(s.get('tokens_per_s_per_mw'))}[/]   "
-                  f"tokens served: {_num(s['tokens_served'])}   unmet: {_num(s['unmet_tokens'])}")
+                  f"[/]   tokens/s per MW: [bold]{num(s.get('tokens_per_s_per_mw'))}[/]   "
+                  f"tokens served: {num(s['tokens_served'])}   unmet: {num(s['unmet_tokens'])}")
     pp = tables.purchase_plan
     if len(pp):
         pt = Table(title="Purchases by period")
@@ -69,7 +49,7 @@ def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) ->
             pt.add_column(col, justify="right" if col in ("units", "capex") else "left")
         for r in pp.itertuples():
             pt.add_row(r.period, escape(r.site), escape(r.system), str(r.units),
-                       _usd(r.capex_usd))
+                       usd(r.capex_usd))
         console.print(pt)
     else:
         console.print("no purchases: the existing fleet (or unmet demand) is cheapest")

@@ -19,19 +19,9 @@ from rich.live import Live
 from rich.text import Text
 
 from planner.cli import app, err_console, fail
+from planner.fmt import usd
 
 console = Console(highlight=False)
-
-
-def _usd(v: float) -> str:
-    if not math.isfinite(v) or abs(v) >= 1e300:
-        return "-"
-    a = abs(v)
-    if a >= 1e9:
-        return f"${v / 1e9:,.3f}B"
-    if a >= 1e6:
-        return f"${v / 1e6:,.2f}M"
-    return f"${v:,.0f}"
 
 
 class LiveLine:
@@ -91,8 +81,8 @@ class LiveLine:
         """HiGHS MIP callback data: incumbent, bound, gap."""
         obj, bound, gap = (d.get("objective", math.nan), d.get("bound", math.nan),
                            d.get("gap", math.nan))
-        inc = _usd(obj) if math.isfinite(obj) and abs(obj) < 1e300 else "none yet"
-        parts = [f"incumbent {inc}", f"bound {_usd(bound)}"]
+        inc = usd(obj) if math.isfinite(obj) and abs(obj) < 1e300 else "none yet"
+        parts = [f"incumbent {inc}", f"bound {usd(bound)}"]
         if math.isfinite(gap) and abs(gap) < 1e300:
             parts.append(f"gap {gap:.3%}")
         self.stage = "solve"

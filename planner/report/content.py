@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.fmt import num, pct, usd, usd_small
 from planner.report import svg
 from planner.report.folder import PlanFolder
 
@@ -58,45 +59,7 @@ class Report:
 # --------------------------------------------------------------------------- formatting
 
 
-def _ok(v: Any) -> bool:
-    return v is not None and not (isinstance(v, float) and not math.isfinite(v))
 
-
-def usd(v: Any, digits: int = 3) -> str:
-    if not _ok(v):
-        return "-"
-    v = float(v)
-    a = abs(v)
-    if a >= 1e9:
-        return f"${v / 1e9:,.{digits}f}B"
-    if a >= 1e6:
-        return f"${v / 1e6:,.{max(2, digits - 1)}f}M"
-    if a >= 1e3:
-        return f"${v:,.0f}"
-    return f"${v:,.2f}"
-
-
-def usd_small(v: Any) -> str:
-    """Prices per unit (USD per Mtok): four significant digits."""
-    if not _ok(v):
-        return "-"
-    v = float(v)
-    return f"${v:,.4g}" if abs(v) < 1000 else usd(v)
-
-
-def num(v: Any) -> str:
-    if not _ok(v):
-        return "-"
-    v = float(v)
-    a = abs(v)
-    for div, suf in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if a >= div:
-            return f"{v / div:,.3g}{suf}"
-    return f"{v:,.4g}"
-
-
-def pct(v: Any) -> str:
-    return "-" if not _ok(v) else f"{float(v) * 100:.2f}%"
 
 
 def ranges(periods: list[str], order: list[str]) -> str:
