@@ -6,8 +6,14 @@ Exit codes: 0 plan written (optimal or time-limited), 2 invalid input, 3 infeasi
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import NoReturn
+
+# Tables printed to a pipe or a file (not a terminal) would be cut to rich's default 80
+# columns; give them room. A terminal keeps its own width; COLUMNS set by the user wins.
+if not sys.stdout.isatty():
+    os.environ.setdefault("COLUMNS", "160")
 
 import typer
 from rich.console import Console
