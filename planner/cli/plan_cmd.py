@@ -89,6 +89,10 @@ def plan_command(
         "--no-marginals", help="Skip the re-solves for marginal_values.csv.")] = False,
     no_baselines: Annotated[bool, typer.Option(
         "--no-baselines", help="Skip the baseline plans for baselines.csv.")] = False,
+    analysis_time: Annotated[float | None, typer.Option(
+        "--analysis-time", min=0.0,
+        help="Seconds the marginal-value re-solves, and the baseline plans, may each take "
+        "in all (default: twice the plan's solve time, at least 20 s).")] = None,
 ) -> None:
     """Plan a scenario: least-cost purchases per hall and period; writes the plan files.
 
@@ -117,7 +121,8 @@ def plan_command(
             result.write(out)
         if not no_report:  # report.md/html, limits, marginal values, baselines
             write_plan_report(result, out, scenario, marginals=not no_marginals,
-                              baselines=not no_baselines, live=live)
+                              baselines=not no_baselines, live=live,
+                              analysis_time_s=analysis_time)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
         live.stop()
         fail(exc, debug)

@@ -121,7 +121,8 @@ def report_command(
 
 
 def write_plan_report(result: Any, out: Path, scenario: Path | None, *, marginals: bool,
-                      baselines: bool, live: LiveLine) -> list[Path]:
+                      baselines: bool, live: LiveLine,
+                      analysis_time_s: float | None = None) -> list[Path]:
     """After `planner plan`: write limits/marginal/baseline tables and the report."""
     from planner.output import write_files
     from planner.report import ANALYSIS_FILES, analysis_files, write_report
@@ -135,7 +136,7 @@ def write_plan_report(result: Any, out: Path, scenario: Path | None, *, marginal
         except Exception:  # noqa: BLE001 - SLO facts are optional
             profiles = None
     files = analysis_files(result, profiles, marginals=marginals, baselines=baselines,
-                           progress=live.on_step)
+                           progress=live.on_step, budget_s=analysis_time_s)
     for name in ANALYSIS_FILES:  # a skipped analysis must not leave an old table behind
         if name not in files and (out / name).is_file():
             (out / name).unlink()

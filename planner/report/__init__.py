@@ -57,7 +57,7 @@ def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None
     used its whole time limit does not take that limit again per re-solve. A value whose
     re-solve stopped at the limit is flagged in its `method` (or `status`). The marginal
     re-solves together, and the baseline plans together, stop starting new solves after
-    `budget_s` (default: 5 times the plan's solve time, at least 30 s); what was not
+    `budget_s` (default: twice the plan's solve time, at least 20 s); what was not
     solved is marked so (marginal rows keep their LP estimate).
     """
     from planner.output import frame_to_csv
@@ -66,7 +66,7 @@ def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None
     if time_limit_s is None:
         time_limit_s = min(result.settings.time_limit_s, max(5.0, result.outcome.seconds))
     if budget_s is None:
-        budget_s = max(30.0, 5.0 * result.outcome.seconds)
+        budget_s = max(20.0, 2.0 * result.outcome.seconds)
 
     files = {"limits.csv": frame_to_csv(limits_table(result.data, result.tables, profiles))}
     if marginals:
