@@ -33,6 +33,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", default="large")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--lp", action="store_true",
+                    help="also time the strong LP relaxation by dual simplex and by IPM")
+    ap.add_argument("--start-plan", action="store_true",
+                    help="also run the start heuristic and print its gap to the LP bound")
     a = ap.parse_args()
     from generate import write
 
@@ -73,6 +77,29 @@ def main() -> None:
         print("    " + ", ".join(f"{k} {v:.2f}" for k, v in parts))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak memory {peak:.0f} MB")
+    strong = M.compile_model(M.build_model(data))
+    if a.lp:
+        import numpy as np
+
+        prog = strong.program
+        relaxed = M.MatrixProgram(prog.c, prog.offset, prog.A, prog.row_lo, prog.row_hi,
+                                  prog.col_lo, prog.col_hi, np.zeros_like(prog.integer))
+        for solver in ("simplex", "ipm"):
+            h = make_highs(relaxed, HighsSettings(time_limit_s=300), tuned=False)
+            h.setOptionValue("solver", solver)
+            t = time.perf_counter()
+            h.run()
+            print(f"  LP relaxation by {solver}: {time.perf_counter() - t:.2f} s, "
+                  f"{h.modelStatusToString(h.getModelStatus())}, "
+                  f"objective {h.getInfo().objective_function_value:.6g}")
+    if a.start_plan:
+        sp = M.start_plan(strong)
+        if sp.objective is None or sp.lp_bound is None:
+            print("  start plan: none found")
+        else:
+            gap = (sp.objective - sp.lp_bound) / abs(sp.objective)
+            print(f"  start plan: {sp.seconds:.2f} s, objective {sp.objective:.6g}, "
+                  f"LP bound {sp.lp_bound:.6g}, gap {gap:.4%}")
 
 
 if __name__ == "__main__":
