@@ -200,7 +200,11 @@ def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
             # the reduced space: objective 7507200" for a plan costing 8407200), then
             # claim that plan optimal. Never trust such a run: solve again, cold.
             h.clearSolver()
+            # the time limit counts the instance's total run time: give the retry its own
+            limit = float(h.getOptionValue("time_limit")[1])
+            h.setOptionValue("time_limit", float(h.getRunTime()) + limit)
             again = run_highs(h, is_mip, None, None)
+            h.setOptionValue("time_limit", limit)
             again.seconds += seconds
             return again
     return SolveOutcome(status, x, obj, bound, gap, seconds, name, nodes)
