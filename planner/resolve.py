@@ -154,8 +154,9 @@ class ResolveSession:
     def solve(self, start: np.ndarray | None = None,
               time_limit_s: float | None = None) -> SolveOutcome:
         """Run HiGHS on the current bounds, warm-started from `start` if given."""
-        if time_limit_s is not None:
-            self.h.setOptionValue("time_limit", float(time_limit_s))
+        limit = self.settings.time_limit_s if time_limit_s is None else time_limit_s
+        # HiGHS's time limit counts the instance's run time over all its runs
+        self.h.setOptionValue("time_limit", float(self.h.getRunTime()) + float(limit))
         self.solves += 1
         return run_highs(self.h, self.is_mip, start)
 
@@ -184,6 +185,8 @@ class ResolveSession:
             cont = np.full(n, int(highspy.HighsVarType.kContinuous), dtype=np.uint8)
             self.h.changeColsIntegrality(n, idx, cont)
         try:
+            self.h.setOptionValue("time_limit", float(self.h.getRunTime())
+                                  + float(self.settings.time_limit_s))
             self.h.run()
             ok = self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
             sol = self.h.getSolution()
