@@ -115,6 +115,9 @@ def plan_command(
             result = plan_merged(merge_scenario(scenario, what_if or [], set_ or []), out,
                                  time_limit_s=time_limit, mip_rel_gap=gap, threads=threads,
                                  on_stage=on_stage, progress=progress)
+            from planner.whatif import MERGED_FILE
+
+            scenario = out / MERGED_FILE  # the report reads the merged scenario's profiles
         else:
             result = plan(scenario, time_limit_s=time_limit, mip_rel_gap=gap,
                           threads=threads, on_stage=on_stage, progress=progress)
