@@ -213,8 +213,6 @@ def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
 def _subscribe_progress(h: highspy.Highs, progress: ProgressFn) -> None:
     """Report incumbent, bound and gap while HiGHS runs (best effort)."""
     try:
-        h.setOptionValue("mip_improving_solution_save", False)
-
         def on_event(e: object) -> None:
             data = getattr(e, "data_out", None)
             if data is None:

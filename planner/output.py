@@ -221,8 +221,8 @@ def _replace_into(real: Path, out_dir: Path, new: Path, old: Path,
 
 
 def plan_files(result: PlanResult) -> dict[str, str]:
-    files = {fname: frame_to_csv(df) for key, df in result.tables.frames().items()
-             for k2, fname in CSV_FILES.items() if k2 == key}
+    frames = result.tables.frames()
+    files = {fname: frame_to_csv(frames[key]) for key, fname in CSV_FILES.items()}
     files["summary.json"] = summary_json(result.summary)
     return files
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from planner.loader import Inputs
 from planner.periods import HOURS_PER_PERIOD, PERIODS_PER_YEAR, parse_period, period_labels
@@ -79,7 +79,6 @@ class PlanData:
     discount_rate: float
     budget_per_period_usd: float | None
     budget_total_usd: float | None
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def T(self) -> int:  # noqa: N802 - the contract's symbol
