@@ -9,6 +9,9 @@ Failures are per job: an invalid or infeasible variant comes back as a result wi
 status and never stops the others. Results come back in the jobs' order, whatever the
 order they finish in.
 
+Local workers: `--workers N` plans N jobs at a time, one in this process and N - 1 in
+fresh worker processes, all taking the next job from one queue (see `run_local`).
+
 Threads: several HiGHS instances side by side each get one thread (`threads=1`) unless the
 caller asks for another number, so N workers use N cores, not N x all cores. Serial runs
 use the same setting, so a plan is the same whichever way it was run.
@@ -18,9 +21,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,22 +179,69 @@ def warm_up(workers: int | None, scheduler: str | None, jobs: int) -> None:
 
 def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
               ) -> list[JobResult]:
-    """Jobs in `workers` local processes (started fresh: safe with HiGHS's threads)."""
-    results: list[JobResult | None] = [None] * len(jobs)
+    """Jobs `workers` at a time: this process plans jobs itself, in the jobs' order, while
+    `workers - 1` fresh worker processes (safe with HiGHS's threads) start and take the
+    rest from the same queue.
+
+    This process starts planning at once, as a serial run does, so the seconds a worker
+    process takes to start (a fresh interpreter importing Pyomo) are spent planning here
+    rather than waiting. A job goes to whichever side is free next, so the split between
+    this process and the workers differs from run to run, but each job is planned by the
+    same `run_job` with the same options, and the results do not depend on where it ran.
+    A worker process that dies fails only the job it held; its jobs go to the others.
+    """
     n = max(1, min(workers, len(jobs)))
-    ctx = _context()
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_warm) as pool:
-        futures: dict[Future[JobResult], int] = {pool.submit(run_job, job): i
-                                                 for i, job in enumerate(jobs)}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                res = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a dead worker fails its job only
-                res = _crashed(jobs[i], exc)
+    if n <= 1:
+        return run_serial(jobs, on_done)
+    results: list[JobResult | None] = [None] * len(jobs)
+    lock = threading.Lock()
+    cursor = [0]
+    stop = threading.Event()
+
+    def take() -> int | None:
+        with lock:
+            if stop.is_set() or cursor[0] >= len(jobs):
+                return None
+            cursor[0] += 1
+            return cursor[0] - 1
+
+    def finish(i: int, res: JobResult) -> None:
+        with lock:
             results[i] = res
             if on_done:
                 on_done(i, res)
+
+    pool = ProcessPoolExecutor(max_workers=n - 1, mp_context=_context(), initializer=_warm)
+
+    def feed() -> None:
+        """Keep one worker process busy: hand it the next job when it is done."""
+        while (i := take()) is not None:
+            try:
+                res = pool.submit(run_job, jobs[i]).result()
+            except BrokenExecutor as exc:  # a worker died: its job fails, the rest go on
+                finish(i, _crashed(jobs[i], exc))
+                return
+            except Exception as exc:  # noqa: BLE001 - a failed call fails its job only
+                res = _crashed(jobs[i], exc)
+            finish(i, res)
+
+    feeders = [threading.Thread(target=feed, name=f"planner-worker-{k + 1}", daemon=True)
+               for k in range(n - 1)]
+    try:
+        for t in feeders:
+            t.start()
+        while (i := take()) is not None:
+            finish(i, run_job(jobs[i]))
+        for t in feeders:
+            t.join()
+    except BaseException:  # Ctrl-C: take no more jobs, drop the queued ones
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    missing = [i for i, r in enumerate(results) if r is None]
+    for i in missing:  # every worker process died: plan what is left here
+        finish(i, run_job(jobs[i]))
     return [r for r in results if r is not None]
 
 

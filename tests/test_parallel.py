@@ -70,6 +70,30 @@ def test_failures_stay_in_their_row(scenario_factory: Any) -> None:
         assert "strict_demand cannot be met" in res[2].message
 
 
+class _KillsWorker(str):
+    """A file text that, unpickled in a worker process, ends that process at once."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        import os
+
+        return os._exit, (1,)
+
+
+def test_a_dead_worker_fails_only_its_job(scenario_factory: Any) -> None:
+    base = scenario_factory(scenario=TIGHT, demand=GROWING)
+    good = _jobs(base, [0.1])[0]
+    # Planned in this process, the marker is inert text; sent to a worker, it kills it.
+    bombs = [Job(f"bomb{k}", good.inputs, extra_files={"x.txt": _KillsWorker("x")})
+             for k in range(3)]
+    res = run_jobs([*bombs, Job("ok", good.inputs)], workers=2)
+    assert [r.name for r in res] == ["bomb0", "bomb1", "bomb2", "ok"]
+    failed = [r for r in res if not r.ok]
+    # the worker took one of the first jobs and died with it; this process planned the rest
+    assert len(failed) == 1 and failed[0].name.startswith("bomb")
+    assert failed[0].status.startswith("error: worker failed")
+    assert all(r.status == "optimal" for r in res if r.ok)
+
+
 def test_scheduler_without_dask_says_how_to_install(scenario_factory: Any,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     base = scenario_factory()
