@@ -6,13 +6,34 @@ Library API::
     result = planner.plan("examples/quickstart/scenario.yaml")
     result.summary["total_cost_usd"]; result.tables.purchase_plan
     result.write("plan-out")
+
+The names below are imported on first use, so `import planner` (and the command line's
+start-up) does not pay for the solver stack until it is needed.
 """
 
-from planner.api import PlanResult, plan, solve_data
-from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
-from planner.loader import load_inputs
-from planner.problem import prepare, throughput_at
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from planner.api import PlanResult, plan, solve_data
+    from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
+    from planner.loader import load_inputs
+    from planner.problem import prepare, throughput_at
+
+_WHERE = {
+    "InfeasibleError": "planner.errors",
+    "InputError": "planner.errors",
+    "PlanResult": "planner.api",
+    "PlannerError": "planner.errors",
+    "SolverError": "planner.errors",
+    "load_inputs": "planner.loader",
+    "plan": "planner.api",
+    "prepare": "planner.problem",
+    "solve_data": "planner.api",
+    "throughput_at": "planner.problem",
+}
 __all__ = [
     "InfeasibleError",
     "InputError",
@@ -26,3 +47,16 @@ __all__ = [
     "throughput_at",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'planner' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

@@ -23,6 +23,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,15 +146,20 @@ def _fsync_write(path: Path, text: str) -> None:
             os.fsync(fh.fileno())
 
 
-def write_files(out_dir: Path, files: dict[str, str]) -> list[Path]:
+def write_files(out_dir: Path, files: dict[str, str],
+                remove: Sequence[str] = ()) -> list[Path]:
     """Write text files into out_dir atomically as a set (temp folder, then rename).
 
+    `remove`: names of files that belong to an older set and must not survive beside the
+    new one (a report of an older plan); they are removed as part of the same set.
     On any failure the output folder is left exactly as it was (new files removed, old
-    versions restored) and OutputError (or InputError for an unusable path) is raised.
-    Only the named files are written or replaced; nothing else in out_dir is touched.
+    versions and removed files restored) and OutputError (or InputError for an unusable
+    path) is raised. Only the named files are written, replaced or removed; nothing else
+    in out_dir is touched.
     """
     out_dir = Path(out_dir)
-    for name in files:
+    remove = [r for r in remove if r not in files]
+    for name in [*files, *remove]:
         p = Path(name)
         if p.is_absolute() or ".." in p.parts or not p.parts:
             raise ValueError(f"output file name {name!r} must be relative, inside the folder")
@@ -178,7 +184,7 @@ def write_files(out_dir: Path, files: dict[str, str]) -> list[Path]:
             except OSError:
                 if not real.is_dir():  # not a race with another writer: a real failure
                     raise
-        return _replace_into(real, out_dir, new, tmp / "old", list(files))
+        return _replace_into(real, out_dir, new, tmp / "old", list(files), remove)
     except OSError as exc:
         raise OutputError(f"cannot write the plan to {out_dir}: {exc.strerror or exc}; "
                           "the folder was left as it was") from None
@@ -187,13 +193,20 @@ def write_files(out_dir: Path, files: dict[str, str]) -> list[Path]:
 
 
 def _replace_into(real: Path, out_dir: Path, new: Path, old: Path,
-                  names: list[str]) -> list[Path]:
-    """Move new files over old ones; on failure put every old file back."""
+                  names: list[str], remove: Sequence[str] = ()) -> list[Path]:
+    """Move new files over old ones and `remove` aside; on failure put every old file
+    back."""
     old.mkdir()
     saved: list[str] = []  # old versions moved aside
     placed: list[str] = []  # new files moved in
     made: list[Path] = []  # sub-folders created for nested names
     try:
+        for name in remove:
+            target = real / name
+            if target.is_file() or target.is_symlink():
+                (old / name).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, old / name)
+                saved.append(name)
         for name in names:
             target = real / name
             for d in reversed(target.parents):
@@ -227,5 +240,13 @@ def plan_files(result: PlanResult) -> dict[str, str]:
     return files
 
 
-def write_plan(result: PlanResult, out_dir: Path) -> list[Path]:
-    return write_files(out_dir, plan_files(result))
+#: Files `planner plan` writes after the plan (docs/report.md). A new plan removes older
+#: ones in the same atomic set, so a folder never shows a report of another plan.
+REPORT_SET = ("report.md", "report.html", "limits.csv", "marginal_values.csv",
+              "baselines.csv")
+
+
+def write_plan(result: PlanResult, out_dir: Path,
+               extra: dict[str, str] | None = None) -> list[Path]:
+    """The plan files (and `extra` files) as one set; any older report goes with it."""
+    return write_files(out_dir, {**plan_files(result), **(extra or {})}, remove=REPORT_SET)

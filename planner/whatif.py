@@ -489,13 +489,11 @@ def plan_merged(merged: MergedScenario, out_dir: str | Path | None = None,
     """Plan a merged scenario; with `out_dir`, write the plan files and
     ``scenario.merged.yaml`` together (atomically). Returns the PlanResult."""
     from planner.api import plan
-    from planner.output import plan_files, write_files
+    from planner.output import write_plan
 
     result = plan(merged.inputs(), **plan_kw)
     if out_dir is not None:
-        files = plan_files(result)
-        files[MERGED_FILE] = merged.to_yaml()
-        write_files(Path(out_dir), files)
+        write_plan(result, Path(out_dir), {MERGED_FILE: merged.to_yaml()})
     return result
 
 

@@ -299,3 +299,47 @@ def test_sweep_over_periods_and_new_hall_like(scenario_factory: Any, tmp_path: P
     res = runner.invoke(app, ["new-hall", str(base), "--site", "hall-c", "--like", "nope",
                               "--sizes", "0.1", "--open", "2027Q2"])
     assert res.exit_code == 2 and "no site 'nope'" in res.output
+
+
+def test_compare_output_is_one_set_a_failed_write_changes_nothing(
+        scenario_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison table and every variant's folder are written as one set: a write
+    that fails half-way leaves the earlier comparison exactly as it was; a plan that
+    now fails leaves its error.txt and none of its older plan files."""
+    import os
+
+    import planner.output
+
+    base = scenario_factory(scenario=TIGHT, demand=GROWING)
+    bigger = _write(tmp_path / "bigger.yaml", {"sites": [{"name": "hall-a", "power_mw": 0.2}]})
+    out = tmp_path / "cmp"
+    args = ["compare", str(base), "--what-if", str(bigger), "-o", str(out), "--workers", "1"]
+    assert runner.invoke(app, args).exit_code == 0
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert "bigger/fleet.csv" in before and "comparison.csv" in before
+    # demand changes (every plan changes) and the what-if now fails: strict demand in a
+    # hall too small for it
+    demand = base.parent / "demand.csv"
+    demand.write_text(demand.read_text().replace("90000", "70000"))
+    _write(bigger, {"sites": [{"name": "hall-a", "power_mw": 0.01}],
+                    "options": {"strict_demand": True}})
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def flaky_replace(src: Any, dst: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 24:  # the base's new plan and more already moved in
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    with monkeypatch.context() as m:
+        m.setattr(planner.output.os, "replace", flaky_replace)
+        res = runner.invoke(app, args)
+    assert res.exit_code == 1 and "No space left on device" in res.output
+    after = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert runner.invoke(app, args).exit_code == 0
+    now = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert "bigger/error.txt" in now and "bigger/fleet.csv" not in now
+    assert "infeasible" in (out / "bigger" / "error.txt").read_text()
+    assert (out / "base" / "service.csv").read_bytes() != before["base/service.csv"]

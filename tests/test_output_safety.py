@@ -28,6 +28,7 @@ from planner.cli import app
 from planner.highs import SolveOutcome
 from planner.output import (
     FORMULA_START,
+    REPORT_SET,
     escape_text,
     frame_to_csv,
     unescape_text,
@@ -188,6 +189,39 @@ def test_new_folder_appears_complete(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.parent.iterdir()) == ["new"]
 
 
+def test_a_new_plan_removes_the_older_report_in_the_same_set(
+        earlier_output: tuple[Path, Path, dict[str, bytes | None]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report beside a plan is that plan's: a new plan takes an older report away
+    (atomically, with the plan files), and a failed write puts it back."""
+    path, out, _ = earlier_output
+    for name in REPORT_SET:
+        (out / name).write_text(f"older {name}\n")
+    snap = snapshot(out)
+    (path.parent / "demand.csv").write_text(
+        "period,model,tokens_per_s,min_tokens_per_s_per_user\n2027Q3,m1,30000,10\n")
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def flaky_replace(src: Any, dst: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == len(REPORT_SET) + 2:  # older report moved aside, plan half in
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    with monkeypatch.context() as m:
+        m.setattr(planner.output.os, "replace", flaky_replace)
+        res = plan(path, out)
+    assert res.exit_code == 1, res.output
+    assert snapshot(out) == snap  # the older report is back, with its plan
+    res = plan(path, out)  # --no-report
+    assert res.exit_code == 0, res.output
+    now = snapshot(out)
+    assert not [n for n in REPORT_SET if n in now]
+    assert now["notes.txt"] == snap["notes.txt"]
+    assert now["purchase_plan.csv"] != snap["purchase_plan.csv"]
+
+
 def test_write_files_refuses_names_outside_the_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         write_files(tmp_path / "o", {"../escape.csv": "x"})
@@ -231,6 +265,15 @@ def test_formula_names_are_escaped_end_to_end(tmp_path: Path) -> None:
     assert "'" + EVIL_SITE in texts
     assert {"'+old", "'@new", "'-m1"} <= texts
     assert EVIL_SITE not in texts
+    # `planner report` reads the folder back and shows the names as the user wrote them
+    from planner.report import load_folder
+
+    pf = load_folder(out)
+    assert set(pf.sites["site"]) == {EVIL_SITE}
+    assert set(pf.fleet["system"]) <= {"+old", "@new"}
+    assert runner.invoke(app, ["report", str(out)]).exit_code == 0
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "'+old" not in md and "+old" in md
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx", " =x",

@@ -142,3 +142,28 @@ def test_dask_local_cluster_compare_equals_serial(scenario_factory: Any, tmp_pat
         js = json.loads((s / variant / "summary.json").read_text())
         jd = json.loads((d / variant / "summary.json").read_text())
         assert js["total_cost_usd"] == jd["total_cost_usd"]
+
+
+@pytest.mark.parametrize(("argv", "started"), [
+    (["compare", "b.yaml", "--what-if", "a.yaml"], True),
+    (["sweep", "b.yaml", "--vary", "x=1,2", "-j", "2"], True),
+    (["new-hall", "b.yaml", "--workers=3"], True),
+    (["compare", "b.yaml", "--workers", "1"], False),
+    (["compare", "b.yaml", "-j", "1"], False),
+    (["compare", "b.yaml", "--workers=1"], False),
+    (["compare", "b.yaml", "--scheduler", "tcp://h:8786"], False),
+    (["compare", "--help"], False),
+    (["plan", "b.yaml"], False),
+    ([], False),
+])
+def test_worker_processes_start_early_only_when_they_will_be_used(
+        argv: list[str], started: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    import planner.parallel as par
+
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(par, "default_workers", lambda: 2)
+    monkeypatch.setattr(par, "_context", lambda: calls.append(("context",)))
+    monkeypatch.setattr("multiprocessing.forkserver.ensure_running",
+                        lambda: calls.append(("forkserver",)))
+    par.start_early(argv)
+    assert bool(calls) == started

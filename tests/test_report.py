@@ -158,3 +158,12 @@ def test_report_command_errors(tmp_path: Path) -> None:
     res = runner.invoke(app, ["report", str(tmp_path / "half")])
     assert res.exit_code == 2 and "purchase_plan.csv" in res.output
     assert "Traceback" not in res.output
+
+
+def test_a_new_plan_removes_every_report_file() -> None:
+    """planner.output.REPORT_SET (what a new plan takes away) is exactly what the report
+    step writes."""
+    from planner.output import REPORT_SET
+    from planner.report import ANALYSIS_FILES, REPORT_FILES
+
+    assert sorted(REPORT_SET) == sorted([*REPORT_FILES, *ANALYSIS_FILES])

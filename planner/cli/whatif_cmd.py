@@ -62,7 +62,8 @@ SetOpt = Annotated[list[str] | None, typer.Option(
     "(VALUE is YAML); repeatable.")]
 OutOpt = Annotated[Path | None, typer.Option("-o", "--out", help="Folder for the results.")]
 WorkersOpt = Annotated[int | None, typer.Option(
-    "--workers", "-j", help="Local worker processes (default: all cores; 1 = serial).",
+    "--workers", "-j", help="Plans at a time on this machine: this process and N-1 worker "
+    "processes (default: all cores; 1 = serial).",
     min=1)]
 SchedulerOpt = Annotated[str | None, typer.Option(
     "--scheduler", help="Run on a Dask distributed cluster: the scheduler's address "
@@ -151,22 +152,23 @@ def _run(jobs: list[Job], workers: int | None, scheduler: str | None, quiet: boo
         fail(exc, debug)
 
 
-def _write_plans(out: Path, results: Sequence[JobResult]) -> None:
-    """Each result's files into out/<name>/; a failed plan leaves no stale plan files."""
-    from planner.output import write_files
-
+def _plan_set(results: Sequence[JobResult], prefix: str = "") -> tuple[dict[str, str],
+                                                                        list[str]]:
+    """Each result's files as `<prefix><name>/<file>`, and the stale files to remove with
+    them: a failed plan leaves an `error.txt` and no plan files of an older run; a plan
+    leaves no older `error.txt`. The caller writes them with its own tables as one set."""
+    files: dict[str, str] = {}
+    remove: list[str] = []
     for res in results:
-        d = out / res.name
-        files = dict(res.files)
+        d = f"{prefix}{res.name}/"
+        mine = dict(res.files)
         if not res.ok:
-            for name in (*PLAN_FILES, MERGED_FILE):
-                if name not in files:
-                    (d / name).unlink(missing_ok=True)
-            files["error.txt"] = f"{res.status}\n\n{res.message}\n"
+            remove += [d + name for name in (*PLAN_FILES, MERGED_FILE) if name not in mine]
+            mine["error.txt"] = f"{res.status}\n\n{res.message}\n"
         else:
-            (d / "error.txt").unlink(missing_ok=True)
-        if files:
-            write_files(d, files)
+            remove.append(d + "error.txt")
+        files.update({d + name: text for name, text in mine.items()})
+    return files, remove
 
 
 def _exit_code(results: Sequence[JobResult]) -> int:
@@ -272,7 +274,7 @@ def compare_command(
         try:
             from planner.output import write_files
 
-            _write_plans(out, results)
+            plan_set, stale = _plan_set(results)
             chart1 = bar_chart(list(df["variant"]), [
                 ("capex", list(df["capex_usd"])), ("energy", list(df["energy_usd"])),
                 ("opex", list(df["opex_usd"])), ("unmet penalty", list(df["unmet_penalty_usd"]))],
@@ -285,7 +287,8 @@ def compare_command(
                              [f"base: {base}"] + [f"{n}: {f}" for n, f in zip(names[1:], files,
                                                                                strict=True)],
                              [chart1, chart2], df)
-            write_files(out, {"comparison.csv": _frame_csv(df), "comparison.html": page})
+            write_files(out, {"comparison.csv": _frame_csv(df), "comparison.html": page,
+                              **plan_set}, remove=stale)
         except Exception as exc:  # noqa: BLE001 - an unwritable folder is a clean error
             fail(exc, debug)
     if as_json:
@@ -436,11 +439,11 @@ def sweep_command(
         try:
             from planner.output import write_files
 
-            if plans:
-                _write_plans(out / "points", results)
+            plan_set, stale = _plan_set(results, "points/") if plans else ({}, [])
             page = html_page(f"Sweep: {base.name}", _sweep_lines(base, axes, base_res),
                              _sweep_charts(paths, points, point_res, base_res), df)
-            write_files(out, {"sweep.csv": _frame_csv(df), "sweep.html": page})
+            write_files(out, {"sweep.csv": _frame_csv(df), "sweep.html": page, **plan_set},
+                        remove=stale)
         except Exception as exc:  # noqa: BLE001 - an unwritable folder is a clean error
             fail(exc, debug)
     if as_json:

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from planner.errors import InputError, Issue
+from planner.output import unescape_text
 
 TEXT_COLUMNS = {"period": str, "site": str, "system": str, "model": str, "kind": str,
                 "limit": str, "baseline": str, "status": str, "method": str, "unit": str,
@@ -55,8 +56,8 @@ def _csv(path: Path) -> pd.DataFrame:
     head = pd.read_csv(path, nrows=0)
     dtypes = {c: str for c in head.columns if c in TEXT_COLUMNS}
     df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
-    for c in dtypes:
-        df[c] = df[c].fillna("")
+    for c in dtypes:  # names as the user wrote them, not as escaped for spreadsheets
+        df[c] = df[c].fillna("").map(unescape_text)
     return df
 
 
