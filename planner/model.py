@@ -44,6 +44,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from planner.gcpause import paused_gc
 from planner.highs import MatrixProgram
 from planner.problem import PlanData
 
@@ -318,12 +319,16 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
 
 
 def build_model(data: PlanData, formulation: str = "strong") -> pyo.ConcreteModel:
-    """The Pyomo model of a prepared planning problem (formulations: module docstring)."""
-    m = pyo.ConcreteModel(name=data.name or "plan")
-    add_variables(m, data, formulation)
-    for family in CONSTRAINT_FAMILIES:
-        family(m, data)
-    add_objective(m, data)
+    """The Pyomo model of a prepared planning problem (formulations: module docstring).
+
+    Python's cyclic collector is paused while the model is built (`planner.gcpause`).
+    """
+    with paused_gc():
+        m = pyo.ConcreteModel(name=data.name or "plan")
+        add_variables(m, data, formulation)
+        for family in CONSTRAINT_FAMILIES:
+            family(m, data)
+        add_objective(m, data)
     return m
 
 
@@ -390,7 +395,13 @@ def split_pool(pool: dict[tuple[object, ...], float], fleet: dict[tuple[object, 
 
 
 def compile_model(m: pyo.ConcreteModel) -> CompiledModel:
-    """Standard-form arrays through Pyomo's compiler, ready for HiGHS."""
+    """Standard-form arrays through Pyomo's compiler, ready for HiGHS (cyclic collector
+    paused, as in `build_model`)."""
+    with paused_gc():
+        return _compile(m)
+
+
+def _compile(m: pyo.ConcreteModel) -> CompiledModel:
     info = LinearStandardFormCompiler().write(m, mixed_form=True)
     cols = info.columns
     n = len(cols)

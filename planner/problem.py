@@ -12,6 +12,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from planner.gcpause import paused_gc
 from planner.loader import Inputs
 from planner.periods import HOURS_PER_PERIOD, PERIODS_PER_YEAR, parse_period, period_labels
 from planner.schemas import Site, System
@@ -120,7 +121,13 @@ class PlanData:
 
 
 def prepare(inputs: Inputs) -> PlanData:
-    """Validate inputs and derive the sparse index sets and coefficients."""
+    """Validate inputs and derive the sparse index sets and coefficients (with Python's
+    cyclic collector paused, `planner.gcpause`)."""
+    with paused_gc():
+        return _prepare(inputs)
+
+
+def _prepare(inputs: Inputs) -> PlanData:
     validate(inputs)
     sc = inputs.scenario
     gran = horizon_granularity(inputs)
