@@ -17,6 +17,11 @@ memory (`ru_maxrss` of the run and its children). Times start when loading start
 (after Python imports). The gap is (incumbent - bound) /
 |incumbent| for every solver, timestamped from HiGHS's MIP callbacks or CBC's log.
 
+With ``--repeat N`` every (size, seed, peer) runs N times, the peers interleaved, and the
+per-seed row is the median of each field over the repeats (`median_run`); every single run
+is kept in ``runs_all.csv``. Small scenarios solve in tenths of a second, where one run's
+time varies by tens of percent.
+
 Results are printed and saved as CSV and markdown (per run and a per-size summary with
 geometric means over seeds and the ratio of each peer's time to the planner's). A run
 that never reached a gap counts the time limit as its time (censored: the true ratio is
@@ -294,6 +299,25 @@ def run_one(peer: str, scenario: Path, time_limit: float, seed: int,
     return rec
 
 
+def median_run(reps: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row for repeated runs of a (size, seed, peer): each numeric field's median over
+    the repeats; a gap threshold reached in fewer than half of them counts as missed."""
+    import statistics
+
+    out = dict(reps[0])
+    statuses = [str(r.get("status")) for r in reps]
+    out["status"] = max(dict.fromkeys(statuses), key=statuses.count)
+    for f in FIELDS:
+        vals = [r.get(f) for r in reps]
+        nums = [float(v) for v in vals if isinstance(v, int | float) and not isinstance(v, bool)]
+        if f in TH_NAMES and len(nums) * 2 < len(reps):
+            out[f] = None
+        elif nums:
+            out[f] = statistics.median(nums)
+    out["repeats"] = len(reps)
+    return out
+
+
 def _fmt(v: Any) -> str:
     if v is None or v == "":
         return "-"
@@ -364,6 +388,10 @@ def main(argv: list[str] | None = None) -> None:
                     help="folder to keep generated scenarios (default: a temporary one)")
     ap.add_argument("--highs-option", action="append", default=[], metavar="KEY=VALUE",
                     help="extra HiGHS option for the planner's runs (tuning), repeatable")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="run each (size, seed, peer) N times (peers interleaved) and "
+                         "report the median of each field per seed; every run is kept in "
+                         "runs_all.csv")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--options-json", default="{}", help=argparse.SUPPRESS)
     ap.add_argument("--scenario", default=None, help=argparse.SUPPRESS)
@@ -405,13 +433,27 @@ def main(argv: list[str] | None = None) -> None:
     cols = ["size", "seed", "peer", "status", "columns", "rows", "nonzeros", "pre_solver_s",
             *TH_NAMES, "final_gap", "wall_s", "peak_mb"]
     print("| " + " | ".join(cols) + " |", flush=True)
+    repeat = max(1, a.repeat)
+    all_runs: list[dict[str, Any]] = []
     for size in a.sizes.split(","):
         for seed in seeds:
             path = write(size, seed, scen_root / f"{size}-{seed}")
+            reps: dict[str, list[dict[str, Any]]] = {p: [] for p in peers}
+            for rep in range(repeat):
+                for peer in peers:
+                    rec = run_one(peer, path, a.time_limit, 0,
+                                  hard_timeout=a.time_limit * 3 + 300, options=options)
+                    rec.update({"size": size, "seed": seed, "repeat": rep + 1})
+                    reps[peer].append(rec)
+                    all_runs.append(rec)
+                    if repeat > 1:
+                        with open(out_dir / "runs_all.csv", "w", newline="") as f:
+                            w = csv.DictWriter(f, fieldnames=[*FIELDS, "repeat"],
+                                               extrasaction="ignore")
+                            w.writeheader()
+                            w.writerows(all_runs)
             for peer in peers:
-                rec = run_one(peer, path, a.time_limit, 0, hard_timeout=a.time_limit * 3 + 300,
-                              options=options)
-                rec.update({"size": size, "seed": seed})
+                rec = reps[peer][0] if repeat == 1 else median_run(reps[peer])
                 rows.append(rec)
                 print("| " + " | ".join(_fmt(rec.get(c)) for c in cols) + " |", flush=True)
                 with open(out_dir / "runs.csv", "w", newline="") as f:
