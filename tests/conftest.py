@@ -90,3 +90,20 @@ def scenario_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
         return make_scenario(tmp_path / f"s{counter['n']}", **kw)
 
     return factory
+
+
+def failing_replace(at: int) -> Any:
+    """An `os.replace` that fails with "No space left on device" on its `at`-th call:
+    patch it into planner.output to break an atomic write half-way."""
+    import os
+
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def flaky_replace(src: Any, dst: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == at:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    return flaky_replace

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import failing_replace
 from typer.testing import CliRunner
 
 from planner.cli import app
@@ -306,8 +307,6 @@ def test_compare_output_is_one_set_a_failed_write_changes_nothing(
     """The comparison table and every variant's folder are written as one set: a write
     that fails half-way leaves the earlier comparison exactly as it was; a plan that
     now fails leaves its error.txt and none of its older plan files."""
-    import os
-
     import planner.output
 
     base = scenario_factory(scenario=TIGHT, demand=GROWING)
@@ -323,17 +322,8 @@ def test_compare_output_is_one_set_a_failed_write_changes_nothing(
     demand.write_text(demand.read_text().replace("90000", "70000"))
     _write(bigger, {"sites": [{"name": "hall-a", "power_mw": 0.01}],
                     "options": {"strict_demand": True}})
-    real_replace = os.replace
-    calls = {"n": 0}
-
-    def flaky_replace(src: Any, dst: Any) -> None:
-        calls["n"] += 1
-        if calls["n"] == 24:  # the base's new plan and more already moved in
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst)
-
-    with monkeypatch.context() as m:
-        m.setattr(planner.output.os, "replace", flaky_replace)
+    with monkeypatch.context() as m:  # fails with the base's new plan and more moved in
+        m.setattr(planner.output.os, "replace", failing_replace(24))
         res = runner.invoke(app, args)
     assert res.exit_code == 1 and "No space left on device" in res.output
     after = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import yaml
-from conftest import BASE_CATALOG, BASE_PROFILE, make_scenario
+from conftest import BASE_CATALOG, BASE_PROFILE, failing_replace, make_scenario
 from typer.testing import CliRunner
 
 import planner.api
@@ -120,16 +119,8 @@ def test_failure_while_writing_restores_the_old_files(
     path, out, snap = earlier_output
     (path.parent / "demand.csv").write_text(
         "period,model,tokens_per_s,min_tokens_per_s_per_user\n2027Q2,m1,20000,10\n")
-    real_replace = os.replace
-    calls = {"n": 0}
-
-    def flaky_replace(src: Any, dst: Any) -> None:
-        calls["n"] += 1
-        if calls["n"] == 6:  # a few files already moved in
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(planner.output.os, "replace", flaky_replace)
+    # the 6th move fails: a few files already moved in
+    monkeypatch.setattr(planner.output.os, "replace", failing_replace(6))
     res = plan(path, out)
     text = " ".join(res.output.split())
     assert res.exit_code == 1, res.output
@@ -200,17 +191,8 @@ def test_a_new_plan_removes_the_older_report_in_the_same_set(
     snap = snapshot(out)
     (path.parent / "demand.csv").write_text(
         "period,model,tokens_per_s,min_tokens_per_s_per_user\n2027Q3,m1,30000,10\n")
-    real_replace = os.replace
-    calls = {"n": 0}
-
-    def flaky_replace(src: Any, dst: Any) -> None:
-        calls["n"] += 1
-        if calls["n"] == len(REPORT_SET) + 2:  # older report moved aside, plan half in
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst)
-
-    with monkeypatch.context() as m:
-        m.setattr(planner.output.os, "replace", flaky_replace)
+    with monkeypatch.context() as m:  # fails with the older report aside, the plan half in
+        m.setattr(planner.output.os, "replace", failing_replace(len(REPORT_SET) + 2))
         res = plan(path, out)
     assert res.exit_code == 1, res.output
     assert snapshot(out) == snap  # the older report is back, with its plan
