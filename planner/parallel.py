@@ -147,9 +147,10 @@ def _warm() -> None:
     import planner.model  # noqa: F401
 
 
-#: What the fork server imports once for every worker: the solver stack, and the CLI that
-#: a worker started from `planner compare ...` would otherwise import again as its main.
-PRELOAD = ["planner.api", "planner.model", "planner.cli"]
+#: What the fork server imports once for every worker: the solver stack, and the caller's
+#: main script (for the `planner` console script: the CLI), which every worker would
+#: otherwise import again (`python -m planner` needs no main script: none is imported).
+PRELOAD = ["__main__", "planner.api", "planner.model"]
 
 #: Commands that plan in worker processes, and the options that keep them serial.
 PARALLEL_COMMANDS = ("compare", "sweep", "new-hall")
