@@ -30,6 +30,9 @@ class PlanResult:
     outcome: SolveOutcome
     settings: HighsSettings
     timings: dict[str, float] = field(default_factory=dict)
+    #: the solver's columns by variable name and key (`CompiledModel.values`): what a
+    #: neighbouring scenario's solve may start from (`solve_data(start_from=...)`)
+    values: dict[str, dict[tuple[object, ...], float]] | None = None
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -133,13 +136,17 @@ def explain_infeasible(data: PlanData, settings: HighsSettings) -> InfeasibleErr
 def solve_data(data: PlanData, settings: HighsSettings,
                progress: Callable[[dict[str, float]], None] | None = None,
                on_stage: StageFn | None = None, *, formulation: str = "strong",
-               start: Any = None, heuristic: bool = True) -> PlanResult:
+               start: Any = None, heuristic: bool = True,
+               start_from: PlanResult | None = None) -> PlanResult:
     """Build, compile, solve and extract one prepared problem.
 
     `formulation`: "strong" (default) or "plain" (the contract's math as written; same
     optimum, see `planner.model`). `start`: a column vector of a previous plan of the
     same compiled model, handed to HiGHS as its starting plan; without one, the strong
     formulation computes one (`planner.model.start_plan`) unless `heuristic` is False.
+    `start_from`: the plan of a neighbouring scenario (a sweep's previous point); when its
+    purchases, fleet and serving are feasible here they are the starting plan and the
+    heuristic is skipped (`planner.warm`).
     """
     from planner.model import build_model, compile_model, start_plan  # Pyomo stays there
 
@@ -156,6 +163,11 @@ def solve_data(data: PlanData, settings: HighsSettings,
     if on_stage:
         on_stage("solve", time.perf_counter() - t0)
     solve_settings = settings
+    if start is None and start_from is not None and start_from.values is not None:
+        from planner.warm import carried_start
+
+        start = carried_start(compiled, start_from.values)
+        timings["carried_start"] = 0.0 if start is None else 1.0
     if start is None and heuristic and formulation == "strong" and \
             bool(compiled.program.integer.any()):
         sp = start_plan(compiled, time_limit_s=settings.time_limit_s / 2)
@@ -185,23 +197,26 @@ def solve_data(data: PlanData, settings: HighsSettings,
             "run `planner doctor` to check the install; look for extreme numbers in the "
             "inputs (very large or very small); raise solver.time_limit_s")
     t2 = time.perf_counter()
-    tables = extract(data, compiled.values(outcome.x), outcome, {
+    values = compiled.values(outcome.x)
+    tables = extract(data, values, outcome, {
         "time_limit_s": settings.time_limit_s, "mip_rel_gap": settings.mip_rel_gap,
         "threads": settings.threads, "random_seed": settings.random_seed})
     timings["extract_s"] = time.perf_counter() - t2
     tables.summary["model_size"] = {"columns": compiled.program.shape[1],
                                     "rows": compiled.program.shape[0],
                                     "nonzeros": int(compiled.program.A.nnz)}
-    return PlanResult(data, tables, outcome, settings, timings)
+    return PlanResult(data, tables, outcome, settings, timings, values)
 
 
 def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
          mip_rel_gap: float | None = None, threads: int | None = None,
          random_seed: int | None = None,
          progress: Callable[[dict[str, float]], None] | None = None,
-         on_stage: StageFn | None = None) -> PlanResult:
+         on_stage: StageFn | None = None,
+         start_from: PlanResult | None = None) -> PlanResult:
     """Plan a scenario: the least-cost purchase plan and its tables.
 
+    `start_from`: a neighbouring scenario's plan to start from (see `solve_data`).
     Raises InputError (invalid input), InfeasibleError (no feasible plan) or SolverError.
     """
     t0 = time.perf_counter()
@@ -210,6 +225,6 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
     data = prepare(inputs)
     t_prep = time.perf_counter() - t0 - t_load
     settings = solver_settings(inputs, time_limit_s, mip_rel_gap, threads, random_seed)
-    result = solve_data(data, settings, progress, on_stage)
+    result = solve_data(data, settings, progress, on_stage, start_from=start_from)
     result.timings = {"load_s": t_load, "validate_s": t_prep, **result.timings}
     return result

@@ -50,6 +50,10 @@ class Job:
     mip_rel_gap: float | None = None
     keep_files: bool = True
     extra_files: dict[str, str] = field(default_factory=dict)
+    #: start from the plan of the job just before this one (a sweep's previous point)
+    #: when that plan is feasible here; the two then run one after the other, in one
+    #: process, as one chain (`chains`)
+    warm_from_previous: bool = False
 
 
 @dataclass
@@ -77,6 +81,35 @@ def _first_line(text: str) -> str:
 
 def run_job(job: Job) -> JobResult:
     """Plan one job (top-level, so spawned processes and Dask workers can import it)."""
+    return _plan_job(job, None)[0]
+
+
+def run_chain(jobs: Sequence[Job]) -> list[JobResult]:
+    """Plan a chain of jobs in order; a job marked `warm_from_previous` starts from the
+    plan of the one before it (when that one has a plan). Top-level, for workers."""
+    out: list[JobResult] = []
+    previous: Any = None
+    for job in jobs:
+        res, previous = _plan_job(job, previous if job.warm_from_previous else None)
+        out.append(res)
+    return out
+
+
+def chains(jobs: Sequence[Job]) -> list[list[int]]:
+    """The jobs' indices grouped into chains: a job marked `warm_from_previous` joins the
+    chain of the job before it. Chains depend on the jobs only, never on the workers,
+    so a plan is the same however many workers run them."""
+    out: list[list[int]] = []
+    for i, job in enumerate(jobs):
+        if job.warm_from_previous and out:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
+def _plan_job(job: Job, start_from: Any) -> tuple[JobResult, Any]:
+    """One job's result, and its PlanResult (None if it failed) for the next in a chain."""
     from planner.api import plan
     from planner.output import plan_files
 
@@ -84,25 +117,25 @@ def run_job(job: Job) -> JobResult:
     if job.inputs is None:
         msg = job.error or "not loaded"
         return JobResult(job.name, f"invalid: {_first_line(msg)}", message=msg,
-                         files=dict(job.extra_files))
+                         files=dict(job.extra_files)), None
     threads = DEFAULT_THREADS if job.threads is None else job.threads
     try:
         result = plan(job.inputs, threads=threads, time_limit_s=job.time_limit_s,
-                      mip_rel_gap=job.mip_rel_gap)
+                      mip_rel_gap=job.mip_rel_gap, start_from=start_from)
     except InputError as exc:
         msg = "; ".join(str(i) for i in exc.issues)
         return JobResult(job.name, f"invalid: {_first_line(msg)}", message=msg,
-                         files=dict(job.extra_files), seconds=time.perf_counter() - t0)
+                         files=dict(job.extra_files), seconds=time.perf_counter() - t0), None
     except InfeasibleError as exc:
         return JobResult(job.name, "infeasible", message=exc.explain(),
-                         files=dict(job.extra_files), seconds=time.perf_counter() - t0)
+                         files=dict(job.extra_files), seconds=time.perf_counter() - t0), None
     except SolverError as exc:
         return JobResult(job.name, f"error: {_first_line(str(exc))}", message=str(exc),
-                         files=dict(job.extra_files), seconds=time.perf_counter() - t0)
+                         files=dict(job.extra_files), seconds=time.perf_counter() - t0), None
     except Exception as exc:  # noqa: BLE001 - one variant's failure must not lose the others
         msg = f"{type(exc).__name__}: {exc}"
         return JobResult(job.name, f"error: {_first_line(msg)}", message=msg,
-                         files=dict(job.extra_files), seconds=time.perf_counter() - t0)
+                         files=dict(job.extra_files), seconds=time.perf_counter() - t0), None
     pp = result.tables.purchase_plan
     purchases = [(str(r.period), str(r.site), str(r.system), int(r.units), float(r.capex_usd))
                  for r in pp.itertuples()]
@@ -114,7 +147,7 @@ def run_job(job: Job) -> JobResult:
         files.update(job.extra_files)
     summary = dict(result.summary)
     return JobResult(job.name, str(summary["status"]), summary, purchases, peak, files,
-                     seconds=time.perf_counter() - t0)
+                     seconds=time.perf_counter() - t0), result
 
 
 def default_workers() -> int:
@@ -132,12 +165,12 @@ def _crashed(job: Job, exc: BaseException) -> JobResult:
 
 
 def run_serial(jobs: Sequence[Job], on_done: DoneFn | None = None) -> list[JobResult]:
-    out = []
-    for i, job in enumerate(jobs):
-        res = run_job(job)
-        out.append(res)
-        if on_done:
-            on_done(i, res)
+    out: list[JobResult] = []
+    for chain in chains(jobs):
+        for i, res in zip(chain, run_chain([jobs[i] for i in chain]), strict=True):
+            out.append(res)
+            if on_done:
+                on_done(i, res)
     return out
 
 
@@ -215,16 +248,17 @@ def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
               ) -> list[JobResult]:
     """Jobs `workers` at a time: this process plans jobs itself, in the jobs' order, while
     `workers - 1` fresh worker processes (safe with HiGHS's threads) start and take the
-    rest from the same queue.
+    rest from the same queue. A chain of jobs (`chains`) goes to one side as a whole.
 
     This process starts planning at once, as a serial run does, so the seconds a worker
     process takes to start (a fresh interpreter importing Pyomo) are spent planning here
-    rather than waiting. A job goes to whichever side is free next, so the split between
-    this process and the workers differs from run to run, but each job is planned by the
-    same `run_job` with the same options, and the results do not depend on where it ran.
-    A worker process that dies fails only the job it held; its jobs go to the others.
+    rather than waiting. A chain goes to whichever side is free next, so the split between
+    this process and the workers differs from run to run, but each chain is planned by the
+    same `run_chain` with the same options, and the results do not depend on where it ran.
+    A worker process that dies fails only the jobs it held; the other chains go on.
     """
-    n = max(1, min(workers, len(jobs)))
+    units = chains(jobs)
+    n = max(1, min(workers, len(units)))
     if n <= 1:
         return run_serial(jobs, on_done)
     results: list[JobResult | None] = [None] * len(jobs)
@@ -232,40 +266,44 @@ def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
     cursor = [0]
     stop = threading.Event()
 
-    def take() -> int | None:
+    def take() -> list[int] | None:
         with lock:
-            if stop.is_set() or cursor[0] >= len(jobs):
+            if stop.is_set() or cursor[0] >= len(units):
                 return None
             cursor[0] += 1
-            return cursor[0] - 1
+            return units[cursor[0] - 1]
 
-    def finish(i: int, res: JobResult) -> None:
+    def finish(chain: list[int], res: list[JobResult]) -> None:
         with lock:
-            results[i] = res
-            if on_done:
-                on_done(i, res)
+            for i, r in zip(chain, res, strict=True):
+                results[i] = r
+                if on_done:
+                    on_done(i, r)
+
+    def crashed(chain: list[int], exc: BaseException) -> list[JobResult]:
+        return [_crashed(jobs[i], exc) for i in chain]
 
     pool = ProcessPoolExecutor(max_workers=n - 1, mp_context=_context(), initializer=_warm)
 
     def feed() -> None:
-        """Keep one worker process busy: hand it the next job when it is done."""
-        while (i := take()) is not None:
+        """Keep one worker process busy: hand it the next chain when it is done."""
+        while (chain := take()) is not None:
             try:
-                res = pool.submit(run_job, jobs[i]).result()
-            except BrokenExecutor as exc:  # a worker died: its job fails, the rest go on
-                finish(i, _crashed(jobs[i], exc))
+                res = pool.submit(run_chain, [jobs[i] for i in chain]).result()
+            except BrokenExecutor as exc:  # a worker died: its jobs fail, the rest go on
+                finish(chain, crashed(chain, exc))
                 return
-            except Exception as exc:  # noqa: BLE001 - a failed call fails its job only
-                res = _crashed(jobs[i], exc)
-            finish(i, res)
+            except Exception as exc:  # noqa: BLE001 - a failed call fails its jobs only
+                res = crashed(chain, exc)
+            finish(chain, res)
 
     feeders = [threading.Thread(target=feed, name=f"planner-worker-{k + 1}", daemon=True)
                for k in range(n - 1)]
     try:
         for t in feeders:
             t.start()
-        while (i := take()) is not None:
-            finish(i, run_job(jobs[i]))
+        while (chain := take()) is not None:
+            finish(chain, run_chain([jobs[i] for i in chain]))
         for t in feeders:
             t.join()
     except BaseException:  # Ctrl-C: take no more jobs, drop the queued ones
@@ -273,9 +311,6 @@ def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-    missing = [i for i, r in enumerate(results) if r is None]
-    for i in missing:  # every worker process died: plan what is left here
-        finish(i, run_job(jobs[i]))
     return [r for r in results if r is not None]
 
 
@@ -305,20 +340,23 @@ def run_dask(jobs: Sequence[Job], address: str, on_done: DoneFn | None = None,
     from distributed import as_completed
 
     results: list[JobResult | None] = [None] * len(jobs)
+    units = chains(jobs)
     try:
-        keys = [f"planner-{os.getpid()}-{time.time_ns()}-{i}" for i in range(len(jobs))]
-        futures = [client.submit(run_job, job, key=key, pure=False, retries=0)
-                   for job, key in zip(jobs, keys, strict=True)]
-        index = {f.key: i for i, f in enumerate(futures)}
+        keys = [f"planner-{os.getpid()}-{time.time_ns()}-{k}" for k in range(len(units))]
+        futures = [client.submit(run_chain, [jobs[i] for i in chain], key=key, pure=False,
+                                 retries=0)
+                   for chain, key in zip(units, keys, strict=True)]
+        index = {f.key: k for k, f in enumerate(futures)}
         for fut in as_completed(futures, loop=client.loop):
-            i = index[fut.key]
+            chain = units[index[fut.key]]
             try:
                 res = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker fails its job only
-                res = _crashed(jobs[i], exc)
-            results[i] = res
-            if on_done:
-                on_done(i, res)
+            except Exception as exc:  # noqa: BLE001 - a lost worker fails its jobs only
+                res = [_crashed(jobs[i], exc) for i in chain]
+            for i, r in zip(chain, res, strict=True):
+                results[i] = r
+                if on_done:
+                    on_done(i, r)
     finally:
         client.close()
     return [r for r in results if r is not None]

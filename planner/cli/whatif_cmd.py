@@ -65,6 +65,9 @@ WorkersOpt = Annotated[int | None, typer.Option(
     "--workers", "-j", help="Plans at a time on this machine: this process and N-1 worker "
     "processes (default: all cores; 1 = serial).",
     min=1)]
+ChainOpt = Annotated[int, typer.Option(
+    "--chain", help="Points per warm-started chain: each point of a chain starts from the "
+    "previous point's plan when it is feasible (1 = every point from scratch).", min=1)]
 SchedulerOpt = Annotated[str | None, typer.Option(
     "--scheduler", help="Run on a Dask distributed cluster: the scheduler's address "
     "(tcp://host:8786). Needs Dask distributed: pip install 'planner\\[cluster]'.")]
@@ -113,10 +116,13 @@ def _error_text(exc: InputError) -> str:
 
 
 def _jobs(variants: Sequence[Variant], threads: int | None, time_limit: float | None,
-          gap: float | None, keep_files: bool) -> list[Job]:
+          gap: float | None, keep_files: bool, chain: int = 1) -> list[Job]:
+    """A job per variant. With `chain` > 1 the variants after the first (a sweep's
+    points) go in chains of that many, each point starting from the previous one's plan
+    (`planner.parallel.chains`)."""
     jobs = []
     cache = InputsCache()
-    for v in variants:
+    for k, v in enumerate(variants):
         extra: dict[str, str] = {}
         inputs = None
         error = v.error
@@ -126,8 +132,9 @@ def _jobs(variants: Sequence[Variant], threads: int | None, time_limit: float | 
                 inputs = v.merged.inputs(cache)
             except InputError as exc:
                 error = _error_text(exc)
+        warm = chain > 1 and k >= 1 and (k - 1) % chain != 0
         jobs.append(Job(v.name, inputs, error, threads, time_limit, gap, keep_files,
-                        extra if keep_files else {}))
+                        extra if keep_files else {}, warm_from_previous=warm))
     return jobs
 
 
@@ -390,6 +397,7 @@ def sweep_command(
     out: OutOpt = None,
     plans: Annotated[bool, typer.Option(
         "--plans", help="Also write each point's plan to DIR/points/<n>/.")] = False,
+    chain: ChainOpt = 4,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     threads: ThreadsOpt = None,
@@ -431,7 +439,8 @@ def sweep_command(
     for i, pt in enumerate(points, start=1):
         variants.append(_variant(f"{i:0{width}d}", base, base_data, overlays,
                                  sets + list(zip(paths, pt, strict=True))))
-    jobs = _jobs(variants, threads, time_limit, gap, keep_files=plans and out is not None)
+    jobs = _jobs(variants, threads, time_limit, gap, keep_files=plans and out is not None,
+                 chain=chain)
     results = _run(jobs, workers, scheduler, quiet or as_json, debug)
     base_res, point_res = results[0], results[1:]
     df = sweep_frame(paths, points, point_res, base_res, timings=timings)
@@ -612,6 +621,7 @@ def new_hall_command(
     what_if: WhatIfOpt = None,
     set_: SetOpt = None,
     out: OutOpt = None,
+    chain: ChainOpt = 4,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     threads: ThreadsOpt = None,
@@ -647,7 +657,7 @@ def new_hall_command(
     variants = [Variant("baseline", baseline)] + [
         Variant(f"{value_text(s)}MW@{value_text(o)}", m)
         for (s, o), m in zip(grid, points, strict=True)]
-    jobs = _jobs(variants, threads, time_limit, gap, keep_files=False)
+    jobs = _jobs(variants, threads, time_limit, gap, keep_files=False, chain=chain)
     results = _run(jobs, workers, scheduler, quiet or as_json, debug)
     base_res, pres = results[0], results[1:]
     base_cost = base_res.summary["total_cost_usd"] if base_res.summary else None
