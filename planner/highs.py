@@ -63,8 +63,17 @@ class HighsSettings:
     random_seed: int = 0
 
 
-# HiGHS options measured to pay on benchmarks/ (see benchmarks/README.md)
+# HiGHS options measured to pay on benchmarks/ (see benchmarks/README.md). None so far:
+# presolve off on programs under 1,000 columns made the small benchmark reach 1% about 20%
+# sooner, but made one 2x4x4x2 scenario's plain formulation at mip_rel_gap 1e-7 take
+# over 30 s instead of 0.15 s, so it is not used.
 TUNED_OPTIONS: dict[str, object] = {}
+
+
+def tuned_options(prog: MatrixProgram) -> dict[str, object]:
+    """The options `make_highs` sets for this program (benchmarks/README.md)."""
+    return dict(TUNED_OPTIONS)
+
 
 ProgressFn = Callable[[dict[str, float]], None]
 
@@ -121,7 +130,7 @@ def new_highs() -> highspy.Highs:
 def make_highs(prog: MatrixProgram, settings: HighsSettings,
                tuned: bool = True) -> highspy.Highs:
     """A HiGHS instance holding `prog`, with `settings` (and the options tuned on the
-    benchmark suite, `TUNED_OPTIONS`, unless `tuned` is False)."""
+    benchmark suite, `tuned_options(prog)`, unless `tuned` is False)."""
     return highs_instance(prog, settings, tuned)
 
 
@@ -140,6 +149,9 @@ def highs_instance(prog: MatrixProgram, settings: HighsSettings,
             highspy.Highs.resetGlobalScheduler(True)
         _SCHEDULER_THREADS = settings.threads
         h.setOptionValue("threads", int(settings.threads))
+    if tuned:
+        for key, value in tuned_options(prog).items():
+            h.setOptionValue(key, value)
     h.passModel(_to_highs_lp(prog))
     return h
 
