@@ -67,10 +67,10 @@ class HighsSettings:
 # presolve off on programs under 1,000 columns made the small benchmark reach 1% about 20%
 # sooner, but made one 2x4x4x2 scenario's plain formulation at mip_rel_gap 1e-7 take
 # over 30 s instead of 0.15 s, so it is not used.
-TUNED_OPTIONS: dict[str, object] = {}
+TUNED_OPTIONS: dict[str, bool | float | str] = {}
 
 
-def tuned_options(prog: MatrixProgram) -> dict[str, object]:
+def tuned_options(prog: MatrixProgram) -> dict[str, bool | float | str]:
     """The options `make_highs` sets for this program (benchmarks/README.md)."""
     return dict(TUNED_OPTIONS)
 
