@@ -5,7 +5,8 @@
 Generates the scenario, then times load, prepare (validate + index sets), each variable
 and constraint family of `planner.model`, Pyomo's standard-form compiler, and the hand-
 over to HiGHS (`passModel`), for the strong and the plain formulation. Peak memory is
-this process's `ru_maxrss` after both.
+this process's `ru_maxrss` after both. Python's cyclic collector is paused over the build
+and compile, as `planner.model.build_model`/`compile_model` do (`planner.gcpause`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if str(ROOT) not in sys.path:
 import pyomo.environ as pyo  # noqa: E402
 
 from planner import model as M  # noqa: E402
+from planner.gcpause import paused_gc  # noqa: E402
 from planner.highs import HighsSettings, make_highs  # noqa: E402
 from planner.loader import load_inputs  # noqa: E402
 from planner.problem import prepare  # noqa: E402
@@ -51,6 +53,8 @@ def main() -> None:
     print(f"{a.size} seed {a.seed}: load {t_load:.2f} s, prepare {t_prep:.2f} s")
     for form in ("strong", "plain"):
         parts: list[tuple[str, float]] = []
+        gc_pause = paused_gc()  # as build_model and compile_model do
+        gc_pause.__enter__()
         m = pyo.ConcreteModel()
         t = time.perf_counter()
         M.add_variables(m, data, form)
@@ -67,6 +71,7 @@ def main() -> None:
         t = time.perf_counter()
         compiled = M.compile_model(m)
         t_comp = time.perf_counter() - t
+        gc_pause.__exit__(None, None, None)
         t = time.perf_counter()
         make_highs(compiled.program, HighsSettings())
         t_hand = time.perf_counter() - t
