@@ -308,6 +308,8 @@ def median_run(reps: list[dict[str, Any]]) -> dict[str, Any]:
     statuses = [str(r.get("status")) for r in reps]
     out["status"] = max(dict.fromkeys(statuses), key=statuses.count)
     for f in FIELDS:
+        if f in ("size", "seed", "peer", "status", "columns", "rows", "nonzeros", "integers"):
+            continue  # the same in every repeat
         vals = [r.get(f) for r in reps]
         nums = [float(v) for v in vals if isinstance(v, int | float) and not isinstance(v, bool)]
         if f in TH_NAMES and len(nums) * 2 < len(reps):
