@@ -180,10 +180,15 @@ def _warm() -> None:
     import planner.model  # noqa: F401
 
 
+def _ready() -> bool:
+    """A no-op a worker runs first: its answer says the worker process is up."""
+    return True
+
+
 #: What the fork server imports once for every worker: the solver stack, and the caller's
 #: main script (for the `planner` console script: the CLI), which every worker would
 #: otherwise import again (`python -m planner` needs no main script: none is imported).
-PRELOAD = ["__main__", "planner.api", "planner.model"]
+PRELOAD = ["__main__", "planner.api", "planner.model", "planner._forkserver"]
 
 #: Commands that plan in worker processes, and the options that keep them serial.
 PARALLEL_COMMANDS = ("compare", "sweep", "new-hall")
@@ -286,7 +291,12 @@ def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
     pool = ProcessPoolExecutor(max_workers=n - 1, mp_context=_context(), initializer=_warm)
 
     def feed() -> None:
-        """Keep one worker process busy: hand it the next chain when it is done."""
+        """Keep one worker process busy: hand it the next chain when it is done. Until
+        the worker process is up, this process takes every chain itself."""
+        try:
+            pool.submit(_ready).result()
+        except Exception:  # noqa: BLE001 - no worker: this process plans everything
+            return
         while (chain := take()) is not None:
             try:
                 res = pool.submit(run_chain, [jobs[i] for i in chain]).result()

@@ -167,3 +167,14 @@ def test_worker_processes_start_early_only_when_they_will_be_used(
                         lambda: calls.append(("forkserver",)))
     par.start_early(argv)
     assert bool(calls) == started
+
+
+def test_fork_server_fast_exit_is_inert_elsewhere() -> None:
+    """planner._forkserver makes the fork server leave without tearing down; imported
+    anywhere else it must change nothing, least of all an exit code."""
+    import subprocess
+
+    code = "import planner._forkserver as f; assert not f.in_fork_server(); raise SystemExit(3)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, check=False)
+    assert proc.returncode == 3, proc.stderr
