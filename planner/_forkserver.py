@@ -1,5 +1,8 @@
 """Imported only by the worker processes' fork server (`planner.parallel.PRELOAD`).
 
+Ctrl-C: the fork server and its workers end at once, without a traceback each (see
+`_interrupted`).
+
 When the planner's process ends, its fork server ends too; a normal interpreter exit
 would first tear down the solver stack it imported (a third of a second), and whoever
 waits on the command's output (a script, a pipe) would wait for that as well. The fork
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 
 
@@ -33,5 +37,13 @@ def in_fork_server() -> bool:
     return False
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl-C reaches the whole process group: the fork server (still importing) and its
+    workers (whose handlers it passes on) stop at once, quietly; the planner's own process
+    reports the interruption."""
+    os._exit(128 + signum)
+
+
 if in_fork_server():  # anywhere else (a test, a tool importing every module): nothing
+    signal.signal(signal.SIGINT, _interrupted)
     atexit.register(_leave_now)

@@ -188,7 +188,7 @@ def _ready() -> bool:
 #: What the fork server imports once for every worker: the solver stack, and the caller's
 #: main script (for the `planner` console script: the CLI), which every worker would
 #: otherwise import again (`python -m planner` needs no main script: none is imported).
-PRELOAD = ["__main__", "planner.api", "planner.model", "planner._forkserver"]
+PRELOAD = ["planner._forkserver", "__main__", "planner.api", "planner.model"]
 
 #: Commands that plan in worker processes, and the options that keep them serial.
 PARALLEL_COMMANDS = ("compare", "sweep", "new-hall")
@@ -305,6 +305,9 @@ def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
                 return
             except Exception as exc:  # noqa: BLE001 - a failed call fails its jobs only
                 res = crashed(chain, exc)
+            except BaseException as exc:  # Ctrl-C reached the worker: this process stops too
+                finish(chain, crashed(chain, exc))
+                return
             finish(chain, res)
 
     feeders = [threading.Thread(target=feed, name=f"planner-worker-{k + 1}", daemon=True)
