@@ -126,12 +126,22 @@ def test_dask_local_cluster_compare_equals_serial(scenario_factory: Any, tmp_pat
     res = runner.invoke(app, ["compare", str(base), *whatifs, "-o", str(tmp_path / "serial"),
                               "--workers", "1", "-q"])
     assert res.exit_code == 0, res.output
+    sweep = ["sweep", str(base), "--vary", "sites.hall-a.power_mw=0.05:0.25:0.05",
+             "--chain", "2", "-q"]
+    res = runner.invoke(app, [*sweep, "-o", str(tmp_path / "sweep-serial"), "--workers", "1"])
+    assert res.exit_code == 0, res.output
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         res = runner.invoke(app, ["compare", str(base), *whatifs, "-o",
                                   str(tmp_path / "dask"), "--scheduler",
                                   cluster.scheduler_address, "-q"])
-    assert res.exit_code == 0, res.output
+        assert res.exit_code == 0, res.output
+        # a sweep's warm-started chains run on the cluster too, with the serial results
+        res = runner.invoke(app, [*sweep, "-o", str(tmp_path / "sweep-dask"), "--scheduler",
+                                  cluster.scheduler_address])
+        assert res.exit_code == 0, res.output
+    assert (tmp_path / "sweep-dask" / "sweep.csv").read_bytes() == \
+        (tmp_path / "sweep-serial" / "sweep.csv").read_bytes()
     s, d = tmp_path / "serial", tmp_path / "dask"
     assert (d / "comparison.csv").read_bytes() == (s / "comparison.csv").read_bytes()
     assert "invalid" in (d / "comparison.csv").read_text()
