@@ -72,11 +72,10 @@ def write_whatifs(folder: Path, n: int) -> list[Path]:
     return files
 
 
-def run_compare(base: Path, whatifs: list[Path], out: Path, workers: int) -> float:
-    cmd = [sys.executable, "-m", "planner", "compare", str(base)]
-    for f in whatifs:
-        cmd += ["--what-if", str(f)]
-    cmd += ["-o", str(out), "--workers", str(workers), "--quiet"]
+def run_planner(args: list[str]) -> float:
+    """Wall seconds of one `planner ...` command in a fresh process (this checkout's code);
+    a failure stops the benchmark with the command's output."""
+    cmd = [sys.executable, "-m", "planner", *args]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH",
                                                                               ""))
     t0 = time.perf_counter()
@@ -84,8 +83,15 @@ def run_compare(base: Path, whatifs: list[Path], out: Path, workers: int) -> flo
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit(f"planner compare exited {proc.returncode}")
+        raise SystemExit(f"planner {args[0]} exited {proc.returncode}")
     return wall
+
+
+def run_compare(base: Path, whatifs: list[Path], out: Path, workers: int) -> float:
+    args = ["compare", str(base)]
+    for f in whatifs:
+        args += ["--what-if", str(f)]
+    return run_planner([*args, "-o", str(out), "--workers", str(workers), "--quiet"])
 
 
 def same_outputs(a: Path, b: Path) -> bool:

@@ -19,16 +19,13 @@ import csv
 import io
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from parallel_bench import write_scenario  # noqa: E402
+from parallel_bench import run_planner, write_scenario  # noqa: E402
 
 SWEEPS = [("sites.hall-b.power_mw", "5:40:5"), ("sites.hall-a.electricity_usd_per_mwh",
                                                   "40:140:20")]
@@ -36,16 +33,8 @@ SWEEPS = [("sites.hall-b.power_mw", "5:40:5"), ("sites.hall-a.electricity_usd_pe
 
 def run_sweep(base: Path, path: str, spec: str, out: Path, chain: int, workers: int
               ) -> tuple[float, list[dict[str, str]]]:
-    cmd = [sys.executable, "-m", "planner", "sweep", str(base), "--vary", f"{path}={spec}",
-           "-o", str(out), "--chain", str(chain), "--workers", str(workers), "--quiet"]
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH",
-                                                                              ""))
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit(f"planner sweep exited {proc.returncode}")
+    wall = run_planner(["sweep", str(base), "--vary", f"{path}={spec}", "-o", str(out),
+                        "--chain", str(chain), "--workers", str(workers), "--quiet"])
     return wall, list(csv.DictReader(io.StringIO((out / "sweep.csv").read_text())))
 
 

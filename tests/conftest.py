@@ -30,6 +30,18 @@ BASE_PROFILE: dict[str, Any] = {
 }
 
 
+# Four quarters of growing demand for m1, and a small hall that power limits (1 "new" unit
+# = 15 kW serves 8000 tokens/s at 100%): energy priced and unmet demand cheap enough that
+# a plan trades one against the other. Shared by the what-if, parallel and sweep tests.
+GROWING = [("2027Q1", "m1", 8000.0, 10.0), ("2027Q2", "m1", 30000.0, 10.0),
+           ("2027Q3", "m1", 60000.0, 10.0), ("2027Q4", "m1", 90000.0, 10.0)]
+TIGHT: dict[str, Any] = {
+    "sites": [{"name": "hall-a", "power_mw": 0.05, "pue": 1.3,
+               "electricity_usd_per_mwh": 80}],
+    "options": {"unmet_penalty_usd_per_mtok": 5},
+}
+
+
 def make_scenario(tmp: Path, *, scenario: dict[str, Any] | None = None,
                   catalog: dict[str, Any] | None = None,
                   profiles: list[dict[str, Any]] | None = None,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import failing_replace
+from conftest import GROWING, TIGHT, failing_replace
 from typer.testing import CliRunner
 
 from planner.cli import app
@@ -21,15 +21,6 @@ from planner.errors import InputError
 
 runner = CliRunner()
 
-GROWING = [("2027Q1", "m1", 8000.0, 10.0), ("2027Q2", "m1", 30000.0, 10.0),
-           ("2027Q3", "m1", 60000.0, 10.0), ("2027Q4", "m1", 90000.0, 10.0)]
-# a small hall that power limits (1 "new" unit = 15 kW serves 8000 tokens/s at 100%):
-# energy priced and unmet demand cheap enough that a plan trades one against the other
-TIGHT: dict[str, Any] = {
-    "sites": [{"name": "hall-a", "power_mw": 0.05, "pue": 1.3,
-               "electricity_usd_per_mwh": 80}],
-    "options": {"unmet_penalty_usd_per_mtok": 5},
-}
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

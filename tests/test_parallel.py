@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import GROWING, TIGHT
 from typer.testing import CliRunner
 
 from planner.cli import app
@@ -17,13 +18,6 @@ from planner.whatif import merge_scenario
 
 runner = CliRunner()
 
-GROWING = [("2027Q1", "m1", 8000.0, 10.0), ("2027Q2", "m1", 30000.0, 10.0),
-           ("2027Q3", "m1", 60000.0, 10.0), ("2027Q4", "m1", 90000.0, 10.0)]
-TIGHT: dict[str, Any] = {
-    "sites": [{"name": "hall-a", "power_mw": 0.05, "pue": 1.3,
-               "electricity_usd_per_mwh": 80}],
-    "options": {"unmet_penalty_usd_per_mtok": 5},
-}
 
 
 def _jobs(base: Path, powers: list[float]) -> list[Job]:
