@@ -24,7 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -271,6 +271,10 @@ def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
     cursor = [0]
     stop = threading.Event()
 
+    def left() -> int:
+        with lock:
+            return 0 if stop.is_set() else len(units) - cursor[0]
+
     def take() -> list[int] | None:
         with lock:
             if stop.is_set() or cursor[0] >= len(units):
@@ -294,7 +298,12 @@ def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
         """Keep one worker process busy: hand it the next chain when it is done. Until
         the worker process is up, this process takes every chain itself."""
         try:
-            pool.submit(_ready).result()
+            up = pool.submit(_ready)
+            while not up.done():
+                if left() == 0:  # all taken before the worker was up: it is not needed
+                    return
+                wait([up], timeout=0.05)
+            up.result()
         except Exception:  # noqa: BLE001 - no worker: this process plans everything
             return
         while (chain := take()) is not None:
@@ -323,7 +332,7 @@ def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
         stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
-    pool.shutdown()
+    pool.shutdown(wait=False, cancel_futures=True)  # a worker still starting is not waited for
     return [r for r in results if r is not None]
 
 
