@@ -1,7 +1,7 @@
 """Run many plans: serially, in local worker processes, or on a Dask distributed cluster.
 
 Each plan is a `Job`: a variant's name and its loaded `Inputs` (or the reason it could not
-be loaded). A worker runs `run_job(job)` and returns a `JobResult` that carries the
+be loaded). A worker runs `run_chain(jobs)` and returns a `JobResult` per job, carrying the
 summary, the purchases and the text of every plan file, so the caller writes the files on
 its own machine (cluster workers need only the `planner` package, not the caller's files).
 
@@ -77,11 +77,6 @@ class JobResult:
 
 def _first_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def run_job(job: Job) -> JobResult:
-    """Plan one job (top-level, so spawned processes and Dask workers can import it)."""
-    return _plan_job(job, None)[0]
 
 
 def run_chain(jobs: Sequence[Job]) -> list[JobResult]:
@@ -198,9 +193,8 @@ def start_early(argv: Sequence[str]) -> None:
     """Called first thing by the command line: for a command that will plan in local
     worker processes, start their fork server now, so it imports the solver stack while
     this process imports the rest of the CLI (about a second each on one core)."""
-    if not argv or argv[0] not in PARALLEL_COMMANDS or "--scheduler" in argv:
-        return
-    if any(a in ("--help", "-h") or a.startswith("--scheduler=") for a in argv):
+    if not argv or argv[0] not in PARALLEL_COMMANDS or any(
+            a in ("--help", "-h", "--scheduler") or a.startswith("--scheduler=") for a in argv):
         return
     workers = None
     for k, a in enumerate(argv):
@@ -226,7 +220,7 @@ def _context() -> multiprocessing.context.BaseContext:
     Where available a fork server is used: it imports the solver stack once and forks
     each worker from that clean process, so workers start without re-importing Pyomo.
     Elsewhere (Windows) workers are spawned. Both need only top-level, picklable
-    functions and arguments (`run_job`, `Job`).
+    functions and arguments (`run_chain`, `Job`).
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")

@@ -137,9 +137,14 @@ def test_report_rebuilds_from_folder_alone(plan_dir: Path, tmp_path: Path) -> No
 def test_report_without_analysis_says_so(tmp_path: Path) -> None:
     path = make_scenario(tmp_path / "s", demand=[("2027Q1", "m1", 8000.0, 10.0)])
     out = tmp_path / "out"
+    res = runner.invoke(app, ["plan", str(path), "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (out / "marginal_values.csv").is_file() and (out / "baselines.csv").is_file()
+    # the same folder again without the analyses: no older table survives beside the plan
     res = runner.invoke(app, ["plan", str(path), "-o", str(out), "-q", "--no-marginals",
                               "--no-baselines"])
     assert res.exit_code == 0, res.output
+    assert not (out / "marginal_values.csv").exists() and not (out / "baselines.csv").exists()
     md = (out / "report.md").read_text()
     assert "Not computed for this plan (marginal_values.csv is absent" in md
     assert "All demand is served in every period." in md

@@ -125,7 +125,7 @@ def write_plan_report(result: Any, out: Path, scenario: Path | None, *, marginal
                       analysis_time_s: float | None = None) -> list[Path]:
     """After `planner plan`: write limits/marginal/baseline tables and the report."""
     from planner.output import write_files
-    from planner.report import ANALYSIS_FILES, analysis_files, write_report
+    from planner.report import analysis_files, write_report
 
     profiles = None
     if scenario is not None:
@@ -135,11 +135,10 @@ def write_plan_report(result: Any, out: Path, scenario: Path | None, *, marginal
             profiles = load_inputs(scenario).profiles
         except Exception:  # noqa: BLE001 - SLO facts are optional
             profiles = None
+    # no older table survives a skipped analysis: the plan's own set removed them all
+    # (planner.output.REPORT_SET)
     files = analysis_files(result, profiles, marginals=marginals, baselines=baselines,
                            progress=live.on_step, budget_s=analysis_time_s)
-    for name in ANALYSIS_FILES:  # a skipped analysis must not leave an old table behind
-        if name not in files and (out / name).is_file():
-            (out / name).unlink()
     live.on_stage("report")
     write_files(out, files)
     return write_report(out)
