@@ -197,10 +197,13 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
         "status": outcome.status,
         "time_limited": outcome.status == "time_limit",
         "total_cost_usd": total,
+        "spend_usd": cost_wo_penalty,
+        "unmet_penalty_usd": breakdown["unmet_penalty"],
         "cost_breakdown_usd": breakdown,
         "tokens_served": served_tokens,
         "unmet_tokens": unmet_tokens,
         "demand_tokens": demand_tokens,
+        "demand_served_share": served_tokens / demand_tokens if demand_tokens > 0 else 1.0,
         "cost_per_mtok_usd": cpm,
         "tokens_per_s_per_mw": tps_all / mw_all if mw_all > 0 else None,
         "objective_usd": outcome.objective,
@@ -216,3 +219,34 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
                     "granularity": data.granularity, "hours_per_period": data.hours},
         "solver_settings": settings,
     }
+
+
+def cost_noise_usd(summary: dict[str, Any]) -> float:
+    """How far a plan's total may sit above the true optimum: the solver's proven gap.
+
+    HiGHS stops when (objective - best bound) <= mip_rel_gap * |objective|, so the plan's
+    total is known only to within `objective - best_bound`. Two totals that differ by less
+    than the larger of their noises are the same plan cost for every purpose a person
+    reads (`same_cost`). Without a bound (no solve), the relative gap alone is used.
+    """
+    obj = summary.get("objective_usd")
+    if obj is None:
+        obj = summary.get("total_cost_usd")
+    obj = float(obj or 0.0)
+    bound = summary.get("best_bound_usd")
+    gap = summary.get("mip_gap")
+    noise = 0.0
+    if bound is not None and math.isfinite(float(bound)) and abs(float(bound)) < 1e300:
+        noise = max(noise, obj - float(bound))
+    elif gap is not None and math.isfinite(float(gap)):
+        noise = max(noise, float(gap) * abs(obj))
+    # the float tolerance of the recomputed totals
+    return max(noise, 1e-9 * abs(obj), 1e-6)
+
+
+def same_cost(a: dict[str, Any], b: dict[str, Any], key: str = "total_cost_usd") -> bool:
+    """Whether two plans' costs (`key`) differ by no more than solver noise."""
+    va, vb = a.get(key), b.get(key)
+    if va is None or vb is None:
+        return False
+    return abs(float(va) - float(vb)) <= max(cost_noise_usd(a), cost_noise_usd(b))
