@@ -17,6 +17,7 @@ from planner.highs import HighsSettings, SolveOutcome, solve_program
 from planner.loader import Inputs, load_inputs
 from planner.problem import PlanData, prepare
 from planner.results import PlanTables, extract
+from planner.shortfall import diagnose
 
 StageFn = Callable[[str, float], None]
 
@@ -201,6 +202,7 @@ def solve_data(data: PlanData, settings: HighsSettings,
     tables = extract(data, values, outcome, {
         "time_limit_s": settings.time_limit_s, "mip_rel_gap": settings.mip_rel_gap,
         "threads": settings.threads, "random_seed": settings.random_seed})
+    tables.summary["shortfall"] = diagnose(data, tables)
     timings["extract_s"] = time.perf_counter() - t2
     tables.summary["model_size"] = {"columns": compiled.program.shape[1],
                                     "rows": compiled.program.shape[0],

@@ -16,7 +16,12 @@ How they are computed (`marginal_values`):
    - `demand`: the rows ``demand[period,class]`` of one served model +1% in every period
      (the warm start books the extra demand as unmet, so it is feasible).
    `value_usd` is the cost saved by the step (for demand: the cost added), in the
-   objective's USD (discounted, with the scenario's capex accounting).
+   objective's USD (discounted, with the scenario's capex accounting). What it is made
+   of: `spend_change_usd` (the change of capex, energy and opex: money; + is more spent),
+   `penalty_change_usd` (the change of the unmet penalty, a price the scenario sets) and
+   `extra_tokens_served` (tokens over the horizon the plan serves in addition). A MW
+   "worth $1.6B" that is $1.6B of penalty avoided and $2M more spend is worth the tokens
+   it serves for $2M of money.
 3. The LP-relaxation estimate: integrality relaxed on the same instance, one LP solve,
    the row duals times the step (power rows are in kW, so USD/MW = dual x 1000; budget
    rows in $M; demand rows in Mtok/s). It prices an infinitesimal step of the LP
@@ -42,7 +47,8 @@ from planner.problem import PlanData
 
 MARGINAL_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd",
                     "lp_dual_estimate", "method", "limit", "delta_unit", "value_per_unit_usd",
-                    "value_unit"]
+                    "value_unit", "spend_change_usd", "penalty_change_usd",
+                    "extra_tokens_served"]
 
 POWER_STEP_MW = 1.0
 BUDGET_STEP = 0.10
@@ -189,6 +195,17 @@ def marginal_values(data: PlanData, settings: HighsSettings,
         return pd.DataFrame([], columns=MARGINAL_COLUMNS)
     x0 = base.x
     base_obj = float(base.objective)
+    unmet_j, unmet_tps = unmet_columns(session)
+    c_unmet = session.program.c[unmet_j]
+
+    def split(x: np.ndarray | None) -> tuple[float, float]:
+        """(penalty USD, unmet tokens over the horizon) of a solution vector."""
+        if x is None or not len(unmet_j):
+            return 0.0, 0.0
+        u = np.maximum(np.asarray(x)[unmet_j], 0.0)
+        return float(c_unmet @ u), float(u @ unmet_tps) * data.hours * 3600.0
+
+    base_split = split(x0)
     if sites_table is None:
         sites_table = session.tables(base).sites
     binding = power_binding_periods(data, sites_table)
@@ -209,7 +226,8 @@ def marginal_values(data: PlanData, settings: HighsSettings,
     t_start = time.perf_counter()
     for n, task in enumerate(run_order):
         if budget_s is not None and time.perf_counter() - t_start > budget_s:
-            done[id(task)] = _row(task, base, None, base_obj, duals, settings, budget_s)
+            done[id(task)] = _row(task, base, None, base_obj, duals, settings,
+                                  base_split, None, budget_s)
             continue
         if progress:
             progress(n, total, task.label)
@@ -226,15 +244,28 @@ def marginal_values(data: PlanData, settings: HighsSettings,
                     session.set_row_bounds(i, lo=session.row_lo[i] + d)
             st = _demand_start(session, x0, data, task) if task.kind == "demand" else x0
         out: SolveOutcome = session.solve(start=st)
-        done[id(task)] = _row(task, base, out, base_obj, duals, settings)
+        done[id(task)] = _row(task, base, out, base_obj, duals, settings, base_split,
+                              split(out.x) if out.objective is not None else None)
     session.reset()
     if progress:
         progress(total, total, "done")
     return pd.DataFrame([done[id(t)] for t in tasks], columns=MARGINAL_COLUMNS)
 
 
+def unmet_columns(session: object) -> tuple[np.ndarray, np.ndarray]:
+    """The `unmet` columns of a session, and the tokens/s one unit of each stands for."""
+    from planner.model import MTOK
+    from planner.resolve import ResolveSession
+
+    assert isinstance(session, ResolveSession)
+    cols = session.columns("unmet") if "unmet" in session.compiled.columns else {}
+    j = np.array([cols[k] for k in sorted(cols)], dtype=np.int64)
+    return j, np.full(len(j), MTOK)
+
+
 def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: float,
          duals: np.ndarray | None, settings: HighsSettings,
+         base_split: tuple[float, float], out_split: tuple[float, float] | None,
          budget_s: float | None = None) -> tuple[object, ...]:
     sign = -1.0 if task.bound == "hi" else 1.0  # caps: cost saved; demand: cost added
     value: float
@@ -258,5 +289,16 @@ def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: fl
     value = round(value, 2) + 0.0 if not math.isnan(value) else value
     est = round(est, 2) + 0.0 if not math.isnan(est) else est
     per_unit = value / task.per_unit if task.per_unit and not math.isnan(value) else math.nan
+    spend_d = penalty_d = extra = math.nan
+    if out_split is not None and out is not None and out.objective is not None \
+            and not math.isnan(value):
+        penalty_d = round(out_split[0] - base_split[0], 2) + 0.0
+        spend_d = round((float(out.objective) - out_split[0]) - (base_obj - base_split[0]),
+                        2) + 0.0
+        # tokens served in addition: less unmet; for demand, plus the extra demand
+        extra = base_split[1] - out_split[1]
+        if task.kind == "demand":
+            extra += task.per_unit * 1e6
     return (task.kind, task.site, task.period, task.model, task.delta, value, est, method,
-            task.limit, task.delta_unit, per_unit, task.value_unit)
+            task.limit, task.delta_unit, per_unit, task.value_unit, spend_d, penalty_d,
+            extra)

@@ -16,6 +16,10 @@ import pandas as pd
 
 from planner.highs import SolveOutcome
 from planner.problem import PlanData
+from planner.verdicts import cost_noise_usd, plan_standing, same_cost
+
+__all__ = ["PlanTables", "cost_noise_usd", "cost_of_tables", "extract", "plan_standing",
+           "same_cost", "summarize"]
 
 PURCHASE_COLUMNS = ["period", "site", "system", "units", "capex_usd", "capex_charged_usd"]
 FLEET_COLUMNS = ["period", "site", "system", "units", "power_kw", "existing_units",
@@ -220,33 +224,3 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
         "solver_settings": settings,
     }
 
-
-def cost_noise_usd(summary: dict[str, Any]) -> float:
-    """How far a plan's total may sit above the true optimum: the solver's proven gap.
-
-    HiGHS stops when (objective - best bound) <= mip_rel_gap * |objective|, so the plan's
-    total is known only to within `objective - best_bound`. Two totals that differ by less
-    than the larger of their noises are the same plan cost for every purpose a person
-    reads (`same_cost`). Without a bound (no solve), the relative gap alone is used.
-    """
-    obj = summary.get("objective_usd")
-    if obj is None:
-        obj = summary.get("total_cost_usd")
-    obj = float(obj or 0.0)
-    bound = summary.get("best_bound_usd")
-    gap = summary.get("mip_gap")
-    noise = 0.0
-    if bound is not None and math.isfinite(float(bound)) and abs(float(bound)) < 1e300:
-        noise = max(noise, obj - float(bound))
-    elif gap is not None and math.isfinite(float(gap)):
-        noise = max(noise, float(gap) * abs(obj))
-    # the float tolerance of the recomputed totals
-    return max(noise, 1e-9 * abs(obj), 1e-6)
-
-
-def same_cost(a: dict[str, Any], b: dict[str, Any], key: str = "total_cost_usd") -> bool:
-    """Whether two plans' costs (`key`) differ by no more than solver noise."""
-    va, vb = a.get(key), b.get(key)
-    if va is None or vb is None:
-        return False
-    return abs(float(va) - float(vb)) <= max(cost_noise_usd(a), cost_noise_usd(b))

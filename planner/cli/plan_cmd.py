@@ -11,14 +11,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from planner.cli import app, err_console, fail
-from planner.fmt import num, usd
+from planner.fmt import num, pct, usd
+from planner.verdicts import plan_standing
 
 console = Console(highlight=False)
 
 
 def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) -> None:
+    """The plan in the terminal: status, then demand served (and any shortfall, with why),
+    then spend, and only then the penalty and the objective that adds it."""
     s = summary
     status = s["status"]
+    standing = plan_standing(s)
     gap = s.get("mip_gap")
     head = f"[bold]{escape(s.get('scenario') or 'plan')}[/]: status [bold]{status}[/]"
     if gap is not None:
@@ -27,21 +31,32 @@ def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) ->
         head += f", best bound {usd(s['best_bound_usd'])}"
     head += f", solved in {s['solve_seconds']:.2f} s"
     console.print(head)
-    if status == "time_limit":
+    if standing == "weak":
+        console.print("[bold red]the time limit stopped HiGHS far from a proven answer[/] "
+                      f"(gap {pct(gap)}): this is only the best plan found so far and may "
+                      "cost much more than the optimum; no conclusion should rest on it. "
+                      "Raise --time-limit (solver.time_limit_s).")
+    elif standing == "time_limit":
         console.print("[yellow]the time limit stopped HiGHS: this plan is the best found, "
                       "not proven optimal[/]")
-    t = Table(title="Cost over the horizon", show_header=True)
+    print_demand(s)
+    b = s["cost_breakdown_usd"]
+    t = Table(title="Spend over the horizon (discounted, capex as the scenario accounts it)",
+              show_header=True)
     t.add_column("item")
     t.add_column("USD", justify="right")
-    b = s["cost_breakdown_usd"]
-    for k in ("capex", "energy", "opex", "unmet_penalty"):
+    for k in ("capex", "energy", "opex"):
         t.add_row(k, usd(b[k]))
-    t.add_row("[bold]total[/]", f"[bold]{usd(s['total_cost_usd'])}[/]")
+    t.add_row("[bold]spend[/]", f"[bold]{usd(s['spend_usd'])}[/]")
+    if s.get("unmet_penalty_usd"):
+        t.add_row("unmet-demand penalty (a price set in the scenario, not money)",
+                  usd(s["unmet_penalty_usd"]))
+        t.add_row("objective (spend + penalty)", usd(s["total_cost_usd"]))
     console.print(t)
     cpm = s.get("cost_per_mtok_usd")
-    console.print(f"cost per million tokens: [bold]{'-' if cpm is None else f'${cpm:,.4f}'}"
-                  f"[/]   tokens/s per MW: [bold]{num(s.get('tokens_per_s_per_mw'))}[/]   "
-                  f"tokens served: {num(s['tokens_served'])}   unmet: {num(s['unmet_tokens'])}")
+    console.print(f"cost per million tokens served: [bold]"
+                  f"{'-' if cpm is None else f'${cpm:,.4f}'}[/] (spend / tokens served)   "
+                  f"tokens/s per MW: [bold]{num(s.get('tokens_per_s_per_mw'))}[/]")
     pp = tables.purchase_plan
     if len(pp):
         pt = Table(title="Purchases by period")
@@ -51,10 +66,78 @@ def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) ->
             pt.add_row(r.period, escape(r.site), escape(r.system), str(r.units),
                        usd(r.capex_usd))
         console.print(pt)
+    elif standing != "optimal":
+        console.print("no purchases in the best plan found so far (not proven optimal)")
+    elif s.get("unmet_tokens"):
+        console.print("no purchases: the installed fleet, with the shortfall above, is the "
+                      "least-cost plan")
     else:
-        console.print("no purchases: the existing fleet (or unmet demand) is cheapest")
+        console.print("no purchases: the installed fleet serves all demand at least cost")
     if out_dir is not None:
         console.print(f"plan written to {escape(str(out_dir))}/")
+
+
+def print_demand(s: dict[str, Any]) -> None:
+    """Tokens served, and before any cost: how much demand goes unserved, where and why."""
+    sf = s.get("shortfall") or {}
+    served = num(s.get("tokens_served"))
+    if not sf.get("classes_short"):
+        console.print(f"demand: all {served} tokens served")
+        return
+    console.print(
+        f"[bold red]shortfall:[/] {num(sf['unmet_tokens'])} tokens of demand not served "
+        f"({pct(sf['unmet_share'])}) in {sf['classes_short']} demand class(es); "
+        f"{served} tokens served; unmet-demand penalty {usd(sf['penalty_usd'])}")
+    for c in sf.get("largest", []):
+        console.print(
+            f"  {escape(str(c['model']))} in {c['period']} at "
+            f"{c['min_tokens_per_s_per_user']:g} tokens/s per user: "
+            f"{num(c['unmet_tokens_per_s'])} of {num(c['demand_tokens_per_s'])} tokens/s "
+            f"short ({pct(c['unmet_share'])}); {escape(str(c['why']))}",
+            soft_wrap=True)
+    rest = int(sf["classes_short"]) - len(sf.get("largest", []))
+    if rest > 0:
+        console.print(f"  and {rest} more class(es): service.csv lists every one")
+
+
+def plan_and_write(scenario: Path, out: Path, what_ifs: list[Path], sets: list[str], *,
+                   live: Any, debug: bool, report: bool, marginals: bool, baselines: bool,
+                   analysis_time_s: float | None, **plan_kw: Any) -> Any:
+    """Plan (a what-if merged onto the scenario, if any), analyse, and write every file
+    as one set: the plan, its analyses and its report, or nothing (docs/reliability.md).
+    An analysis that fails is named on stderr and in the report; the plan is kept."""
+    from planner.api import plan
+    from planner.loader import load_inputs
+    from planner.output import REPORT_SET, check_output_dir, write_files
+    from planner.report import plan_set
+
+    check_output_dir(out)  # an unusable -o is refused before the solve, not after
+    extra: dict[str, str] = {}
+    if what_ifs or sets:  # what-if planning (docs/what-if.md)
+        from planner.whatif import MERGED_FILE, merge_scenario
+
+        merged = merge_scenario(scenario, what_ifs, sets)
+        inputs = merged.inputs()
+        extra[MERGED_FILE] = merged.to_yaml()
+    else:
+        inputs = load_inputs(scenario)
+    result = plan(inputs, on_stage=live.on_stage, progress=live.on_solver, **plan_kw)
+
+    def on_error(name: str, exc: BaseException) -> None:
+        live.stop()
+        err_console.print(f"[yellow]warning[/] {escape(name)} was not written: internal "
+                          f"error ({escape(type(exc).__name__)}: {escape(str(exc))}); the "
+                          "plan and the other analyses are written", soft_wrap=True)
+        if debug:
+            err_console.print_exception()
+        live.start()
+
+    files = plan_set(result, out, inputs.profiles, report=report, marginals=marginals,
+                     baselines=baselines, progress=live.on_step, budget_s=analysis_time_s,
+                     extra=extra, on_error=on_error)
+    live.on_stage("write")
+    write_files(out, files, remove=[f for f in REPORT_SET if f not in files])
+    return result
 
 
 @app.command("plan")
@@ -99,33 +182,16 @@ def plan_command(
     Exit codes: 0 plan written (optimal or time-limited), 2 invalid input,
     3 infeasible, 1 anything else.
     """
-    from planner.api import plan
-    from planner.cli.report_cmd import LiveLine, write_plan_report
+    from planner.cli.report_cmd import LiveLine
 
     live = LiveLine(not (as_json or quiet) and err_console.is_terminal)
-    on_stage, progress = live.on_stage, live.on_solver
     live.start()
     try:
-        from planner.output import check_output_dir
-
-        check_output_dir(out)  # an unusable -o is refused before the solve, not after
-        if what_if or set_:  # what-if planning (docs/what-if.md)
-            from planner.whatif import merge_scenario, plan_merged
-
-            result = plan_merged(merge_scenario(scenario, what_if or [], set_ or []), out,
-                                 time_limit_s=time_limit, mip_rel_gap=gap, threads=threads,
-                                 on_stage=on_stage, progress=progress)
-            from planner.whatif import MERGED_FILE
-
-            scenario = out / MERGED_FILE  # the report reads the merged scenario's profiles
-        else:
-            result = plan(scenario, time_limit_s=time_limit, mip_rel_gap=gap,
-                          threads=threads, on_stage=on_stage, progress=progress)
-            result.write(out)
-        if not no_report:  # report.md/html, limits, marginal values, baselines
-            write_plan_report(result, out, scenario, marginals=not no_marginals,
-                              baselines=not no_baselines, live=live,
-                              analysis_time_s=analysis_time)
+        result = plan_and_write(scenario, out, what_if or [], set_ or [], live=live,
+                                debug=debug, time_limit_s=time_limit, mip_rel_gap=gap,
+                                threads=threads, report=not no_report,
+                                marginals=not no_marginals, baselines=not no_baselines,
+                                analysis_time_s=analysis_time)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
         live.stop()
         fail(exc, debug)

@@ -11,7 +11,7 @@ import math
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -118,27 +118,3 @@ def report_command(
     if not quiet:
         for p in written:
             console.print(f"wrote {p}")
-
-
-def write_plan_report(result: Any, out: Path, scenario: Path | None, *, marginals: bool,
-                      baselines: bool, live: LiveLine,
-                      analysis_time_s: float | None = None) -> list[Path]:
-    """After `planner plan`: write limits/marginal/baseline tables and the report."""
-    from planner.output import write_files
-    from planner.report import analysis_files, write_report
-
-    profiles = None
-    if scenario is not None:
-        try:
-            from planner.loader import load_inputs
-
-            profiles = load_inputs(scenario).profiles
-        except Exception:  # noqa: BLE001 - SLO facts are optional
-            profiles = None
-    # no older table survives a skipped analysis: the plan's own set removed them all
-    # (planner.output.REPORT_SET)
-    files = analysis_files(result, profiles, marginals=marginals, baselines=baselines,
-                           progress=live.on_step, budget_s=analysis_time_s)
-    live.on_stage("report")
-    write_files(out, files)
-    return write_report(out)

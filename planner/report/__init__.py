@@ -5,8 +5,10 @@ tables `limits.csv`, `marginal_values.csv`, `baselines.csv` written beside them)
 the solver model, so `planner report DIR` rebuilds it from the folder alone. The HTML
 has its charts as inline SVG, no script and no network reference, and prints on A4.
 
-`analysis_files` computes the analysis tables for a fresh plan (re-solves, baselines);
-it imports the solver stages lazily, so importing this package never imports Pyomo.
+`plan_set` computes every file of a fresh plan in memory (the plan tables, the analysis
+tables from re-solves and baselines, the report built from them), for `planner plan` to
+write as one set; it imports the solver stages lazily, so importing this package never
+imports Pyomo.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.report.content import Report, build
-from planner.report.folder import PlanFolder, load_folder
+from planner.report.folder import PlanFolder, folder_from_texts, load_folder
 from planner.report.render import to_html, to_markdown
 
 if TYPE_CHECKING:
@@ -25,8 +27,9 @@ if TYPE_CHECKING:
 REPORT_FILES = ("report.md", "report.html")
 ANALYSIS_FILES = ("limits.csv", "marginal_values.csv", "baselines.csv")
 
-__all__ = ["ANALYSIS_FILES", "REPORT_FILES", "PlanFolder", "Report", "analysis_files",
-           "build", "load_folder", "report_files", "to_html", "to_markdown", "write_report"]
+__all__ = ["ANALYSIS_FILES", "REPORT_FILES", "PlanFolder", "Report", "build",
+           "folder_from_texts", "load_folder", "plan_set", "report_files", "to_html",
+           "to_markdown", "write_report"]
 
 ProgressFn = Callable[[str, int, int, str], None]
 
@@ -44,12 +47,65 @@ def write_report(folder: str | Path) -> list[Path]:
     return write_files(Path(folder), report_files(folder))
 
 
-def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None, *,
-                   marginals: bool = True, baselines: bool = True,
-                   progress: ProgressFn | None = None,
-                   time_limit_s: float | None = None,
-                   budget_s: float | None = None) -> dict[str, str]:
-    """limits.csv, and unless skipped marginal_values.csv and baselines.csv, as CSV text.
+def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | None = None,
+             *, report: bool = True, marginals: bool = True, baselines: bool = True,
+             progress: ProgressFn | None = None, budget_s: float | None = None,
+             extra: Mapping[str, str] | None = None,
+             on_error: Callable[[str, BaseException], None] | None = None
+             ) -> dict[str, str]:
+    """Every file `planner plan` writes, as texts, built before anything is written.
+
+    The plan tables and summary.json, `extra` files, and with `report` the analysis
+    tables and report.md/report.html (the report built from these texts exactly as
+    `planner report` builds it from the folder). They are written as one atomic set
+    (`planner.output.write_files`), so the folder holds one plan and its own report or,
+    after a failure, what it held before.
+
+    An analysis that fails (an internal error in the marginal values, the baselines or
+    the limits table) does not lose the plan: its table is left out, summary.json lists
+    it in ``analysis_errors``, the report says so first, and `on_error(name, exc)` is
+    called. A plan stopped by the time limit far from its bound (`plan_standing` weak) is
+    not analysed further: its marginal values and baselines would rest on a plan that is
+    not an answer; summary.json says so in ``analyses_skipped``.
+    """
+    from planner.fmt import pct
+    from planner.output import plan_files
+    from planner.verdicts import plan_standing
+
+    files: dict[str, str] = {}
+    if report:
+        skipped: dict[str, str] = {}
+        if plan_standing(result.summary) == "weak":
+            why = ("not computed: the time limit stopped the plan far from its bound "
+                   f"(gap {pct(result.summary.get('mip_gap'))}); plan again with a longer "
+                   "time limit")
+            if marginals:
+                skipped["marginal_values"] = why
+            if baselines:
+                skipped["baselines"] = why
+            marginals = baselines = False
+        files, errors = _analyses(result, profiles, marginals=marginals,
+                                  baselines=baselines, progress=progress,
+                                  budget_s=budget_s, keep_going=True, on_error=on_error)
+        if skipped:
+            result.summary["analyses_skipped"] = skipped
+        if errors:
+            result.summary["analysis_errors"] = errors
+    files = {**plan_files(result), **(extra or {}), **files}
+    if report:
+        rep = build(folder_from_texts(Path(out), files))
+        files["report.md"] = to_markdown(rep)
+        files["report.html"] = to_html(rep)
+    return files
+
+
+def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, marginals: bool,
+              baselines: bool, progress: ProgressFn | None, time_limit_s: float | None = None,
+              budget_s: float | None = None, keep_going: bool,
+              on_error: Callable[[str, BaseException], None] | None = None
+              ) -> tuple[dict[str, str], list[str]]:
+    """limits.csv, and unless skipped marginal_values.csv and baselines.csv, as CSV
+    texts; with `keep_going`, the analyses that failed are returned instead of raised.
 
     `progress(stage, done, total, label)` is called before each re-solve. Each re-solve
     and baseline plan may run `time_limit_s`; by default as long as the plan's own solve
@@ -67,8 +123,24 @@ def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None
         time_limit_s = min(result.settings.time_limit_s, max(5.0, result.outcome.seconds))
     if budget_s is None:
         budget_s = max(20.0, 2.0 * result.outcome.seconds)
+    files: dict[str, str] = {}
+    errors: list[str] = []
 
-    files = {"limits.csv": frame_to_csv(limits_table(result.data, result.tables, profiles))}
+    def guarded(name: str, fn: Callable[[], str]) -> None:
+        if not keep_going:
+            files[name] = fn()
+            return
+        try:
+            files[name] = fn()
+        except Exception as exc:  # noqa: BLE001 - one failed analysis must not lose the plan
+            errors.append(f"{name} was not written: internal error "
+                          f"({type(exc).__name__}: {exc}); the plan and the other "
+                          "analyses are not affected")
+            if on_error is not None:
+                on_error(name, exc)
+
+    guarded("limits.csv", lambda: frame_to_csv(limits_table(result.data, result.tables,
+                                                            profiles)))
     if marginals:
         from planner.marginal import marginal_values
 
@@ -76,10 +148,10 @@ def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None
             if progress:
                 progress("marginal values", done, total, label)
 
-        mv = marginal_values(result.data, result.settings, result.outcome.x,
-                             sites_table=result.tables.sites, time_limit_s=time_limit_s,
-                             budget_s=budget_s, progress=mp)
-        files["marginal_values.csv"] = frame_to_csv(mv)
+        guarded("marginal_values.csv", lambda: frame_to_csv(marginal_values(
+            result.data, result.settings, result.outcome.x,
+            sites_table=result.tables.sites, time_limit_s=time_limit_s,
+            budget_s=budget_s, progress=mp)))
     if baselines:
         from planner.baselines import baselines as run_baselines
 
@@ -90,7 +162,6 @@ def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None
         from dataclasses import replace
 
         settings = replace(result.settings, time_limit_s=time_limit_s)
-        bl = run_baselines(result.data, settings, result.summary, progress=bp,
-                           budget_s=budget_s)
-        files["baselines.csv"] = frame_to_csv(bl)
-    return files
+        guarded("baselines.csv", lambda: frame_to_csv(run_baselines(
+            result.data, settings, result.summary, progress=bp, budget_s=budget_s)))
+    return files, errors

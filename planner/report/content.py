@@ -13,9 +13,10 @@ from typing import Any
 
 import pandas as pd
 
-from planner.fmt import num, pct, usd, usd_small
+from planner.fmt import is_number, num, pct, usd, usd_small
 from planner.report import svg
 from planner.report.folder import PlanFolder
+from planner.verdicts import plan_standing
 
 
 @dataclass
@@ -159,6 +160,61 @@ def _fmt_used(limit: str, used: float, cap: float) -> str:
     return f"{num(used)} of {num(cap)}"
 
 
+def spend_usd(s: dict[str, Any]) -> float:
+    """Spend of a summary: what money changes hands (total cost without the penalty);
+    summaries written before `spend_usd` existed give it by their breakdown."""
+    if is_number(s.get("spend_usd")):
+        return float(s["spend_usd"])
+    b = s.get("cost_breakdown_usd") or {}
+    return float(s.get("total_cost_usd") or 0.0) - float(b.get("unmet_penalty") or 0.0)
+
+
+def shortfall_of(pf: PlanFolder) -> dict[str, Any]:
+    """summary.json's ``shortfall``; for an older summary, the same figures from
+    service.csv (without the reasons)."""
+    sf = pf.summary.get("shortfall")
+    if isinstance(sf, dict) and "classes_short" in sf:
+        return sf
+    sv = pf.service
+    un = sv[pd.to_numeric(sv["unmet_tokens_per_s"], errors="coerce").fillna(0) > 0]
+    H = pf.hours
+    dem = float(pd.to_numeric(sv["demand_tokens_per_s"], errors="coerce").sum()) * H * 3600
+    unmet = float(pd.to_numeric(un["unmet_tokens_per_s"], errors="coerce").sum()) * H * 3600
+    pen = (float(pd.to_numeric(un["unmet_penalty_usd"], errors="coerce").sum())
+           if "unmet_penalty_usd" in un else 0.0)
+    return {"classes_short": len(un), "unmet_tokens": unmet,
+            "unmet_share": unmet / dem if dem > 0 else 0.0, "penalty_usd": pen,
+            "largest": []}
+
+
+def _shortfall_block(sf: dict[str, Any], s: dict[str, Any]) -> Block:
+    if not sf.get("classes_short"):
+        return f"**All demand is served**: {num(s.get('tokens_served'))} tokens over the horizon."
+    items = [f"{c['model']} in {c['period']} at {float(c['min_tokens_per_s_per_user']):g} "
+             f"tokens/s per user: {num(c['unmet_tokens_per_s'])} of "
+             f"{num(c['demand_tokens_per_s'])} tokens/s short "
+             f"({pct(c['unmet_share'])}); {c['why']}" for c in sf.get("largest", [])]
+    rest = int(sf["classes_short"]) - len(sf.get("largest", []))
+    if rest > 0:
+        items.append(f"and {rest} more demand class(es): see Unmet demand below")
+    head = (f"**Shortfall: {num(sf['unmet_tokens'])} tokens of demand are not served** "
+            f"({pct(sf['unmet_share'])} of demand, in {sf['classes_short']} demand "
+            f"class(es)); the unmet-demand penalty on them is {usd(sf['penalty_usd'])}, a "
+            "price the scenario sets, not money spent.")
+    return Bullets([head, *items]) if items else head
+
+
+def _split_text(r: Any) -> str:
+    """What a marginal value is made of, for a row that carries the split: more spend,
+    penalty avoided, tokens served in addition."""
+    sp, pe, tk = (r.get("spend_change_usd"), r.get("penalty_change_usd"),
+                  r.get("extra_tokens_served"))
+    if not (is_number(sp) and is_number(pe)) or not float(pe):
+        return ""
+    return (f": the unmet penalty changes by {usd(pe)} (a price the scenario sets), spend "
+            f"by {usd(sp)}, and {num(tk)} more tokens are served")
+
+
 # --------------------------------------------------------------------------- sections
 
 
@@ -168,13 +224,21 @@ def build(pf: PlanFolder) -> Report:
     b = s.get("cost_breakdown_usd", {})
     sections: list[Section] = []
 
-    # ---- headline
-    tiles = [("Total cost", usd(s.get("total_cost_usd"))),
+    # ---- headline: demand served (and any shortfall, with why) before any cost
+    spend = spend_usd(s)
+    penalty = float(b.get("unmet_penalty") or 0.0)
+    short = shortfall_of(pf)
+    standing = plan_standing(s)
+    served_share = s.get("demand_served_share")
+    tiles = [("Spend", usd(spend)),
+             ("Tokens served", num(s.get("tokens_served"))
+              + (f" ({pct(served_share)} of demand)" if is_number(served_share) else "")),
              ("Cost per million tokens", usd_small(s.get("cost_per_mtok_usd"))),
              ("Tokens/s per MW", num(s.get("tokens_per_s_per_mw"))),
              ("Capex commissioned (cash)", usd(s.get("capex_cash_usd"))),
-             ("Tokens served", num(s.get("tokens_served"))),
              ("Unmet tokens", num(s.get("unmet_tokens")))]
+    if penalty:
+        tiles.append(("Unmet penalty (not spend)", usd(penalty)))
     status = str(s.get("status", "?"))
     sub = (f"status {status}, MIP gap {pct(s.get('mip_gap'))}, best bound "
            f"{usd(s.get('best_bound_usd'))}, solved in {float(s.get('solve_seconds') or 0):.2f} s")
@@ -182,17 +246,31 @@ def build(pf: PlanFolder) -> Report:
     if hz:
         sub = (f"{hz.get('periods')} {hz.get('granularity')}s from {hz.get('start')}; " + sub)
     head = Section("Headline numbers", "headline")
-    if status == "time_limit":
+    if standing == "weak":
+        head.blocks.append(
+            f"**Not an answer yet.** The time limit stopped HiGHS with a gap of "
+            f"{pct(s.get('mip_gap'))}: this is only the best plan found so far, and it may "
+            "cost much more than the optimum. No conclusion (what to buy, what binds, what "
+            "a baseline saves) should rest on it. Plan again with a longer time limit "
+            "(--time-limit, solver.time_limit_s).")
+    elif standing == "time_limit":
         head.blocks.append("The time limit stopped HiGHS: this plan is the best found, not "
                            "proven optimal (see the gap).")
+    for err in s.get("analysis_errors") or []:
+        head.blocks.append(f"**Analysis failed:** {err}")
+    head.blocks.append(_shortfall_block(short, s))
     total = float(s.get("total_cost_usd") or 0.0)
+    cost_rows = [[k, usd(b.get(k)), pct(float(b.get(k) or 0) / spend if spend else None)]
+                 for k in ("capex", "energy", "opex")]
+    cost_rows.append(["spend", usd(spend), pct(1.0 if spend else None)])
+    if penalty:
+        cost_rows.append(["unmet-demand penalty (a price the scenario sets, not money)",
+                          usd(penalty), "-"])
+        cost_rows.append(["objective (spend + penalty)", usd(total), "-"])
     head.blocks.append(Table(
-        ["cost item", "USD", "share"],
-        [[k, usd(b.get(k)), pct(float(b.get(k) or 0) / total if total else None)]
-         for k in ("capex", "energy", "opex", "unmet_penalty")]
-        + [["total", usd(total), pct(1.0 if total else None)]],
-        "lrr", "Cost over the horizon (the objective: discounted, capex as the scenario "
-               "accounts it)"))
+        ["cost item", "USD", "share of spend"], cost_rows,
+        "lrr", "Spend over the horizon (the objective's terms: discounted, capex as the "
+               "scenario accounts it)"))
     cpm = cost_per_model(pf)
     if cpm:
         head.blocks.append(Table(
@@ -237,8 +315,12 @@ def build(pf: PlanFolder) -> Report:
             [[r.period, r.site, r.system, f"{int(r.units):,}", usd(r.capex_usd)]
              for r in pp.itertuples()], "lllrr"))
     else:
-        sec.blocks.append("No purchases: the installed fleet (or leaving demand unmet) is "
-                          "cheapest.")
+        sec.blocks.append(
+            "No purchases in the best plan found so far (not proven optimal)."
+            if standing != "optimal" else
+            "No purchases: the installed fleet, with the shortfall above, is the least-cost "
+            "plan." if short["classes_short"] else
+            "No purchases: the installed fleet serves all demand at least cost.")
     sections.append(sec)
 
     # ---- charts
@@ -397,17 +479,26 @@ def _marginal_section(pf: PlanFolder, periods: list[str]) -> Section:
         else:
             what = f"+1% demand of {r.model} (every period)"
             per = f"{usd_small(r.value_per_unit_usd)} per Mtok"
-        rows.append([what, usd(r.value_usd), usd(r.lp_dual_estimate), per, str(r.method)])
-    sec.blocks.append(Table(["step", "re-solved value", "LP-dual estimate", "per unit",
-                             "method"], rows, "lrrrl",
+        rows.append([what, usd(r.value_usd), usd(getattr(r, "spend_change_usd", math.nan)),
+                     usd(getattr(r, "penalty_change_usd", math.nan)),
+                     num(getattr(r, "extra_tokens_served", math.nan)),
+                     usd(r.lp_dual_estimate), per, str(r.method)])
+    sec.blocks.append(Table(["step", "re-solved value", "spend change", "penalty change",
+                             "extra tokens served", "LP-dual estimate", "per unit",
+                             "method"], rows, "lrrrrrrl",
                             "Value: cost saved by the step (for demand: cost added), USD "
-                            "over the horizon"))
+                            "over the horizon; what it is made of: the change of spend "
+                            "(money: capex, energy, opex; + is more spent), the change of "
+                            "the unmet penalty (a price the scenario sets) and the tokens "
+                            "served in addition"))
     pw = mv[(mv["kind"] == "power_mw") & (mv["period"] != "all")]
-    if len(pw):
-        best = pw.loc[pw["value_usd"].astype(float).idxmax()]
+    pw = pw[pd.to_numeric(pw["value_usd"], errors="coerce").notna()]
+    if len(pw):  # values not re-solved (time budget spent) are blank: not candidates
+        best = pw.loc[pd.to_numeric(pw["value_usd"]).idxmax()]
         if float(best["value_usd"]) > 0:
             sec.blocks.append(f"The most valuable MW is at {best['site']} in {best['period']}: "
-                              f"{usd(best['value_usd'])} saved.")
+                              f"{usd(best['value_usd'])} saved"
+                              + _split_text(best) + ".")
     return sec
 
 

@@ -5,7 +5,9 @@ The report reads only these files, never the solver model.
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,10 +54,10 @@ class PlanFolder:
         return labels
 
 
-def _csv(path: Path) -> pd.DataFrame:
-    head = pd.read_csv(path, nrows=0)
+def _csv(text: str) -> pd.DataFrame:
+    head = pd.read_csv(io.StringIO(text), nrows=0)
     dtypes = {c: str for c in head.columns if c in TEXT_COLUMNS}
-    df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+    df = pd.read_csv(io.StringIO(text), dtype=dtypes, keep_default_na=False, na_values=[""])
     for c in dtypes:  # names as the user wrote them, not as escaped for spreadsheets
         df[c] = df[c].fillna("").map(unescape_text)
     return df
@@ -71,9 +73,22 @@ def load_folder(path: str | Path) -> PlanFolder:
               for f in REQUIRED if not (p / f).is_file()]
     if issues:
         raise InputError(issues)
+    texts: dict[str, str] = {}
+    for f in REQUIRED + OPTIONAL:
+        if (p / f).is_file():
+            try:
+                texts[f] = (p / f).read_text(encoding="utf-8")
+            except (OSError, ValueError) as exc:
+                raise InputError([Issue(str(p / f), "", f"cannot read: {exc}")]) from exc
+    return folder_from_texts(p, texts)
+
+
+def folder_from_texts(p: Path, texts: Mapping[str, str]) -> PlanFolder:
+    """A plan folder from its files' texts (name -> text), as `load_folder` reads them
+    from disk: how `planner plan` builds the report before anything is written."""
     try:
-        summary = json.loads((p / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        summary = json.loads(texts["summary.json"])
+    except (KeyError, ValueError) as exc:
         raise InputError([Issue(str(p / "summary.json"), "", f"cannot read: {exc}")]) from exc
     if not isinstance(summary, dict) or "total_cost_usd" not in summary:
         raise InputError([Issue(str(p / "summary.json"), "total_cost_usd",
@@ -81,12 +96,15 @@ def load_folder(path: str | Path) -> PlanFolder:
     frames: dict[str, pd.DataFrame | None] = {}
     for f in REQUIRED[1:] + OPTIONAL:
         fp = p / f
-        if not fp.is_file():
+        if f not in texts:
+            if f in REQUIRED:
+                raise InputError([Issue(str(fp), "", "file not found: not a complete plan "
+                                        "folder")])
             frames[f] = None
             continue
         try:
-            frames[f] = _csv(fp)
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            frames[f] = _csv(texts[f])
+        except (ValueError, pd.errors.ParserError) as exc:
             raise InputError([Issue(str(fp), "", f"cannot read CSV: {exc}")]) from exc
     need = {"purchase_plan.csv": ["period", "site", "system", "units", "capex_usd"],
             "fleet.csv": ["period", "site", "system", "units", "power_kw"],

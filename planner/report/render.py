@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from planner.report.content import Bullets, Chart, Report, Table
@@ -52,6 +53,12 @@ ul { padding-left: 20px; }
 }
 """
 
+
+
+def _inline(text: str) -> str:
+    """Escaped HTML of a report sentence; its **bold** runs (the one Markdown mark the
+    report's sentences use) become <strong>."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escape(text))
 
 def _md_cell(v: str) -> str:
     return v.replace("|", "\\|").replace("\n", " ")
@@ -118,9 +125,9 @@ def to_html(rep: Report) -> str:
             body.append('<div class="cols">')
         for b in sec.blocks:
             if isinstance(b, str):
-                body.append(f"<p>{escape(b)}</p>")
+                body.append(f"<p>{_inline(b)}</p>")
             elif isinstance(b, Bullets):
-                body.append("<ul>" + "".join(f"<li>{escape(x)}</li>" for x in b.items)
+                body.append("<ul>" + "".join(f"<li>{_inline(x)}</li>" for x in b.items)
                             + "</ul>")
             elif isinstance(b, Chart):
                 body.append(f"<figure>{b.svg}<figcaption>{escape(b.caption)}</figcaption>"
