@@ -90,7 +90,9 @@ def analysis_files(result: PlanResult, profiles: Mapping[str, Any] | None = None
         from dataclasses import replace
 
         settings = replace(result.settings, time_limit_s=time_limit_s)
+        pp = result.tables.purchase_plan
+        bought = pp.loc[pp["units"] > 0, "system"].astype(str).tolist()
         bl = run_baselines(result.data, settings, result.summary, progress=bp,
-                           budget_s=budget_s)
+                           budget_s=budget_s, optimised_systems=bought)
         files["baselines.csv"] = frame_to_csv(bl)
     return files
