@@ -18,7 +18,8 @@ from planner.baselines import (
     restrict_to_system,
 )
 from planner.cli import app
-from tests.conftest import make_scenario
+from planner.verdicts import cost_noise_usd, same_cost
+from tests.conftest import BASE_CATALOG, deep_merge, make_scenario
 
 SPEC_COLUMNS = ["baseline", "system", "status", "total_cost_usd", "cost_per_mtok_usd",
                 "savings_usd"]
@@ -47,6 +48,8 @@ def test_single_system_and_greedy_by_hand(tmp_path: Path) -> None:
     g = rows[("greedy", "new")]
     assert g.total_cost_usd == 600_000.0 and g.savings_usd == 200_000.0
     assert g.status == "optimal"
+    for r in bl.itertuples():  # no demand goes unmet: all of it is spend
+        assert r.spend_usd == r.total_cost_usd and r.unmet_penalty_usd == 0.0
 
 
 def test_greedy_respects_power_then_takes_next_cheapest(tmp_path: Path) -> None:
@@ -102,8 +105,158 @@ def test_plan_cli_writes_baselines_csv(tmp_path: Path) -> None:
     assert list(rows[0])[:6] == SPEC_COLUMNS
     by = {(r["baseline"], r["system"]): r for r in rows}
     assert float(by[("greedy", "new")]["savings_usd"]) == 200_000.0
+    assert list(rows[0])[-2:] == ["spend_usd", "unmet_penalty_usd"]
+    # the optimised row names what the plan buys; the plan buys a mix, and says so
+    assert ("optimised", "old+new") in by
+    md = (out / "report.md").read_text()
+    assert "The optimised plan buys a mix: " in md and "the optimised mix saves" in md
     assert not (out / "marginal_values.csv").exists()
     # --no-baselines on a rerun removes the stale table
     r = CliRunner().invoke(app, ["plan", str(path), "-o", str(out), "-q", "--no-baselines"])
     assert r.exit_code == 0, r.output
     assert not (out / "baselines.csv").exists() and (out / "marginal_values.csv").exists()
+
+
+def _catalog(**over: dict[str, object]) -> dict[str, object]:
+    """The test catalogue with some fields of some systems changed."""
+    cat = deep_merge(BASE_CATALOG, {})
+    for sysd in cat["systems"]:
+        sysd.update(over.get(sysd["id"], {}))
+    return cat
+
+
+def test_greedy_without_floor_space_cap(tmp_path: Path) -> None:
+    # regression: a system taking racks in a hall without max_racks divided infinity
+    # (OverflowError: cannot convert float infinity to integer)
+    cat = _catalog(old={"racks_per_unit": 1.0}, new={"racks_per_unit": 2.0})
+    res = plan(make_scenario(tmp_path / "s", demand=DEMAND, catalog=cat))
+    assert greedy_purchases(res.data) == {("hall-a", "new", 0): 2}
+    bl = baselines(res.data, res.settings, res.summary)
+    g = bl[bl["baseline"] == "greedy"].iloc[0]
+    assert g["system"] == "new" and g["total_cost_usd"] == 600_000.0
+    # with a floor-space cap of 3 racks: one new (2 racks), then one old (1 rack)
+    res = plan(make_scenario(tmp_path / "t", demand=DEMAND, catalog=cat, scenario={
+        "sites": [{"name": "hall-a", "power_mw": 1.0, "max_racks": 3}]}))
+    assert greedy_purchases(res.data) == {("hall-a", "new", 0): 1, ("hall-a", "old", 0): 1}
+
+
+def test_baselines_on_degenerate_scenarios(tmp_path: Path) -> None:
+    installed = {"sites": [{"name": "hall-a", "power_mw": 1.0,
+                            "existing": [{"system": "old", "units": 5}]}]}
+    cases = {
+        # free units, no budget: nothing caps the greedy fit but power
+        "free": ({"catalog": _catalog(new={"capex_usd": 0.0, "racks_per_unit": 1.0})},
+                 {("hall-a", "new", 0): 2}),
+        # no demand at all
+        "no-demand": ({"demand": [("2027Q1", "m1", 0.0, 10.0)]}, {}),
+        # nothing can be bought; the installed base serves what it can
+        "nothing-buyable": ({"catalog": _catalog(old={"max_units_per_period": 0},
+                                                 new={"max_units_per_period": 0}),
+                             "scenario": installed}, {}),
+        # a zero budget buys nothing
+        "zero-budget": ({"scenario": {"budget": {"capex_usd_per_period": 0.0,
+                                                 "total_capex_usd": 0.0}}}, {}),
+    }
+    for name, (kw, greedy) in cases.items():
+        kw.setdefault("demand", DEMAND)
+        res = plan(make_scenario(tmp_path / name, **kw))  # type: ignore[arg-type]
+        assert greedy_purchases(res.data) == greedy, name
+        bl = baselines(res.data, res.settings, res.summary)
+        assert list(bl.columns) == BASELINE_COLUMNS, name
+        assert set(bl["status"]) == {"optimal"}, name
+        assert (bl["savings_usd"] >= 0).all(), name
+        assert ((bl["spend_usd"] + bl["unmet_penalty_usd"] - bl["total_cost_usd"]).abs()
+                <= 1e-6 * bl["total_cost_usd"].abs().clip(lower=1.0)).all(), name
+        if not greedy:
+            assert bl[bl["baseline"] == "greedy"].iloc[0]["system"] == "none", name
+
+
+# 10 installed "old" units serve 8000 tokens/s; demand doubles in 2027Q2, which one "new"
+# unit ($300k) covers: the optimised plan buys only "new", and the installed base serves
+INSTALLED = {"sites": [{"name": "hall-a", "power_mw": 1.0,
+                        "existing": [{"system": "old", "units": 10}]}]}
+GROWING_2 = [("2027Q1", "m1", 8000.0, 10.0), ("2027Q2", "m1", 16000.0, 10.0)]
+
+
+def test_single_system_keeps_the_installed_base_serving(tmp_path: Path) -> None:
+    res = plan(make_scenario(tmp_path / "s", demand=GROWING_2, scenario=INSTALLED))
+    assert res.summary["total_cost_usd"] == 300_000.0
+    assert set(res.tables.purchase_plan["system"]) == {"new"}
+    only_new = restrict_to_system(res.data, "new")
+    assert {g for _, g, _ in only_new.buy_index} == {"new"}
+    assert {(s, g, k) for s, g, k in res.data.serve_index if g == "old"} <= set(
+        only_new.serve_index)
+    bl = baselines(res.data, res.settings, res.summary, optimised_systems=["new"])
+    rows = {(r.baseline, r.system): r for r in bl.itertuples()}
+    assert rows[("optimised", "new")].total_cost_usd == 300_000.0
+    # "every new purchase a new unit" is the optimised plan itself: the old units serve
+    # (the old code barred them and charged two new units, $600k)
+    same = rows[("single-system", "new")]
+    assert math.isclose(same.total_cost_usd, 300_000.0, rel_tol=1e-9)
+    assert same.savings_usd == 0.0 and same.unmet_tokens == 0.0
+    # old only: 10 more old units for the growth
+    assert rows[("single-system", "old")].total_cost_usd == 1_000_000.0
+    # greedy serves 2027Q1 from the installed base and buys one new unit for 2027Q2
+    assert greedy_purchases(res.data) == {("hall-a", "new", 1): 1}
+    assert rows[("greedy", "new")].savings_usd == 0.0
+    # retired after 2027Q1, the installed units serve only there
+    res = plan(make_scenario(tmp_path / "r", demand=GROWING_2, scenario={"sites": [
+        {"name": "hall-a", "power_mw": 1.0,
+         "existing": [{"system": "old", "units": 10, "retire_after": "2027Q1"}]}]}))
+    only_new = restrict_to_system(res.data, "new")
+    assert {res.data.classes[k].t for _, g, k in only_new.serve_index if g == "old"} == {0}
+    assert greedy_purchases(res.data) == {("hall-a", "new", 1): 2}
+
+
+def test_report_of_a_one_system_plan_claims_no_mix_saving(tmp_path: Path) -> None:
+    path = make_scenario(tmp_path / "s", demand=GROWING_2, scenario=INSTALLED)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["plan", str(path), "-o", str(out), "-q", "--no-marginals"])
+    assert r.exit_code == 0, r.output
+    with (out / "baselines.csv").open() as f:
+        by = {(r["baseline"], r["system"]): r for r in csv.DictReader(f)}
+    assert float(by[("single-system", "new")]["savings_usd"]) == 0.0
+    assert ("optimised", "new") in by
+    md = (out / "report.md").read_text()
+    section = md[md.index("## Against simpler plans"):]
+    section = section[:section.index("\n## ", 3)]
+    assert "optimised mix" not in section
+    assert "The optimised plan buys only new; the new-only baseline is the same plan" in section
+    assert "none: same within solver tolerance" in section
+
+
+def test_savings_split_spend_and_avoided_penalty(tmp_path: Path) -> None:
+    # old serves m1 only at 10 tokens/s per user; at 60 only new can: the old-only plan
+    # leaves that class unmet and pays the penalty, the optimised plan buys 3 new units
+    demand = [("2027Q1", "m1", 800.0, 10.0), ("2027Q1", "m1", 8000.0, 60.0)]
+    path = make_scenario(tmp_path / "s", demand=demand)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["plan", str(path), "-o", str(out), "-q", "--no-marginals"])
+    assert r.exit_code == 0, r.output
+    with (out / "baselines.csv").open() as f:
+        by = {(r["baseline"], r["system"]): r for r in csv.DictReader(f)}
+    old = by[("single-system", "old")]
+    assert float(old["spend_usd"]) == 100_000.0
+    assert float(old["unmet_penalty_usd"]) > 0
+    assert math.isclose(float(old["spend_usd"]) + float(old["unmet_penalty_usd"]),
+                        float(old["total_cost_usd"]), rel_tol=1e-12)
+    md = (out / "report.md").read_text()
+    assert ("Best single-system plan of another system: old at "
+            in md) and "it spends $800,000 more and pays $" in md
+
+
+def test_saving_within_solver_noise_is_none() -> None:
+    """The one rule for noise (planner.verdicts): costs closer than the larger proven gap
+    (objective - best bound) of the two plans are the same cost."""
+    a = {"total_cost_usd": 100_000.0, "objective_usd": 100_000.0, "best_bound_usd": 99_990.0}
+    b = {"total_cost_usd": 99_995.0, "objective_usd": 99_995.0, "best_bound_usd": 99_995.0}
+    c = {"total_cost_usd": 99_000.0, "objective_usd": 99_000.0, "best_bound_usd": 99_000.0}
+    assert same_cost(a, b) and same_cost(b, a)
+    assert not same_cost(a, c)
+    assert cost_noise_usd(a) == 10.0
+    # no bound: the relative gap; nothing at all: float tolerance only
+    assert cost_noise_usd({"total_cost_usd": 1e6, "mip_gap": 1e-3}) == 1e3
+    assert not same_cost({"total_cost_usd": 100.0}, {"total_cost_usd": 101.0})
+    assert same_cost({"total_cost_usd": 0.0}, {"total_cost_usd": 0.0})
+    # broken values are not numbers, never a crash
+    assert not same_cost({"total_cost_usd": "lots"}, a)

@@ -162,6 +162,9 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
         from dataclasses import replace
 
         settings = replace(result.settings, time_limit_s=time_limit_s)
+        pp = result.tables.purchase_plan
+        bought = pp.loc[pp["units"] > 0, "system"].astype(str).tolist()
         guarded("baselines.csv", lambda: frame_to_csv(run_baselines(
-            result.data, settings, result.summary, progress=bp, budget_s=budget_s)))
+            result.data, settings, result.summary, progress=bp, budget_s=budget_s,
+            optimised_systems=bought)))
     return files, errors

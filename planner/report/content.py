@@ -502,6 +502,56 @@ def _marginal_section(pf: PlanFolder, periods: list[str]) -> Section:
     return sec
 
 
+SAME_WITHIN_TOLERANCE = "none: same within solver tolerance"
+
+
+def _bought_systems(pf: PlanFolder) -> list[str]:
+    """System types the optimised plan buys (from purchase_plan.csv), in plan order."""
+    pp = pf.purchase_plan
+    if not len(pp) or "system" not in pp or "units" not in pp:
+        return []
+    units = pd.to_numeric(pp["units"], errors="coerce").fillna(0.0)
+    return list(dict.fromkeys(pp.loc[units > 0, "system"].astype(str)))
+
+
+def _num_or_nan(v: Any) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return f if math.isfinite(f) else math.nan
+
+
+def _saving_cell(v: Any) -> str:
+    f = _num_or_nan(v)
+    if math.isnan(f):
+        return "-"
+    return SAME_WITHIN_TOLERANCE if f == 0 else usd(f)
+
+
+def _saving_text(row: Any, opt: Any, what: str, subject: str) -> str:
+    """One sentence: what the optimised plan saves against a baseline row, split into
+    spend and avoided unmet-demand penalty when baselines.csv carries them."""
+    tot, sav = _num_or_nan(row["total_cost_usd"]), _num_or_nan(row["savings_usd"])
+    if sav == 0:
+        return f"{what} at {usd(tot)} costs the same as the optimised plan within solver " \
+               f"tolerance."
+    if sav < 0:
+        return (f"{what} at {usd(tot)} costs {usd(-sav)} less than the optimised plan: the "
+                f"optimised solve stopped short of its optimum (see its status and gap).")
+    text = (f"{what} at {usd(tot)}; {subject} saves {usd(sav)} "
+            f"({pct(sav / tot if tot else None)})")
+    if opt is not None:
+        d_spend = _num_or_nan(row.get("spend_usd")) - _num_or_nan(opt.get("spend_usd"))
+        d_pen = (_num_or_nan(row.get("unmet_penalty_usd"))
+                 - _num_or_nan(opt.get("unmet_penalty_usd")))
+        if not math.isnan(d_spend) and not math.isnan(d_pen) and abs(d_pen) > 1e-9 * tot:
+            text += (f": it spends {usd(abs(d_spend))} {'less' if d_spend >= 0 else 'more'} "
+                     f"and pays {usd(abs(d_pen))} {'less' if d_pen >= 0 else 'more'} "
+                     f"unmet-demand penalty")
+    return text + "."
+
+
 def _baseline_section(pf: PlanFolder) -> Section:
     sec = Section("Against simpler plans", "baselines")
     bl = pf.baselines
@@ -509,29 +559,68 @@ def _baseline_section(pf: PlanFolder) -> Section:
         sec.blocks.append("Not computed for this plan (baselines.csv is absent).")
         return sec
     sec.blocks.append(
-        "Single-system: the same scenario with only one system type to buy and serve "
-        "(installed units stay), planned optimally. Greedy: period by period, serve each "
-        "demand from the standing fleet, then buy the system with the lowest cost per token "
-        "(USD per unit-hour over tokens per unit-hour) where it fits, as many units as cover "
-        "the rest within power, space, supply and budget; its purchases are then costed by "
-        "the planner's model. Savings: what the optimised plan costs less than each.")
+        "Single-system: what if every new purchase had been one system type? The same "
+        "scenario with purchases restricted to that type, planned optimally; the installed "
+        "base stays and keeps serving. Greedy: period by period, serve each demand from the "
+        "standing fleet (the installed base first), then buy the system with the lowest "
+        "cost per token (USD per unit-hour over tokens per unit-hour) where it fits, as "
+        "many units as cover the rest within power, space, supply and budget; its "
+        "purchases are then costed by the planner's model. Spend: capex, energy and opex; "
+        "total cost adds the unmet-demand penalty. Savings: what the optimised plan costs "
+        "less than each; a difference within the solves' MIP gap is no saving (shown as "
+        "the same within solver tolerance).")
     rows = []
     for r in bl.itertuples():
         rows.append([str(r.baseline), str(r.system), str(r.status), usd(r.total_cost_usd),
+                     usd(getattr(r, "spend_usd", math.nan)),
+                     usd(getattr(r, "unmet_penalty_usd", math.nan)),
                      usd_small(r.cost_per_mtok_usd),
                      num(getattr(r, "unmet_tokens", math.nan)),
-                     usd(r.savings_usd) if r.baseline != "optimised" else "-"])
-    sec.blocks.append(Table(["plan", "system", "status", "total cost", "USD per Mtok",
-                             "unmet tokens", "optimised plan saves"], rows, "lllrrrr"))
-    others = bl[(bl["baseline"] != "optimised")
+                     _saving_cell(r.savings_usd) if r.baseline != "optimised" else "-"])
+    sec.blocks.append(Table(["plan", "system", "status", "total cost", "spend",
+                             "unmet penalty", "USD per Mtok", "unmet tokens",
+                             "optimised plan saves"], rows, "lllrrrrrr"))
+    opt_rows = bl[bl["baseline"] == "optimised"]
+    opt = opt_rows.iloc[0] if len(opt_rows) else None
+    solved = bl[(bl["baseline"] != "optimised")
                 & pd.to_numeric(bl["savings_usd"], errors="coerce").notna()]
-    singles = others[others["baseline"] == "single-system"]
+    singles = solved[solved["baseline"] == "single-system"]
+    bought = _bought_systems(pf)
+    texts: list[str] = []
+    if not bought:
+        texts.append("The optimised plan buys no new units: the installed fleet (or leaving "
+                     "demand unmet) is cheapest, and every single-system plan could do the "
+                     "same.")
+    elif len(bought) == 1:
+        g = bought[0]
+        own = singles[singles["system"] == g]
+        sav = _num_or_nan(own.iloc[0]["savings_usd"]) if len(own) else 0.0
+        if not len(own):
+            texts.append(f"The optimised plan buys only {g}, so it is the {g}-only plan "
+                         f"too (that baseline was not solved here).")
+        elif sav == 0:
+            texts.append(f"The optimised plan buys only {g}; the {g}-only baseline is the "
+                         f"same plan (same cost within solver tolerance), not a saving.")
+        else:
+            texts.append(f"The optimised plan buys only {g}; the {g}-only baseline could "
+                         f"make the same plan, yet differs from it by {usd(sav)} (status "
+                         f"{own.iloc[0]['status']}): one of the two solves stopped short of "
+                         f"its optimum.")
+        singles = singles[singles["system"] != g]
+    else:
+        texts.append(f"The optimised plan buys a mix: {', '.join(bought)}.")
+    subject = "the optimised mix" if len(bought) > 1 else "the optimised plan"
     if len(singles):
         best = singles.loc[pd.to_numeric(singles["total_cost_usd"]).idxmin()]
-        tot = float(best["total_cost_usd"])
-        sec.blocks.append(f"Best single-system plan: {best['system']} at {usd(tot)}; the "
-                          f"optimised mix saves {usd(best['savings_usd'])} "
-                          f"({pct(float(best['savings_usd']) / tot if tot else None)}).")
+        what = ("Best single-system plan" if len(bought) != 1
+                else "Best single-system plan of another system")
+        texts.append(_saving_text(best, opt, f"{what}: {best['system']}", subject))
+    greedy = solved[solved["baseline"] == "greedy"]
+    if len(greedy):
+        gs = str(greedy.iloc[0]["system"])
+        texts.append(_saving_text(greedy.iloc[0], opt, "Greedy (buying nothing)"
+                                  if gs in ("none", "") else f"Greedy ({gs})", subject))
+    sec.blocks.append(" ".join(texts))
     return sec
 
 
