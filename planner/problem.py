@@ -136,7 +136,10 @@ def _prepare(inputs: Inputs) -> PlanData:
     first = parse_period(sc.horizon.start, gran)
     T = len(labels)
 
-    allowed = set(sc.systems) if sc.systems is not None else None
+    # `systems:` restricts what may be bought; installed units of any system keep serving
+    installed_any = {ex.system for site in sc.sites for ex in site.existing if ex.units > 0}
+    allowed = (set(sc.systems) | installed_any) if sc.systems is not None else None
+    buyable = set(sc.systems) if sc.systems is not None else None
     catalog = {s.id: s for s in inputs.catalog.systems}
 
     # demand classes (rows with positive demand), in file order
@@ -199,7 +202,7 @@ def _prepare(inputs: Inputs) -> PlanData:
     for site in sc.sites:
         for g in systems:
             sysdef = systems[g]
-            if g not in serving:
+            if g not in serving or (buyable is not None and g not in buyable):
                 continue
             if sysdef.cooling == "liquid" and site.cooling != "liquid":
                 continue

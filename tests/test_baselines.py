@@ -260,3 +260,18 @@ def test_saving_within_solver_noise_is_none() -> None:
     assert same_cost({"total_cost_usd": 0.0}, {"total_cost_usd": 0.0})
     # broken values are not numbers, never a crash
     assert not same_cost({"total_cost_usd": "lots"}, a)
+
+
+def test_scenario_systems_restricts_purchases_not_the_installed_base(tmp_path: Path) -> None:
+    """`systems: [new]` with installed `old` units: the old units keep serving and only
+    `new` is bought (before, the installed units sat idle and more was bought)."""
+    sc = make_scenario(tmp_path, scenario={
+        "systems": ["new"],
+        "sites": [{"name": "hall-a", "power_mw": 1.0,
+                   "existing": [{"system": "old", "units": 3}]}]},
+        demand=[("2027Q1", "m1", 2400.0 + 8000.0, 10.0)])
+    res = plan(sc)
+    al = res.tables.allocation
+    assert float(al.loc[al["system"] == "old", "units"].sum()) == 3.0
+    pp = res.tables.purchase_plan
+    assert set(pp["system"]) == {"new"} and int(pp["units"].sum()) == 1
