@@ -3,6 +3,17 @@
 Everything here reads `JobResult`s (summaries and purchase lists), never the solver model.
 The HTML pages are self-contained (inline SVG, no scripts, no external files) and carry
 no timestamps, so the same results give the same bytes.
+
+Two rules hold for every figure printed here:
+
+- **Spend and shortfall apart.** A plan's total is what money changes hands (`spend_usd`)
+  plus the unmet-demand penalty (`unmet_penalty_usd`: tokens not served at a price per
+  million tokens the scenario sets, not money). Tables carry both beside the total, and
+  headlines lead with spend and tokens served; a penalty avoided is named as such, with
+  its price, never as a saving of money.
+- **Solver noise is no difference.** Two plans whose costs differ by no more than their
+  proven MIP gaps (`planner.results.same_cost`, the one rule) are the same: differences
+  are written as 0 (shown as "same") and verdicts never rest on them.
 """
 
 from __future__ import annotations
@@ -10,45 +21,130 @@ from __future__ import annotations
 import html
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from planner.parallel import JobResult
+from planner.results import cost_noise_usd, same_cost
 
-HEAD_COLUMNS = ["status", "total_cost_usd", "cost_per_mtok_usd", "cost_vs_base_usd"]
+SAME = "same within solver gap"
+NOT_MONEY = "a price you set, not money"
+
+HEAD_COLUMNS = ["status", "total_cost_usd", "spend_usd", "unmet_penalty_usd", "unmet_tokens",
+                "demand_served_share", "cost_per_mtok_usd"]
+VS_BASE_COLUMNS = ["cost_vs_base_usd", "spend_vs_base_usd", "penalty_vs_base_usd",
+                   "tokens_served_vs_base", "vs_base"]
+VS_PREVIOUS_COLUMNS = ["cost_vs_previous_usd", "spend_vs_previous_usd", "vs_previous"]
 FIGURE_COLUMNS = [
-    "capex_usd", "energy_usd", "opex_usd", "unmet_penalty_usd",
-    "tokens_per_s_per_mw", "capex_cash_usd", "peak_mw", "unmet_tokens", "units_bought",
-    "mip_gap", "solve_seconds",
+    "capex_usd", "energy_usd", "opex_usd", "tokens_served",
+    "tokens_per_s_per_mw", "capex_cash_usd", "peak_mw", "units_bought",
+    "mip_gap", "cost_noise_usd", "solve_seconds",
 ]
-COMPARE_COLUMNS = ["variant", *HEAD_COLUMNS, *FIGURE_COLUMNS, "buys_vs_base"]
+COMPARE_COLUMNS = ["variant", *HEAD_COLUMNS, *VS_BASE_COLUMNS, *FIGURE_COLUMNS, "buys_vs_base"]
+NEW_HALL_COLUMNS = [
+    "size_mw", "open", "status", "total_cost_usd", "spend_usd", "unmet_penalty_usd",
+    "unmet_tokens", "demand_served_share", "cost_per_mtok_usd", "saving_usd",
+    "spend_saving_usd", "extra_tokens_served", "penalty_saving_usd", "vs_baseline",
+    "vs_smaller_size", "hall_peak_mw", "peak_mw", "capex_cash_usd", "cost_noise_usd",
+    "buys_vs_baseline",
+]
+# differences between two plans: 0 means "the same" (within solver noise) and reads so
+DIFF_COLUMNS = frozenset({
+    "cost_vs_base_usd", "spend_vs_base_usd", "penalty_vs_base_usd", "tokens_served_vs_base",
+    "cost_vs_previous_usd", "spend_vs_previous_usd", "saving_usd", "spend_saving_usd",
+    "penalty_saving_usd", "extra_tokens_served",
+})
+
+Summary = Mapping[str, Any]
+
+# --------------------------------------------------------------------------- differences
 
 
-def figures(res: JobResult, base_cost: float | None = None) -> dict[str, Any]:
-    """The comparison figures of one result (None where it has no plan)."""
+def _pos0(v: float) -> float:
+    """`v` with -0.0 written as 0.0 (a CSV shows no "-0.0")."""
+    return v if v else 0.0
+
+
+def cost_change(a: Summary, b: Summary, key: str = "total_cost_usd",
+                floor: float = 0.0) -> float:
+    """``b[key] - a[key]``, or 0.0 when the two are the same cost: within solver noise
+    (`planner.results.same_cost`) or within `floor` (a user's tolerance on top)."""
+    d = float(b[key]) - float(a[key])
+    if abs(d) <= floor or same_cost(dict(a), dict(b), key):
+        return 0.0
+    return _pos0(d)
+
+
+def tokens_change(a: Summary, b: Summary) -> float:
+    """Tokens `b` serves more than `a` over the horizon (0.0 within float rounding)."""
+    d = float(b.get("tokens_served") or 0.0) - float(a.get("tokens_served") or 0.0)
+    scale = max(float(a.get("demand_tokens") or 0.0), float(b.get("demand_tokens") or 0.0),
+                1.0)
+    return 0.0 if abs(d) <= 1e-9 * scale else d
+
+
+def change_words(a: Summary, b: Summary, floor: float = 0.0) -> str:
+    """`b` against `a` in a few words, spend and tokens served first; `SAME` when nothing
+    differs beyond solver noise."""
+    dspend = cost_change(a, b, "spend_usd", floor)
+    dtok = tokens_change(a, b)
+    dtotal = cost_change(a, b, "total_cost_usd", floor)
+    if dspend == 0 and dtok == 0 and dtotal == 0:
+        return SAME
+    parts = ["spend " + ("same" if dspend == 0 else "lower" if dspend < 0 else "higher"),
+             "serves " + ("the same" if dtok == 0 else "more" if dtok > 0 else "less")]
+    if dtotal == 0:
+        parts.append("total " + SAME)
+    return "; ".join(parts)
+
+
+def _versus(ref: JobResult | None, res: JobResult, cols: Sequence[str],
+            self_word: str) -> dict[str, Any]:
+    """The difference columns of `res` against `ref` (cost, spend, [penalty, tokens],
+    words), None where either has no plan."""
+    out: dict[str, Any] = {c: None for c in cols}
+    if ref is None or ref.summary is None or res.summary is None:
+        return out
+    a, b = ref.summary, res.summary
+    if res is ref:
+        out.update({c: 0.0 for c in cols[:-1]})
+        out[cols[-1]] = self_word
+        return out
+    values = [cost_change(a, b, "total_cost_usd"), cost_change(a, b, "spend_usd")]
+    if "penalty_vs_base_usd" in cols:
+        values += [cost_change(a, b, "unmet_penalty_usd"), tokens_change(a, b)]
+    out.update(dict(zip(cols[:-1], values, strict=True)))
+    out[cols[-1]] = change_words(a, b)
+    return out
+
+
+def figures(res: JobResult) -> dict[str, Any]:
+    """The figures of one result (None where it has no plan)."""
     out: dict[str, Any] = {"status": res.status}
     s = res.summary
     if s is None:
         out.update({c: None for c in HEAD_COLUMNS[1:] + FIGURE_COLUMNS})
         return out
     b = s["cost_breakdown_usd"]
-    total = float(s["total_cost_usd"])
     out.update({
-        "total_cost_usd": total,
+        "total_cost_usd": float(s["total_cost_usd"]),
+        "spend_usd": float(s["spend_usd"]),
+        "unmet_penalty_usd": float(s["unmet_penalty_usd"]),
+        "unmet_tokens": s.get("unmet_tokens"),
+        "demand_served_share": s.get("demand_served_share"),
         "cost_per_mtok_usd": s.get("cost_per_mtok_usd"),
-        "cost_vs_base_usd": None if base_cost is None else total - base_cost,
         "capex_usd": b["capex"],
         "energy_usd": b["energy"],
         "opex_usd": b["opex"],
-        "unmet_penalty_usd": b["unmet_penalty"],
+        "tokens_served": s.get("tokens_served"),
         "tokens_per_s_per_mw": s.get("tokens_per_s_per_mw"),
         "capex_cash_usd": s.get("capex_cash_usd"),
         "peak_mw": res.peak_mw,
-        "unmet_tokens": s.get("unmet_tokens"),
         "units_bought": s.get("units_bought"),
         "mip_gap": s.get("mip_gap"),
+        "cost_noise_usd": cost_noise_usd(dict(s)),
         "solve_seconds": None,  # filled by the caller only when asked (not deterministic)
     })
     return out
@@ -97,11 +193,11 @@ def buys_differently(base: JobResult | None, res: JobResult, limit: int = 4) -> 
 def comparison_frame(results: Sequence[JobResult], timings: bool = False) -> pd.DataFrame:
     """A row per variant, the base (first result) first."""
     base = results[0] if results else None
-    base_cost = base.summary["total_cost_usd"] if base and base.summary else None
     rows = []
     for res in results:
         row: dict[str, Any] = {"variant": res.name}
-        row.update(figures(res, base_cost))
+        row.update(figures(res))
+        row.update(_versus(base, res, VS_BASE_COLUMNS, "(base)"))
         if timings:
             row["solve_seconds"] = round(res.seconds, 3)
         row["buys_vs_base"] = buys_differently(base, res)
@@ -112,24 +208,302 @@ def comparison_frame(results: Sequence[JobResult], timings: bool = False) -> pd.
     return df.astype(object).where(df.notna(), None)
 
 
+def previous_points(points: Sequence[Sequence[Any]]) -> list[int | None]:
+    """For each point of a sweep, the row of the point before it along the last varied
+    path (the other paths at the same values), or None (the first of its line)."""
+    out: list[int | None] = []
+    for i, pt in enumerate(points):
+        ok = i > 0 and tuple(points[i - 1][:-1]) == tuple(pt[:-1])
+        out.append(i - 1 if ok else None)
+    return out
+
+
 def sweep_frame(paths: Sequence[str], points: Sequence[Sequence[Any]],
                 results: Sequence[JobResult], base: JobResult | None,
                 timings: bool = False) -> pd.DataFrame:
-    """A row per point: a column per varied path, then status and the figures."""
-    base_cost = base.summary["total_cost_usd"] if base and base.summary else None
+    """A row per point: a column per varied path, then status and the figures, the
+    differences against the base and against the previous point (0 within solver noise;
+    `vs_previous` says "same within solver gap")."""
     rows = []
-    for values, res in zip(points, results, strict=True):
+    prev = previous_points(points)
+    for i, (values, res) in enumerate(zip(points, results, strict=True)):
         row: dict[str, Any] = dict(zip(paths, values, strict=True))
-        row.update(figures(res, base_cost))
+        row.update(figures(res))
+        row.update(_versus(base, res, VS_BASE_COLUMNS, "(base)"))
+        p = prev[i]
+        row.update(_versus(None if p is None else results[p], res, VS_PREVIOUS_COLUMNS, ""))
         if timings:
             row["solve_seconds"] = round(res.seconds, 3)
         row["buys_vs_base"] = buys_differently(base, res) if base else ""
         rows.append(row)
-    cols = [*paths, *HEAD_COLUMNS, *FIGURE_COLUMNS, "buys_vs_base"]
+    cols = [*paths, *HEAD_COLUMNS, *VS_BASE_COLUMNS, *VS_PREVIOUS_COLUMNS, *FIGURE_COLUMNS,
+            "buys_vs_base"]
     if not timings:
         cols.remove("solve_seconds")
     df = pd.DataFrame(rows, columns=cols)
     return df.astype(object).where(df.notna(), None)
+
+
+# --------------------------------------------------------------------------- headlines
+
+
+def share_text(share: float | None) -> str:
+    """``all demand`` or ``94.1% of demand`` (rounded down: 99.97% is not "100.0%")."""
+    if share is None:
+        return "- of demand"
+    if share >= 1.0:
+        return "all demand"
+    return f"{pct_down(share, 1)} of demand"
+
+
+def pct_down(share: float, digits: int = 2) -> str:
+    """A share as a percentage rounded down, so only all of it reads 100%."""
+    k = 10 ** (digits + 2)
+    return f"{math.floor(share * k) / 10 ** digits:.{digits}f}%"
+
+
+def price_text(price: float | None) -> str:
+    """``at $100 per Mtok (a price you set, not money)``."""
+    if price is None:
+        return f"at the unmet-demand price ({NOT_MONEY})"
+    return f"at ${price:,.6g} per Mtok ({NOT_MONEY})"
+
+
+def plan_headline(s: Summary, price: float | None = None) -> str:
+    """One plan in a line: spend and tokens served first, then any shortfall and its
+    penalty, e.g. ``spend $1.23M, serves 94.1% of demand; 3.10T tokens unserved, penalty
+    $37.200B at $100 per Mtok (a price you set, not money)``."""
+    text = (f"spend {usd(float(s['spend_usd']))}, serves "
+            f"{share_text(s.get('demand_served_share'))}")
+    unmet = float(s.get("unmet_tokens") or 0.0)
+    if unmet > 0:
+        text += (f"; {num(unmet)} tokens unserved, penalty "
+                 f"{usd(float(s['unmet_penalty_usd']))} {price_text(price)}")
+    return text
+
+
+def change_headline(a: Summary, b: Summary, price: float | None = None,
+                    floor: float = 0.0) -> str:
+    """What plan `b` changes against plan `a`, tokens served and spend first, the penalty
+    avoided after it as what it is, e.g. ``serves 3.10T more tokens (all demand) and
+    changes spend by +$120.00M; the penalty avoided is $37.200B at $100 per Mtok (a price
+    you set, not money)``. Differences within solver noise (or `floor`) read as the same."""
+    dtok = tokens_change(a, b)
+    dspend = cost_change(a, b, "spend_usd", floor)
+    dpen = cost_change(a, b, "unmet_penalty_usd", floor)
+    if dtok == 0:
+        if dspend == 0:
+            text = f"serves the same tokens; spend {SAME}"
+        elif dspend < 0:
+            text = f"saves {usd(-dspend)} of spend and serves the same tokens"
+        else:
+            text = f"spends {usd(dspend)} more and serves the same tokens"
+    else:
+        spend = f"spend {SAME}" if dspend == 0 else f"changes spend by {signed_usd(dspend)}"
+        text = (f"serves {num(abs(dtok))} {'more' if dtok > 0 else 'fewer'} tokens "
+                f"({share_text(b.get('demand_served_share'))}) and "
+                + ("leaves " if dspend == 0 else "") + spend)
+    if dpen < 0:
+        text += f"; the penalty avoided is {usd(-dpen)} {price_text(price)}"
+    elif dpen > 0:
+        text += f"; the penalty grows by {usd(dpen)} {price_text(price)}"
+    return text
+
+
+def compare_headlines(results: Sequence[JobResult],
+                      prices: Mapping[str, float | None] | None = None) -> list[str]:
+    """A line per plan of a comparison: the base's spend and service, then what each
+    variant changes against it (spend and tokens first, the penalty as a price)."""
+    prices = prices or {}
+    if not results:
+        return []
+    base = results[0]
+    if base.summary is None:
+        return [f"{base.name}: no plan ({base.status}), so nothing to compare with"]
+    lines = [f"{base.name}: {plan_headline(base.summary, prices.get(base.name))}"]
+    for res in results[1:]:
+        if res.summary is None:
+            continue
+        lines.append(f"{res.name}: against {base.name}, "
+                     + change_headline(base.summary, res.summary, prices.get(res.name)))
+    return lines
+
+
+# --------------------------------------------------------------------------- new hall
+
+
+def hall_used_mw(res: JobResult, site: str) -> float | None:
+    """The most power the plan draws in the hall `site` in any period, MW."""
+    if res.summary is None:
+        return None
+    v = (res.summary.get("sites", {}).get(site) or {}).get("peak_power_mw")
+    return None if v is None else float(v)
+
+
+def new_hall_frame(site: str, grid: Sequence[tuple[Any, Any]], results: Sequence[JobResult],
+                   baseline: JobResult, floor: float = 0.0) -> pd.DataFrame:
+    """A row per (size, opening): the plan's figures and what it changes against the
+    baseline, split: `saving_usd` (total, penalty included), `spend_saving_usd` (money),
+    `extra_tokens_served` and `penalty_saving_usd` (the penalty avoided, a price); each
+    0 within solver noise (or `floor`). `vs_smaller_size` compares the plan with the one
+    at the next smaller size of the same opening ("same within solver gap")."""
+    b = baseline.summary
+    rows = []
+    last: dict[Any, JobResult] = {}
+    for (size, op), res in zip(grid, results, strict=True):
+        row: dict[str, Any] = {"size_mw": size, "open": op}
+        f = figures(res)
+        row.update({k: f.get(k) for k in NEW_HALL_COLUMNS if k in f})
+        s = res.summary
+        if s is not None and b is not None:
+            row.update({
+                "saving_usd": _pos0(-cost_change(b, s, "total_cost_usd", floor)),
+                "spend_saving_usd": _pos0(-cost_change(b, s, "spend_usd", floor)),
+                "extra_tokens_served": tokens_change(b, s),
+                "penalty_saving_usd": _pos0(-cost_change(b, s, "unmet_penalty_usd", floor)),
+                "vs_baseline": change_words(b, s, floor),
+            })
+        smaller = last.get(op)
+        if s is not None and smaller is not None and smaller.summary is not None:
+            row["vs_smaller_size"] = change_words(smaller.summary, s, floor)
+        last[op] = res
+        row["hall_peak_mw"] = hall_used_mw(res, site)
+        row["buys_vs_baseline"] = buys_differently(baseline, res)
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=NEW_HALL_COLUMNS)
+    return df.astype(object).where(df.notna(), None)
+
+
+SameFn = Callable[[int, int], bool]
+
+
+def _beats(savings: Sequence[float | None], j: int, i: int, tol: float,
+           same: SameFn | None) -> bool:
+    """Whether point j saves more than point i beyond noise: by more than `tol` and not
+    the same cost by `same` (`planner.results.same_cost` of the two plans)."""
+    vi, vj = savings[i], savings[j]
+    if vi is None or vj is None:
+        return False
+    return vj - vi > tol and not (same is not None and same(i, j))
+
+
+def saturation(sizes: Sequence[float], savings: Sequence[float | None], tol: float = 0.0,
+               used: Sequence[float | None] | None = None, same: SameFn | None = None
+               ) -> tuple[float | None, bool]:
+    """The smallest size past which more MW saves nothing, and whether more MW may still
+    help at the largest size tried.
+
+    A size qualifies when no larger size saves more beyond noise (more than `tol`, and
+    not `same(i, j)`: the two plans' costs within solver noise) **and** no plan at a
+    larger size uses more MW of the hall (`used`) than the size itself: a plan that
+    uses 11.5 MW at 20 MW rules out "past 10 MW more MW saves nothing". The second value
+    is True when only the largest size tried qualifies (it still saves more than a smaller
+    one, or its plan uses more MW than any smaller size), or, with a single size, when its
+    plan uses (almost) all of it: try larger sizes.
+    """
+    idx = [i for i, v in enumerate(savings) if v is not None]
+    if not idx:
+        return None, False
+
+    def use(i: int) -> float:
+        u = used[i] if used is not None else None
+        return float(u) if u is not None else 0.0
+
+    for pos, i in enumerate(idx):
+        later = idx[pos + 1:]
+        if all(not _beats(savings, j, i, tol, same)
+               and use(j) <= float(sizes[i]) * (1 + 1e-9) + 1e-9 for j in later):
+            if pos < len(idx) - 1:
+                return sizes[i], False
+            if len(idx) > 1:
+                return sizes[i], True
+            return sizes[i], use(i) >= 0.99 * float(sizes[i]) > 0
+    return sizes[idx[-1]], True  # unreachable: the last point always qualifies
+
+
+def new_hall_verdicts(site: str, by_open: Mapping[Any, Sequence[tuple[float, JobResult]]],
+                      baseline: JobResult, floor: float = 0.0,
+                      price: float | None = None) -> list[str]:
+    """Per opening: what the hall changes at the smallest size that does as well as any
+    (tokens served and spend first, the penalty avoided as a price), the size past which
+    more MW saves nothing (beyond solver noise, and never below what larger plans use),
+    and the best size and opening overall."""
+    b = baseline.summary
+    if b is None:
+        return [f"the baseline without {site} has no plan ({baseline.status}), so savings "
+                "cannot be computed"]
+    base_total = float(b["total_cost_usd"])
+    lines = []
+    best: tuple[JobResult, float, Any] | None = None
+    for o, pts in by_open.items():
+        have = [(float(s), r) for s, r in pts if r.summary is not None]
+        if not have:
+            lines.append(f"opening {value_text(o)}: no plan at any size")
+            continue
+        sizes = [s for s, _ in have]
+        summ = [r.summary or {} for _, r in have]
+        savs: list[float | None] = [base_total - float(x["total_cost_usd"]) for x in summ]
+        used = [hall_used_mw(r, site) for _, r in have]
+
+        def same(i: int, j: int, summ: list[Any] = summ) -> bool:
+            return same_cost(summ[i], summ[j])
+
+        sat, still = saturation(sizes, savs, floor, used, same)
+        top = max(range(len(have)), key=lambda k: (savs[k], -k))
+        at = next(k for k in range(len(have)) if not _beats(savs, top, k, floor, same))
+        at_res = have[at][1]
+        gains = not _saves_nothing(b, summ[at], floor)
+        msg = f"opening {value_text(o)}: "
+        if gains:
+            msg += (f"at {value_text(sizes[at])} MW {site} "
+                    + change_headline(b, summ[at], price, floor))
+        else:
+            msg += f"{site} saves nothing beyond solver noise at any size tried"
+        last = len(have) - 1
+        if still and len(have) > 1 and _beats(savs, last, last - 1, floor, same):
+            msg += (f"; more MW still saves more at the largest size tried "
+                    f"({value_text(sizes[last])} MW): try larger sizes")
+        elif still:
+            u = used[last]
+            msg += (f"; the plan at the largest size tried ({value_text(sizes[last])} MW) "
+                    + (f"uses {u:,.3f} MW of it" if u is not None else "may use all of it")
+                    + ": try larger sizes")
+        elif not gains:
+            most = max((u for u in used if u is not None), default=None)
+            if most is not None:
+                msg += f" (the plans use at most {most:,.3f} MW of it)"
+        elif sat is not None:
+            k = sizes.index(sat)
+            larger = [u for u in used[k + 1:] if u is not None]
+            msg += f"; past {value_text(sat)} MW more MW saves nothing beyond solver noise"
+            if larger:
+                msg += f" (the plans at larger sizes use at most {max(larger):,.3f} MW of it)"
+            elif used[k] is not None:
+                msg += f" (the plan at {value_text(sat)} MW uses {used[k]:,.3f} MW of it)"
+            if gains and at < k:
+                msg += f"; {value_text(sizes[at])} MW already does as well (within solver gap)"
+        lines.append(msg)
+        if gains and (best is None or _beats_plan(summ[at], best[0].summary or {}, floor)):
+            best = (at_res, sizes[at], o)
+    if not any(r.summary is not None for pts in by_open.values() for _, r in pts):
+        return lines
+    if best is None:
+        lines.append(f"{site} saves nothing beyond solver noise at any size and opening "
+                     "tried")
+    else:
+        lines.append(f"best: {value_text(best[1])} MW opening {value_text(best[2])}: "
+                     + change_headline(b, best[0].summary or {}, price, floor))
+    return lines
+
+
+def _saves_nothing(base: Summary, s: Summary, floor: float) -> bool:
+    """Whether plan `s` costs the baseline's total or more, within noise."""
+    return cost_change(base, s, "total_cost_usd", floor) >= 0
+
+
+def _beats_plan(a: Summary, b: Summary, floor: float) -> bool:
+    """Whether plan `a` costs less than plan `b` beyond noise."""
+    return cost_change(b, a, "total_cost_usd", floor) < 0
 
 
 # --------------------------------------------------------------------------- formatting
@@ -147,6 +521,23 @@ def usd(v: float | None) -> str:
     if a >= 1e3:
         return f"{sign}${a / 1e3:,.1f}K"
     return f"{sign}${a:,.2f}"
+
+
+def signed_usd(v: float | None) -> str:
+    """``+$120.00M``, ``-$1.20M``; ``$0.00`` for no change."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    text = usd(v)
+    return "+" + text if v > 0 and text != "$0.00" else text
+
+
+def diff_text(v: float | None, fmt: Callable[[float], str] | None = None) -> str:
+    """A difference between two plans: ``same`` when 0 (within solver noise)."""
+    if v is None:
+        return "-"
+    if v == 0:
+        return "same"
+    return (fmt or signed_usd)(v)
 
 
 def num(v: float | None, digits: int = 2) -> str:
@@ -332,11 +723,18 @@ th{background:#f3f3f3}td.t{text-align:left}.bad{color:#b00}
 def _cell_html(col: str, v: Any) -> str:
     if v is None:
         return "-"
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and col in DIFF_COLUMNS:
+        if col.endswith("_usd"):
+            return diff_text(float(v))
+        return diff_text(float(v), lambda x: f"{x:+,.4g}" if abs(x) < 1e3 else
+                         ("+" if x > 0 else "") + num(x))
     if isinstance(v, float):
-        if col.endswith("_usd") or col == "cost_vs_base_usd":
+        if col.endswith("_usd"):
             return usd(v)
         if col in ("mip_gap",):
             return f"{v:.4%}"
+        if col == "demand_served_share":
+            return pct_down(v)
         return num(v)
     return str(v)
 

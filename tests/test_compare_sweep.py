@@ -16,8 +16,9 @@ from conftest import GROWING, TIGHT, failing_replace
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.cli.whatif_cmd import parse_values, saturation
+from planner.cli.whatif_cmd import parse_values
 from planner.errors import InputError
+from planner.whatif_report import saturation
 
 runner = CliRunner()
 
@@ -56,8 +57,11 @@ def test_compare_writes_table_folders_and_page(scenario_factory: Any, tmp_path: 
     assert res.exit_code == 0, res.output
     text = (out / "comparison.csv").read_text()
     header = text.splitlines()[0].split(",")
-    assert header[:4] == ["variant", "status", "total_cost_usd", "cost_per_mtok_usd"]
-    for col in ("capex_usd", "energy_usd", "opex_usd", "unmet_penalty_usd",
+    assert header[:8] == ["variant", "status", "total_cost_usd", "spend_usd",
+                          "unmet_penalty_usd", "unmet_tokens", "demand_served_share",
+                          "cost_per_mtok_usd"]
+    for col in ("capex_usd", "energy_usd", "opex_usd", "unmet_penalty_usd", "spend_vs_base_usd",
+                "penalty_vs_base_usd", "tokens_served_vs_base", "vs_base",
                 "tokens_per_s_per_mw", "capex_cash_usd", "peak_mw", "unmet_tokens",
                 "buys_vs_base"):
         assert col in header
@@ -167,8 +171,8 @@ def test_sweep_power_gives_cost_against_mw(scenario_factory: Any, tmp_path: Path
                               "--workers", "1", "--plans"])
     assert res.exit_code == 0, res.output
     header = (out / "sweep.csv").read_text().splitlines()[0].split(",")
-    assert header[:4] == ["sites.hall-a.power_mw", "status", "total_cost_usd",
-                          "cost_per_mtok_usd"]
+    assert header[:4] == ["sites.hall-a.power_mw", "status", "total_cost_usd", "spend_usd"]
+    assert "cost_vs_previous_usd" in header and "vs_previous" in header
     rows = _rows(out / "sweep.csv")
     assert [float(r["sites.hall-a.power_mw"]) for r in rows] == [0.05, 0.1, 0.15, 0.2]
     costs = [float(r["total_cost_usd"]) for r in rows]
@@ -243,7 +247,7 @@ def test_new_hall_answers_size_and_opening(scenario_factory: Any, tmp_path: Path
     assert sav[(0.2, "2027Q2")] > 0
     assert "best:" in res.output
     assert re.search(r"past [0-9.]+ MW more MW saves nothing|try larger sizes", res.output)
-    assert _svgs_parse((out / "new_hall.html").read_text()) == 2
+    assert _svgs_parse((out / "new_hall.html").read_text()) == 3
 
 
 def test_new_hall_rejects_a_hall_with_installed_base(scenario_factory: Any) -> None:

@@ -36,12 +36,20 @@ from planner.whatif import (
     read_overlay,
 )
 from planner.whatif_report import (
+    SAME,
     bar_chart,
-    buys_differently,
+    compare_headlines,
     comparison_frame,
+    diff_text,
     html_page,
     line_chart,
+    new_hall_frame,
+    new_hall_verdicts,
     num,
+    pct_down,
+    plan_headline,
+    share_text,
+    signed_usd,
     sweep_frame,
     usd,
     value_text,
@@ -52,6 +60,10 @@ console = Console(highlight=False, soft_wrap=True)
 PLAN_FILES = ("purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv", "sites.csv",
               "summary.json")
 MAX_POINTS = 10_000
+# the two rules of every what-if table, said once on each page (planner.whatif_report)
+_NOISE_NOTE = ("spend: what money changes hands; penalty: demand not served, at the "
+               "price the scenario sets per million tokens (not money); total = spend + "
+               "penalty. Differences within the plans' solver gap read as \"same\".")
 
 # --------------------------------------------------------------------------- shared options
 
@@ -147,7 +159,9 @@ def _run(jobs: list[Job], workers: int | None, scheduler: str | None, quiet: boo
     def on_done(i: int, res: JobResult) -> None:
         done[0] += 1
         if show:
-            cost = usd(res.summary["total_cost_usd"]) if res.summary else ""
+            cost = (f"spend {usd(res.summary['spend_usd'])}, serves "
+                    f"{share_text(res.summary.get('demand_served_share'))}"
+                    if res.summary else "")
             err_console.print(f"[{done[0]}/{len(jobs)}] {res.name}: "
                               f"{_short_status(res.status)} {cost} "
                               f"({time.perf_counter() - t0:.1f} s)", markup=False,
@@ -222,6 +236,16 @@ def _base_or_fail(base: Path, debug: bool, out: Path | None = None) -> dict[str,
         fail(exc, debug)
 
 
+def _penalty_price(merged: MergedScenario | None) -> float | None:
+    """The scenario's unmet-demand price, USD per million tokens (None if it is invalid)."""
+    if merged is None:
+        return None
+    try:
+        return float(merged.scenario().options.unmet_penalty_usd_per_mtok)
+    except InputError:
+        return None
+
+
 def _variant(name: str, base: Path, base_data: dict[str, Any], overlays: Sequence[Any],
              sets: Sequence[Any]) -> Variant:
     try:
@@ -277,6 +301,8 @@ def compare_command(
     jobs = _jobs(variants, threads, time_limit, gap, keep_files=out is not None)
     results = _run(jobs, workers, scheduler, quiet or as_json, debug)
     df = comparison_frame(results, timings=timings)
+    headlines = compare_headlines(results, {v.name: _penalty_price(v.merged)
+                                            for v in variants})
     if out is not None:
         try:
             from planner.output import write_files
@@ -284,16 +310,21 @@ def compare_command(
             plan_set, stale = _plan_set(results)
             chart1 = bar_chart(list(df["variant"]), [
                 ("capex", list(df["capex_usd"])), ("energy", list(df["energy_usd"])),
-                ("opex", list(df["opex_usd"])), ("unmet penalty", list(df["unmet_penalty_usd"]))],
-                "Total cost over the horizon", "USD")
+                ("opex", list(df["opex_usd"]))],
+                "Spend over the horizon (the unmet penalty, a price, is not in it)", "USD")
             chart2 = bar_chart(list(df["variant"]), [("cost per Mtok",
                                                        list(df["cost_per_mtok_usd"]))],
                                "Cost per million tokens served", "USD per Mtok",
                                fmt=lambda v: f"${v:,.3g}")
+            chart3 = bar_chart(list(df["variant"]), [("served",
+                                                       list(df["demand_served_share"]))],
+                               "Share of demand served", "share of demand",
+                               fmt=lambda v: f"{v:.0%}")
             page = html_page(f"What-if comparison: {base.name}",
                              [f"base: {base}"] + [f"{n}: {f}" for n, f in zip(names[1:], files,
-                                                                               strict=True)],
-                             [chart1, chart2], df)
+                                                                               strict=True)]
+                             + headlines + [_NOISE_NOTE],
+                             [chart1, chart2, chart3], df)
             write_files(out, {"comparison.csv": _frame_csv(df), "comparison.html": page,
                               **plan_set}, remove=stale)
         except Exception as exc:  # noqa: BLE001 - an unwritable folder is a clean error
@@ -302,6 +333,8 @@ def compare_command(
         _print_json(df)
     elif not quiet:
         _print_compare(df)
+        for line in headlines:
+            console.print(line, markup=False)
         _failures(results)
         if out is not None:
             console.print(f"comparison written to {out}/comparison.csv, "
@@ -313,28 +346,41 @@ def _short_status(status: str) -> str:
     return status.split(":")[0]
 
 
+def _tok_diff(v: float | None) -> str:
+    return diff_text(v, lambda x: ("+" if x > 0 else "") + num(x))
+
+
+def _served(r: dict[str, Any]) -> str:
+    share = r.get("demand_served_share")
+    return "-" if share is None else pct_down(share)
+
+
 def _print_compare(df: pd.DataFrame) -> None:
-    t = Table(title="What-if comparison (cost over the horizon)")
-    for col in ("variant", "status", "total", "vs base", "$/Mtok", "tok/s/MW", "capex cash",
-                "peak MW", "unmet tok"):
+    t = Table(title="What-if comparison over the horizon: spend (money) first; penalty = "
+              "unserved demand at the price you set, not money")
+    for col in ("variant", "status", "spend", "spend vs base", "served", "tokens vs base",
+                "penalty", "total", "total vs base", "$/Mtok", "tok/s/MW", "peak MW"):
         t.add_column(col, justify="left" if col in ("variant", "status") else "right")
     rows = df.to_dict(orient="records")
     for r in rows:
         cpm = r["cost_per_mtok_usd"]
+        is_base = r["variant"] == rows[0]["variant"]
         t.add_row(str(r["variant"]), _short_status(str(r["status"])),
-                  usd(r["total_cost_usd"]),
-                  usd(r["cost_vs_base_usd"]) if r["variant"] != rows[0]["variant"] else "",
+                  usd(r["spend_usd"]), "" if is_base else diff_text(r["spend_vs_base_usd"]),
+                  _served(r), "" if is_base else _tok_diff(r["tokens_served_vs_base"]),
+                  usd(r["unmet_penalty_usd"]), usd(r["total_cost_usd"]),
+                  "" if is_base else diff_text(r["cost_vs_base_usd"]),
                   "-" if cpm is None else f"${cpm:,.4f}", num(r["tokens_per_s_per_mw"]),
-                  usd(r["capex_cash_usd"]), num(r["peak_mw"], 3), num(r["unmet_tokens"]))
+                  num(r["peak_mw"], 3))
     console.print(t)
-    t2 = Table(title="Cost breakdown and what each buys differently from the base")
-    for col in ("variant", "capex", "energy", "opex", "unmet pen.", "buys vs base"):
+    t2 = Table(title="Spend breakdown and what each buys differently from the base")
+    for col in ("variant", "capex", "energy", "opex", "capex cash", "buys vs base"):
         t2.add_column(col, justify="left" if col in ("variant", "buys vs base") else "right")
     for r in rows:
         if r["total_cost_usd"] is None:
             continue
         t2.add_row(str(r["variant"]), usd(r["capex_usd"]), usd(r["energy_usd"]),
-                   usd(r["opex_usd"]), usd(r["unmet_penalty_usd"]), str(r["buys_vs_base"]))
+                   usd(r["opex_usd"]), usd(r["capex_cash_usd"]), str(r["buys_vs_base"]))
     console.print(t2)
 
 
@@ -444,12 +490,13 @@ def sweep_command(
     results = _run(jobs, workers, scheduler, quiet or as_json, debug)
     base_res, point_res = results[0], results[1:]
     df = sweep_frame(paths, points, point_res, base_res, timings=timings)
+    price = _penalty_price(variants[0].merged)
     if out is not None:
         try:
             from planner.output import write_files
 
             plan_set, stale = _plan_set(results, "points/") if plans else ({}, [])
-            page = html_page(f"Sweep: {base.name}", _sweep_lines(base, axes, base_res),
+            page = html_page(f"Sweep: {base.name}", _sweep_lines(base, axes, base_res, price),
                              _sweep_charts(paths, points, point_res, base_res), df)
             write_files(out, {"sweep.csv": _frame_csv(df), "sweep.html": page, **plan_set},
                         remove=stale)
@@ -458,19 +505,25 @@ def sweep_command(
     if as_json:
         _print_json(df)
     elif not quiet:
-        _print_sweep(df, paths, base_res)
+        _print_sweep(df, paths, base_res, price)
         _failures(results)
         if out is not None:
             console.print(f"sweep written to {out}/sweep.csv and {out}/sweep.html")
     raise typer.Exit(_exit_code(point_res))
 
 
-def _sweep_lines(base: Path, axes: Sequence[tuple[str, list[Any]]], base_res: JobResult
-                 ) -> list[str]:
-    lines = [f"base: {base} ({base_res.status}"
-             + (f", total cost {usd(base_res.summary['total_cost_usd'])})"
-                if base_res.summary else ")")]
+def _base_line(base_res: JobResult, price: float | None) -> str:
+    if base_res.summary is None:
+        return f"base: {base_res.status}"
+    return f"base: {base_res.status}, {plan_headline(base_res.summary, price)}"
+
+
+def _sweep_lines(base: Path, axes: Sequence[tuple[str, list[Any]]], base_res: JobResult,
+                 price: float | None = None) -> list[str]:
+    lines = [f"{base}: {_base_line(base_res, price)}"]
     lines += [f"{p}: {', '.join(value_text(v) for v in vals)}" for p, vals in axes]
+    lines.append(_NOISE_NOTE + " vs_previous: against the point before along the last "
+                 "varied path.")
     return lines
 
 
@@ -484,53 +537,54 @@ def _sweep_charts(paths: Sequence[str], points: Sequence[Sequence[Any]],
     for pt, res in zip(points, results, strict=True):
         groups.setdefault(tuple(pt[1:]), {})[pt[0]] = res
 
-    def label(key: tuple[Any, ...]) -> str:
-        if not key:
-            return "total cost"
-        return ", ".join(f"{p.split('.')[-1]}={value_text(v)}"
-                         for p, v in zip(paths[1:], key, strict=True))
-
-    def series(field: str) -> list[tuple[str, list[float | None]]]:
+    def series(field: str, name: str) -> list[tuple[str, list[float | None]]]:
         out = []
         for key, by_x in groups.items():
             ys: list[float | None] = []
             for x in xs:
                 r = by_x.get(x)
                 ys.append(None if r is None or r.summary is None else r.summary.get(field))
-            out.append((label(key) if field == "total_cost_usd" or key else "cost per Mtok",
-                        ys))
+            out.append((f"{name}, {label(key)}" if key else name, ys))
         return out
 
-    total = series("total_cost_usd")
+    def label(key: tuple[Any, ...]) -> str:
+        return ", ".join(f"{p.split('.')[-1]}={value_text(v)}"
+                         for p, v in zip(paths[1:], key, strict=True))
+
+    spend = series("spend_usd", "spend")
+    if any((r.summary or {}).get("unmet_penalty_usd") for r in results):
+        spend += series("total_cost_usd", "spend + penalty")
     if base_res.summary is not None:
-        total.append(("base", [base_res.summary["total_cost_usd"]] * len(xs)))
+        spend.append(("base spend", [base_res.summary["spend_usd"]] * len(xs)))
     return [
-        line_chart(xs, total, f"Total cost against {paths[0]}", _x_title(paths[0]), "USD",
-                   fmt=usd),
-        line_chart(xs, series("cost_per_mtok_usd"), f"Cost per million tokens against "
+        line_chart(xs, spend, f"Spend against {paths[0]} (penalty: a price, not money)",
+                   _x_title(paths[0]), "USD", fmt=usd),
+        line_chart(xs, series("cost_per_mtok_usd", "cost per Mtok"), "Cost per million "
+                   f"tokens against "
                    f"{paths[0]}", _x_title(paths[0]), "USD per Mtok",
                    fmt=lambda v: f"${v:,.3g}"),
     ]
 
 
-def _print_sweep(df: pd.DataFrame, paths: Sequence[str], base_res: JobResult) -> None:
-    if base_res.summary is not None:
-        console.print(f"base: {base_res.status}, total cost "
-                      f"{usd(base_res.summary['total_cost_usd'])}")
-    else:
-        console.print(f"base: {base_res.status}")
-    t = Table(title="Sweep")
+def _print_sweep(df: pd.DataFrame, paths: Sequence[str], base_res: JobResult,
+                 price: float | None = None) -> None:
+    console.print(_base_line(base_res, price), markup=False)
+    t = Table(title="Sweep: spend (money) first; penalty = unserved demand at the price you "
+              "set, not money; \"same\" = within the plans' solver gap")
     for p in paths:
         t.add_column(p)
-    for col in ("status", "total", "vs base", "$/Mtok", "peak MW", "unmet tok",
-                "buys vs base"):
+    for col in ("status", "spend", "spend vs base", "served", "penalty", "total",
+                "total vs base", "total vs prev.", "$/Mtok", "peak MW", "buys vs base"):
         t.add_column(col, justify="left" if col in ("status", "buys vs base") else "right")
     for r in df.to_dict(orient="records"):
         cpm = r["cost_per_mtok_usd"]
         t.add_row(*[value_text(r[p]) for p in paths], str(r["status"]),
-                  usd(r["total_cost_usd"]), usd(r["cost_vs_base_usd"]),
+                  usd(r["spend_usd"]), diff_text(r["spend_vs_base_usd"]), _served(r),
+                  usd(r["unmet_penalty_usd"]), usd(r["total_cost_usd"]),
+                  diff_text(r["cost_vs_base_usd"]),
+                  "" if r["vs_previous"] is None else diff_text(r["cost_vs_previous_usd"]),
                   "-" if cpm is None else f"${cpm:,.4f}", num(r["peak_mw"], 3),
-                  num(r["unmet_tokens"]), str(r["buys_vs_base"]))
+                  str(r["buys_vs_base"]))
     console.print(t)
 
 
@@ -590,20 +644,6 @@ def new_hall_variants(base: Path, base_data: dict[str, Any], site: str, sizes: S
     return baseline, points, where
 
 
-def saturation(sizes: Sequence[float], savings: Sequence[float | None], tol: float
-               ) -> tuple[float | None, bool]:
-    """The smallest size past which more MW saves at most `tol` more, and whether even the
-    largest size tried still saved more than `tol` over the one before it."""
-    pts = [(s, v) for s, v in zip(sizes, savings, strict=True) if v is not None]
-    if not pts:
-        return None, False
-    for i, (s, v) in enumerate(pts):
-        if all(v2 - v <= tol for _, v2 in pts[i + 1:]):
-            still = len(pts) > 1 and i == len(pts) - 1 and pts[-1][1] - pts[-2][1] > tol
-            return s, still
-    return pts[-1][0], True
-
-
 @app.command("new-hall")
 def new_hall_command(
     base: Annotated[Path, typer.Argument(help="Base scenario YAML.")],
@@ -616,8 +656,9 @@ def new_hall_command(
         "--like", help="Existing site whose pue, electricity price and cooling the new hall "
         "gets (default: the first site), when the base does not define the hall.")] = None,
     tolerance: Annotated[float | None, typer.Option(
-        "--tolerance-usd", help="Savings closer than this count as equal (default: the "
-        "baseline's cost times its mip_rel_gap, at least $1).", min=0.0)] = None,
+        "--tolerance-usd", help="Savings closer than this count as equal, on top of the "
+        "solver noise (two plans whose costs differ by no more than their proven MIP gaps "
+        "always count as equal; default: solver noise only).", min=0.0)] = None,
     what_if: WhatIfOpt = None,
     set_: SetOpt = None,
     out: OutOpt = None,
@@ -632,8 +673,9 @@ def new_hall_command(
     debug: DebugOpt = False,
 ) -> None:
     """How large should the new hall be and when should it open? Plans the base without
-    the hall and with it at every size and opening period, and reports the cost saved
-    and the size past which more MW saves nothing.
+    the hall and with it at every size and opening period, and reports what the hall
+    changes (tokens served and spend; the unmet penalty avoided, a price, apart) and the
+    size past which more MW saves nothing beyond solver noise.
 
     With -o DIR: DIR/new_hall.csv (a row per size and opening) and DIR/new_hall.html.
     """
@@ -660,116 +702,95 @@ def new_hall_command(
     jobs = _jobs(variants, threads, time_limit, gap, keep_files=False, chain=chain)
     results = _run(jobs, workers, scheduler, quiet or as_json, debug)
     base_res, pres = results[0], results[1:]
-    base_cost = base_res.summary["total_cost_usd"] if base_res.summary else None
-    if tolerance is None:
-        rel = float(base_res.summary["solver_settings"].get("mip_rel_gap") or 0.0) \
-            if base_res.summary else 0.0
-        tolerance = max(1.0, rel * abs(base_cost or 0.0))
-    rows = []
-    by_open: dict[Any, list[tuple[float, float | None, JobResult]]] = {o: [] for o in open_vals}
+    floor = float(tolerance or 0.0)
+    price = _penalty_price(baseline)
+    df = new_hall_frame(site, grid, pres, base_res, floor)
+    by_open: dict[Any, list[tuple[float, JobResult]]] = {o: [] for o in open_vals}
     for (s, o), res in zip(grid, pres, strict=True):
-        summ = res.summary
-        saving = None if summ is None or base_cost is None else base_cost - summ[
-            "total_cost_usd"]
-        hall_peak = None
-        if summ is not None:
-            hall_peak = (summ.get("sites", {}).get(site) or {}).get("peak_power_mw")
-        by_open[o].append((float(s), saving, res))
-        rows.append({"size_mw": s, "open": o, "status": res.status,
-                     "total_cost_usd": summ["total_cost_usd"] if summ else None,
-                     "cost_per_mtok_usd": summ.get("cost_per_mtok_usd") if summ else None,
-                     "saving_usd": saving, "hall_peak_mw": hall_peak,
-                     "peak_mw": res.peak_mw,
-                     "unmet_tokens": summ.get("unmet_tokens") if summ else None,
-                     "capex_cash_usd": summ.get("capex_cash_usd") if summ else None,
-                     "buys_vs_baseline": buys_differently(base_res, res)})
-    df = pd.DataFrame(rows)
-    df = df.astype(object).where(df.notna(), None)
-    verdicts = _new_hall_verdicts(site, by_open, tolerance, base_res)
+        by_open[o].append((float(s), res))
+    verdicts = new_hall_verdicts(site, by_open, base_res, floor, price)
+    noise = ("savings within solver noise (the two plans' proven MIP gaps)"
+             + (f" or within {usd(floor)} (--tolerance-usd)" if floor > 0 else "")
+             + " count as equal")
     if out is not None:
         try:
             from planner.output import write_files
 
             lines = [f"base: {base}; new hall {site!r} takes the {where}",
-                     f"baseline (no {site}): {base_res.status}"
-                     + (f", total cost {usd(base_cost)}" if base_cost is not None else ""),
-                     f"savings within {usd(tolerance)} count as equal", *verdicts]
-            chart = line_chart(size_vals, [(f"opens {value_text(o)}", [v for _, v, _ in by_open[o]])
-                                           for o in open_vals],
-                               f"Cost saved by {site} against the baseline", f"MW ({site})",
-                               "USD saved", fmt=usd)
-            peak = line_chart(size_vals, [(f"opens {value_text(o)}",
-                                           [(r.summary or {}).get("sites", {}).get(site, {}).get(
-                                               "peak_power_mw") for _, _, r in by_open[o]])
-                                          for o in open_vals],
-                              f"MW the plan uses in {site}", f"MW ({site})", "MW used (peak)",
-                              fmt=lambda v: f"{v:,.4g}")
+                     f"baseline (no {site}): " + _base_line(base_res, price)[len("base: "):],
+                     noise, _NOISE_NOTE, *verdicts]
             write_files(out, {"new_hall.csv": _frame_csv(df),
                               "new_hall.html": html_page(f"New hall {site}: size and opening",
-                                                         lines, [chart, peak], df)})
+                                                         lines, _new_hall_charts(
+                                                             site, size_vals, open_vals, df),
+                                                         df)})
         except Exception as exc:  # noqa: BLE001 - an unwritable folder is a clean error
             fail(exc, debug)
     if as_json:
         _print_json(df)
     elif not quiet:
-        console.print(f"new hall {site!r} takes the {where}")
-        console.print(f"baseline without {site}: {base_res.status}"
-                      + (f", total cost {usd(base_cost)}" if base_cost is not None else ""))
-        t = Table(title=f"Cost saved by {site} against the baseline (rows: MW, columns: "
-                  "opening period)")
+        console.print(f"new hall {site!r} takes the {where}", markup=False)
+        console.print(f"baseline without {site}: "
+                      + _base_line(base_res, price)[len("base: "):], markup=False)
+        t = Table(title=f"What {site} changes against the baseline: spend (money), tokens "
+                  "served more, MW of the hall used (rows: MW, columns: opening period; "
+                  "\"same\" = within solver gap)")
         t.add_column("MW", justify="right")
         for o in open_vals:
             t.add_column(value_text(o), justify="right")
+        rows = df.to_dict(orient="records")
         for i, s in enumerate(size_vals):
-            cells = []
-            for o in open_vals:
-                _, sav, res = by_open[o][i]
-                cells.append(usd(sav) if sav is not None else res.status)
+            cells = [_new_hall_cell(rows[i * len(open_vals) + j],
+                                    size_vals[i - 1] if i else None)
+                     for j in range(len(open_vals))]
             t.add_row(value_text(s), *cells)
         console.print(t)
+        console.print(noise, markup=False)
         for v in verdicts:
-            console.print(v)
+            console.print(v, markup=False)
         _failures(results)
         if out is not None:
             console.print(f"written to {out}/new_hall.csv and {out}/new_hall.html")
     raise typer.Exit(_exit_code(pres))
 
 
-def _new_hall_verdicts(site: str, by_open: dict[Any, list[tuple[float, float | None,
-                                                                JobResult]]],
-                       tol: float, base_res: JobResult) -> list[str]:
-    if base_res.summary is None:
-        return [f"the baseline without {site} has no plan ({base_res.status}), so savings "
-                "cannot be computed"]
-    lines = []
-    best: tuple[float, float, Any] | None = None
-    for o, pts in by_open.items():
-        sizes = [s for s, _, _ in pts]
-        savs = [v for _, v, _ in pts]
-        sat, still = saturation(sizes, savs, tol)
-        if sat is None:
-            lines.append(f"opening {value_text(o)}: no plan at any size")
-            continue
-        top = max(v for v in savs if v is not None)
-        at = next(s for s, v in zip(sizes, savs, strict=True) if v is not None
-                  and v >= top - tol)
-        largest = [(s, r) for s, v, r in pts if r.summary is not None][-1]
-        used = (largest[1].summary or {}).get("sites", {}).get(site, {}).get("peak_power_mw")
-        msg = (f"opening {value_text(o)}: saves up to {usd(top)} (at {value_text(at)} MW); ")
-        if still:
-            msg += (f"more MW still saves more at the largest size tried "
-                    f"({value_text(largest[0])} MW): try larger sizes")
-        else:
-            msg += f"past {value_text(sat)} MW more MW saves nothing"
-        if used is not None:
-            msg += f"; at {value_text(largest[0])} MW the plan uses {used:,.3f} MW of it"
-        lines.append(msg)
-        if best is None or top > best[0] + tol:
-            best = (top, at, o)
-    if best is not None:
-        if best[0] <= tol:
-            lines.append(f"{site} saves nothing at any size and opening tried")
-        else:
-            lines.append(f"best: {value_text(best[1])} MW opening {value_text(best[2])}, "
-                         f"saving {usd(best[0])}")
-    return lines
+def _new_hall_cell(r: dict[str, Any], smaller: Any = None) -> str:
+    """``spend +$120.00M; +3.10T tok; uses 11.500 MW``, ``same as 10 MW; uses 11.500 MW``
+    when nothing differs from the next smaller size beyond solver noise, or the status of
+    a failed plan."""
+    if r["total_cost_usd"] is None:
+        return _short_status(str(r["status"]))
+    d = r["spend_saving_usd"]
+    spend = "-" if d is None else ("spend same" if d == 0 else f"spend {signed_usd(-d)}")
+    tok = r["extra_tokens_served"]
+    parts = [spend]
+    if r.get("vs_smaller_size") == SAME and smaller is not None:
+        parts = [f"same as {value_text(smaller)} MW"]
+    elif tok:
+        parts.append(f"{'+' if tok > 0 else ''}{num(tok)} tok")
+    used = r["hall_peak_mw"]
+    if used is not None:
+        parts.append(f"uses {used:,.3f} MW")
+    return "; ".join(parts)
+
+
+def _new_hall_charts(site: str, sizes: Sequence[Any], opens: Sequence[Any],
+                     df: pd.DataFrame) -> list[str]:
+    """Spend saved, tokens served more, and MW used, against size (a line per opening)."""
+    rows = df.to_dict(orient="records")
+
+    def series(col: str) -> list[tuple[str, list[float | None]]]:
+        return [(f"opens {value_text(o)}", [rows[i * len(opens) + j][col]
+                                           for i in range(len(sizes))])
+                for j, o in enumerate(opens)]
+
+    return [
+        line_chart(sizes, series("spend_saving_usd"),
+                   f"Spend saved by {site} against the baseline (negative: spends more)",
+                   f"MW ({site})", "USD of spend saved", fmt=usd),
+        line_chart(sizes, series("extra_tokens_served"),
+                   f"Tokens served more with {site} than without", f"MW ({site})",
+                   "tokens over the horizon"),
+        line_chart(sizes, series("hall_peak_mw"), f"MW the plan uses in {site}",
+                   f"MW ({site})", "MW used (peak)", fmt=lambda v: f"{v:,.4g}"),
+    ]
