@@ -16,10 +16,6 @@ import pandas as pd
 
 from planner.highs import SolveOutcome
 from planner.problem import PlanData
-from planner.verdicts import cost_noise_usd, plan_standing, same_cost
-
-__all__ = ["PlanTables", "cost_noise_usd", "cost_of_tables", "extract", "plan_standing",
-           "same_cost", "summarize"]
 
 PURCHASE_COLUMNS = ["period", "site", "system", "units", "capex_usd", "capex_charged_usd"]
 FLEET_COLUMNS = ["period", "site", "system", "units", "power_kw", "existing_units",

@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_scenario
 from typer.testing import CliRunner
 
 import planner.cli.whatif_cmd as whatif_cmd
 from planner.cli import app
 from planner.parallel import Job, JobResult
-from planner.results import cost_noise_usd
+from planner.verdicts import cost_noise_usd
 from planner.whatif_report import (
     SAME,
     change_headline,
@@ -32,6 +31,7 @@ from planner.whatif_report import (
     saturation,
     sweep_frame,
 )
+from tests.conftest import make_scenario
 
 runner = CliRunner()
 
