@@ -15,7 +15,8 @@ available and the system's lead time has passed.
 Two formulations (`build_model(data, formulation=...)`), with the same optimum:
 
 - ``plain``: the contract's math as written: `serve[s,g,t,class]` per site, rows
-  `assign[s,g,t]`, no implied bounds.
+  `assign[s,g,t]`, a `supply` row for every capped system and period (one hall or
+  many), no implied bounds.
 - ``strong`` (default): the serving variables pooled over sites, `pool[g,t,class]`, with
   rows `assign_pool[g,t]`: sum_k pool[g,t,k] <= sum_s fleet[s,g,t]. A throughput per unit
   does not depend on the site, so any pooled allocation splits back over the sites'
@@ -248,7 +249,13 @@ def add_space_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
 
 
 def add_supply_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
-    """sum_s buy[s,g,t] <= max_units_per_period[g]   for each capped system and period."""
+    """sum_s buy[s,g,t] <= max_units_per_period[g]   for each capped system and period.
+
+    The plain formulation writes the row whenever the cap exists, even when one hall
+    alone can buy the system; the strong one leaves a one-hall cap to the purchase's
+    upper bound (`add_variables` sets buy <= max_units_per_period there).
+    """
+    strong = _pooled(m)  # the strong formulation (pooled serving, implied bounds)
     buy = m.buy
     groups: dict[tuple[str, str], list[tuple[float, object]]] = defaultdict(list)
     for s, g, t in data.buy_index:
@@ -256,7 +263,7 @@ def add_supply_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
             lab = data.labels[t]
             groups[(g, lab)].append((1.0, buy[s, g, lab]))
     rows = {k: (None, ts, float(data.systems[k[0]].max_units_per_period or 0))
-            for k, ts in groups.items() if len(ts) > 1}  # one site: a variable bound
+            for k, ts in groups.items() if len(ts) > 1 or not strong}
     _add_rows(m, "supply", list(rows), rows)
 
 
