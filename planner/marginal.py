@@ -18,9 +18,10 @@ How they are computed (`marginal_values`):
    `value_usd` is the cost saved by the step (for demand: the cost added), in the
    objective's USD (discounted, with the scenario's capex accounting).
 3. The LP-relaxation estimate: integrality relaxed on the same instance, one LP solve,
-   the row duals times the step (power rows are in kW, so USD/MW = dual x 1000; budget
-   rows in $M; demand rows in Mtok/s). It prices an infinitesimal step of the LP
-   relaxation: quick, but blind to whole units and to the MILP's choices.
+   the row duals times the step in the row's own units (power rows are in kW, so USD/MW
+   = dual x 1000; budget and demand rows are scaled by `planner.model`, so a step of d
+   USD or tokens/s is d / `row_scale` of the row). It prices an infinitesimal step of
+   the LP relaxation: quick, but blind to whole units and to the MILP's choices.
 
 A re-solved value is exact up to the MIP gap the solves stop at (`mip_rel_gap` of the
 scenario, or the `gap` argument): differences smaller than gap x cost are noise. Values
@@ -106,9 +107,11 @@ def _tasks(data: PlanData, session: object, binding: dict[str, list[str]]) -> li
         tasks.append(_Task("power_mw", site.name, "all", "", "power_mw", POWER_STEP_MW,
                            "MW in every period", "USD per MW", POWER_STEP_MW, rows_all, "hi",
                            f"+1 MW at {site.name}, all periods"))
-    per = {r.index: BUDGET_STEP * data.budget_per_period_usd / 1e6
+    # steps in each row's own units (`CompiledModel.row_scale`: USD per row unit)
+    scale = session.row_scale
+    per = {r.index: BUDGET_STEP * data.budget_per_period_usd / float(scale[r.index])
            for r in session.family("budget")} if data.budget_per_period_usd else {}
-    tot = {r.index: BUDGET_STEP * data.budget_total_usd / 1e6
+    tot = {r.index: BUDGET_STEP * data.budget_total_usd / float(scale[r.index])
            for r in session.family("budget_total")} if data.budget_total_usd else {}
     combos: list[tuple[str, dict[int, float], float]] = []
     if per and tot:
@@ -133,7 +136,7 @@ def _tasks(data: PlanData, session: object, binding: dict[str, list[str]]) -> li
             i = session.row("demand", c.period, c.key)
             if i is None:
                 continue
-            drows[i] = DEMAND_STEP * c.tokens_per_s / 1e6
+            drows[i] = DEMAND_STEP * c.tokens_per_s / float(scale[i])  # tokens/s per unit
             extra_mtok += DEMAND_STEP * c.tokens_per_s * data.hours * 3600.0 / 1e6
         if drows:
             tasks.append(_Task("demand", "", "all", m, "demand", DEMAND_STEP,
@@ -144,7 +147,8 @@ def _tasks(data: PlanData, session: object, binding: dict[str, list[str]]) -> li
 
 def _demand_start(session: object, x0: np.ndarray, data: PlanData,
                   task: _Task) -> np.ndarray:
-    """The base plan with the extra demand booked as unmet (feasible when unmet exists)."""
+    """The base plan with the extra demand booked as unmet (feasible when unmet exists;
+    `unmet` has coefficient 1 in its scaled demand row, so the row's step is its step)."""
     from planner.resolve import ResolveSession
 
     assert isinstance(session, ResolveSession)

@@ -275,8 +275,23 @@ def lead_time(n: int) -> Case:
                 {"demand": dem, "scenario": {"sites": halls(n)}}, 300_000 * n)
 
 
+def whole_unit(n: int) -> Case:
+    """Strict 0.01 tokens/s: a tiny share (1.25e-5) of one `old`, but a whole unit must be
+    bought ($100k): the `whole_unit` rows keep the solver's tolerance from serving it from
+    an empty fleet. (Not dropped: whether a tolerance is exploited is the solver's call.)"""
+    strict = {"options": {"strict_demand": True}, "sites": halls(n)}
+
+    def binds(r: PlanResult) -> None:
+        assert bought(r, "old") == {"2027Q1": 1}
+        assert r.tables.allocation["units"].sum() == pytest.approx(0.01 / 800)
+        assert list(r.tables.service["served_tokens_per_s"]) == [0.01]
+
+    return Case("whole_unit", n, {"scenario": strict, "demand": [("2027Q1", "m1", 0.01, 10.0)]},
+                100_000, binds, rows="whole_unit", drop=False)
+
+
 BUILDERS = [fleet_balance, demand, assign, power, space, supply, budget, budget_total,
-            cooling, availability, lead_time]
+            cooling, availability, lead_time, whole_unit]
 CASES = [b(n) for b in BUILDERS for n in (1, 2)] + [supply_one_buyer()]
 
 
