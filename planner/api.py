@@ -16,7 +16,7 @@ from planner.errors import InfeasibleError, SolverError
 from planner.highs import HighsSettings, SolveOutcome, solve_program
 from planner.loader import Inputs, load_inputs
 from planner.problem import PlanData, prepare
-from planner.results import PlanTables, extract
+from planner.results import PlanTables, check_plan, extract
 from planner.shortfall import diagnose
 
 StageFn = Callable[[str, float], None]
@@ -148,6 +148,10 @@ def solve_data(data: PlanData, settings: HighsSettings,
     `start_from`: the plan of a neighbouring scenario (a sweep's previous point); when its
     purchases, fleet and serving are feasible here they are the starting plan and the
     heuristic is skipped (`planner.warm`).
+
+    The extracted plan is checked before it is returned (`planner.results.check_plan`):
+    strict demand served in full, every cap kept by the rounded plan, and the cost
+    recomputed from the tables equal to the solver's objective; otherwise SolverError.
     """
     from planner.model import build_model, compile_model, start_plan  # Pyomo stays there
 
@@ -202,6 +206,8 @@ def solve_data(data: PlanData, settings: HighsSettings,
     tables = extract(data, values, outcome, {
         "time_limit_s": settings.time_limit_s, "mip_rel_gap": settings.mip_rel_gap,
         "threads": settings.threads, "random_seed": settings.random_seed})
+    # the plan must serve strict demand, keep every cap and cost what the objective says
+    check_plan(data, tables, outcome)
     tables.summary["shortfall"] = diagnose(data, tables)
     timings["extract_s"] = time.perf_counter() - t2
     tables.summary["model_size"] = {"columns": compiled.program.shape[1],

@@ -63,6 +63,11 @@ class SolverError(PlannerError):
         super().__init__(message)
 
 
+class PlanCheckError(SolverError):
+    """A solved plan failed the planner's own check after the solve (strict demand not
+    served, a cap broken, or its cost not the solver's objective: `planner.results`)."""
+
+
 class OutputError(PlannerError):
     """The plan could not be written; the output folder was left as it was."""
 

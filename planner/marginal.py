@@ -23,9 +23,10 @@ How they are computed (`marginal_values`):
    "worth $1.6B" that is $1.6B of penalty avoided and $2M more spend is worth the tokens
    it serves for $2M of money.
 3. The LP-relaxation estimate: integrality relaxed on the same instance, one LP solve,
-   the row duals times the step (power rows are in kW, so USD/MW = dual x 1000; budget
-   rows in $M; demand rows in Mtok/s). It prices an infinitesimal step of the LP
-   relaxation: quick, but blind to whole units and to the MILP's choices.
+   the row duals times the step in the row's own units (power rows are in kW, so USD/MW
+   = dual x 1000; budget and demand rows are scaled by `planner.model`, so a step of d
+   USD or tokens/s is d / `row_scale` of the row). It prices an infinitesimal step of
+   the LP relaxation: quick, but blind to whole units and to the MILP's choices.
 
 A re-solved value is exact up to the MIP gap the solves stop at (`mip_rel_gap` of the
 scenario, or the `gap` argument): differences smaller than gap x cost are noise. Values
@@ -112,9 +113,11 @@ def _tasks(data: PlanData, session: object, binding: dict[str, list[str]]) -> li
         tasks.append(_Task("power_mw", site.name, "all", "", "power_mw", POWER_STEP_MW,
                            "MW in every period", "USD per MW", POWER_STEP_MW, rows_all, "hi",
                            f"+1 MW at {site.name}, all periods"))
-    per = {r.index: BUDGET_STEP * data.budget_per_period_usd / 1e6
+    # steps in each row's own units (`CompiledModel.row_scale`: USD per row unit)
+    scale = session.row_scale
+    per = {r.index: BUDGET_STEP * data.budget_per_period_usd / float(scale[r.index])
            for r in session.family("budget")} if data.budget_per_period_usd else {}
-    tot = {r.index: BUDGET_STEP * data.budget_total_usd / 1e6
+    tot = {r.index: BUDGET_STEP * data.budget_total_usd / float(scale[r.index])
            for r in session.family("budget_total")} if data.budget_total_usd else {}
     combos: list[tuple[str, dict[int, float], float]] = []
     if per and tot:
@@ -139,7 +142,7 @@ def _tasks(data: PlanData, session: object, binding: dict[str, list[str]]) -> li
             i = session.row("demand", c.period, c.key)
             if i is None:
                 continue
-            drows[i] = DEMAND_STEP * c.tokens_per_s / 1e6
+            drows[i] = DEMAND_STEP * c.tokens_per_s / float(scale[i])  # tokens/s per unit
             extra_mtok += DEMAND_STEP * c.tokens_per_s * data.hours * 3600.0 / 1e6
         if drows:
             tasks.append(_Task("demand", "", "all", m, "demand", DEMAND_STEP,
@@ -150,7 +153,8 @@ def _tasks(data: PlanData, session: object, binding: dict[str, list[str]]) -> li
 
 def _demand_start(session: object, x0: np.ndarray, data: PlanData,
                   task: _Task) -> np.ndarray:
-    """The base plan with the extra demand booked as unmet (feasible when unmet exists)."""
+    """The base plan with the extra demand booked as unmet (feasible when unmet exists;
+    `unmet` has coefficient 1 in its scaled demand row, so the row's step is its step)."""
     from planner.resolve import ResolveSession
 
     assert isinstance(session, ResolveSession)
@@ -253,14 +257,19 @@ def marginal_values(data: PlanData, settings: HighsSettings,
 
 
 def unmet_columns(session: object) -> tuple[np.ndarray, np.ndarray]:
-    """The `unmet` columns of a session, and the tokens/s one unit of each stands for."""
-    from planner.model import MTOK
+    """The `unmet` columns of a session, and the tokens/s one unit of each stands for
+    (`CompiledModel.col_scale`: unmet counts shares of its class's demand)."""
     from planner.resolve import ResolveSession
 
     assert isinstance(session, ResolveSession)
-    cols = session.columns("unmet") if "unmet" in session.compiled.columns else {}
-    j = np.array([cols[k] for k in sorted(cols)], dtype=np.int64)
-    return j, np.full(len(j), MTOK)
+    compiled = session.compiled
+    if "unmet" not in compiled.columns:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    _keys, pos = compiled.columns["unmet"]
+    scale = (compiled.col_scale or {}).get("unmet")
+    tps = np.ones(len(pos)) if scale is None else np.asarray(scale, dtype=float)
+    keep = pos >= 0
+    return pos[keep].astype(np.int64), tps[keep]
 
 
 def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: float,

@@ -5,8 +5,20 @@ Each constraint family is one function, its inequality in the docstring, registe
 (``power[hall-a,2027Q3]``). The model is compiled to standard-form arrays with Pyomo's
 `LinearStandardFormCompiler` and handed to HiGHS in one call (`planner.highs`).
 
-Units in the model: tokens in millions of tokens/s in the demand rows and for `unmet`,
-money in $M in the budget rows, power in kW; the objective is in USD.
+Units in the model, scaled from the data so that no row is tiny or huge next to the
+solver's tolerances (1e-6 to 1e-7, absolute): each demand row is divided by its own
+demand (right-hand side 1, `unmet[k]` the share of class k's demand left unserved), each
+budget row by a typical price in it (`budget_scale`: the power of ten nearest the
+geometric mean of its smallest and largest unit price, so neither end of a price range
+from cents to $1e7 falls under HiGHS's smallest matrix entry, 1e-9); power rows are in
+kW, space rows in racks, supply rows in units; the objective is in USD.
+`CompiledModel.row_scale` holds each row's divisor and `CompiledModel.values` reports
+`unmet` in tokens/s, so nothing outside this module sees the scaling except code that
+changes row bounds (`planner.marginal`, through `planner.resolve`).
+
+`whole_unit` rows guard classes that need a tiny share of one unit (below
+`WHOLE_UNIT_SHARE`) against being served from an empty fleet within the solver's
+integrality and row tolerances (`add_whole_unit_constraints`).
 
 Cooling and availability are enforced by construction (`planner.problem.prepare`): a
 `buy` variable exists only where the system's cooling fits the hall, the hall is
@@ -15,7 +27,8 @@ available and the system's lead time has passed.
 Two formulations (`build_model(data, formulation=...)`), with the same optimum:
 
 - ``plain``: the contract's math as written: `serve[s,g,t,class]` per site, rows
-  `assign[s,g,t]`, no implied bounds.
+  `assign[s,g,t]`, a `supply` row for every capped system and period (one hall or
+  many), no implied bounds.
 - ``strong`` (default): the serving variables pooled over sites, `pool[g,t,class]`, with
   rows `assign_pool[g,t]`: sum_k pool[g,t,k] <= sum_s fleet[s,g,t]. A throughput per unit
   does not depend on the site, so any pooled allocation splits back over the sites'
@@ -48,8 +61,28 @@ from planner.gcpause import paused_gc
 from planner.highs import MatrixProgram
 from planner.problem import PlanData
 
-MTOK = 1e6  # tokens/s per Mtok/s
-MUSD = 1e6  # USD per $M
+#: attribute of a built model holding the divisor of each scaled row,
+#: {family: {index: divisor}}, and the natural units per model unit of scaled columns,
+#: {"col:" + variable: {index: units}} (read by `compile_model`)
+SCALES_ATTR = "_planner_scales"
+
+
+def _scales(m: pyo.ConcreteModel) -> dict[str, dict[Any, float]]:
+    sc = getattr(m, SCALES_ATTR, None)
+    if sc is None:
+        sc = {}
+        setattr(m, SCALES_ATTR, sc)
+    return sc
+
+
+def budget_scale(prices: list[float]) -> float:
+    """The divisor of a budget row: the power of ten nearest the geometric mean of its
+    smallest and largest positive unit price (1 when it has none), so its coefficients
+    straddle 1 ($1e6 for a catalogue of $300k servers and $3M racks)."""
+    pos = [p for p in prices if p > 0]
+    if not pos:
+        return 1.0
+    return float(10.0 ** round(0.5 * (math.log10(min(pos)) + math.log10(max(pos)))))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -128,7 +161,9 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "stro
                            for s, g, k in data.serve_index],
                           domain=pyo.NonNegativeReals)
     unmet_idx = [] if data.strict_demand else [(c.period, c.key) for c in data.classes]
-    m.unmet = pyo.Var(unmet_idx, domain=pyo.NonNegativeReals)
+    m.unmet = pyo.Var(unmet_idx, domain=pyo.NonNegativeReals)  # shares of each demand
+    if unmet_idx:
+        _scales(m)["col:unmet"] = {(c.period, c.key): c.tokens_per_s for c in data.classes}
 
 
 # --------------------------------------------------------------------------- constraint families
@@ -160,10 +195,12 @@ def add_fleet_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
 
 def add_demand_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """sum_{s,g} serve[s,g,k] * gpus_per_unit[g] * tput[g,k] * target_utilization
-    + unmet[k] >= tokens_per_s[k]   for each demand class k (rows in Mtok/s).
+    + unmet[k] >= tokens_per_s[k]   for each demand class k.
 
-    Pooled: the same with pool[g,k] = sum_s serve[s,g,k]. With `strict_demand`, unmet
-    does not exist.
+    Each row is divided by its own demand D_k (right-hand side 1), and `unmet[k]` counts
+    shares of D_k (tokens/s = unmet * D_k): a demand of 0.01 tokens/s and one of 1e9
+    are held to the same relative tolerance. Pooled: the same with
+    pool[g,k] = sum_s serve[s,g,k]. With `strict_demand`, unmet does not exist.
     """
     cls = data.classes
     terms: dict[int, list[tuple[float, object]]] = defaultdict(list)
@@ -175,20 +212,24 @@ def add_demand_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
                 continue
             seen.add((g, k))
             c = cls[k]
-            terms[k].append((data.tokens_per_unit(g, k) / MTOK, pool[g, c.period, c.key]))
+            terms[k].append((data.tokens_per_unit(g, k) / c.tokens_per_s,
+                             pool[g, c.period, c.key]))
     else:
         serve = m.serve
         for s, g, k in data.serve_index:
             c = cls[k]
-            terms[k].append((data.tokens_per_unit(g, k) / MTOK, serve[s, g, c.period, c.key]))
+            terms[k].append((data.tokens_per_unit(g, k) / c.tokens_per_s,
+                             serve[s, g, c.period, c.key]))
     rows = {}
+    scale = _scales(m).setdefault("demand", {})
     for c in cls:
         ts = terms.get(c.index, [])
         if not data.strict_demand:
             ts = [*ts, (1.0, m.unmet[c.period, c.key])]
         if not ts:
             continue  # strict and unservable: caught by planner.api precheck
-        rows[(c.period, c.key)] = (c.tokens_per_s / MTOK, ts, None)
+        rows[(c.period, c.key)] = (1.0, ts, None)
+        scale[(c.period, c.key)] = c.tokens_per_s
     _add_rows(m, "demand", list(rows), rows)
 
 
@@ -222,6 +263,50 @@ def add_assignment_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     _add_rows(m, "assign", list(rows), rows)
 
 
+#: a class whose whole demand needs less than this share of one unit of a system gets a
+#: `whole_unit` row for that system (`add_whole_unit_constraints`)
+WHOLE_UNIT_SHARE = 1e-3
+
+
+def add_whole_unit_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
+    """serve[s,g,k] * tokens_per_unit[g,k] / D_k <= fleet[s,g,t]   where D_k is below
+    `WHOLE_UNIT_SHARE` x tokens_per_unit[g,k] (pooled: pool[g,k] ... <= sum_s fleet).
+
+    A numerical guard, not a new limit: the share of class k that g serves is at most 1
+    in some optimal plan (serving more than the demand buys nothing), and it is positive
+    only where a whole unit is in service, so share <= fleet cuts off no optimum. Without
+    it, a class needing 1e-7 of a unit (0.01 tokens/s on a 72-GPU rack) is "served" by
+    an empty fleet within the solver's tolerance (1e-6 on rows and on integrality); with
+    it, serving the class needs fleet >= 1, which no tolerance rounds away.
+    """
+    L = data.labels
+    cls = data.classes
+    fleet = m.fleet
+    rows: dict[Any, Row] = {}
+    if _pooled(m):
+        pool = m.pool
+        sites_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for s, g, t in data.fleet_index:
+            sites_of[(g, L[t])].append(s)
+        for g, lab, key in pool:
+            k = data.class_of_key[(lab, key)]
+            share = data.tokens_per_unit(g, k) / cls[k].tokens_per_s
+            if share * WHOLE_UNIT_SHARE > 1.0:
+                rows[(g, lab, key)] = (None, [(share, pool[g, lab, key])]
+                                       + [(-1.0, fleet[s, g, lab]) for s in sites_of[(g, lab)]],
+                                       0.0)
+    else:
+        serve = m.serve
+        for s, g, k in data.serve_index:
+            c = cls[k]
+            share = data.tokens_per_unit(g, k) / c.tokens_per_s
+            if share * WHOLE_UNIT_SHARE > 1.0:
+                rows[(s, g, c.period, c.key)] = (None, [(share, serve[s, g, c.period, c.key]),
+                                                        (-1.0, fleet[s, g, c.period])], 0.0)
+    if rows:
+        _add_rows(m, "whole_unit", list(rows), rows)
+
+
 def add_power_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """sum_g fleet[s,g,t] * unit_power_kw[g] <= power_mw[s] * 1000   for each site and period."""
     fleet = m.fleet
@@ -248,7 +333,13 @@ def add_space_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
 
 
 def add_supply_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
-    """sum_s buy[s,g,t] <= max_units_per_period[g]   for each capped system and period."""
+    """sum_s buy[s,g,t] <= max_units_per_period[g]   for each capped system and period.
+
+    The plain formulation writes the row whenever the cap exists, even when one hall
+    alone can buy the system; the strong one leaves a one-hall cap to the purchase's
+    upper bound (`add_variables` sets buy <= max_units_per_period there).
+    """
+    strong = _pooled(m)  # the strong formulation (pooled serving, implied bounds)
     buy = m.buy
     groups: dict[tuple[str, str], list[tuple[float, object]]] = defaultdict(list)
     for s, g, t in data.buy_index:
@@ -256,26 +347,41 @@ def add_supply_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
             lab = data.labels[t]
             groups[(g, lab)].append((1.0, buy[s, g, lab]))
     rows = {k: (None, ts, float(data.systems[k[0]].max_units_per_period or 0))
-            for k, ts in groups.items() if len(ts) > 1}  # one site: a variable bound
+            for k, ts in groups.items() if len(ts) > 1 or not strong}
     _add_rows(m, "supply", list(rows), rows)
 
 
 def add_budget_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     """sum_{s,g} buy[s,g,t] * capex_usd[g] <= capex_usd_per_period   for each period;
-    sum_{s,g,t} buy[s,g,t] * capex_usd[g] <= total_capex_usd   (full price, rows in $M).
+    sum_{s,g,t} buy[s,g,t] * capex_usd[g] <= total_capex_usd   (full price).
+
+    Each row is divided by `budget_scale` of the prices in it.
     """
     buy = m.buy
     by_t: dict[str, list[tuple[float, object]]] = defaultdict(list)
     for s, g, t in data.buy_index:
         lab = data.labels[t]
-        by_t[lab].append((data.systems[g].capex_usd / MUSD, buy[s, g, lab]))
+        by_t[lab].append((data.systems[g].capex_usd, buy[s, g, lab]))
     cap_p, cap_total = data.budget_per_period_usd, data.budget_total_usd
+    scales = _scales(m)
+
+    def scaled(ts: list[tuple[float, object]], cap: float
+               ) -> tuple[float, list[tuple[float, object]], float]:
+        f = budget_scale([c for c, _v in ts])
+        return f, [(c / f, v) for c, v in ts], cap / f
+
     if cap_p is not None:
-        rows = {lab: (None, ts, cap_p / MUSD) for lab, ts in by_t.items()}
+        rows: dict[Any, Row] = {}
+        sc = scales.setdefault("budget", {})
+        for lab, ts in by_t.items():
+            f, sts, rhs = scaled(ts, cap_p)
+            rows[lab] = (None, sts, rhs)
+            sc[lab] = f
         _add_rows(m, "budget", list(rows), rows)
     if cap_total is not None and by_t:
-        allt = [term for ts in by_t.values() for term in ts]
-        m.budget_total = pyo.Constraint(expr=(None, _lin(allt), cap_total / MUSD))
+        f, sts, rhs = scaled([term for ts in by_t.values() for term in ts], cap_total)
+        m.budget_total = pyo.Constraint(expr=(None, _lin(sts), rhs))
+        scales["budget_total"] = {None: f}
 
 
 ConstraintFamily = Callable[[pyo.ConcreteModel, PlanData], None]
@@ -284,6 +390,7 @@ CONSTRAINT_FAMILIES: list[ConstraintFamily] = [
     add_fleet_constraints,
     add_demand_constraints,
     add_assignment_constraints,
+    add_whole_unit_constraints,
     add_power_constraints,
     add_space_constraints,
     add_supply_constraints,
@@ -312,7 +419,7 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
             terms.append((coef, fleet[s, g, L[t]]))
     if not data.strict_demand:
         for c in data.classes:
-            coef = data.unmet_usd_per_tokens_per_s(c.t) * MTOK
+            coef = data.unmet_usd_per_tokens_per_s(c.t) * c.tokens_per_s  # unmet: shares
             if coef:
                 terms.append((coef, m.unmet[c.period, c.key]))
     m.cost = pyo.Objective(expr=_lin(terms) if terms else 0.0, sense=pyo.minimize)
@@ -337,23 +444,36 @@ def build_model(data: PlanData, formulation: str = "strong") -> pyo.ConcreteMode
 
 @dataclass
 class CompiledModel:
-    """The standard-form arrays of a built model, and where each variable's column is."""
+    """The standard-form arrays of a built model, and where each variable's column is.
+
+    `row_scale[i]`: what row i was divided by (its natural units per model unit: tokens/s
+    for a demand row, USD for a budget row, 1 for rows kept in their natural units), so a
+    change of d natural units in a row's bound is d / row_scale[i] in the program.
+    `col_scale[name]`: natural units per model unit of a scaled variable, aligned with
+    `columns[name]` (`unmet`: tokens/s per share of the class's demand).
+    """
 
     program: MatrixProgram
     columns: dict[str, tuple[list[tuple[object, ...]], np.ndarray]]
     rows: list[object]
+    row_scale: np.ndarray | None = None
+    col_scale: dict[str, np.ndarray] | None = None
 
     def row_name(self, i: int) -> str:
         return str(self.rows[i].name)  # type: ignore[attr-defined]
 
     def values(self, x: np.ndarray | None) -> dict[str, dict[tuple[object, ...], float]]:
-        """Variable values by name and key; a pooled model also gets `serve` per site."""
+        """Variable values by name and key, in natural units (`unmet` in tokens/s); a
+        pooled model also gets `serve` per site."""
         out: dict[str, dict[tuple[object, ...], float]] = {}
+        scale = self.col_scale or {}
         for name, (keys, pos) in self.columns.items():
             if x is None:
                 out[name] = {}
                 continue
             vals = np.where(pos >= 0, x[np.maximum(pos, 0)] if len(x) else 0.0, 0.0)
+            if name in scale:
+                vals = vals * scale[name]
             out[name] = dict(zip(keys, vals.tolist(), strict=True))
         if "pool" in out and "serve" not in out:
             out["serve"] = split_pool(out["pool"], out.get("fleet", {}))
@@ -420,18 +540,32 @@ def _compile(m: pyo.ConcreteModel) -> CompiledModel:
     c = info.c.toarray()[0] if info.c.shape[0] else np.zeros(n)
     offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
     pos_of = {id(v): j for j, v in enumerate(cols)}
+    scales: dict[str, dict[Any, float]] = getattr(m, SCALES_ATTR, None) or {}
     columns: dict[str, tuple[list[tuple[object, ...]], np.ndarray]] = {}
+    col_scale: dict[str, np.ndarray] = {}
     for name in ("buy", "fleet", "serve", "pool", "unmet"):
         comp = getattr(m, name, None)
         if comp is None:
             continue
-        keys = [k if isinstance(k, tuple) else (k,) for k in comp]
+        raw = list(comp.keys())
+        keys = [k if isinstance(k, tuple) else (k,) for k in raw]
         pos = np.array([pos_of.get(id(v), -1) for v in comp.values()], dtype=np.int64)
         columns[comp.local_name] = (keys, pos)
+        cs = scales.get("col:" + name)
+        if cs is not None:
+            col_scale[name] = np.array([cs.get(k, 1.0) for k in raw], dtype=float)
+    scale_of: dict[int, float] = {}
+    for fam, by_index in scales.items():
+        con = None if fam.startswith("col:") else getattr(m, fam, None)
+        if con is not None:
+            for idx, f in by_index.items():
+                scale_of[id(con[idx])] = f
+    row_scale = np.fromiter((scale_of.get(id(r[0]), 1.0) for r in info.rows), dtype=float,
+                            count=len(info.rows))
     prog = MatrixProgram(c=np.asarray(c, dtype=float), offset=offset, A=info.A,
                          row_lo=row_lo, row_hi=row_hi, col_lo=col_lo, col_hi=col_hi,
                          integer=integer)
-    return CompiledModel(prog, columns, [r[0] for r in info.rows])
+    return CompiledModel(prog, columns, [r[0] for r in info.rows], row_scale, col_scale)
 
 
 # --------------------------------------------------------------------------- start heuristic

@@ -87,6 +87,9 @@ class PlanData:
 
     def __post_init__(self) -> None:
         self.site_by_name: dict[str, Site] = {s.name: s for s in self.sites}
+        #: (period label, class key) -> class index
+        self.class_of_key: dict[tuple[str, str], int] = {
+            (c.period, c.key): c.index for c in self.classes}
 
     # ---- cost coefficients (the contract's objective, per unit) ----
     def discount(self, t: int) -> float:

@@ -3,11 +3,13 @@
 The model of a prepared problem is built and compiled once (`planner.model`), handed to
 ONE `highspy.Highs` instance (`planner.highs.make_highs`), and each what-if changes only
 row or column bounds on that instance: the power row of a hall in a period
-(``power[site,period]``, in kW), the budget rows (``budget[period]``, ``budget_total``, in
-$M), the demand rows (``demand[period,class-key]``, in Mtok/s), or the bounds of the
-``buy`` columns. Every re-solve is warm-started with ``setSolution`` from a plan that is
-feasible for it (the base plan; for more demand, the base plan with the extra demand
-booked as unmet), so HiGHS starts from a known incumbent. After a what-if the bounds are
+(``power[site,period]``, in kW), the budget rows (``budget[period]``, ``budget_total``),
+the demand rows (``demand[period,class-key]``), or the bounds of the ``buy`` columns.
+Budget and demand rows are scaled (`planner.model`): `row_scale[i]` is what row i was
+divided by, so a change of d USD or tokens/s is d / row_scale[i] in its bound. Every
+re-solve is warm-started with ``setSolution`` from a plan that is feasible for it (the
+base plan; for more demand, the base plan with the extra demand booked as unmet), so
+HiGHS starts from a known incumbent. After a what-if the bounds are
 put back with `reset`. Values are read back with `CompiledModel.values` and, when tables
 are wanted, `planner.results.extract`.
 
@@ -59,6 +61,9 @@ class ResolveSession:
         self.compiled = compile_model(self.model)
         prog = self.compiled.program
         self.program = prog
+        #: natural units (USD, tokens/s) per unit of each row (`CompiledModel.row_scale`)
+        self.row_scale = (self.compiled.row_scale if self.compiled.row_scale is not None
+                          else np.ones(prog.shape[0]))
         self.is_mip = bool(prog.integer.any())
         self.h: highspy.Highs = make_highs(prog, settings)
         self.base_row_lo = np.array(prog.row_lo, dtype=float)
@@ -172,7 +177,8 @@ class ResolveSession:
 
         HiGHS's row dual is d(objective)/d(row bound): for a binding `<=` cap it is <= 0
         (more cap, less cost), for a binding `>=` demand row it is >= 0. Units are the
-        row's: USD per kW (power), USD per $M (budget), USD per Mtok/s (demand).
+        row's: USD per kW (power); USD per row unit for the scaled budget and demand rows
+        (divide by `row_scale` for USD per USD or per tokens/s).
         """
         n = self.program.shape[1]
         if free_buy_bounds:

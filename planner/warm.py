@@ -24,7 +24,8 @@ from planner.highs import MatrixProgram
 
 Values = Mapping[str, Mapping[tuple[object, ...], float]]
 
-#: absolute slack on bounds, and relative slack on rows (rows are in kW, $M, Mtok/s)
+#: absolute slack on bounds, and relative slack on rows (rows are in kW, racks, units,
+#: and shares of a demand or of a typical price: `planner.model`)
 TOL = 1e-6
 
 
@@ -34,11 +35,14 @@ def carried_start(compiled: Any, values: Values) -> np.ndarray | None:
     prog: MatrixProgram = compiled.program
     x = np.zeros(prog.shape[1])
     shared = 0
+    col_scale = getattr(compiled, "col_scale", None) or {}
     for name, (keys, pos) in compiled.columns.items():
         old = values.get(name)
         if old is None:
             continue
         vals = np.fromiter((old.get(k, 0.0) for k in keys), dtype=float, count=len(keys))
+        if name in col_scale:  # values are in natural units (`CompiledModel.values`)
+            vals = vals / col_scale[name]
         keep = pos >= 0
         x[pos[keep]] = vals[keep]
         shared += int(keep.sum())

@@ -82,8 +82,12 @@ def tiny_inputs() -> Any:
 def check_tiny_milp() -> str:
     """Plan the tiny scenario through the real pipeline; return a one-line result."""
     from planner.api import plan
+    from planner.errors import PlanCheckError
 
-    result = plan(tiny_inputs())
+    try:
+        result = plan(tiny_inputs())
+    except PlanCheckError as exc:  # the pipeline's own check caught a wrong plan
+        raise RuntimeError(f"wrong answer: {exc}") from exc
     s = result.summary
     pp = result.tables.purchase_plan
     bought = {str(r.system): int(r.units) for r in pp.itertuples()}
