@@ -240,7 +240,7 @@ def _row(baseline: str, system: str, status: str,
             "savings_usd": nan,
             "unmet_tokens": float(summary.get("unmet_tokens", nan)),
             "units_bought": int(summary.get("units_bought", 0)),
-            "spend_usd": nan if penalty is None else total - penalty,
+            "spend_usd": float(summary.get("spend_usd", nan)),
             "unmet_penalty_usd": nan if penalty is None else penalty}
 
 

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -33,6 +33,9 @@ class MatrixProgram:
     col_lo: np.ndarray
     col_hi: np.ndarray
     integer: np.ndarray  # bool per column
+    #: HiGHS options this program needs whatever the settings (`planner.model` sets a
+    #: tighter MIP feasibility tolerance for programs with `whole_unit` rows)
+    options: dict[str, float] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -72,7 +75,7 @@ TUNED_OPTIONS: dict[str, bool | float | str] = {}
 
 def tuned_options(prog: MatrixProgram) -> dict[str, bool | float | str]:
     """The options `make_highs` sets for this program (benchmarks/README.md)."""
-    return dict(TUNED_OPTIONS)
+    return {**TUNED_OPTIONS, **prog.options}
 
 
 ProgressFn = Callable[[dict[str, float]], None]

@@ -263,6 +263,20 @@ def add_assignment_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     _add_rows(m, "assign", list(rows), rows)
 
 
+#: the tightest MIP feasibility tolerance a program gets for its `whole_unit` rows
+MIN_FEASIBILITY_TOL = 1e-10
+PROGRAM_OPTIONS_ATTR = "_planner_highs_options"
+
+
+def _program_options(m: pyo.ConcreteModel) -> dict[str, float]:
+    """HiGHS options the compiled program must carry (`MatrixProgram.options`)."""
+    opts = getattr(m, PROGRAM_OPTIONS_ATTR, None)
+    if opts is None:
+        opts = {}
+        setattr(m, PROGRAM_OPTIONS_ATTR, opts)
+    return opts
+
+
 #: a class whose whole demand needs less than this share of one unit of a system gets a
 #: `whole_unit` row for that system (`add_whole_unit_constraints`)
 WHOLE_UNIT_SHARE = 1e-3
@@ -305,6 +319,13 @@ def add_whole_unit_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
                                                         (-1.0, fleet[s, g, c.period])], 0.0)
     if rows:
         _add_rows(m, "whole_unit", list(rows), rows)
+        # the share a unit serves is then ~1/share units: the MIP's integrality and
+        # feasibility tolerance (1e-6 by default) must be well below it, or HiGHS may
+        # take an empty fleet as serving the class and prune the plans that buy for it
+        # (fuzz seed 373: 0.01 tokens/s against a 1.2e7 tokens/s unit)
+        largest = max(r[1][0][0] for r in rows.values())
+        _program_options(m)["mip_feasibility_tolerance"] = max(
+            MIN_FEASIBILITY_TOL, min(1e-6, 0.1 / largest))
 
 
 def add_power_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
@@ -564,7 +585,8 @@ def _compile(m: pyo.ConcreteModel) -> CompiledModel:
                             count=len(info.rows))
     prog = MatrixProgram(c=np.asarray(c, dtype=float), offset=offset, A=info.A,
                          row_lo=row_lo, row_hi=row_hi, col_lo=col_lo, col_hi=col_hi,
-                         integer=integer)
+                         integer=integer,
+                         options=dict(getattr(m, PROGRAM_OPTIONS_ATTR, None) or {}))
     return CompiledModel(prog, columns, [r[0] for r in info.rows], row_scale, col_scale)
 
 

@@ -174,7 +174,8 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
     demand_tokens = float((sv["demand_tokens_per_s"] * H * 3600).sum())
     unmet_tokens = float((sv["unmet_tokens_per_s"] * H * 3600).sum())
     served_tokens = demand_tokens - unmet_tokens
-    cost_wo_penalty = total - breakdown["unmet_penalty"]
+    # summed, not total - penalty: a penalty of $1e13 would leave a $20 spend in rounding
+    cost_wo_penalty = breakdown["capex"] + breakdown["energy"] + breakdown["opex"]
     cpm = cost_wo_penalty / served_tokens * 1e6 if served_tokens > 0 else None
 
     st = tables.sites

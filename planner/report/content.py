@@ -166,7 +166,7 @@ def spend_usd(s: dict[str, Any]) -> float:
     if is_number(s.get("spend_usd")):
         return float(s["spend_usd"])
     b = s.get("cost_breakdown_usd") or {}
-    return float(s.get("total_cost_usd") or 0.0) - float(b.get("unmet_penalty") or 0.0)
+    return sum(float(b.get(k) or 0.0) for k in ("capex", "energy", "opex"))
 
 
 def shortfall_of(pf: PlanFolder) -> dict[str, Any]:
