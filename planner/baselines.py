@@ -5,9 +5,11 @@
   X?". The same scenario with purchases restricted to that one system type, planned
   optimally: the installed base stays and keeps serving what it can (its own tput and
   serving entries where it has a fleet), only new units are restricted to X. Demand
-  neither the installed base nor X can serve goes unmet at the penalty price (or makes a
-  `strict_demand` scenario infeasible). (This differs from the scenario extension
-  ``systems: [id]``, which also stops installed units of other types from serving.)
+  neither the installed base nor X can serve goes unmet at the penalty price. In a
+  `strict_demand` scenario a baseline that cannot serve everything is planned the same
+  way, with the shortfall at the penalty price, and its status says `short`: "X alone
+  spends this and leaves that much unserved" answers more than "infeasible". (The
+  scenario extension ``systems: [id]`` asks the same question.)
   When the optimised plan buys only X, the X-only baseline is the same plan.
 - **greedy**: a rule of thumb a spreadsheet would follow. Period by period, each demand
   class (in order) is served first from the fleet already standing (the installed base
@@ -276,6 +278,14 @@ def baselines(data: PlanData, settings: HighsSettings,
                                                                          optimised_systems)
         rows.append(_row("optimised", label, str(optimised.get("status", "")), optimised))
         summaries.append(optimised)
+    # strict demand: baselines that cannot serve it all still show their spend and shortfall
+    relaxed = replace(data, strict_demand=False) if data.strict_demand else data
+
+    def status_of(status: str, summ: dict[str, Any] | None) -> str:
+        if data.strict_demand and summ is not None and float(summ.get("unmet_tokens") or 0):
+            return "short"
+        return status
+
     systems = serving_systems(data)
     total = len(systems) + 1
     t_start = time.perf_counter()
@@ -287,8 +297,9 @@ def baselines(data: PlanData, settings: HighsSettings,
         if progress:
             progress(n, total, f"single-system plan: {g}")
         try:
-            res = solve_data(restrict_to_system(data, g), settings)
-            rows.append(_row("single-system", g, res.outcome.status, res.summary))
+            res = solve_data(restrict_to_system(relaxed, g), settings)
+            rows.append(_row("single-system", g, status_of(res.outcome.status, res.summary),
+                             res.summary))
             summaries.append(res.summary)
         except InfeasibleError:
             rows.append(_row("single-system", g, "infeasible", None))
@@ -299,10 +310,10 @@ def baselines(data: PlanData, settings: HighsSettings,
     if progress:
         progress(len(systems), total, "greedy plan")
     buys = greedy_purchases(data)
-    priced = price_purchases(data, settings, buys)
+    priced = price_purchases(relaxed, settings, buys)
     summary = priced.get("summary")
     rows.append(_row("greedy", systems_label(data, (g for (_, g, _) in buys)),
-                     priced["status"], summary))
+                     status_of(priced["status"], summary), summary))
     summaries.append(summary)
     if optimised is not None:
         best = float(optimised["total_cost_usd"])

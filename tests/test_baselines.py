@@ -7,6 +7,7 @@ import csv
 import math
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from planner.api import plan
@@ -18,6 +19,7 @@ from planner.baselines import (
     restrict_to_system,
 )
 from planner.cli import app
+from planner.highs import HighsSettings
 from planner.verdicts import cost_noise_usd, same_cost
 from tests.conftest import BASE_CATALOG, deep_merge, make_scenario
 
@@ -109,7 +111,7 @@ def test_plan_cli_writes_baselines_csv(tmp_path: Path) -> None:
     # the optimised row names what the plan buys; the plan buys a mix, and says so
     assert ("optimised", "old+new") in by
     md = (out / "report.md").read_text()
-    assert "The optimised plan buys a mix: " in md and "the optimised mix saves" in md
+    assert "The optimised plan buys a mix: " in md and "the optimised mix spends" in md
     assert not (out / "marginal_values.csv").exists()
     # --no-baselines on a rerun removes the stale table
     r = CliRunner().invoke(app, ["plan", str(path), "-o", str(out), "-q", "--no-baselines"])
@@ -241,8 +243,10 @@ def test_savings_split_spend_and_avoided_penalty(tmp_path: Path) -> None:
     assert math.isclose(float(old["spend_usd"]) + float(old["unmet_penalty_usd"]),
                         float(old["total_cost_usd"]), rel_tol=1e-12)
     md = (out / "report.md").read_text()
-    assert ("Best single-system plan of another system: old at "
-            in md) and "it spends $800,000 more and pays $" in md
+    # led by spend and tokens, the penalty named as a price
+    assert ("Best single-system plan of another system: old spends $100,000 ($800,000 "
+            "less than the optimised plan) and leaves " in md)
+    assert "(a price it sets, not money)" in md
 
 
 def test_saving_within_solver_noise_is_none() -> None:
@@ -275,3 +279,19 @@ def test_scenario_systems_restricts_purchases_not_the_installed_base(tmp_path: P
     assert float(al.loc[al["system"] == "old", "units"].sum()) == 3.0
     pp = res.tables.purchase_plan
     assert set(pp["system"]) == {"new"} and int(pp["units"].sum()) == 1
+
+
+def test_strict_demand_baselines_show_their_shortfall(tmp_path: Path) -> None:
+    """Under strict_demand a baseline that cannot serve everything is not just
+    `infeasible`: it is planned with the shortfall at the penalty price, status `short`."""
+    demand = [("2027Q1", "m1", 800.0, 10.0), ("2027Q1", "m1", 8000.0, 60.0)]
+    path = make_scenario(tmp_path / "s", demand=demand,
+                         scenario={"options": {"strict_demand": True}})
+    res = plan(path)
+    bl = baselines(res.data, HighsSettings(time_limit_s=30, mip_rel_gap=1e-9), res.summary)
+    old = bl[(bl["baseline"] == "single-system") & (bl["system"] == "old")].iloc[0]
+    assert old["status"] == "short"
+    assert old["unmet_tokens"] == pytest.approx(8000.0 * 2190 * 3600)
+    assert old["spend_usd"] == 100_000.0
+    new = bl[(bl["baseline"] == "single-system") & (bl["system"] == "new")].iloc[0]
+    assert new["status"] == "optimal" and new["unmet_tokens"] == 0

@@ -539,17 +539,26 @@ def _saving_text(row: Any, opt: Any, what: str, subject: str) -> str:
     if sav < 0:
         return (f"{what} at {usd(tot)} costs {usd(-sav)} less than the optimised plan: the "
                 f"optimised solve stopped short of its optimum (see its status and gap).")
-    text = (f"{what} at {usd(tot)}; {subject} saves {usd(sav)} "
-            f"({pct(sav / tot if tot else None)})")
-    if opt is not None:
-        d_spend = _num_or_nan(row.get("spend_usd")) - _num_or_nan(opt.get("spend_usd"))
-        d_pen = (_num_or_nan(row.get("unmet_penalty_usd"))
-                 - _num_or_nan(opt.get("unmet_penalty_usd")))
-        if not math.isnan(d_spend) and not math.isnan(d_pen) and abs(d_pen) > 1e-9 * tot:
-            text += (f": it spends {usd(abs(d_spend))} {'less' if d_spend >= 0 else 'more'} "
-                     f"and pays {usd(abs(d_pen))} {'less' if d_pen >= 0 else 'more'} "
-                     f"unmet-demand penalty")
-    return text + "."
+    if opt is None:
+        return (f"{what} at {usd(tot)}; {subject} saves {usd(sav)} "
+                f"({pct(sav / tot if tot else None)}).")
+    spend, o_spend = _num_or_nan(row.get("spend_usd")), _num_or_nan(opt.get("spend_usd"))
+    d_pen = (_num_or_nan(row.get("unmet_penalty_usd"))
+             - _num_or_nan(opt.get("unmet_penalty_usd")))
+    d_spend = spend - o_spend
+    if math.isnan(d_spend) or math.isnan(d_pen) or abs(d_pen) <= 1e-9 * max(abs(tot), 1.0):
+        # no shortfall difference: the saving is money
+        base = tot if math.isnan(spend) else spend
+        return (f"{what} spends {usd(base)}; {subject} spends {usd(sav)} less "
+                f"({pct(sav / base if base else None)}).")
+    unmet, o_unmet = (_num_or_nan(row.get("unmet_tokens")),
+                      _num_or_nan(opt.get("unmet_tokens")))
+    more = "more" if d_spend >= 0 else "less"
+    return (f"{what} spends {usd(spend)} ({usd(abs(d_spend))} {more} than {subject}) and "
+            f"leaves {num(unmet)} tokens unserved against {num(o_unmet)}; priced at the "
+            f"scenario's unmet penalty (a price it sets, not money) that shortfall costs "
+            f"{usd(abs(d_pen))} {'more' if d_pen >= 0 else 'less'}, so its total is "
+            f"{usd(tot)}, {usd(sav)} above {subject}'s.")
 
 
 def _baseline_section(pf: PlanFolder) -> Section:
