@@ -39,10 +39,13 @@ def check_plan(scenario_path: Path, out: Path) -> float:
     for f in sorted(mdir.glob("*.yaml")):
         p = yaml.safe_load(f.read_text())
         profiles[p["id"]] = p
-    gran = sc["horizon"].get("granularity", "quarter")
+    from planner.periods import detect_granularity, format_period, parse_period
+
+    # granularity may be omitted: it is read from the start label (README, Extensions)
+    gran = sc["horizon"].get("granularity") or detect_granularity(str(sc["horizon"]["start"]))
     H, T = HOURS[gran], sc["horizon"]["periods"]
-    fin = sc.get("finance", {})
-    opt = sc.get("options", {})
+    fin = sc.get("finance") or {}  # `finance:` with no fields means the defaults
+    opt = sc.get("options") or {}
     rate = fin.get("discount_rate", 0.0)
     util = opt.get("target_utilization", 1.0)
     apf = opt.get("average_power_fraction", 1.0)
@@ -53,10 +56,12 @@ def check_plan(scenario_path: Path, out: Path) -> float:
     for r in rows(out / "service.csv"):
         if r["period"] not in labels:
             labels.append(r["period"])
-    from planner.periods import format_period, parse_period
-
     start = parse_period(str(sc["horizon"]["start"]), gran)
     tpos = {format_period(start + i, gran): i for i in range(T)}
+    # first period each hall holds equipment; the systems the plan may buy and serve with
+    avail = {name: max(0, parse_period(str(s["available_from"]), gran) - start)
+             if s.get("available_from") is not None else 0 for name, s in sites.items()}
+    allowed = set(sc["systems"]) if sc.get("systems") is not None else None
 
     def disc(t: int) -> float:
         return 1 / (1 + rate) ** (t * H / 8760)
@@ -77,8 +82,17 @@ def check_plan(scenario_path: Path, out: Path) -> float:
             share = min(1.0, (T - t) / (s.get("lifetime_years", 5) * PPY[gran]))
         total += u * s["capex_usd"] * share * disc(t)
         assert t >= s.get("lead_time_periods", 0)
+        assert t >= avail[r["site"]], f"bought at {r['site']} before it is available"
+        assert allowed is None or g in allowed, f"bought {g}, outside `systems:`"
         if s.get("cooling", "air") == "liquid":
             assert sites[r["site"]].get("cooling", "air") == "liquid"
+    # supply: units of a system bought in a period, over all halls
+    per_gt: dict[tuple[str, int], int] = defaultdict(int)
+    for (_, g, t), u in bought.items():
+        per_gt[(g, t)] += u
+    for (g, t), u in per_gt.items():
+        cap_u = systems[g].get("max_units_per_period")
+        assert cap_u is None or u <= cap_u, f"supply: {u} units of {g} in {t}, cap {cap_u}"
     budget = sc.get("budget", {}) or {}
     # (PyYAML reads 1.5e8 as a string, as YAML 1.1 says; the planner coerces it)
     if budget.get("capex_usd_per_period") is not None:
@@ -97,6 +111,7 @@ def check_plan(scenario_path: Path, out: Path) -> float:
         u = int(r["units"])
         power[(r["site"], key[2])] += u * s["unit_power_kw"]
         racks[(r["site"], key[2])] += u * s.get("racks_per_unit", 0)
+        assert key[2] >= avail[r["site"]], f"fleet at {r['site']} before it is available"
         total += (u * s["unit_power_kw"] / 1000 * apf * site.get("pue", 1.0) * H
                   * site.get("electricity_usd_per_mwh", 0.0) * disc(key[2]))
         total += u * s.get("opex_usd_per_year", 0.0) * H / 8760 * disc(key[2])
@@ -125,6 +140,8 @@ def check_plan(scenario_path: Path, out: Path) -> float:
         slo = float(r["min_tokens_per_s_per_user"])
         units = float(r["units"])
         used[(r["site"], r["system"], t)] += units
+        assert allowed is None or r["system"] in allowed, f"{r['system']} serves, outside " \
+            "`systems:`"
         tput = throughput_at(profiles[r["model"]]["throughput"][r["system"]], slo)
         tps = units * systems[r["system"]]["gpus_per_unit"] * tput * util
         assert float(r["tokens_per_s"]) == pytest.approx(tps, rel=1e-9)
@@ -137,13 +154,17 @@ def check_plan(scenario_path: Path, out: Path) -> float:
         demand[(r["period"], r["model"], slo)] += float(r["tokens_per_s"])
     strict = opt.get("strict_demand", False)
     for key, d in demand.items():
+        # allocations never exceed a class's demand (README, Outputs)
+        assert served.get(key, 0.0) <= d * (1 + 1e-9) + 1e-9, \
+            f"{key} served {served.get(key, 0.0)!r} > demand {d!r}"
         unmet = max(0.0, d - served.get(key, 0.0))
         if unmet <= 1e-7 * d:
             unmet = 0.0
         if strict:
-            assert unmet == 0.0
+            assert unmet == 0.0, f"strict_demand: {key} short {unmet!r} tokens/s"
         total += unmet * H * 3600 / 1e6 * penalty * disc(tpos[key[0]])
-    assert summary["total_cost_usd"] == pytest.approx(total, rel=1e-7, abs=1e-3)
+    assert summary["total_cost_usd"] == pytest.approx(total, rel=1e-7, abs=1e-3), \
+        f"summary total {summary['total_cost_usd']!r} != recomputed {total!r}"
     return total
 
 
