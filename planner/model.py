@@ -264,7 +264,7 @@ def add_assignment_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
 
 
 #: the tightest MIP feasibility tolerance a program gets for its `whole_unit` rows
-MIN_FEASIBILITY_TOL = 1e-10
+MIN_FEASIBILITY_TOL = 1e-9
 PROGRAM_OPTIONS_ATTR = "_planner_highs_options"
 
 

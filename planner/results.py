@@ -173,7 +173,8 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
     sv = tables.service
     demand_tokens = float((sv["demand_tokens_per_s"] * H * 3600).sum())
     unmet_tokens = float((sv["unmet_tokens_per_s"] * H * 3600).sum())
-    served_tokens = demand_tokens - unmet_tokens
+    # summed, not demand - unmet: that cancels when nearly all demand goes unserved
+    served_tokens = float((sv["served_tokens_per_s"] * H * 3600).sum())
     # summed, not total - penalty: a penalty of $1e13 would leave a $20 spend in rounding
     cost_wo_penalty = breakdown["capex"] + breakdown["energy"] + breakdown["opex"]
     cpm = cost_wo_penalty / served_tokens * 1e6 if served_tokens > 0 else None

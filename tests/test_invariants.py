@@ -62,6 +62,10 @@ def check_plan(scenario_path: Path, out: Path) -> float:
     avail = {name: max(0, parse_period(str(s["available_from"]), gran) - start)
              if s.get("available_from") is not None else 0 for name, s in sites.items()}
     allowed = set(sc["systems"]) if sc.get("systems") is not None else None
+    # `systems:` restricts purchases; installed units of any system keep serving
+    installed = {e["system"] for s in sites.values() for e in s.get("existing") or []
+                 if int(e.get("units", 0)) > 0}
+    may_serve = None if allowed is None else allowed | installed
 
     def disc(t: int) -> float:
         return 1 / (1 + rate) ** (t * H / 8760)
@@ -140,8 +144,8 @@ def check_plan(scenario_path: Path, out: Path) -> float:
         slo = float(r["min_tokens_per_s_per_user"])
         units = float(r["units"])
         used[(r["site"], r["system"], t)] += units
-        assert allowed is None or r["system"] in allowed, f"{r['system']} serves, outside " \
-            "`systems:`"
+        assert may_serve is None or r["system"] in may_serve, f"{r['system']} serves, " \
+            "outside `systems:` and the installed base"
         tput = throughput_at(profiles[r["model"]]["throughput"][r["system"]], slo)
         tps = units * systems[r["system"]]["gpus_per_unit"] * tput * util
         assert float(r["tokens_per_s"]) == pytest.approx(tps, rel=1e-9)
