@@ -9,8 +9,8 @@ Failures are per job: an invalid or infeasible variant comes back as a result wi
 status and never stops the others. Results come back in the jobs' order, whatever the
 order they finish in.
 
-Local workers: `--workers N` plans N jobs at a time, one in this process and N - 1 in
-fresh worker processes, all taking the next job from one queue (see `run_local`).
+Local workers: `--workers N` plans N jobs at a time in N fresh worker processes of a
+standard `ProcessPoolExecutor` (see `run_local`).
 
 Threads: several HiGHS instances side by side each get one thread (`threads=1`) unless the
 caller asks for another number, so N workers use N cores, not N x all cores. Serial runs
@@ -19,12 +19,16 @@ use the same setting, so a plan is the same whichever way it was run.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, wait
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -169,164 +173,141 @@ def run_serial(jobs: Sequence[Job], on_done: DoneFn | None = None) -> list[JobRe
     return out
 
 
-def _warm() -> None:
-    """Worker initializer: import the solver stack once, before the first job."""
-    import planner.api  # noqa: F401
-    import planner.model  # noqa: F401
+def _worker_init() -> None:
+    """Worker processes never handle Ctrl-C (they were started ignoring it, see
+    `_sigint_ignored`; this covers a pool started outside the main thread): the caller
+    stops them (`_stop`), so none prints a traceback.
 
-
-def _ready() -> bool:
-    """A no-op a worker runs first: its answer says the worker process is up."""
-    return True
-
-
-#: What the fork server imports once for every worker: the solver stack, and the caller's
-#: main script (for the `planner` console script: the CLI), which every worker would
-#: otherwise import again (`python -m planner` needs no main script: none is imported).
-PRELOAD = ["planner._forkserver", "__main__", "planner.api", "planner.model"]
-
-#: Commands that plan in worker processes, and the options that keep them serial.
-PARALLEL_COMMANDS = ("compare", "sweep", "new-hall")
-
-
-def start_early(argv: Sequence[str]) -> None:
-    """Called first thing by the command line: for a command that will plan in local
-    worker processes, start their fork server now, so it imports the solver stack while
-    this process imports the rest of the CLI (about a second each on one core)."""
-    if not argv or argv[0] not in PARALLEL_COMMANDS or any(
-            a in ("--help", "-h", "--scheduler") or a.startswith("--scheduler=") for a in argv):
-        return
-    workers = None
-    for k, a in enumerate(argv):
-        value = None
-        if a in ("--workers", "-j") and k + 1 < len(argv):
-            value = argv[k + 1]
-        elif a.startswith("--workers="):
-            value = a.split("=", 1)[1]
-        if value is not None:
-            try:
-                workers = int(value)
-            except ValueError:
-                return  # the CLI will refuse it
-    try:
-        warm_up(workers, None, 2)
-    except Exception:  # noqa: BLE001 - only a head start: the pool starts it later anyway
-        return
+    The solver stack (Pyomo) creates a multiprocessing Lock when imported. Under a
+    worker's own default start method ('spawn') that is a named semaphore, which the
+    resource tracker reports as "leaked" when the worker is stopped; under 'fork' it is
+    unlinked at once. A worker starts no processes, so its default only decides that."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if "fork" in multiprocessing.get_all_start_methods():
+        multiprocessing.set_start_method("fork", force=True)
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """Fresh worker processes, never a fork of this one (which may hold HiGHS threads).
+    """'spawn': every worker is a fresh interpreter, never a fork of this process.
 
-    Where available a fork server is used: it imports the solver stack once and forks
-    each worker from that clean process, so workers start without re-importing Pyomo.
-    Elsewhere (Windows) workers are spawned. Both need only top-level, picklable
-    functions and arguments (`run_chain`, `Job`).
-    """
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(PRELOAD)
-        return ctx
+    Plain 'fork' would copy a process that may hold HiGHS and BLAS threads and locks (a
+    child can deadlock on a lock a thread of the parent held at the fork). 'forkserver'
+    would avoid that too, and could import the solver stack once for all workers, but only
+    with a preload imported in a shared server process (whose Ctrl-C handling and exit
+    this module used to patch); measured against this runner, that saved no more than
+    run-to-run noise (docs/what-if.md). 'spawn' is also the default on Windows and macOS,
+    so the runner behaves the same everywhere."""
     return multiprocessing.get_context("spawn")
 
 
-def warm_up(workers: int | None, scheduler: str | None, jobs: int) -> None:
-    """Start the fork server now, so it imports the solver stack while the caller still
-    reads and merges scenarios (only when `jobs` plans will run in local workers)."""
-    if scheduler or jobs <= 1:
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Worker processes started in here ignore Ctrl-C from their first instruction (a
+    child inherits an ignored signal, and Python then installs no KeyboardInterrupt
+    handler), so a Ctrl-C while one is still importing prints no traceback. The pool
+    starts its processes in `submit`. Only the main thread may set signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    if (default_workers() if workers is None else workers) <= 1:
-        return
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        _context()
-        from multiprocessing import forkserver
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old if old is not None else signal.default_int_handler)
 
-        forkserver.ensure_running()
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop at once (Ctrl-C): drop the queued chains and end the worker processes, which
+    a plain shutdown would let finish the plans they are solving."""
+    # The pool's processes: no public way to end them before Python 3.14.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        p.terminate()
+    for p in processes:
+        p.join()
+
+
+def _died(job: Job) -> JobResult:
+    msg = ("its worker process ended abruptly (killed, out of memory, or crashed) while "
+           "planning it")
+    return JobResult(job.name, f"error: worker failed: {msg}", message=msg,
+                     files=dict(job.extra_files))
+
+
+def _run_pool(jobs: Sequence[Job], todo: deque[list[int]], workers: int,
+              finish: Callable[[list[int], list[JobResult]], None]) -> list[list[int]]:
+    """Plan the chains in `todo` (taking them from it) in one pool of `workers` processes,
+    at most `workers` chains at a time, so a worker that dies can only have held one of
+    those. Returns the chains that were in flight when a worker died; the pool is then
+    unusable, and the chains still in `todo` were never sent."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                               initializer=_worker_init)
+    running: dict[Future[list[JobResult]], list[int]] = {}
+    suspects: list[list[int]] = []
+    broken = False
+    try:
+        while running or (todo and not broken):
+            while todo and len(running) < workers and not broken:
+                chain = todo.popleft()
+                try:
+                    with _sigint_ignored():
+                        fut = pool.submit(run_chain, [jobs[i] for i in chain])
+                except BrokenProcessPool:  # a worker died since the last result
+                    todo.appendleft(chain)
+                    broken = True
+                else:
+                    running[fut] = chain
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                chain = running.pop(fut)
+                try:
+                    res = fut.result()
+                except BrokenProcessPool:  # this chain or another one in flight killed it
+                    suspects.append(chain)
+                    broken = True
+                    continue
+                except Exception as exc:  # noqa: BLE001 - a failed call fails its jobs only
+                    res = [_crashed(jobs[i], exc) for i in chain]
+                finish(chain, res)
+    except BaseException:  # Ctrl-C: stop the workers now, plan nothing more
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
+    return suspects
 
 
 def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
               ) -> list[JobResult]:
-    """Jobs `workers` at a time: this process plans jobs itself, in the jobs' order, while
-    `workers - 1` fresh worker processes (safe with HiGHS's threads) start and take the
-    rest from the same queue. A chain of jobs (`chains`) goes to one side as a whole.
+    """Jobs in `workers` fresh worker processes (a `ProcessPoolExecutor`); this process
+    only hands out chains (`chains`: a sweep's warm-started chain goes to one worker as a
+    whole) and collects the results, in the jobs' order.
 
-    This process starts planning at once, as a serial run does, so the seconds a worker
-    process takes to start (a fresh interpreter importing Pyomo) are spent planning here
-    rather than waiting. A chain goes to whichever side is free next, so the split between
-    this process and the workers differs from run to run, but each chain is planned by the
-    same `run_chain` with the same options, and the results do not depend on where it ran.
-    A worker process that dies fails only the jobs it held; the other chains go on.
+    A worker process that dies (killed, out of memory, a crash in the solver) breaks its
+    pool: the chains in flight then are each planned again alone, in a pool of their own,
+    and one that kills that worker too fails (`error: worker failed: ...`); the others keep
+    their plans, and the chains not yet sent go on in a fresh pool. The outcome does not
+    depend on which worker took which chain.
     """
     units = chains(jobs)
     n = max(1, min(workers, len(units)))
     if n <= 1:
         return run_serial(jobs, on_done)
     results: list[JobResult | None] = [None] * len(jobs)
-    lock = threading.Lock()
-    cursor = [0]
-    stop = threading.Event()
-
-    def left() -> int:
-        with lock:
-            return 0 if stop.is_set() else len(units) - cursor[0]
-
-    def take() -> list[int] | None:
-        with lock:
-            if stop.is_set() or cursor[0] >= len(units):
-                return None
-            cursor[0] += 1
-            return units[cursor[0] - 1]
 
     def finish(chain: list[int], res: list[JobResult]) -> None:
-        with lock:
-            for i, r in zip(chain, res, strict=True):
-                results[i] = r
-                if on_done:
-                    on_done(i, r)
+        for i, r in zip(chain, res, strict=True):
+            results[i] = r
+            if on_done:
+                on_done(i, r)
 
-    def crashed(chain: list[int], exc: BaseException) -> list[JobResult]:
-        return [_crashed(jobs[i], exc) for i in chain]
-
-    pool = ProcessPoolExecutor(max_workers=n - 1, mp_context=_context(), initializer=_warm)
-
-    def feed() -> None:
-        """Keep one worker process busy: hand it the next chain when it is done. Until
-        the worker process is up, this process takes every chain itself."""
-        try:
-            up = pool.submit(_ready)
-            while not up.done():
-                if left() == 0:  # all taken before the worker was up: it is not needed
-                    return
-                wait([up], timeout=0.05)
-            up.result()
-        except Exception:  # noqa: BLE001 - no worker: this process plans everything
-            return
-        while (chain := take()) is not None:
-            try:
-                res = pool.submit(run_chain, [jobs[i] for i in chain]).result()
-            except BrokenExecutor as exc:  # a worker died: its jobs fail, the rest go on
-                finish(chain, crashed(chain, exc))
-                return
-            except Exception as exc:  # noqa: BLE001 - a failed call fails its jobs only
-                res = crashed(chain, exc)
-            except BaseException as exc:  # Ctrl-C reached the worker: this process stops too
-                finish(chain, crashed(chain, exc))
-                return
-            finish(chain, res)
-
-    feeders = [threading.Thread(target=feed, name=f"planner-worker-{k + 1}", daemon=True)
-               for k in range(n - 1)]
-    try:
-        for t in feeders:
-            t.start()
-        while (chain := take()) is not None:
-            finish(chain, run_chain([jobs[i] for i in chain]))
-        for t in feeders:
-            t.join()
-    except BaseException:  # Ctrl-C: take no more jobs, drop the queued ones
-        stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=False, cancel_futures=True)  # a worker still starting is not waited for
+    todo = deque(units)
+    while todo:
+        for chain in _run_pool(jobs, todo, n, finish):
+            if _run_pool(jobs, deque([chain]), 1, finish):  # alone, and it died again
+                finish(chain, [_died(jobs[i]) for i in chain])
     return [r for r in results if r is not None]
 
 

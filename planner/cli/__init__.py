@@ -15,13 +15,6 @@ from typing import NoReturn
 if not sys.stdout.isatty():
     os.environ.setdefault("COLUMNS", "160")
 
-# `planner compare/sweep/new-hall` start their worker processes' fork server before the
-# rest of the CLI is imported, so the two imports overlap (docs/what-if.md).
-if sys.argv and os.path.basename(sys.argv[0]) in ("planner", "__main__.py"):
-    from planner.parallel import start_early  # light: no solver stack
-
-    start_early(sys.argv[1:])
-
 import typer
 from rich.console import Console
 

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from planner.cli import EXIT_ERROR, EXIT_INFEASIBLE, EXIT_INPUT, app, err_console, fail
 from planner.errors import InputError, Issue
-from planner.parallel import Job, JobResult, run_jobs, warm_up
+from planner.parallel import Job, JobResult, run_jobs
 from planner.whatif import (
     MERGED_FILE,
     InputsCache,
@@ -74,8 +74,8 @@ SetOpt = Annotated[list[str] | None, typer.Option(
     "(VALUE is YAML); repeatable.")]
 OutOpt = Annotated[Path | None, typer.Option("-o", "--out", help="Folder for the results.")]
 WorkersOpt = Annotated[int | None, typer.Option(
-    "--workers", "-j", help="Plans at a time on this machine: this process and N-1 worker "
-    "processes (default: all cores; 1 = serial).",
+    "--workers", "-j", help="Plans at a time on this machine, in N worker processes "
+    "(default: all cores; 1 = serially, in this process).",
     min=1)]
 ChainOpt = Annotated[int, typer.Option(
     "--chain", help="Points per warm-started chain: each point of a chain starts from the "
@@ -281,7 +281,6 @@ def compare_command(
     in its row; the exit code is 0 when any plan was made.
     """
     files = list(what_if or [])
-    warm_up(workers, scheduler, 1 + len(files))
     base_data = _base_or_fail(base, debug, out)
     names = _unique(["base", *[f.stem for f in files]])
     sets = list(set_ or [])
@@ -465,7 +464,6 @@ def sweep_command(
         axes = [parse_vary(v) for v in vary]
     except InputError as exc:
         fail(exc, debug)
-    warm_up(workers, scheduler, 1 + math.prod(len(vals) for _, vals in axes))
     base_data = _base_or_fail(base, debug, out)
     try:
         if len({p for p, _ in axes}) != len(axes):
@@ -684,7 +682,6 @@ def new_hall_command(
         open_vals = parse_values(opens, "--open")
     except InputError as exc:
         fail(exc, debug)
-    warm_up(workers, scheduler, 1 + len(size_vals) * len(open_vals))
     base_data = _base_or_fail(base, debug, out)
     try:
         for v in size_vals:
