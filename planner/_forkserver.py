@@ -1,4 +1,4 @@
-"""Imported only by the worker processes' fork server (`planner.parallel.PRELOAD`).
+"""Imported only by the worker processes' fork server (`planner.whatif.runner.PRELOAD`).
 
 Ctrl-C: the fork server and its workers end at once, without a traceback each (see
 `_interrupted`).

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 import planner
-from planner.loader import builtin_catalog_path, builtin_models_dir
-from planner.problem import throughput_at
+from planner.core.problem import throughput_at
+from planner.inputs.loader import builtin_catalog_path, builtin_models_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 HOURS = {"quarter": 2190, "month": 730, "year": 8760}
@@ -53,7 +53,7 @@ def check_plan(scenario_path: Path, out: Path) -> float:
     for r in rows(out / "service.csv"):
         if r["period"] not in labels:
             labels.append(r["period"])
-    from planner.periods import format_period, parse_period
+    from planner.inputs.periods import format_period, parse_period
 
     start = parse_period(str(sc["horizon"]["start"]), gran)
     tpos = {format_period(start + i, gran): i for i in range(T)}

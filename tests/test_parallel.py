@@ -13,8 +13,8 @@ from conftest import GROWING, TIGHT
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.parallel import ClusterError, Job, JobResult, run_dask, run_jobs
-from planner.whatif import merge_scenario
+from planner.whatif.overlays import merge_scenario
+from planner.whatif.runner import ClusterError, Job, JobResult, run_dask, run_jobs
 
 runner = CliRunner()
 
@@ -162,7 +162,7 @@ def test_dask_local_cluster_compare_equals_serial(scenario_factory: Any, tmp_pat
 ])
 def test_worker_processes_start_early_only_when_they_will_be_used(
         argv: list[str], started: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    import planner.parallel as par
+    import planner.whatif.runner as par
 
     calls: list[tuple[Any, ...]] = []
     monkeypatch.setattr(par, "default_workers", lambda: 2)

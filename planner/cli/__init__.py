@@ -18,13 +18,14 @@ if not sys.stdout.isatty():
 # `planner compare/sweep/new-hall` start their worker processes' fork server before the
 # rest of the CLI is imported, so the two imports overlap (docs/what-if.md).
 if sys.argv and os.path.basename(sys.argv[0]) in ("planner", "__main__.py"):
-    from planner.parallel import start_early  # light: no solver stack
+    from planner.whatif.runner import start_early  # light: no solver stack
 
     start_early(sys.argv[1:])
 
 import typer
 from rich.console import Console
 
+from planner import __version__
 from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
 
 app = typer.Typer(
@@ -75,8 +76,6 @@ def fail(exc: BaseException, debug: bool = False) -> NoReturn:
 
 def _version(value: bool) -> None:
     if value:
-        from planner import __version__
-
         typer.echo(f"planner {__version__}")
         raise typer.Exit(0)
 

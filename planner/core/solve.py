@@ -1,7 +1,10 @@
-"""Library API: `plan(...)` runs load -> validate -> build -> solve -> extract.
+"""Core solve: build -> compile -> start -> solve -> extract -> check, for one prepared problem.
 
-The CLI only wraps these functions. Each stage is also callable alone:
-`load_inputs`, `prepare`, `build_model`/`compile_model`, `solve_program`, `extract`.
+`solve_data` runs the stages; each is also callable alone (`build_model`/`compile_model`,
+`start_plan`, `solve_program`, `extract`, `check_plan`). What the planner says about
+demand it cannot serve is an analysis (`planner.analysis`), which this layer never
+imports: the caller hands it in as a `Diagnosis` (`planner.analysis.solve` does, and
+`planner.api` exports that solve).
 """
 
 from __future__ import annotations
@@ -12,14 +15,31 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from planner.core.highs import HighsSettings, SolveOutcome, solve_program
+from planner.core.problem import PlanData
+from planner.core.results import PlanTables, check_plan, extract
+from planner.core.warm import carried_start
 from planner.errors import InfeasibleError, SolverError
-from planner.highs import HighsSettings, SolveOutcome, solve_program
-from planner.loader import Inputs, load_inputs
-from planner.problem import PlanData, prepare
-from planner.results import PlanTables, check_plan, extract
-from planner.shortfall import diagnose
+from planner.inputs.loader import Inputs
+from planner.io.output import write_plan
 
 StageFn = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What a solve says about demand it cannot serve, in the planner's words.
+
+    `planner.analysis.solve.DIAGNOSIS` is the planner's; it is handed in because the core
+    never imports the analyses.
+    """
+
+    #: why no unit can serve demand class k in its period (it has no serve variable)
+    unservable_reason: Callable[[PlanData, int], str]
+    #: the shortfall of each class a (relaxed) plan leaves short, one line each
+    shortfall_details: Callable[[PlanData, PlanTables], list[str]]
+    #: summary.json's ``shortfall``: how much falls short, where and why
+    shortfall: Callable[[PlanData, PlanTables], dict[str, Any]]
 
 
 @dataclass
@@ -40,8 +60,6 @@ class PlanResult:
         return self.tables.summary
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        from planner.output import write_plan
-
         return write_plan(self, Path(out_dir))
 
 
@@ -57,7 +75,8 @@ def solver_settings(inputs: Inputs, time_limit_s: float | None = None,
     )
 
 
-def precheck(data: PlanData, settings: HighsSettings | None = None) -> None:
+def precheck(data: PlanData, diagnosis: Diagnosis,
+             settings: HighsSettings | None = None) -> None:
     """Infeasibilities visible before solving, explained in the planner's words.
 
     Existing units above a hall's power or rack cap make any plan infeasible. With
@@ -65,8 +84,6 @@ def precheck(data: PlanData, settings: HighsSettings | None = None) -> None:
     or none can be in service then) does too; then every shortfall of the scenario is
     explained at once (`explain_infeasible`), not only those.
     """
-    from planner.validate import unservable_reason
-
     details: list[str] = []
     for site in data.sites:
         power_told = racks_told = False
@@ -93,26 +110,26 @@ def precheck(data: PlanData, settings: HighsSettings | None = None) -> None:
     if unservable and not details:
         # the solver would not see these (no variable can serve them): explain them
         # together with every other shortfall
-        raise explain_infeasible(data, settings or HighsSettings(time_limit_s=60.0))
+        raise explain_infeasible(data, settings or HighsSettings(time_limit_s=60.0),
+                                 diagnosis)
     for c in unservable:
         details.append(f"{c.model} in {c.period} at {c.slo:g} tokens/s per user: "
                        f"demand {c.tokens_per_s:.4g} tokens/s, the caps allow at most 0 "
                        f"(short {c.tokens_per_s:.4g} tokens/s, 100%): "
-                       f"{unservable_reason(data, c.index)}")
+                       f"{diagnosis.unservable_reason(data, c.index)}")
     if details:
         msg = ("strict_demand cannot be met: the scenario has no feasible plan" if unservable
                else "the scenario has no feasible plan")
         raise InfeasibleError(msg, details)
 
 
-def explain_infeasible(data: PlanData, settings: HighsSettings) -> InfeasibleError:
+def explain_infeasible(data: PlanData, settings: HighsSettings,
+                       diagnosis: Diagnosis) -> InfeasibleError:
     """Re-plan with unmet demand allowed at a high price, and say what falls short.
 
     The re-plan serves as much demand as the caps allow, so its unmet demand per model
     and period is the shortfall, and the caps that are full there are the binding ones.
     """
-    from planner.validate import shortfall_details
-
     msg = "strict_demand cannot be met: the scenario has no feasible plan"
     hint = ("set options.strict_demand: false to plan anyway and see the shortfall in "
             "service.csv, or relax the caps named above")
@@ -120,11 +137,12 @@ def explain_infeasible(data: PlanData, settings: HighsSettings) -> InfeasibleErr
                       unmet_penalty_usd_per_mtok=max(1e6, data.unmet_penalty_usd_per_mtok))
     try:
         result = solve_data(relaxed, replace(settings, mip_rel_gap=min(settings.mip_rel_gap,
-                                                                      1e-5)))
+                                                                      1e-5)),
+                            diagnosis=diagnosis)
     except Exception:  # noqa: BLE001 - a diagnosis must never hide the real answer
         return InfeasibleError(msg, ["the diagnosis (a re-plan that allows unmet demand) "
                                      "failed too", hint])
-    details = shortfall_details(data, result.tables)
+    details = diagnosis.shortfall_details(data, result.tables)
     if not details:
         details = ["a re-plan that allows unmet demand serves all of it within the solver's "
                    "tolerance: the demand is met only with no slack; lower a demand row "
@@ -138,26 +156,28 @@ def solve_data(data: PlanData, settings: HighsSettings,
                progress: Callable[[dict[str, float]], None] | None = None,
                on_stage: StageFn | None = None, *, formulation: str = "strong",
                start: Any = None, heuristic: bool = True,
-               start_from: PlanResult | None = None) -> PlanResult:
+               start_from: PlanResult | None = None, diagnosis: Diagnosis) -> PlanResult:
     """Build, compile, solve and extract one prepared problem.
 
     `formulation`: "strong" (default) or "plain" (the contract's math as written; same
-    optimum, see `planner.model`). `start`: a column vector of a previous plan of the
+    optimum, see `planner.core.model`). `start`: a column vector of a previous plan of the
     same compiled model, handed to HiGHS as its starting plan; without one, the strong
-    formulation computes one (`planner.model.start_plan`) unless `heuristic` is False.
+    formulation computes one (`planner.core.model.start_plan`) unless `heuristic` is False.
     `start_from`: the plan of a neighbouring scenario (a sweep's previous point); when its
     purchases, fleet and serving are feasible here they are the starting plan and the
-    heuristic is skipped (`planner.warm`).
+    heuristic is skipped (`planner.core.warm`). `diagnosis`: what to say about demand
+    that cannot be served (the infeasibility explanation, summary.json's ``shortfall``).
 
-    The extracted plan is checked before it is returned (`planner.results.check_plan`):
+    The extracted plan is checked before it is returned (`planner.core.results.check_plan`):
     strict demand served in full, every cap kept by the rounded plan, and the cost
     recomputed from the tables equal to the solver's objective; otherwise SolverError.
     """
-    from planner.model import build_model, compile_model, start_plan  # Pyomo stays there
+    # Pyomo: imported on the first solve, so `planner --help` and the light commands stay fast
+    from planner.core.model import build_model, compile_model, start_plan
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    precheck(data)
+    precheck(data, diagnosis)
     if on_stage:
         on_stage("build", 0.0)
     m = build_model(data, formulation=formulation)
@@ -169,8 +189,6 @@ def solve_data(data: PlanData, settings: HighsSettings,
         on_stage("solve", time.perf_counter() - t0)
     solve_settings = settings
     if start is None and start_from is not None and start_from.values is not None:
-        from planner.warm import carried_start
-
         start = carried_start(compiled, start_from.values)
         timings["carried_start"] = 0.0 if start is None else 1.0
     if start is None and heuristic and formulation == "strong" and \
@@ -184,7 +202,7 @@ def solve_data(data: PlanData, settings: HighsSettings,
     timings["solve_s"] = outcome.seconds
     if outcome.status == "infeasible":
         if data.strict_demand:
-            raise explain_infeasible(data, settings)
+            raise explain_infeasible(data, settings, diagnosis)
         raise InfeasibleError("the scenario has no feasible plan (HiGHS proved it infeasible)")
     if outcome.status == "unbounded":
         raise SolverError("HiGHS reports the problem unbounded; this is a bug in the planner",
@@ -208,31 +226,9 @@ def solve_data(data: PlanData, settings: HighsSettings,
         "threads": settings.threads, "random_seed": settings.random_seed})
     # the plan must serve strict demand, keep every cap and cost what the objective says
     check_plan(data, tables, outcome)
-    tables.summary["shortfall"] = diagnose(data, tables)
+    tables.summary["shortfall"] = diagnosis.shortfall(data, tables)
     timings["extract_s"] = time.perf_counter() - t2
     tables.summary["model_size"] = {"columns": compiled.program.shape[1],
                                     "rows": compiled.program.shape[0],
                                     "nonzeros": int(compiled.program.A.nnz)}
     return PlanResult(data, tables, outcome, settings, timings, values)
-
-
-def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
-         mip_rel_gap: float | None = None, threads: int | None = None,
-         random_seed: int | None = None,
-         progress: Callable[[dict[str, float]], None] | None = None,
-         on_stage: StageFn | None = None,
-         start_from: PlanResult | None = None) -> PlanResult:
-    """Plan a scenario: the least-cost purchase plan and its tables.
-
-    `start_from`: a neighbouring scenario's plan to start from (see `solve_data`).
-    Raises InputError (invalid input), InfeasibleError (no feasible plan) or SolverError.
-    """
-    t0 = time.perf_counter()
-    inputs = scenario if isinstance(scenario, Inputs) else load_inputs(scenario)
-    t_load = time.perf_counter() - t0
-    data = prepare(inputs)
-    t_prep = time.perf_counter() - t0 - t_load
-    settings = solver_settings(inputs, time_limit_s, mip_rel_gap, threads, random_seed)
-    result = solve_data(data, settings, progress, on_stage, start_from=start_from)
-    result.timings = {"load_s": t_load, "validate_s": t_prep, **result.timings}
-    return result

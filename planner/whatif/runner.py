@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
 
 if TYPE_CHECKING:
-    from planner.loader import Inputs
+    from planner.inputs.loader import Inputs
 
 DEFAULT_THREADS = 1
 DoneFn = Callable[[int, "JobResult"], None]
@@ -105,8 +105,8 @@ def chains(jobs: Sequence[Job]) -> list[list[int]]:
 
 def _plan_job(job: Job, start_from: Any) -> tuple[JobResult, Any]:
     """One job's result, and its PlanResult (None if it failed) for the next in a chain."""
-    from planner.api import plan
-    from planner.output import plan_files
+    from planner.api import plan  # the solver stack: workers load it, `planner --help` not
+    from planner.io.output import plan_files  # pandas: start_early runs before it is needed
 
     t0 = time.perf_counter()
     if job.inputs is None:
@@ -172,7 +172,7 @@ def run_serial(jobs: Sequence[Job], on_done: DoneFn | None = None) -> list[JobRe
 def _warm() -> None:
     """Worker initializer: import the solver stack once, before the first job."""
     import planner.api  # noqa: F401
-    import planner.model  # noqa: F401
+    import planner.core.model  # noqa: F401
 
 
 def _ready() -> bool:
@@ -183,7 +183,7 @@ def _ready() -> bool:
 #: What the fork server imports once for every worker: the solver stack, and the caller's
 #: main script (for the `planner` console script: the CLI), which every worker would
 #: otherwise import again (`python -m planner` needs no main script: none is imported).
-PRELOAD = ["planner._forkserver", "__main__", "planner.api", "planner.model"]
+PRELOAD = ["planner._forkserver", "__main__", "planner.api", "planner.core.model"]
 
 #: Commands that plan in worker processes, and the options that keep them serial.
 PARALLEL_COMMANDS = ("compare", "sweep", "new-hall")

@@ -1,0 +1,42 @@
+"""Library API: `plan(...)` runs load -> validate -> build -> solve -> extract.
+
+The CLI only wraps these functions. Each stage is also callable alone: `load_inputs`
+(`planner.inputs`), `prepare`, `build_model`/`compile_model`, `solve_program`, `extract`
+(`planner.core`); `solve_data` is the core solve with the planner's shortfall diagnosis
+(`planner.analysis.solve`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from planner.analysis.solve import solve_data
+from planner.core.problem import prepare
+from planner.core.solve import PlanResult, StageFn, solver_settings
+from planner.inputs.loader import Inputs, load_inputs
+
+__all__ = ["PlanResult", "plan", "solve_data", "solver_settings"]
+
+
+def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
+         mip_rel_gap: float | None = None, threads: int | None = None,
+         random_seed: int | None = None,
+         progress: Callable[[dict[str, float]], None] | None = None,
+         on_stage: StageFn | None = None,
+         start_from: PlanResult | None = None) -> PlanResult:
+    """Plan a scenario: the least-cost purchase plan and its tables.
+
+    `start_from`: a neighbouring scenario's plan to start from (see `solve_data`).
+    Raises InputError (invalid input), InfeasibleError (no feasible plan) or SolverError.
+    """
+    t0 = time.perf_counter()
+    inputs = scenario if isinstance(scenario, Inputs) else load_inputs(scenario)
+    t_load = time.perf_counter() - t0
+    data = prepare(inputs)
+    t_prep = time.perf_counter() - t0 - t_load
+    settings = solver_settings(inputs, time_limit_s, mip_rel_gap, threads, random_seed)
+    result = solve_data(data, settings, progress, on_stage, start_from=start_from)
+    result.timings = {"load_s": t_load, "validate_s": t_prep, **result.timings}
+    return result
