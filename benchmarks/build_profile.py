@@ -3,10 +3,10 @@
     python benchmarks/build_profile.py --size large --seed 1
 
 Generates the scenario, then times load, prepare (validate + index sets), each variable
-and constraint family of `planner.model`, Pyomo's standard-form compiler, and the hand-
+and constraint family of `planner.core.model`, Pyomo's standard-form compiler, and the hand-
 over to HiGHS (`passModel`), for the strong and the plain formulation. Peak memory is
 this process's `ru_maxrss` after both. Python's cyclic collector is paused over the build
-and compile, as `planner.model.build_model`/`compile_model` do (`planner.gcpause`).
+and compile, as `planner.core.model.build_model`/`compile_model` do (`planner.gcpause`).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ if str(ROOT) not in sys.path:
 import pyomo.environ as pyo  # noqa: E402
 
 from planner import model as M  # noqa: E402
+from planner.core.highs import HighsSettings, make_highs  # noqa: E402
+from planner.core.problem import prepare  # noqa: E402
 from planner.gcpause import paused_gc  # noqa: E402
-from planner.highs import HighsSettings, make_highs  # noqa: E402
-from planner.loader import load_inputs  # noqa: E402
-from planner.problem import prepare  # noqa: E402
+from planner.inputs.loader import load_inputs  # noqa: E402
 
 
 def main() -> None:
@@ -118,7 +118,7 @@ def oracle(compiled: M.CompiledModel, repeats: int) -> None:
     import math
     import statistics
 
-    from planner.highs import run_highs
+    from planner.core.highs import run_highs
 
     best = run_highs(make_highs(compiled.program, HighsSettings(time_limit_s=300,
                                                                   mip_rel_gap=1e-6)), True)

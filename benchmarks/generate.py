@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from planner.problem import throughput_at  # noqa: E402 - the contract's rule, one place
+from planner.core.problem import throughput_at  # noqa: E402 - the contract's rule, one place
 
 SIZES: dict[str, tuple[int, int, int, int]] = {
     # halls, quarters, systems, models

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from planner.api import PlanResult, plan, solve_data
+    from planner.core.problem import prepare, throughput_at
     from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
-    from planner.loader import load_inputs
-    from planner.problem import prepare, throughput_at
+    from planner.inputs.loader import load_inputs
 
 _WHERE = {
     "InfeasibleError": "planner.errors",
@@ -28,11 +28,11 @@ _WHERE = {
     "PlanResult": "planner.api",
     "PlannerError": "planner.errors",
     "SolverError": "planner.errors",
-    "load_inputs": "planner.loader",
+    "load_inputs": "planner.inputs.loader",
     "plan": "planner.api",
-    "prepare": "planner.problem",
+    "prepare": "planner.core.problem",
     "solve_data": "planner.api",
-    "throughput_at": "planner.problem",
+    "throughput_at": "planner.core.problem",
 }
 __all__ = [
     "InfeasibleError",

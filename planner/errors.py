@@ -65,7 +65,7 @@ class SolverError(PlannerError):
 
 class PlanCheckError(SolverError):
     """A solved plan failed the planner's own check after the solve (strict demand not
-    served, a cap broken, or its cost not the solver's objective: `planner.results`)."""
+    served, a cap broken, or its cost not the solver's objective: `planner.core.results`)."""
 
 
 class OutputError(PlannerError):

@@ -106,7 +106,7 @@ def scenario_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def failing_replace(at: int) -> Any:
     """An `os.replace` that fails with "No space left on device" on its `at`-th call:
-    patch it into planner.output to break an atomic write half-way."""
+    patch it into planner.io.output to break an atomic write half-way."""
     import os
 
     real_replace = os.replace

@@ -734,8 +734,8 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
     """The plan files' other figures, recomputed from the files and the scenario (README,
     Outputs): service rows, fleet energy and opex, purchase charges, sites.csv and the
     summary's totals. `check_plan` covers feasibility and the total cost."""
-    from planner.loader import builtin_catalog_path
-    from planner.periods import detect_granularity, parse_period
+    from planner.inputs.loader import builtin_catalog_path
+    from planner.inputs.periods import detect_granularity, parse_period
 
     sc = yaml.safe_load(sc_path.read_text())
     base = sc_path.parent
@@ -888,10 +888,10 @@ def _exact(sc_path: Path, folder: Path, slack: float) -> tuple[dict[str, Any], l
     """Both formulations at a 1e-6 gap: {formulation: (status, objective, total)}; each
     plan is written to folder/exact-<formulation>/ and re-checked with check_plan."""
     from planner.api import solve_data
+    from planner.core.highs import HighsSettings
+    from planner.core.problem import prepare
     from planner.errors import InfeasibleError
-    from planner.highs import HighsSettings
-    from planner.loader import load_inputs
-    from planner.problem import prepare
+    from planner.inputs.loader import load_inputs
     from tests.test_invariants import check_plan
 
     probs: list[str] = []

@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from planner.api import plan
-from planner.baselines import (
+from planner.analysis.baselines import (
     BASELINE_COLUMNS,
     baselines,
     cost_per_mtok,
     greedy_purchases,
     restrict_to_system,
 )
+from planner.analysis.verdicts import cost_noise_usd, same_cost
+from planner.api import plan
 from planner.cli import app
-from planner.highs import HighsSettings
-from planner.verdicts import cost_noise_usd, same_cost
+from planner.core.highs import HighsSettings
 from tests.conftest import BASE_CATALOG, deep_merge, make_scenario
 
 SPEC_COLUMNS = ["baseline", "system", "status", "total_cost_usd", "cost_per_mtok_usd",
@@ -250,7 +250,7 @@ def test_savings_split_spend_and_avoided_penalty(tmp_path: Path) -> None:
 
 
 def test_saving_within_solver_noise_is_none() -> None:
-    """The one rule for noise (planner.verdicts): costs closer than the larger proven gap
+    """The one rule for noise (planner.analysis.verdicts): costs closer than the larger proven gap
     (objective - best bound) of the two plans are the same cost."""
     a = {"total_cost_usd": 100_000.0, "objective_usd": 100_000.0, "best_bound_usd": 99_990.0}
     b = {"total_cost_usd": 99_995.0, "objective_usd": 99_995.0, "best_bound_usd": 99_995.0}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from planner.loader import load_inputs
-from planner.problem import prepare
+from planner.core.problem import prepare
+from planner.inputs.loader import load_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -3,7 +3,7 @@
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.loader import builtin_catalog_path
+from planner.inputs.loader import builtin_catalog_path
 
 runner = CliRunner()
 

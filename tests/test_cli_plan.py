@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import planner.highs
+import planner.core.highs
 from planner.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def test_stopped_early_plan_is_written_and_flagged(monkeypatch: pytest.MonkeyPat
                                                    tmp_path: Path) -> None:
     """Stop HiGHS at its first incumbent (deterministic stand-in for the time limit):
     the plan is still written, flagged, with its gap and best bound; exit 0."""
-    real = planner.highs.make_highs
+    real = planner.core.highs.make_highs
 
     def first_solution(prog, settings):  # type: ignore[no-untyped-def]
         h = real(prog, settings)
@@ -90,7 +90,7 @@ def test_stopped_early_plan_is_written_and_flagged(monkeypatch: pytest.MonkeyPat
         h.setOptionValue("presolve", "off")
         return h
 
-    monkeypatch.setattr(planner.highs, "make_highs", first_solution)
+    monkeypatch.setattr(planner.core.highs, "make_highs", first_solution)
     nh = ROOT / "examples" / "new-hall" / "scenario.yaml"
     res = runner.invoke(app, ["plan", str(nh), "-o", str(tmp_path)])
     assert res.exit_code == 0, res.output
@@ -105,7 +105,7 @@ def _solver_returns(monkeypatch: pytest.MonkeyPatch, status: str, *, gap: float 
                     bound: float | None = None, drop_x: bool = False) -> None:
     """Make the plan's HiGHS run end as `status` (the start plan and re-solves untouched):
     a deterministic stand-in for a time limit that is hit."""
-    import planner.api as api
+    import planner.core.solve as api
 
     real = api.solve_program
 

@@ -14,7 +14,7 @@ import copy
 import pytest
 
 import planner
-from planner.problem import throughput_at
+from planner.core.problem import throughput_at
 from tests.conftest import BASE_CATALOG, BASE_PROFILE
 
 Q = 2190 * 3600 / 1e6 * 100  # $ per (token/s) unmet for one quarter = 788.4

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from planner.schemas import Catalog, DemandRow, ModelProfile, Scenario
+from planner.inputs.schemas import Catalog, DemandRow, ModelProfile, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])

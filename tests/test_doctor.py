@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import planner.api
 import planner.cli.doctor_cmd as doctor
+import planner.core.solve
 from planner.cli import app
-from planner.highs import SolveOutcome
+from planner.core.highs import SolveOutcome
 
 runner = CliRunner()
 
@@ -44,13 +44,13 @@ def test_versions_are_real() -> None:
 
 def test_doctor_detects_a_solver_that_returns_a_wrong_plan(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    real = planner.api.solve_program
+    real = planner.core.solve.solve_program
 
     def relaxed(prog: Any, settings: Any, *a: Any, **k: Any) -> SolveOutcome:
         prog.integer[:] = False  # a solver that ignores integrality: 5/6 of a unit
         return real(prog, settings, *a, **k)
 
-    monkeypatch.setattr(planner.api, "solve_program", relaxed)
+    monkeypatch.setattr(planner.core.solve, "solve_program", relaxed)
     res = runner.invoke(app, ["doctor"])
     out = flat(res.output)
     assert res.exit_code == 1, res.output
@@ -62,7 +62,7 @@ def test_doctor_detects_a_solver_that_fails(monkeypatch: pytest.MonkeyPatch) -> 
     def broken(*a: Any, **k: Any) -> SolveOutcome:
         raise OSError("libhighs.so: cannot open shared object file")
 
-    monkeypatch.setattr(planner.api, "solve_program", broken)
+    monkeypatch.setattr(planner.core.solve, "solve_program", broken)
     res = runner.invoke(app, ["doctor"])
     assert res.exit_code == 1
     assert "libhighs.so" in flat(res.output)

@@ -5,8 +5,7 @@ import math
 import pytest
 from typer.testing import CliRunner
 
-from planner.cli import app
-from planner.economics import (
+from planner.analysis.economics import (
     cost_per_mtok,
     cost_table,
     gpus_per_mw,
@@ -15,7 +14,13 @@ from planner.economics import (
     tokens_per_s_per_mw,
     usd,
 )
-from planner.loader import builtin_catalog_path, builtin_models_dir, load_catalog, load_profiles
+from planner.cli import app
+from planner.inputs.loader import (
+    builtin_catalog_path,
+    builtin_models_dir,
+    load_catalog,
+    load_profiles,
+)
 
 runner = CliRunner()
 
@@ -74,7 +79,7 @@ def test_zero_throughput_is_infinite_cost():
 
 def test_builtin_h200_owning_cost_matches_semianalysis_tco():
     cat = load_catalog(builtin_catalog_path())
-    from planner.economics import system_cost_per_gpu_hour
+    from planner.analysis.economics import system_cost_per_gpu_hour
 
     h200 = next(s for s in cat.systems if s.id == "hgx-h200")
     assert system_cost_per_gpu_hour(h200, pue=1.3, usd_per_mwh=80).total == pytest.approx(

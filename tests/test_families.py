@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from planner.api import PlanResult, solve_data
-from planner.highs import HighsSettings, solve_program
-from planner.loader import load_inputs
-from planner.model import build_model, compile_model
-from planner.problem import PlanData, prepare
+from planner.core.highs import HighsSettings, solve_program
+from planner.core.model import build_model, compile_model
+from planner.core.problem import PlanData, prepare
+from planner.inputs.loader import load_inputs
 from tests.conftest import BASE_CATALOG, make_scenario
 
 Q = 2190 * 3600 / 1e6 * 100  # $ per (token/s) unmet for one quarter

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from planner.api import solve_data
-from planner.highs import HighsSettings
-from planner.loader import load_inputs
-from planner.model import build_model, compile_model, split_pool, start_plan
-from planner.problem import prepare
+from planner.core.highs import HighsSettings
+from planner.core.model import build_model, compile_model, split_pool, start_plan
+from planner.core.problem import prepare
+from planner.inputs.loader import load_inputs
 from tests.conftest import make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from planner.loader import builtin_catalog_path, builtin_models_dir
+from planner.inputs.loader import builtin_catalog_path, builtin_models_dir
 from tests.fuzz import (
     ALL_FEATURES,
     BUILTIN_LIQUID,

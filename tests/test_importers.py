@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from planner.cli import app
 from planner.errors import InputError
-from planner.importers import (
+from planner.inputs.importers import (
     DEFAULT_HW_MAP,
     import_csv,
     import_inferencex,
@@ -16,7 +16,7 @@ from planner.importers import (
     pareto_frontier,
     parse_map,
 )
-from planner.loader import load_profile
+from planner.inputs.loader import load_profile
 
 runner = CliRunner()
 

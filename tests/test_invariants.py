@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 import planner
-from planner.loader import builtin_catalog_path, builtin_models_dir
-from planner.problem import throughput_at
+from planner.core.problem import throughput_at
+from planner.inputs.loader import builtin_catalog_path, builtin_models_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 HOURS = {"quarter": 2190, "month": 730, "year": 8760}
@@ -39,7 +39,7 @@ def check_plan(scenario_path: Path, out: Path) -> float:
     for f in sorted(mdir.glob("*.yaml")):
         p = yaml.safe_load(f.read_text())
         profiles[p["id"]] = p
-    from planner.periods import detect_granularity, format_period, parse_period
+    from planner.inputs.periods import detect_granularity, format_period, parse_period
 
     # granularity may be omitted: it is read from the start label (README, Extensions)
     gran = sc["horizon"].get("granularity") or detect_granularity(str(sc["horizon"]["start"]))
@@ -56,6 +56,7 @@ def check_plan(scenario_path: Path, out: Path) -> float:
     for r in rows(out / "service.csv"):
         if r["period"] not in labels:
             labels.append(r["period"])
+
     start = parse_period(str(sc["horizon"]["start"]), gran)
     tpos = {format_period(start + i, gran): i for i in range(T)}
     # first period each hall holds equipment; the systems the plan may buy and serve with

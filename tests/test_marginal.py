@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-import planner.resolve
+import planner.core.resolve
+from planner.analysis.marginal import MARGINAL_COLUMNS, marginal_values
 from planner.api import plan
-from planner.marginal import MARGINAL_COLUMNS, marginal_values
 from tests.conftest import deep_merge, make_scenario
 
 SPEC_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd", "lp_dual_estimate",
@@ -122,7 +122,7 @@ def test_one_model_one_highs_instance(tmp_path: Path, monkeypatch: pytest.Monkey
     path = make_scenario(tmp_path / "s", scenario=POWER_SC, demand=POWER_DEMAND)
     res = plan(path)
     calls = {"make_highs": 0, "starts": 0}
-    real_make, real_run = planner.resolve.make_highs, planner.resolve.run_highs
+    real_make, real_run = planner.core.resolve.make_highs, planner.core.resolve.run_highs
 
     def counting_make(*a: Any, **k: Any) -> Any:
         calls["make_highs"] += 1
@@ -132,8 +132,8 @@ def test_one_model_one_highs_instance(tmp_path: Path, monkeypatch: pytest.Monkey
         calls["starts"] += start is not None
         return real_run(h, is_mip, start, progress)
 
-    monkeypatch.setattr(planner.resolve, "make_highs", counting_make)
-    monkeypatch.setattr(planner.resolve, "run_highs", counting_run)
+    monkeypatch.setattr(planner.core.resolve, "make_highs", counting_make)
+    monkeypatch.setattr(planner.core.resolve, "run_highs", counting_run)
     mv = marginal_values(res.data, res.settings, res.outcome.x)
     assert calls["make_highs"] == 1
     assert calls["starts"] == len(mv) + 1  # the base solve and every what-if
@@ -157,10 +157,10 @@ def _lp_cost(path: Path) -> float:
 
     import numpy as np
 
-    from planner.highs import HighsSettings, solve_program
-    from planner.loader import load_inputs
-    from planner.model import build_model, compile_model
-    from planner.problem import prepare
+    from planner.core.highs import HighsSettings, solve_program
+    from planner.core.model import build_model, compile_model
+    from planner.core.problem import prepare
+    from planner.inputs.loader import load_inputs
 
     prog = compile_model(build_model(prepare(load_inputs(path)), "plain")).program
     prog = dataclasses.replace(prog, integer=np.zeros_like(prog.integer))

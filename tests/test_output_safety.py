@@ -21,11 +21,11 @@ import yaml
 from conftest import BASE_CATALOG, BASE_PROFILE, failing_replace, make_scenario
 from typer.testing import CliRunner
 
-import planner.api
-import planner.output
+import planner.core.solve
+import planner.io.output
 from planner.cli import app
-from planner.highs import SolveOutcome
-from planner.output import (
+from planner.core.highs import SolveOutcome
+from planner.io.output import (
     FORMULA_START,
     REPORT_SET,
     escape_text,
@@ -101,7 +101,7 @@ def test_solver_without_solution_leaves_output_intact_and_says_what_to_try(
         return SolveOutcome("no_solution", None, None, 1.0e6, None, settings.time_limit_s,
                             "Time limit reached")
 
-    monkeypatch.setattr(planner.api, "solve_program", no_solution)
+    monkeypatch.setattr(planner.core.solve, "solve_program", no_solution)
     res = plan(path, out, "--time-limit", "0.5")
     text = " ".join(res.output.split())
     assert res.exit_code == 1, res.output
@@ -120,7 +120,7 @@ def test_failure_while_writing_restores_the_old_files(
     (path.parent / "demand.csv").write_text(
         "period,model,tokens_per_s,min_tokens_per_s_per_user\n2027Q2,m1,20000,10\n")
     # the 6th move fails: a few files already moved in
-    monkeypatch.setattr(planner.output.os, "replace", failing_replace(6))
+    monkeypatch.setattr(planner.io.output.os, "replace", failing_replace(6))
     res = plan(path, out)
     text = " ".join(res.output.split())
     assert res.exit_code == 1, res.output
@@ -136,7 +136,7 @@ def test_output_path_that_is_a_file_is_refused_before_solving(
     def must_not_solve(*a: Any, **k: Any) -> SolveOutcome:
         raise AssertionError("solved although the output path is unusable")
 
-    monkeypatch.setattr(planner.api, "solve_program", must_not_solve)
+    monkeypatch.setattr(planner.core.solve, "solve_program", must_not_solve)
     path = make_scenario(tmp_path / "sc")
     target = tmp_path / "plan.txt"
     target.write_text("important\n")
@@ -192,7 +192,7 @@ def test_a_new_plan_removes_the_older_report_in_the_same_set(
     (path.parent / "demand.csv").write_text(
         "period,model,tokens_per_s,min_tokens_per_s_per_user\n2027Q3,m1,30000,10\n")
     with monkeypatch.context() as m:  # fails with the older report aside, the plan half in
-        m.setattr(planner.output.os, "replace", failing_replace(len(REPORT_SET) + 2))
+        m.setattr(planner.io.output.os, "replace", failing_replace(len(REPORT_SET) + 2))
         res = plan(path, out)
     assert res.exit_code == 1, res.output
     assert snapshot(out) == snap  # the older report is back, with its plan
@@ -324,7 +324,7 @@ def test_same_inputs_give_byte_identical_csvs(tmp_path: Path) -> None:
 
 def test_time_limit_is_reported_with_gap_and_bound(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    real = planner.api.solve_program
+    real = planner.core.solve.solve_program
 
     def time_limited(prog: Any, settings: Any, *a: Any, **k: Any) -> SolveOutcome:
         o = real(prog, settings, *a, **k)
@@ -332,7 +332,7 @@ def test_time_limit_is_reported_with_gap_and_bound(tmp_path: Path,
         return SolveOutcome("time_limit", o.x, o.objective, bound, 0.1, o.seconds,
                             "Time limit reached", o.nodes)
 
-    monkeypatch.setattr(planner.api, "solve_program", time_limited)
+    monkeypatch.setattr(planner.core.solve, "solve_program", time_limited)
     path = make_scenario(tmp_path / "sc")
     res = plan(path, tmp_path / "out")
     text = " ".join(res.output.split())
@@ -428,7 +428,7 @@ def test_solver_failure_says_what_to_try(tmp_path: Path,
     def failed(prog: Any, settings: Any, *a: Any, **k: Any) -> SolveOutcome:
         return SolveOutcome("error", None, None, None, None, 0.1, "Solve error")
 
-    monkeypatch.setattr(planner.api, "solve_program", failed)
+    monkeypatch.setattr(planner.core.solve, "solve_program", failed)
     res = plan(make_scenario(tmp_path / "sc"), tmp_path / "out")
     text = " ".join(res.output.split())
     assert res.exit_code == 1, res.output

@@ -13,8 +13,8 @@ from conftest import GROWING, TIGHT
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.parallel import ClusterError, Job, JobResult, run_dask, run_jobs
-from planner.whatif import merge_scenario
+from planner.whatif.overlays import merge_scenario
+from planner.whatif.runner import ClusterError, Job, JobResult, run_dask, run_jobs
 
 runner = CliRunner()
 
@@ -106,10 +106,10 @@ def test_a_dead_worker_fails_only_its_jobs(scenario_factory: Any) -> None:
 _INTERRUPTED = """\
 import multiprocessing, sys, time
 from pathlib import Path
-from planner.parallel import Job, run_jobs
+from planner.whatif.runner import Job, run_jobs
 
 def hold(path):
-    import planner.model  # the solver stack (Pyomo), as a worker that plans has it
+    import planner.core.model  # the solver stack (Pyomo), as a worker that plans has it
     Path(path).touch()  # this worker has its job
     time.sleep(600)
 

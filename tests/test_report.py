@@ -166,9 +166,9 @@ def test_report_command_errors(tmp_path: Path) -> None:
 
 
 def test_a_new_plan_removes_every_report_file() -> None:
-    """planner.output.REPORT_SET (what a new plan takes away) is exactly what the report
+    """planner.io.output.REPORT_SET (what a new plan takes away) is exactly what the report
     step writes."""
-    from planner.output import REPORT_SET
+    from planner.io.output import REPORT_SET
     from planner.report import ANALYSIS_FILES, REPORT_FILES
 
     assert sorted(REPORT_SET) == sorted([*REPORT_FILES, *ANALYSIS_FILES])

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from planner.api import PlanResult, solve_data
+from planner.core.highs import HighsSettings
+from planner.core.problem import PlanData, prepare
+from planner.core.results import check_plan, plan_problems
 from planner.errors import PlanCheckError, SolverError
-from planner.highs import HighsSettings
-from planner.loader import load_inputs
-from planner.problem import PlanData, prepare
-from planner.results import check_plan, plan_problems
+from planner.inputs.loader import load_inputs
 from tests.conftest import make_scenario
 
 EXACT = HighsSettings(time_limit_s=30, mip_rel_gap=1e-9, random_seed=0)
@@ -135,7 +135,7 @@ def test_budget_row_keeps_both_ends_of_the_price_range(tmp_path: Path) -> None:
     """A budget row with a $0.01 and a $1e7 system: scaled by the power of ten nearest
     the geometric mean of the two prices ($100), no coefficient falls under HiGHS's
     smallest matrix entry (1e-9; scaled by the largest price, $0.01 would be 1e-9)."""
-    from planner.model import build_model, compile_model
+    from planner.core.model import build_model, compile_model
 
     data = _data(tmp_path, "huge")
     compiled = compile_model(build_model(data, formulation="plain"))

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 import planner
+from planner.analysis.marginal import marginal_values
 from planner.cli import app
-from planner.highs import HighsSettings
-from planner.marginal import marginal_values
-from planner.problem import prepare
+from planner.core.highs import HighsSettings
+from planner.core.problem import prepare
 from planner.report import build, load_folder, to_html, to_markdown
 from tests.conftest import GROWING, TIGHT, make_scenario
 
@@ -133,12 +133,12 @@ def test_failed_analysis_keeps_the_plan_and_names_itself(tmp_path: Path,
     assert runner.invoke(app, ["plan", str(sc), "-o", str(out)]).exit_code == 0
     assert (out / "baselines.csv").exists()
 
-    import planner.baselines
+    import planner.analysis.baselines
 
     def boom(*_a: Any, **_k: Any) -> Any:
         raise OverflowError("cannot convert float infinity to integer")
 
-    monkeypatch.setattr(planner.baselines, "baselines", boom)
+    monkeypatch.setattr(planner.analysis.baselines, "baselines", boom)
     sc2 = make_scenario(tmp_path / "sc2", scenario={**TIGHT, "name": "second"},
                         demand=GROWING)
     res = runner.invoke(app, ["plan", str(sc2), "-o", str(out)])

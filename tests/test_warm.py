@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from planner.api import plan
 from planner.cli import app
-from planner.highs import MatrixProgram
-from planner.parallel import Job, chains, run_chain
-from planner.warm import is_feasible
-from planner.whatif import merge_scenario
+from planner.core.highs import MatrixProgram
+from planner.core.warm import is_feasible
+from planner.whatif.overlays import merge_scenario
+from planner.whatif.runner import Job, chains, run_chain
 
 runner = CliRunner()
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from planner.api import plan
 from planner.cli import app
 from planner.errors import InputError
-from planner.whatif import (
+from planner.whatif.overlays import (
     MERGED_FILE,
     get_path,
     merge_scenario,
@@ -268,7 +268,7 @@ def test_plan_with_bad_set_exits_2_naming_the_option(scenario_factory: Any,
 
 
 def test_inputs_cache_reads_shared_files_once(scenario_factory: Any) -> None:
-    from planner.whatif import InputsCache
+    from planner.whatif.overlays import InputsCache
 
     base = scenario_factory()
     cache = InputsCache()

@@ -18,10 +18,9 @@ import pytest
 from typer.testing import CliRunner
 
 import planner.cli.whatif_cmd as whatif_cmd
+from planner.analysis.verdicts import cost_noise_usd
 from planner.cli import app
-from planner.parallel import Job, JobResult
-from planner.verdicts import cost_noise_usd
-from planner.whatif_report import (
+from planner.report.whatif import (
     SAME,
     change_headline,
     comparison_frame,
@@ -31,6 +30,7 @@ from planner.whatif_report import (
     saturation,
     sweep_frame,
 )
+from planner.whatif.runner import Job, JobResult
 from tests.conftest import make_scenario
 
 runner = CliRunner()
@@ -40,7 +40,7 @@ DEMAND = 1.0e15  # tokens over the horizon
 
 def summary(spend: float, penalty: float = 0.0, unmet: float = 0.0, gap: float = 1e-4,
             hall: dict[str, float] | None = None) -> dict[str, Any]:
-    """A plan summary as `planner.results.summarize` writes it: total = spend + penalty,
+    """A plan summary as `planner.core.results.summarize` writes it: total = spend + penalty,
     proven to `gap` (objective - best bound = gap * total)."""
     total = spend + penalty
     served = DEMAND - unmet

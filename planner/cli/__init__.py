@@ -18,6 +18,7 @@ if not sys.stdout.isatty():
 import typer
 from rich.console import Console
 
+from planner import __version__
 from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
 
 app = typer.Typer(
@@ -68,8 +69,6 @@ def fail(exc: BaseException, debug: bool = False) -> NoReturn:
 
 def _version(value: bool) -> None:
     if value:
-        from planner import __version__
-
         typer.echo(f"planner {__version__}")
         raise typer.Exit(0)
 

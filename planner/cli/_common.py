@@ -9,8 +9,13 @@ import typer
 from rich.console import Console
 
 from planner.errors import InputError
-from planner.loader import builtin_catalog_path, builtin_models_dir, load_catalog, load_profiles
-from planner.schemas import Catalog, ModelProfile
+from planner.inputs.loader import (
+    builtin_catalog_path,
+    builtin_models_dir,
+    load_catalog,
+    load_profiles,
+)
+from planner.inputs.schemas import Catalog, ModelProfile
 
 console = Console()
 err_console = Console(stderr=True)

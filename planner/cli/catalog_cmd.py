@@ -10,8 +10,8 @@ from rich.table import Table
 
 from planner.cli._common import console, fail, fmt_num, get_catalog
 from planner.errors import InputError
-from planner.loader import load_catalog
-from planner.schemas import Catalog
+from planner.inputs.loader import load_catalog
+from planner.inputs.schemas import Catalog
 
 app = typer.Typer(help="Inspect and validate hardware catalogues.", no_args_is_help=True)
 
@@ -147,6 +147,7 @@ def validate(
 
 
 def _register() -> None:
+    # the root app: cli/__init__ imports this module while it registers the commands
     from planner.cli import app as root
 
     root.add_typer(app, name="catalog")

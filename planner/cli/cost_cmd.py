@@ -11,9 +11,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from planner.analysis.economics import cost_table, human, single_row, usd
 from planner.cli._common import console, err_console, fail, get_catalog, get_profiles
-from planner.economics import cost_table, human, single_row, usd
 from planner.errors import InputError
+from planner.io.output import frame_to_csv  # spreadsheet-safe cells (docs/reliability.md)
 
 
 def _table(df: pd.DataFrame, title: str, basis: str) -> Table:
@@ -129,8 +130,6 @@ def cost(
         title = f"{model} at {slo:g} tok/s/user - PUE {pue:g}, ${usd_per_mwh:g}/MWh" + (
             " - rental prices" if rental else ""
         )
-    from planner.output import frame_to_csv  # spreadsheet-safe cells (docs/reliability.md)
-
     if csv is not None:
         csv.write_text(frame_to_csv(df), encoding="utf-8")
     if fmt == "csv":
@@ -153,6 +152,7 @@ def cost(
 
 
 def _register() -> None:
+    # the root app: cli/__init__ imports this module while it registers the commands
     from planner.cli import app as root
 
     root.command("cost")(cost)

@@ -17,7 +17,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from planner import __version__
 from planner.cli import app
+from planner.errors import PlanCheckError
+from planner.inputs.loader import (
+    Inputs,
+    builtin_catalog_path,
+    builtin_models_dir,
+    load_catalog,
+    load_profiles,
+)
+from planner.inputs.schemas import Catalog, DemandRow, ModelProfile, Scenario
 
 console = Console(highlight=False)
 
@@ -39,13 +49,12 @@ def _version(dist: str) -> str | None:
 
 def versions() -> dict[str, str | None]:
     """Versions of Python, the planner and the packages it needs (None: not installed)."""
-    from planner import __version__
-
     out: dict[str, str | None] = {"python": platform.python_version(), "planner": __version__}
     for dist in PACKAGES:
         out[dist] = _version(dist)
     try:
-        from planner.highs import new_highs  # silences the banner HiGHS prints once
+        # highspy, imported inside the check: a broken install is reported, not a crash
+        from planner.core.highs import new_highs  # silences the banner HiGHS prints once
 
         out["HiGHS (library)"] = str(new_highs().version())
     except Exception:  # noqa: BLE001 - reported as missing
@@ -55,8 +64,6 @@ def versions() -> dict[str, str | None]:
 
 def tiny_inputs() -> Any:
     """A complete, tiny scenario built in memory (no files)."""
-    from planner.loader import Inputs
-    from planner.schemas import Catalog, DemandRow, ModelProfile, Scenario
 
     scenario = Scenario.model_validate({
         "name": "doctor",
@@ -81,8 +88,8 @@ def tiny_inputs() -> Any:
 
 def check_tiny_milp() -> str:
     """Plan the tiny scenario through the real pipeline; return a one-line result."""
+    # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
     from planner.api import plan
-    from planner.errors import PlanCheckError
 
     try:
         result = plan(tiny_inputs())
@@ -104,12 +111,6 @@ def check_tiny_milp() -> str:
 
 
 def check_builtin_data() -> str:
-    from planner.loader import (
-        builtin_catalog_path,
-        builtin_models_dir,
-        load_catalog,
-        load_profiles,
-    )
 
     cat = load_catalog(builtin_catalog_path(), "builtin catalogue")
     profiles = load_profiles(builtin_models_dir(), "builtin models")

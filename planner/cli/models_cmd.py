@@ -10,9 +10,15 @@ from rich.table import Table
 
 from planner.cli._common import console, fail, get_catalog, get_profiles, models_path
 from planner.errors import InputError, Issue
-from planner.importers import ImportResult, import_csv, import_inferencex, parse_map, write_profile
-from planner.loader import load_profile, load_profiles
-from planner.schemas import ModelProfile
+from planner.inputs.importers import (
+    ImportResult,
+    import_csv,
+    import_inferencex,
+    parse_map,
+    write_profile,
+)
+from planner.inputs.loader import load_profile, load_profiles
+from planner.inputs.schemas import ModelProfile
 
 app = typer.Typer(help="Inspect, validate and import served-model profiles.", no_args_is_help=True)
 
@@ -262,6 +268,7 @@ def import_csv_cmd(
 
 
 def _register() -> None:
+    # the root app: cli/__init__ imports this module while it registers the commands
     from planner.cli import app as root
 
     root.add_typer(app, name="models")

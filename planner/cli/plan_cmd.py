@@ -10,9 +10,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from planner.analysis.verdicts import plan_standing
 from planner.cli import app, err_console, fail
 from planner.fmt import num, pct, usd
-from planner.verdicts import plan_standing
+from planner.inputs.loader import load_inputs
+from planner.io.output import REPORT_SET, check_output_dir, summary_json, write_files
+from planner.report import plan_set
+from planner.whatif.overlays import MERGED_FILE, merge_scenario
 
 console = Console(highlight=False)
 
@@ -106,16 +110,12 @@ def plan_and_write(scenario: Path, out: Path, what_ifs: list[Path], sets: list[s
     """Plan (a what-if merged onto the scenario, if any), analyse, and write every file
     as one set: the plan, its analyses and its report, or nothing (docs/reliability.md).
     An analysis that fails is named on stderr and in the report; the plan is kept."""
+    # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
     from planner.api import plan
-    from planner.loader import load_inputs
-    from planner.output import REPORT_SET, check_output_dir, write_files
-    from planner.report import plan_set
 
     check_output_dir(out)  # an unusable -o is refused before the solve, not after
     extra: dict[str, str] = {}
     if what_ifs or sets:  # what-if planning (docs/what-if.md)
-        from planner.whatif import MERGED_FILE, merge_scenario
-
         merged = merge_scenario(scenario, what_ifs, sets)
         inputs = merged.inputs()
         extra[MERGED_FILE] = merged.to_yaml()
@@ -182,6 +182,7 @@ def plan_command(
     Exit codes: 0 plan written (optimal or time-limited), 2 invalid input,
     3 infeasible, 1 anything else.
     """
+    # report_cmd registers its command after this module's: keeps the `--help` order
     from planner.cli.report_cmd import LiveLine
 
     live = LiveLine(not (as_json or quiet) and err_console.is_terminal)
@@ -197,8 +198,6 @@ def plan_command(
         fail(exc, debug)
     live.stop()
     if as_json:
-        from planner.output import summary_json
-
         typer.echo(summary_json(result.summary), nl=False)
     elif not quiet:
         print_summary(result.summary, result.tables, out)

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from planner.cli import app, err_console, fail
 from planner.fmt import usd
+from planner.report import write_report
 
 console = Console(highlight=False)
 
@@ -109,8 +110,6 @@ def report_command(
     marginal_values.csv and baselines.csv. Exit codes: 0 written, 2 not a plan folder,
     1 anything else.
     """
-    from planner.report import write_report
-
     try:
         written = write_report(folder)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message

@@ -1,7 +1,7 @@
 """`planner compare`, `planner sweep`, `planner new-hall`: many what-if plans, in parallel.
 
-Thin wrappers: the overlays are `planner.whatif`, the runs `planner.parallel`, the tables
-and pages `planner.whatif_report`.
+Thin wrappers: the overlays are `planner.whatif.overlays`, the runs `planner.whatif.runner`,
+the tables and pages `planner.report.whatif`.
 """
 
 from __future__ import annotations
@@ -24,18 +24,8 @@ from rich.table import Table
 
 from planner.cli import EXIT_ERROR, EXIT_INFEASIBLE, EXIT_INPUT, app, err_console, fail
 from planner.errors import InputError, Issue
-from planner.parallel import Job, JobResult, run_jobs
-from planner.whatif import (
-    MERGED_FILE,
-    InputsCache,
-    MergedScenario,
-    merge_scenario,
-    parse_path,
-    parse_value,
-    read_base,
-    read_overlay,
-)
-from planner.whatif_report import (
+from planner.io.output import check_output_dir, frame_to_csv, write_files
+from planner.report.whatif import (
     SAME,
     bar_chart,
     compare_headlines,
@@ -54,13 +44,24 @@ from planner.whatif_report import (
     usd,
     value_text,
 )
+from planner.whatif.overlays import (
+    MERGED_FILE,
+    InputsCache,
+    MergedScenario,
+    merge_scenario,
+    parse_path,
+    parse_value,
+    read_base,
+    read_overlay,
+)
+from planner.whatif.runner import Job, JobResult, run_jobs
 
 console = Console(highlight=False, soft_wrap=True)
 
 PLAN_FILES = ("purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv", "sites.csv",
               "summary.json")
 MAX_POINTS = 10_000
-# the two rules of every what-if table, said once on each page (planner.whatif_report)
+# the two rules of every what-if table, said once on each page (planner.report.whatif)
 _NOISE_NOTE = ("spend: what money changes hands; penalty: demand not served, at the "
                "price the scenario sets per million tokens (not money); total = spend + "
                "penalty. Differences within the plans' solver gap read as \"same\".")
@@ -131,7 +132,7 @@ def _jobs(variants: Sequence[Variant], threads: int | None, time_limit: float | 
           gap: float | None, keep_files: bool, chain: int = 1) -> list[Job]:
     """A job per variant. With `chain` > 1 the variants after the first (a sweep's
     points) go in chains of that many, each point starting from the previous one's plan
-    (`planner.parallel.chains`)."""
+    (`planner.whatif.runner.chains`)."""
     jobs = []
     cache = InputsCache()
     for k, v in enumerate(variants):
@@ -205,8 +206,6 @@ def _exit_code(results: Sequence[JobResult]) -> int:
 
 
 def _frame_csv(df: pd.DataFrame) -> str:
-    from planner.output import frame_to_csv
-
     return frame_to_csv(df)
 
 
@@ -228,8 +227,6 @@ def _base_or_fail(base: Path, debug: bool, out: Path | None = None) -> dict[str,
     """The base scenario as a dict; also refuses an unusable -o before any work."""
     try:
         if out is not None:
-            from planner.output import check_output_dir
-
             check_output_dir(out, [])
         return read_base(base)
     except InputError as exc:
@@ -304,8 +301,6 @@ def compare_command(
                                             for v in variants})
     if out is not None:
         try:
-            from planner.output import write_files
-
             plan_set, stale = _plan_set(results)
             chart1 = bar_chart(list(df["variant"]), [
                 ("capex", list(df["capex_usd"])), ("energy", list(df["energy_usd"])),
@@ -491,8 +486,6 @@ def sweep_command(
     price = _penalty_price(variants[0].merged)
     if out is not None:
         try:
-            from planner.output import write_files
-
             plan_set, stale = _plan_set(results, "points/") if plans else ({}, [])
             page = html_page(f"Sweep: {base.name}", _sweep_lines(base, axes, base_res, price),
                              _sweep_charts(paths, points, point_res, base_res), df)
@@ -711,8 +704,6 @@ def new_hall_command(
              + " count as equal")
     if out is not None:
         try:
-            from planner.output import write_files
-
             lines = [f"base: {base}; new hall {site!r} takes the {where}",
                      f"baseline (no {site}): " + _base_line(base_res, price)[len("base: "):],
                      noise, _NOISE_NOTE, *verdicts]

@@ -17,6 +17,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from planner.analysis.verdicts import plan_standing
+from planner.fmt import pct
+from planner.io.output import frame_to_csv, plan_files, write_files
 from planner.report.content import Report, build
 from planner.report.folder import PlanFolder, folder_from_texts, load_folder
 from planner.report.render import to_html, to_markdown
@@ -42,8 +45,6 @@ def report_files(folder: str | Path) -> dict[str, str]:
 
 def write_report(folder: str | Path) -> list[Path]:
     """(Re)write report.md and report.html in a plan folder, from its files alone."""
-    from planner.output import write_files
-
     return write_files(Path(folder), report_files(folder))
 
 
@@ -58,7 +59,7 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
     The plan tables and summary.json, `extra` files, and with `report` the analysis
     tables and report.md/report.html (the report built from these texts exactly as
     `planner report` builds it from the folder). They are written as one atomic set
-    (`planner.output.write_files`), so the folder holds one plan and its own report or,
+    (`planner.io.output.write_files`), so the folder holds one plan and its own report or,
     after a failure, what it held before.
 
     An analysis that fails (an internal error in the marginal values, the baselines or
@@ -68,10 +69,6 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
     not analysed further: its marginal values and baselines would rest on a plan that is
     not an answer; summary.json says so in ``analyses_skipped``.
     """
-    from planner.fmt import pct
-    from planner.output import plan_files
-    from planner.verdicts import plan_standing
-
     files: dict[str, str] = {}
     if report:
         skipped: dict[str, str] = {}
@@ -116,7 +113,7 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
     `budget_s` (default: twice the plan's solve time, at least 20 s); what was not
     solved is marked so (marginal rows keep their LP estimate).
     """
-    from planner.output import frame_to_csv
+    # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
     from planner.report.facts import limits_table
 
     if time_limit_s is None:
@@ -142,7 +139,8 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
     guarded("limits.csv", lambda: frame_to_csv(limits_table(result.data, result.tables,
                                                             profiles)))
     if marginals:
-        from planner.marginal import marginal_values
+        # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
+        from planner.analysis.marginal import marginal_values
 
         def mp(done: int, total: int, label: str) -> None:
             if progress:
@@ -153,7 +151,8 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
             sites_table=result.tables.sites, time_limit_s=time_limit_s,
             budget_s=budget_s, progress=mp)))
     if baselines:
-        from planner.baselines import baselines as run_baselines
+        # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
+        from planner.analysis.baselines import baselines as run_baselines
 
         def bp(done: int, total: int, label: str) -> None:
             if progress:

@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from planner.analysis.verdicts import plan_standing
 from planner.fmt import is_number, num, pct, usd, usd_small
 from planner.report import svg
 from planner.report.folder import PlanFolder
-from planner.verdicts import plan_standing
 
 
 @dataclass

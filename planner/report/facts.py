@@ -24,8 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from planner.problem import PlanData
-from planner.results import PlanTables
+from planner.core.problem import PlanData
+from planner.core.results import PlanTables
 
 LIMIT_COLUMNS = ["limit", "site", "system", "model", "period", "used", "cap", "unit",
                  "binding", "note"]

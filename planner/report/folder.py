@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from planner.errors import InputError, Issue
-from planner.output import unescape_text
+from planner.io.output import unescape_text
 
 TEXT_COLUMNS = {"period": str, "site": str, "system": str, "model": str, "kind": str,
                 "limit": str, "baseline": str, "status": str, "method": str, "unit": str,

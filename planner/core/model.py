@@ -3,7 +3,7 @@
 Each constraint family is one function, its inequality in the docstring, registered in
 `CONSTRAINT_FAMILIES` in build order. Index tuples are the names a planner reads
 (``power[hall-a,2027Q3]``). The model is compiled to standard-form arrays with Pyomo's
-`LinearStandardFormCompiler` and handed to HiGHS in one call (`planner.highs`).
+`LinearStandardFormCompiler` and handed to HiGHS in one call (`planner.core.highs`).
 
 Units in the model, scaled from the data so that no row is tiny or huge next to the
 solver's tolerances (1e-6 to 1e-7, absolute): each demand row is divided by its own
@@ -14,13 +14,13 @@ from cents to $1e7 falls under HiGHS's smallest matrix entry, 1e-9); power rows 
 kW, space rows in racks, supply rows in units; the objective is in USD.
 `CompiledModel.row_scale` holds each row's divisor and `CompiledModel.values` reports
 `unmet` in tokens/s, so nothing outside this module sees the scaling except code that
-changes row bounds (`planner.marginal`, through `planner.resolve`).
+changes row bounds (`planner.analysis.marginal`, through `planner.core.resolve`).
 
 `whole_unit` rows guard classes that need a tiny share of one unit (below
 `WHOLE_UNIT_SHARE`) against being served from an empty fleet within the solver's
 integrality and row tolerances (`add_whole_unit_constraints`).
 
-Cooling and availability are enforced by construction (`planner.problem.prepare`): a
+Cooling and availability are enforced by construction (`planner.core.problem.prepare`): a
 `buy` variable exists only where the system's cooling fits the hall, the hall is
 available and the system's lead time has passed.
 
@@ -57,9 +57,9 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from planner.core.highs import HighsSettings, MatrixProgram, highs_instance
+from planner.core.problem import PlanData
 from planner.gcpause import paused_gc
-from planner.highs import MatrixProgram
-from planner.problem import PlanData
 
 #: attribute of a built model holding the divisor of each scaled row,
 #: {family: {index: divisor}}, and the natural units per model unit of scaled columns,
@@ -227,7 +227,7 @@ def add_demand_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
         if not data.strict_demand:
             ts = [*ts, (1.0, m.unmet[c.period, c.key])]
         if not ts:
-            continue  # strict and unservable: caught by planner.api precheck
+            continue  # strict and unservable: caught by planner.core.solve.precheck
         rows[(c.period, c.key)] = (1.0, ts, None)
         scale[(c.period, c.key)] = c.tokens_per_s
     _add_rows(m, "demand", list(rows), rows)
@@ -616,8 +616,6 @@ class _Relaxation:
     solves with changed column bounds by dual simplex from the previous basis."""
 
     def __init__(self, prog: MatrixProgram, time_limit_s: float) -> None:
-        from planner.highs import HighsSettings, highs_instance
-
         relaxed = MatrixProgram(prog.c, prog.offset, prog.A, prog.row_lo, prog.row_hi,
                                 prog.col_lo, prog.col_hi, np.zeros_like(prog.integer))
         self.h = highs_instance(relaxed, HighsSettings(time_limit_s=max(time_limit_s, 1e-3)),

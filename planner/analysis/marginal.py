@@ -2,7 +2,7 @@
 
 How they are computed (`marginal_values`):
 
-1. One `planner.resolve.ResolveSession` builds and compiles the model once and keeps one
+1. One `planner.core.resolve.ResolveSession` builds and compiles the model once and keeps one
    HiGHS instance. The base plan is solved on it (warm-started from the plan's solution),
    so every difference below is measured on the same instance with the same settings.
 2. Each what-if changes bounds only, re-solves warm-started from a plan that stays
@@ -24,7 +24,7 @@ How they are computed (`marginal_values`):
    it serves for $2M of money.
 3. The LP-relaxation estimate: integrality relaxed on the same instance, one LP solve,
    the row duals times the step in the row's own units (power rows are in kW, so USD/MW
-   = dual x 1000; budget and demand rows are scaled by `planner.model`, so a step of d
+   = dual x 1000; budget and demand rows are scaled by `planner.core.model`, so a step of d
    USD or tokens/s is d / `row_scale` of the row). It prices an infinitesimal step of
    the LP relaxation: quick, but blind to whole units and to the MILP's choices.
 
@@ -43,8 +43,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from planner.highs import HighsSettings, SolveOutcome
-from planner.problem import PlanData
+from planner.core.highs import HighsSettings, SolveOutcome
+from planner.core.problem import PlanData
+from planner.core.resolve import ResolveSession
 
 MARGINAL_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd",
                     "lp_dual_estimate", "method", "limit", "delta_unit", "value_per_unit_usd",
@@ -94,8 +95,6 @@ def power_binding_periods(data: PlanData, sites_table: pd.DataFrame) -> dict[str
 
 
 def _tasks(data: PlanData, session: object, binding: dict[str, list[str]]) -> list[_Task]:
-    from planner.resolve import ResolveSession
-
     assert isinstance(session, ResolveSession)
     tasks: list[_Task] = []
     kw = POWER_STEP_MW * 1000.0
@@ -155,8 +154,6 @@ def _demand_start(session: object, x0: np.ndarray, data: PlanData,
                   task: _Task) -> np.ndarray:
     """The base plan with the extra demand booked as unmet (feasible when unmet exists;
     `unmet` has coefficient 1 in its scaled demand row, so the row's step is its step)."""
-    from planner.resolve import ResolveSession
-
     assert isinstance(session, ResolveSession)
     x = x0.copy()
     if data.strict_demand:
@@ -187,8 +184,6 @@ def marginal_values(data: PlanData, settings: HighsSettings,
     first, then the per-period power steps by decreasing LP estimate; a step not
     re-solved keeps its LP estimate and says so in `method` (its value is blank).
     """
-    from planner.resolve import ResolveSession
-
     if gap is not None:
         settings = replace(settings, mip_rel_gap=gap)
     if time_limit_s is not None:
@@ -259,8 +254,6 @@ def marginal_values(data: PlanData, settings: HighsSettings,
 def unmet_columns(session: object) -> tuple[np.ndarray, np.ndarray]:
     """The `unmet` columns of a session, and the tokens/s one unit of each stands for
     (`CompiledModel.col_scale`: unmet counts shares of its class's demand)."""
-    from planner.resolve import ResolveSession
-
     assert isinstance(session, ResolveSession)
     compiled = session.compiled
     if "unmet" not in compiled.columns:

@@ -2,7 +2,7 @@
 
 Field names and defaults follow the scenario contract (v1). Every model is frozen and
 refuses unknown keys; NaN and infinities are refused everywhere. Cross-file checks
-(periods in the horizon, references to systems and models) live in `planner.validate`.
+(periods in the horizon, references to systems and models) live in `planner.inputs.validate`.
 """
 
 from __future__ import annotations

@@ -1,17 +1,17 @@
 """Re-solve session: one built model, one HiGHS instance, many small what-ifs.
 
-The model of a prepared problem is built and compiled once (`planner.model`), handed to
-ONE `highspy.Highs` instance (`planner.highs.make_highs`), and each what-if changes only
+The model of a prepared problem is built and compiled once (`planner.core.model`), handed to
+ONE `highspy.Highs` instance (`planner.core.highs.make_highs`), and each what-if changes only
 row or column bounds on that instance: the power row of a hall in a period
 (``power[site,period]``, in kW), the budget rows (``budget[period]``, ``budget_total``),
 the demand rows (``demand[period,class-key]``), or the bounds of the ``buy`` columns.
-Budget and demand rows are scaled (`planner.model`): `row_scale[i]` is what row i was
+Budget and demand rows are scaled (`planner.core.model`): `row_scale[i]` is what row i was
 divided by, so a change of d USD or tokens/s is d / row_scale[i] in its bound. Every
 re-solve is warm-started with ``setSolution`` from a plan that is feasible for it (the
 base plan; for more demand, the base plan with the extra demand booked as unmet), so
 HiGHS starts from a known incumbent. After a what-if the bounds are
 put back with `reset`. Values are read back with `CompiledModel.values` and, when tables
-are wanted, `planner.results.extract`.
+are wanted, `planner.core.results.extract`.
 
 `lp_duals` relaxes integrality on the same instance (`changeColsIntegrality`), solves
 the LP relaxation, reads the row duals, and restores integrality.
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from planner.highs import HighsSettings, SolveOutcome, make_highs, run_highs
-from planner.problem import PlanData
-from planner.results import PlanTables, extract
+from planner.core.highs import HighsSettings, SolveOutcome, make_highs, run_highs
+from planner.core.problem import PlanData
+from planner.core.results import PlanTables, extract
 
 
 @dataclass
@@ -52,7 +52,10 @@ class ResolveSession:
     """Build + compile one model once; re-solve it with changed bounds, warm-started."""
 
     def __init__(self, data: PlanData, settings: HighsSettings) -> None:
-        from planner.model import build_model, compile_model  # Pyomo stays in planner.model
+        from planner.core.model import (  # Pyomo stays in planner.core.model
+            build_model,
+            compile_model,
+        )
 
         self.data = data
         self.settings = settings
@@ -130,7 +133,7 @@ class ResolveSession:
         """Raise a hall's power cap by `kw` in the given periods.
 
         The `buy` columns carry an upper bound implied by the hall's power
-        (`planner.model.add_variables`); it is raised with the cap, as a model built with
+        (`planner.core.model.add_variables`); it is raised with the cap, as a model built with
         the larger cap would have it (a bound buy[t] <= cap[t]/unit_kw is valid since the
         fleet in t includes the units bought in t).
         """

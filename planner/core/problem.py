@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner.gcpause import paused_gc
-from planner.loader import Inputs
-from planner.periods import HOURS_PER_PERIOD, PERIODS_PER_YEAR, parse_period, period_labels
-from planner.schemas import Site, System
-from planner.validate import horizon_granularity, validate
+from planner.inputs.loader import Inputs
+from planner.inputs.periods import HOURS_PER_PERIOD, PERIODS_PER_YEAR, parse_period, period_labels
+from planner.inputs.schemas import Site, System
+from planner.inputs.validate import horizon_granularity, validate
 
 
 def throughput_at(points: Sequence[Sequence[float]], slo: float) -> float:

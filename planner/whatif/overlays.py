@@ -42,8 +42,9 @@ import yaml
 from pydantic import BaseModel
 
 from planner.errors import InputError, Issue
-from planner.loader import Inputs, load_referenced, load_yaml, parse_model
-from planner.schemas import Scenario
+from planner.inputs.loader import Inputs, load_referenced, load_yaml, parse_model
+from planner.inputs.schemas import Scenario
+from planner.io.output import write_plan
 
 PATH_KEYS = ("catalog", "models", "demand")  # scenario fields that name files
 NAMED_LISTS = ("sites",)  # lists merged by `name`
@@ -408,7 +409,7 @@ def _stamp(path: Path) -> tuple[Any, ...]:
 class InputsCache:
     """Loads the catalogue, profiles and demand of many scenarios, each set of files once.
 
-    Variants of one base usually name the same files; `planner.loader.load_referenced`
+    Variants of one base usually name the same files; `planner.inputs.loader.load_referenced`
     reads and validates them for the first variant, later ones reuse the loaded objects
     (keyed by the resolved paths and the files' modification times and sizes). Errors are
     not cached. Use one cache per command run.
@@ -488,8 +489,8 @@ def plan_merged(merged: MergedScenario, out_dir: str | Path | None = None,
                 **plan_kw: Any) -> Any:
     """Plan a merged scenario; with `out_dir`, write the plan files and
     ``scenario.merged.yaml`` together (atomically). Returns the PlanResult."""
+    # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
     from planner.api import plan
-    from planner.output import write_plan
 
     result = plan(merged.inputs(), **plan_kw)
     if out_dir is not None:

@@ -14,8 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from planner.highs import SolveOutcome
-from planner.problem import PlanData
+from planner.core.highs import SolveOutcome
+from planner.core.problem import PlanData
+from planner.errors import PlanCheckError
 
 PURCHASE_COLUMNS = ["period", "site", "system", "units", "capex_usd", "capex_charged_usd"]
 FLEET_COLUMNS = ["period", "site", "system", "units", "power_kw", "existing_units",
@@ -53,7 +54,7 @@ def _round_units(v: float) -> int:
 
 def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
             outcome: SolveOutcome, settings: dict[str, Any] | None = None) -> PlanTables:
-    """Build the plan tables from solver values (keys as in `planner.model`)."""
+    """Build the plan tables from solver values (keys as in `planner.core.model`)."""
     L = data.labels
     pos = {lab: i for i, lab in enumerate(L)}
     site_order = {s.name: i for i, s in enumerate(data.sites)}
@@ -319,8 +320,6 @@ def check_plan(data: PlanData, tables: PlanTables, outcome: SolveOutcome) -> Non
     a plan the solver reports optimal (or the incumbent at a time limit) must serve strict
     demand in full, keep every cap once rounded to whole units, and cost what the
     objective says."""
-    from planner.errors import PlanCheckError
-
     problems = plan_problems(data, tables, outcome)
     if problems:
         raise PlanCheckError(

@@ -16,13 +16,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from planner.errors import Issue, IssueCollector
-from planner.loader import Inputs
-from planner.periods import detect_granularity, format_period, parse_period
-from planner.schemas import Catalog, DemandRow, Horizon, ModelProfile, Scenario
+from planner.inputs.periods import detect_granularity, format_period, parse_period
+from planner.inputs.schemas import Catalog, DemandRow, Horizon, ModelProfile, Scenario
 
 if TYPE_CHECKING:
-    from planner.problem import PlanData
-    from planner.results import PlanTables
+    from planner.inputs.loader import Inputs  # type only: the loader runs these checks
 
 
 def _did_you_mean(name: str, options: list[str]) -> str:
@@ -227,129 +225,3 @@ def partial_issues(scenario: Scenario | None, raw: dict[str, Any] | None,
             _check_profiles(used, profiles, catalog, models_dir, catalog_file, errs,
                             profile_files)
     return errs.issues
-
-
-# --------------------------------------------------------------------------- diagnostics
-# Used by `planner.api.precheck` and `planner.api.explain_infeasible` to say, in the
-# planner's words, why demand cannot be met.
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.4g}"
-
-
-def unservable_reason(data: PlanData, k: int) -> str:
-    """Why no unit can serve demand class k in its period (it has no serve variable)."""
-    c = data.classes[k]
-    able = [g for (g, kk) in data.tput if kk == k]
-    if not able:
-        return (f"no system in the catalogue reaches {c.slo:g} tokens/s per user for "
-                f"{c.model} (lower min_tokens_per_s_per_user, or add a faster system)")
-    reasons = []
-    liquid_sites = [s for s in data.sites if s.cooling == "liquid"]
-    for g in able:
-        sysd = data.systems[g]
-        if sysd.lead_time_periods > c.t:
-            first = (data.labels[sysd.lead_time_periods]
-                     if sysd.lead_time_periods < data.T else "after the horizon")
-            reasons.append(f"{g}: lead time {sysd.lead_time_periods} periods, first in "
-                           f"service {first}")
-        elif sysd.cooling == "liquid" and not liquid_sites:
-            reasons.append(f"{g}: liquid-cooled, and no site is liquid-cooled")
-        elif sysd.max_units_per_period == 0:
-            reasons.append(f"{g}: max_units_per_period is 0")
-        else:
-            sites = [s for s in data.sites if sysd.cooling != "liquid" or s.cooling == "liquid"]
-            later = [f"{s.name} from {data.labels[data.available_t[s.name]]}"
-                     if data.available_t[s.name] < data.T else f"{s.name} after the horizon"
-                     for s in sites if data.available_t[s.name] > c.t]
-            if later and len(later) == len(sites):
-                reasons.append(f"{g}: no hall is available yet ({', '.join(later)})")
-            else:
-                reasons.append(f"{g}: cannot be in service in {c.period}")
-    return "the systems that meet this SLO cannot be in service then: " + "; ".join(reasons)
-
-
-def binding_caps(data: PlanData, tables: PlanTables, k: int) -> list[str]:
-    """The caps that bind for demand class k in a (relaxed) plan: no room for one more
-    unit of any system that could serve it."""
-    c = data.classes[k]
-    able = sorted({g for (g, kk) in data.tput if kk == k})
-    fleet_at = {(s, g) for (s, g, t) in data.fleet_index if t == c.t}
-    out: list[str] = []
-    st = tables.sites
-    for r in st[st["period"] == c.period].itertuples():
-        here = [data.systems[g] for g in able if (r.site, g) in fleet_at]
-        if not here:
-            continue
-        min_kw = min(sd.unit_power_kw for sd in here)
-        if r.power_cap_kw - r.power_kw < min_kw - 1e-9:
-            out.append(f"power at {r.site} ({r.power_kw / 1000:.4g} of "
-                       f"{r.power_cap_kw / 1000:g} MW used)")
-        racks = [sd.racks_per_unit for sd in here if sd.racks_per_unit > 0]
-        if r.max_racks is not None and r.max_racks == r.max_racks and racks and \
-                r.max_racks - r.racks < min(racks) - 1e-9:
-            out.append(f"max_racks at {r.site} ({r.racks:g} of {r.max_racks:g} racks used)")
-    pp = tables.purchase_plan
-    capex = [data.systems[g].capex_usd for g in able]
-    min_capex = min(capex) if capex else 0.0
-    if data.budget_per_period_usd is not None:
-        tight = []
-        for t in range(c.t + 1):
-            spent = float(pp.loc[pp["period"] == data.labels[t], "capex_usd"].sum())
-            if data.budget_per_period_usd - spent < min_capex - 1e-6:
-                tight.append(data.labels[t])
-        if tight:
-            out.append(f"budget.capex_usd_per_period {_fmt(data.budget_per_period_usd)} "
-                       f"(spent in {', '.join(tight)})")
-    if data.budget_total_usd is not None:
-        spent = float(pp["capex_usd"].sum())
-        if data.budget_total_usd - spent < min_capex - 1e-6:
-            out.append(f"budget.total_capex_usd ({_fmt(spent)} of "
-                       f"{_fmt(data.budget_total_usd)} spent)")
-    for g in able:
-        cap = data.systems[g].max_units_per_period
-        if cap is None:
-            continue
-        full = [data.labels[t] for t in range(c.t + 1)
-                if int(pp.loc[(pp["period"] == data.labels[t]) & (pp["system"] == g),
-                              "units"].sum()) >= cap > 0]
-        if full:
-            out.append(f"max_units_per_period of {g} ({cap} units bought in "
-                       f"{', '.join(full)})")
-    late = [f"{g} (lead time {data.systems[g].lead_time_periods})" for g in able
-            if data.systems[g].lead_time_periods > c.t]
-    if late:
-        out.append("not yet deliverable: " + ", ".join(late))
-    closed = [s.name for s in data.sites if data.available_t[s.name] > c.t]
-    if closed:
-        out.append("halls not yet available: " + ", ".join(closed))
-    return out
-
-
-def shortfall_details(data: PlanData, tables: PlanTables) -> list[str]:
-    """One line per (model, period, SLO) that a plan cannot fully serve."""
-    sv = tables.service
-    details = []
-    key = {(c.period, c.model, c.slo): c.index for c in data.classes}
-    for row in sv.itertuples():
-        if row.unmet_tokens_per_s <= 1e-6 * max(row.demand_tokens_per_s, 1.0):
-            continue
-        k = key.get((row.period, row.model, row.min_tokens_per_s_per_user))
-        share = row.unmet_tokens_per_s / row.demand_tokens_per_s if row.demand_tokens_per_s \
-            else 0.0
-        head = (f"{row.model} in {row.period} at {row.min_tokens_per_s_per_user:g} tokens/s "
-                f"per user: demand {_fmt(row.demand_tokens_per_s)} tokens/s, the caps allow "
-                f"at most {_fmt(row.served_tokens_per_s)} (short "
-                f"{_fmt(row.unmet_tokens_per_s)} tokens/s, {share:.1%})")
-        if k is None:
-            details.append(head)
-            continue
-        if not any(kk == k for (_, _, kk) in data.serve_index):
-            details.append(f"{head}: {unservable_reason(data, k)}")
-            continue
-        caps = binding_caps(data, tables, k)
-        details.append(head + ("; binding: " + "; ".join(caps) if caps else
-                               "; no single cap is full: the shortfall comes from the "
-                               "caps of other periods or models sharing the fleet"))
-    return details

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from planner.errors import InputError, Issue
-from planner.schemas import ModelProfile
+from planner.inputs.schemas import ModelProfile
 
 # InferenceX hardware keys -> builtin catalogue ids.
 DEFAULT_HW_MAP: dict[str, str] = {

@@ -21,12 +21,12 @@
   unit-hour (capex over its life + fixed opex + energy at the hall's PUE and price) /
   (tokens/s the unit serves for the class x 3600) x 1e6. The purchases are then priced by
   the planner's own model: the `buy` columns are fixed to the greedy units on one
-  `planner.resolve.ResolveSession` and the rest (allocation, unmet demand) is solved, so
+  `planner.core.resolve.ResolveSession` and the rest (allocation, unmet demand) is solved, so
   the greedy plan is charged exactly like the optimised one.
 
 Each row carries the total cost and its two parts, the spend (capex, energy, opex) and
 the unmet-demand penalty, so a saving made of avoided penalty shows as such. A saving
-within solver noise (`planner.verdicts.same_cost`: the larger proven gap of the two
+within solver noise (`planner.analysis.verdicts.same_cost`: the larger proven gap of the two
 solves) is written as 0.
 """
 
@@ -41,9 +41,12 @@ from typing import Any
 
 import pandas as pd
 
-from planner.highs import HighsSettings
-from planner.problem import PlanData
-from planner.verdicts import same_cost
+from planner.analysis.solve import solve_data
+from planner.analysis.verdicts import same_cost
+from planner.core.highs import HighsSettings
+from planner.core.problem import PlanData
+from planner.core.resolve import ResolveSession
+from planner.errors import InfeasibleError, SolverError
 
 BASELINE_COLUMNS = ["baseline", "system", "status", "total_cost_usd", "cost_per_mtok_usd",
                     "savings_usd", "unmet_tokens", "units_bought", "spend_usd",
@@ -204,8 +207,6 @@ def greedy_purchases(data: PlanData) -> dict[tuple[str, str, int], int]:
 def price_purchases(data: PlanData, settings: HighsSettings,
                     buys: dict[tuple[str, str, int], int]) -> dict[str, Any]:
     """Cost a fixed purchase plan with the planner's model (allocation and unmet solved)."""
-    from planner.resolve import ResolveSession
-
     session = ResolveSession(data, settings)
     labels = data.labels
     fixed: dict[tuple[str, ...], float] = {(s, g, labels[t]): float(u)
@@ -264,13 +265,10 @@ def baselines(data: PlanData, settings: HighsSettings,
     measured against); without it, only the baselines are listed and savings are blank.
     `optimised_systems` are the system types the optimised plan buys (its row's `system`:
     joined with `+`, `none` when it buys nothing; `mixed` when not given).
-    Savings within solver noise are 0 (`planner.verdicts.same_cost`).
+    Savings within solver noise are 0 (`planner.analysis.verdicts.same_cost`).
     With `budget_s`, single-system plans not started within that many seconds are
     listed with status `skipped` (the greedy plan, one quick solve, always runs).
     """
-    from planner.api import solve_data
-    from planner.errors import InfeasibleError, SolverError
-
     rows: list[dict[str, Any]] = []
     summaries: list[dict[str, Any] | None] = []
     if optimised is not None:

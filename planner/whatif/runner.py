@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
 
 if TYPE_CHECKING:
-    from planner.loader import Inputs
+    from planner.inputs.loader import Inputs
 
 DEFAULT_THREADS = 1
 DoneFn = Callable[[int, "JobResult"], None]
@@ -109,8 +109,8 @@ def chains(jobs: Sequence[Job]) -> list[list[int]]:
 
 def _plan_job(job: Job, start_from: Any) -> tuple[JobResult, Any]:
     """One job's result, and its PlanResult (None if it failed) for the next in a chain."""
-    from planner.api import plan
-    from planner.output import plan_files
+    from planner.api import plan  # the solver stack: workers load it, `planner --help` not
+    from planner.io.output import plan_files  # pandas: not needed by `planner --help`
 
     t0 = time.perf_counter()
     if job.inputs is None:

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from planner.highs import MatrixProgram
+from planner.core.highs import MatrixProgram
 
 Values = Mapping[str, Mapping[tuple[object, ...], float]]
 
 #: absolute slack on bounds, and relative slack on rows (rows are in kW, racks, units,
-#: and shares of a demand or of a typical price: `planner.model`)
+#: and shares of a demand or of a typical price: `planner.core.model`)
 TOL = 1e-6
 
 

@@ -33,7 +33,7 @@ class MatrixProgram:
     col_lo: np.ndarray
     col_hi: np.ndarray
     integer: np.ndarray  # bool per column
-    #: HiGHS options this program needs whatever the settings (`planner.model` sets a
+    #: HiGHS options this program needs whatever the settings (`planner.core.model` sets a
     #: tighter MIP feasibility tolerance for programs with `whole_unit` rows)
     options: dict[str, float] = field(default_factory=dict)
 

@@ -5,9 +5,9 @@ summary.json's ``shortfall`` and the report's first screen). For each short dema
 class the reason is one of
 
 - the systems that meet its SLO cannot be in service in its period (no system reaches
-  the SLO, lead time, no hall available yet, cooling): `validate.unservable_reason`;
+  the SLO, lead time, no hall available yet, cooling): `binding.unservable_reason`;
 - a cap is full in its period: power, floor space, a budget, supply
-  (`validate.binding_caps`), or a hall or system not yet available;
+  (`binding.binding_caps`), or a hall or system not yet available;
 - no cap is full: serving the rest costs more than the unmet penalty the scenario sets
   (whole units are lumpy, and a unit bought for a sliver of demand may not pay).
 
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner.problem import PlanData
-from planner.results import PlanTables
-from planner.validate import binding_caps, unservable_reason
+from planner.analysis.binding import binding_caps, unservable_reason
+from planner.core.problem import PlanData
+from planner.core.results import PlanTables
 
 #: classes explained one by one in summary.json (largest shortfalls first)
 TOP_CLASSES = 5

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, Issue, IssueCollector
 from planner.gcpause import paused_gc
-from planner.schemas import (
+from planner.inputs.schemas import (
     MAX_CURVE_VALUE,
     MAX_TOKENS_PER_S,
     Catalog,
@@ -32,13 +32,14 @@ from planner.schemas import (
     ModelProfile,
     Scenario,
 )
+from planner.inputs.validate import partial_issues
 
 MAX_INPUT_BYTES = 20 * 1024 * 1024  # demand CSVs; no input file is this large
 MAX_YAML_BYTES = 4 * 1024 * 1024  # no scenario, catalogue or profile is this large
 MAX_YAML_NODES = 200_000  # guards alias ("billion laughs") expansion
 MAX_YAML_DEPTH = 60  # no input nests deeper than a handful of levels
 
-_PKG = Path(__file__).resolve().parent
+_PKG = Path(__file__).resolve().parent.parent  # the planner package
 
 
 def _data_dir(name: str) -> Path:
@@ -731,8 +732,6 @@ def _load_inputs(spath: Path) -> Inputs:
         errs.raise_if_any()
         refs = (None, None, None)
     ref = _load_refs(refs[0], refs[1], refs[2], base, errs, name)
-    from planner.validate import partial_issues  # validate imports this module
-
     errs.extend(partial_issues(scenario, raw if isinstance(raw, dict) else None, ref.catalog,
                                ref.profiles, ref.demand, ref.demand_lines, name,
                                ref.catalog_file, ref.demand_file, ref.models_dir,

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from planner.problem import throughput_at
-from planner.schemas import Catalog, ModelProfile, System
+from planner.core.problem import throughput_at
+from planner.inputs.schemas import Catalog, ModelProfile, System
 
 HOURS_PER_YEAR = 8760.0
 

@@ -12,7 +12,7 @@ Two rules hold for every figure printed here:
   headlines lead with spend and tokens served; a penalty avoided is named as such, with
   its price, never as a saving of money.
 - **Solver noise is no difference.** Two plans whose costs differ by no more than their
-  proven MIP gaps (`planner.verdicts.same_cost`, the one rule) are the same: differences
+  proven MIP gaps (`planner.analysis.verdicts.same_cost`, the one rule) are the same: differences
   are written as 0 (shown as "same") and verdicts never rest on them.
 """
 
@@ -26,8 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from planner.parallel import JobResult
-from planner.verdicts import cost_noise_usd, same_cost
+from planner.analysis.verdicts import cost_noise_usd, same_cost
+from planner.whatif.runner import JobResult
 
 SAME = "same within solver gap"
 NOT_MONEY = "a price you set, not money"
@@ -70,7 +70,7 @@ def _pos0(v: float) -> float:
 def cost_change(a: Summary, b: Summary, key: str = "total_cost_usd",
                 floor: float = 0.0) -> float:
     """``b[key] - a[key]``, or 0.0 when the two are the same cost: within solver noise
-    (`planner.verdicts.same_cost`) or within `floor` (a user's tolerance on top)."""
+    (`planner.analysis.verdicts.same_cost`) or within `floor` (a user's tolerance on top)."""
     d = float(b[key]) - float(a[key])
     if abs(d) <= floor or same_cost(dict(a), dict(b), key):
         return 0.0
@@ -380,7 +380,7 @@ SameFn = Callable[[int, int], bool]
 def _beats(savings: Sequence[float | None], j: int, i: int, tol: float,
            same: SameFn | None) -> bool:
     """Whether point j saves more than point i beyond noise: by more than `tol` and not
-    the same cost by `same` (`planner.verdicts.same_cost` of the two plans)."""
+    the same cost by `same` (`planner.analysis.verdicts.same_cost` of the two plans)."""
     vi, vj = savings[i], savings[j]
     if vi is None or vj is None:
         return False

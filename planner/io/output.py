@@ -25,14 +25,22 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 
 from planner.errors import InputError, Issue, OutputError
 
-if TYPE_CHECKING:
-    from planner.api import PlanResult
+
+class PlanResult(Protocol):
+    """A solved plan (`planner.core.solve.PlanResult`), as the plan files read it: this
+    layer sits below the core, so it names only what it uses."""
+
+    @property
+    def tables(self) -> Any: ...
+
+    @property
+    def summary(self) -> dict[str, Any]: ...
 
 CSV_FILES = {
     "purchase_plan": "purchase_plan.csv",

@@ -1,0 +1,41 @@
+"""The solve the planner runs: the core solve, with the analyses' words for shortfalls.
+
+`planner.core.solve.solve_data` builds, solves, extracts and checks a plan; what it says
+about demand it cannot serve (why a class is unservable, what falls short when strict
+demand cannot be met, summary.json's ``shortfall``) comes from here, so the core never
+imports the analyses. `planner.api.solve_data` is this function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from planner.analysis.binding import shortfall_details, unservable_reason
+from planner.analysis.shortfall import diagnose
+from planner.core import solve as core
+from planner.core.highs import HighsSettings
+from planner.core.problem import PlanData
+from planner.core.solve import Diagnosis, PlanResult, StageFn
+
+#: the planner's diagnosis of unserved demand, handed to every core solve
+DIAGNOSIS = Diagnosis(unservable_reason=unservable_reason,
+                      shortfall_details=shortfall_details, shortfall=diagnose)
+
+
+def solve_data(data: PlanData, settings: HighsSettings,
+               progress: Callable[[dict[str, float]], None] | None = None,
+               on_stage: StageFn | None = None, *, formulation: str = "strong",
+               start: Any = None, heuristic: bool = True,
+               start_from: PlanResult | None = None) -> PlanResult:
+    """Build, compile, solve and extract one prepared problem (`planner.core.solve.solve_data`
+    with `DIAGNOSIS`): raises InfeasibleError with the shortfall explained, or SolverError.
+    """
+    return core.solve_data(data, settings, progress, on_stage, formulation=formulation,
+                           start=start, heuristic=heuristic, start_from=start_from,
+                           diagnosis=DIAGNOSIS)
+
+
+def precheck(data: PlanData, settings: HighsSettings | None = None) -> None:
+    """Infeasibilities visible before solving (`planner.core.solve.precheck`), explained."""
+    core.precheck(data, DIAGNOSIS, settings)

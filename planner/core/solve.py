@@ -1,0 +1,234 @@
+"""Core solve: build -> compile -> start -> solve -> extract -> check, for one prepared problem.
+
+`solve_data` runs the stages; each is also callable alone (`build_model`/`compile_model`,
+`start_plan`, `solve_program`, `extract`, `check_plan`). What the planner says about
+demand it cannot serve is an analysis (`planner.analysis`), which this layer never
+imports: the caller hands it in as a `Diagnosis` (`planner.analysis.solve` does, and
+`planner.api` exports that solve).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from planner.core.highs import HighsSettings, SolveOutcome, solve_program
+from planner.core.problem import PlanData
+from planner.core.results import PlanTables, check_plan, extract
+from planner.core.warm import carried_start
+from planner.errors import InfeasibleError, SolverError
+from planner.inputs.loader import Inputs
+from planner.io.output import write_plan
+
+StageFn = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What a solve says about demand it cannot serve, in the planner's words.
+
+    `planner.analysis.solve.DIAGNOSIS` is the planner's; it is handed in because the core
+    never imports the analyses.
+    """
+
+    #: why no unit can serve demand class k in its period (it has no serve variable)
+    unservable_reason: Callable[[PlanData, int], str]
+    #: the shortfall of each class a (relaxed) plan leaves short, one line each
+    shortfall_details: Callable[[PlanData, PlanTables], list[str]]
+    #: summary.json's ``shortfall``: how much falls short, where and why
+    shortfall: Callable[[PlanData, PlanTables], dict[str, Any]]
+
+
+@dataclass
+class PlanResult:
+    """A solved plan: its tables, summary, and what produced it."""
+
+    data: PlanData
+    tables: PlanTables
+    outcome: SolveOutcome
+    settings: HighsSettings
+    timings: dict[str, float] = field(default_factory=dict)
+    #: the solver's columns by variable name and key (`CompiledModel.values`): what a
+    #: neighbouring scenario's solve may start from (`solve_data(start_from=...)`)
+    values: dict[str, dict[tuple[object, ...], float]] | None = None
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.tables.summary
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        return write_plan(self, Path(out_dir))
+
+
+def solver_settings(inputs: Inputs, time_limit_s: float | None = None,
+                    mip_rel_gap: float | None = None, threads: int | None = None,
+                    random_seed: int | None = None) -> HighsSettings:
+    s = inputs.scenario.solver
+    return HighsSettings(
+        time_limit_s=s.time_limit_s if time_limit_s is None else time_limit_s,
+        mip_rel_gap=s.mip_rel_gap if mip_rel_gap is None else mip_rel_gap,
+        threads=s.threads if threads is None else threads,
+        random_seed=s.random_seed if random_seed is None else random_seed,
+    )
+
+
+def precheck(data: PlanData, diagnosis: Diagnosis,
+             settings: HighsSettings | None = None) -> None:
+    """Infeasibilities visible before solving, explained in the planner's words.
+
+    Existing units above a hall's power or rack cap make any plan infeasible. With
+    `strict_demand`, demand that no unit can serve in its period (no system meets the SLO,
+    or none can be in service then) does too; then every shortfall of the scenario is
+    explained at once (`explain_infeasible`), not only those.
+    """
+    details: list[str] = []
+    for site in data.sites:
+        power_told = racks_told = False
+        for t in range(data.T):
+            here = [(g, u) for (s, g, tt), u in data.existing.items()
+                    if s == site.name and tt == t]
+            kw = sum(u * data.systems[g].unit_power_kw for g, u in here)
+            if not power_told and kw > site.power_mw * 1000.0 + 1e-6:
+                details.append(f"site {site.name!r} in {data.labels[t]}: existing units draw "
+                               f"{kw / 1000:.4g} MW, above power_mw {site.power_mw:g} "
+                               "(raise power_mw, or retire units with retire_after)")
+                power_told = True
+            if site.max_racks is not None and not racks_told:
+                racks = sum(u * data.systems[g].racks_per_unit for g, u in here)
+                if racks > site.max_racks + 1e-6:
+                    details.append(f"site {site.name!r} in {data.labels[t]}: existing units "
+                                   f"fill {racks:g} racks, above max_racks "
+                                   f"{site.max_racks:g}")
+                    racks_told = True
+    unservable = []
+    if data.strict_demand:
+        servable = {k for (_, _, k) in data.serve_index}
+        unservable = [c for c in data.classes if c.index not in servable]
+    if unservable and not details:
+        # the solver would not see these (no variable can serve them): explain them
+        # together with every other shortfall
+        raise explain_infeasible(data, settings or HighsSettings(time_limit_s=60.0),
+                                 diagnosis)
+    for c in unservable:
+        details.append(f"{c.model} in {c.period} at {c.slo:g} tokens/s per user: "
+                       f"demand {c.tokens_per_s:.4g} tokens/s, the caps allow at most 0 "
+                       f"(short {c.tokens_per_s:.4g} tokens/s, 100%): "
+                       f"{diagnosis.unservable_reason(data, c.index)}")
+    if details:
+        msg = ("strict_demand cannot be met: the scenario has no feasible plan" if unservable
+               else "the scenario has no feasible plan")
+        raise InfeasibleError(msg, details)
+
+
+def explain_infeasible(data: PlanData, settings: HighsSettings,
+                       diagnosis: Diagnosis) -> InfeasibleError:
+    """Re-plan with unmet demand allowed at a high price, and say what falls short.
+
+    The re-plan serves as much demand as the caps allow, so its unmet demand per model
+    and period is the shortfall, and the caps that are full there are the binding ones.
+    """
+    msg = "strict_demand cannot be met: the scenario has no feasible plan"
+    hint = ("set options.strict_demand: false to plan anyway and see the shortfall in "
+            "service.csv, or relax the caps named above")
+    relaxed = replace(data, strict_demand=False,
+                      unmet_penalty_usd_per_mtok=max(1e6, data.unmet_penalty_usd_per_mtok))
+    try:
+        result = solve_data(relaxed, replace(settings, mip_rel_gap=min(settings.mip_rel_gap,
+                                                                      1e-5)),
+                            diagnosis=diagnosis)
+    except Exception:  # noqa: BLE001 - a diagnosis must never hide the real answer
+        return InfeasibleError(msg, ["the diagnosis (a re-plan that allows unmet demand) "
+                                     "failed too", hint])
+    details = diagnosis.shortfall_details(data, result.tables)
+    if not details:
+        details = ["a re-plan that allows unmet demand serves all of it within the solver's "
+                   "tolerance: the demand is met only with no slack; lower a demand row "
+                   "slightly or loosen a cap"]
+    if result.outcome.status == "time_limit":
+        details.append("the diagnosis hit the time limit, so these maxima are estimates")
+    return InfeasibleError(msg, details + [hint])
+
+
+def solve_data(data: PlanData, settings: HighsSettings,
+               progress: Callable[[dict[str, float]], None] | None = None,
+               on_stage: StageFn | None = None, *, formulation: str = "strong",
+               start: Any = None, heuristic: bool = True,
+               start_from: PlanResult | None = None, diagnosis: Diagnosis) -> PlanResult:
+    """Build, compile, solve and extract one prepared problem.
+
+    `formulation`: "strong" (default) or "plain" (the contract's math as written; same
+    optimum, see `planner.core.model`). `start`: a column vector of a previous plan of the
+    same compiled model, handed to HiGHS as its starting plan; without one, the strong
+    formulation computes one (`planner.core.model.start_plan`) unless `heuristic` is False.
+    `start_from`: the plan of a neighbouring scenario (a sweep's previous point); when its
+    purchases, fleet and serving are feasible here they are the starting plan and the
+    heuristic is skipped (`planner.core.warm`). `diagnosis`: what to say about demand
+    that cannot be served (the infeasibility explanation, summary.json's ``shortfall``).
+
+    The extracted plan is checked before it is returned (`planner.core.results.check_plan`):
+    strict demand served in full, every cap kept by the rounded plan, and the cost
+    recomputed from the tables equal to the solver's objective; otherwise SolverError.
+    """
+    # Pyomo: imported on the first solve, so `planner --help` and the light commands stay fast
+    from planner.core.model import build_model, compile_model, start_plan
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    precheck(data, diagnosis)
+    if on_stage:
+        on_stage("build", 0.0)
+    m = build_model(data, formulation=formulation)
+    timings["build_s"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    compiled = compile_model(m)
+    timings["compile_s"] = time.perf_counter() - t1
+    if on_stage:
+        on_stage("solve", time.perf_counter() - t0)
+    solve_settings = settings
+    if start is None and start_from is not None and start_from.values is not None:
+        start = carried_start(compiled, start_from.values)
+        timings["carried_start"] = 0.0 if start is None else 1.0
+    if start is None and heuristic and formulation == "strong" and \
+            bool(compiled.program.integer.any()):
+        sp = start_plan(compiled, time_limit_s=settings.time_limit_s / 2)
+        timings["start_plan_s"] = sp.seconds
+        start = sp.x
+        solve_settings = replace(settings,
+                                 time_limit_s=max(1e-3, settings.time_limit_s - sp.seconds))
+    outcome = solve_program(compiled.program, solve_settings, start=start, progress=progress)
+    timings["solve_s"] = outcome.seconds
+    if outcome.status == "infeasible":
+        if data.strict_demand:
+            raise explain_infeasible(data, settings, diagnosis)
+        raise InfeasibleError("the scenario has no feasible plan (HiGHS proved it infeasible)")
+    if outcome.status == "unbounded":
+        raise SolverError("HiGHS reports the problem unbounded; this is a bug in the planner",
+                          "please report it with the scenario")
+    if outcome.status == "no_solution":
+        raise SolverError(
+            f"HiGHS found no feasible plan within the time limit of {settings.time_limit_s:g} s "
+            "(this does not prove there is none)",
+            "raise solver.time_limit_s or --time-limit, loosen mip_rel_gap, or plan fewer "
+            "periods, sites or systems")
+    if outcome.status == "error":
+        raise SolverError(
+            f"HiGHS stopped with status {outcome.highs_status!r} and no plan (a numerical "
+            "or solver failure, not a verdict on the scenario)",
+            "run `planner doctor` to check the install; look for extreme numbers in the "
+            "inputs (very large or very small); raise solver.time_limit_s")
+    t2 = time.perf_counter()
+    values = compiled.values(outcome.x)
+    tables = extract(data, values, outcome, {
+        "time_limit_s": settings.time_limit_s, "mip_rel_gap": settings.mip_rel_gap,
+        "threads": settings.threads, "random_seed": settings.random_seed})
+    # the plan must serve strict demand, keep every cap and cost what the objective says
+    check_plan(data, tables, outcome)
+    tables.summary["shortfall"] = diagnosis.shortfall(data, tables)
+    timings["extract_s"] = time.perf_counter() - t2
+    tables.summary["model_size"] = {"columns": compiled.program.shape[1],
+                                    "rows": compiled.program.shape[0],
+                                    "nonzeros": int(compiled.program.A.nnz)}
+    return PlanResult(data, tables, outcome, settings, timings, values)
