@@ -128,9 +128,10 @@ def test_one_model_one_highs_instance(tmp_path: Path, monkeypatch: pytest.Monkey
         calls["make_highs"] += 1
         return real_make(*a, **k)
 
-    def counting_run(h: Any, is_mip: bool, start: Any = None, progress: Any = None) -> Any:
+    def counting_run(h: Any, is_mip: bool, start: Any = None, progress: Any = None,
+                     scale: float = 1.0) -> Any:
         calls["starts"] += start is not None
-        return real_run(h, is_mip, start, progress)
+        return real_run(h, is_mip, start, progress, scale)
 
     monkeypatch.setattr(planner.core.resolve, "make_highs", counting_make)
     monkeypatch.setattr(planner.core.resolve, "run_highs", counting_run)

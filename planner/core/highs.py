@@ -41,6 +41,26 @@ class MatrixProgram:
     def shape(self) -> tuple[int, int]:
         return (int(self.A.shape[0]), int(self.A.shape[1]))
 
+    @property
+    def objective_scale(self) -> float:
+        """What HiGHS's costs are multiplied by (`OBJECTIVE_TARGET`); values read back
+        (objective, bound, duals) are divided by it."""
+        return objective_scale(self.c)
+
+
+#: costs handed to HiGHS are scaled by a power of ten so that the largest is at most this:
+#: an unmet penalty of $1e12 per share of a large demand beside a fleet cost of $100
+#: left HiGHS's tolerances (1e-7 on scaled costs) blind to 1% of the objective (fuzz seeds
+#: 56 and 771: each formulation "proved" a different plan optimal; scaled, both agree)
+OBJECTIVE_TARGET = 1e6
+
+
+def objective_scale(c: np.ndarray) -> float:
+    big = float(np.abs(c).max()) if len(c) else 0.0
+    if not math.isfinite(big) or big <= OBJECTIVE_TARGET:
+        return 1.0
+    return float(10.0 ** -math.ceil(math.log10(big / OBJECTIVE_TARGET)))
+
 
 @dataclass
 class SolveOutcome:
@@ -88,8 +108,9 @@ def _to_highs_lp(prog: MatrixProgram) -> highspy.HighsLp:
     nrow, ncol = A.shape
     lp.num_col_ = int(ncol)
     lp.num_row_ = int(nrow)
-    lp.col_cost_ = np.asarray(prog.c, dtype=np.float64)
-    lp.offset_ = float(prog.offset)
+    scale = prog.objective_scale
+    lp.col_cost_ = np.asarray(prog.c, dtype=np.float64) * scale
+    lp.offset_ = float(prog.offset) * scale
     lp.col_lower_ = np.asarray(prog.col_lo, dtype=np.float64)
     lp.col_upper_ = np.asarray(prog.col_hi, dtype=np.float64)
     lp.row_lower_ = np.asarray(prog.row_lo, dtype=np.float64)
@@ -164,8 +185,12 @@ def _finite(v: float) -> float | None:
 
 
 def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
-              progress: ProgressFn | None = None) -> SolveOutcome:
-    """Run a prepared HiGHS instance and read its outcome."""
+              progress: ProgressFn | None = None, scale: float = 1.0) -> SolveOutcome:
+    """Run a prepared HiGHS instance and read its outcome; `scale` is the program's
+    `objective_scale` (objective and bound come back in USD)."""
+    if scale != 1.0:
+        return _unscaled(run_highs(h, is_mip, start, _unscaled_progress(progress, scale)),
+                         scale)
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = list(map(float, start))
@@ -225,6 +250,24 @@ def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
     return SolveOutcome(status, x, obj, bound, gap, seconds, name, nodes)
 
 
+def _unscaled(out: SolveOutcome, scale: float) -> SolveOutcome:
+    if out.objective is not None:
+        out.objective /= scale
+    if out.best_bound is not None:
+        out.best_bound /= scale
+    return out
+
+
+def _unscaled_progress(progress: ProgressFn | None, scale: float) -> ProgressFn | None:
+    if progress is None:
+        return None
+
+    def report(d: dict[str, float]) -> None:
+        progress({k: (v / scale if k in ("objective", "bound") else v) for k, v in d.items()})
+
+    return report
+
+
 def _subscribe_progress(h: highspy.Highs, progress: ProgressFn) -> None:
     """Report incumbent, bound and gap while HiGHS runs (best effort)."""
     try:
@@ -249,4 +292,4 @@ def solve_program(prog: MatrixProgram, settings: HighsSettings,
                   start: np.ndarray | None = None,
                   progress: ProgressFn | None = None) -> SolveOutcome:
     h = make_highs(prog, settings)
-    return run_highs(h, bool(prog.integer.any()), start, progress)
+    return run_highs(h, bool(prog.integer.any()), start, progress, prog.objective_scale)

@@ -827,7 +827,7 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
     for _round in range(improve_rounds):
         if left() <= 0:
             break
-        y = np.asarray(relax.h.getSolution().row_dual, dtype=np.float64)
+        y = np.asarray(relax.h.getSolution().row_dual, dtype=np.float64) / prog.objective_scale
         if len(y) != nrow:
             break
         dj = prog.c - prog.A.T @ np.where(cap_row, 0.0, y)

@@ -166,7 +166,7 @@ class ResolveSession:
         # HiGHS's time limit counts the instance's run time over all its runs
         self.h.setOptionValue("time_limit", float(self.h.getRunTime()) + float(limit))
         self.solves += 1
-        return run_highs(self.h, self.is_mip, start)
+        return run_highs(self.h, self.is_mip, start, scale=self.program.objective_scale)
 
     def tables(self, outcome: SolveOutcome) -> PlanTables:
         return extract(self.data, self.compiled.values(outcome.x), outcome)
@@ -199,7 +199,8 @@ class ResolveSession:
             self.h.run()
             ok = self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
             sol = self.h.getSolution()
-            duals = np.asarray(sol.row_dual, dtype=float) if ok and sol.dual_valid else None
+            duals = (np.asarray(sol.row_dual, dtype=float) / self.program.objective_scale
+                     if ok and sol.dual_valid else None)
         finally:
             if self.is_mip:
                 ints = np.where(self.program.integer, int(highspy.HighsVarType.kInteger),
