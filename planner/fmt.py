@@ -6,15 +6,21 @@ import math
 from typing import Any
 
 
-def is_number(v: Any) -> bool:
-    """A value to print: not None, not NaN or infinite."""
+def finite(v: Any) -> float | None:
+    """`v` as a finite float, or None (missing, not a number, NaN, infinite, or HiGHS's
+    infinity of 1e300 and more)."""
     if v is None or isinstance(v, bool):
-        return False
+        return None
     try:
         f = float(v)
     except (TypeError, ValueError):
-        return False
-    return math.isfinite(f) and abs(f) < 1e300  # HiGHS writes infinity as 1e300+
+        return None
+    return f if math.isfinite(f) and abs(f) < 1e300 else None
+
+
+def is_number(v: Any) -> bool:
+    """A value to print: not None, not NaN or infinite."""
+    return finite(v) is not None
 
 
 def usd(v: Any, digits: int = 3) -> str:

@@ -8,19 +8,9 @@ Reads summaries (dicts) only, so the report and the CLI use it without the solve
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-
-def _f(v: Any) -> float | None:
-    """A finite float, or None (missing, NaN, infinite, HiGHS's 1e300+, not a number)."""
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) and abs(f) < 1e300 else None
+from planner.fmt import finite
 
 
 def cost_noise_usd(summary: dict[str, Any]) -> float:
@@ -31,11 +21,11 @@ def cost_noise_usd(summary: dict[str, Any]) -> float:
     than the larger of their noises are the same plan cost for every purpose a person
     reads (`same_cost`). Without a bound (no solve), the relative gap alone is used.
     """
-    obj = _f(summary.get("objective_usd"))
+    obj = finite(summary.get("objective_usd"))
     if obj is None:
-        obj = _f(summary.get("total_cost_usd")) or 0.0
-    bound = _f(summary.get("best_bound_usd"))
-    gap = _f(summary.get("mip_gap"))
+        obj = finite(summary.get("total_cost_usd")) or 0.0
+    bound = finite(summary.get("best_bound_usd"))
+    gap = finite(summary.get("mip_gap"))
     noise = 0.0
     if bound is not None:
         noise = max(noise, obj - bound)
@@ -56,15 +46,15 @@ def plan_standing(summary: dict[str, Any]) -> str:
     `WEAK_GAP`, or no finite bound): what a person may conclude from the plan."""
     if summary.get("status") != "time_limit":
         return "optimal"
-    gap = _f(summary.get("mip_gap"))
-    if gap is None or _f(summary.get("best_bound_usd")) is None:
+    gap = finite(summary.get("mip_gap"))
+    if gap is None or finite(summary.get("best_bound_usd")) is None:
         return "weak"
     return "weak" if gap > WEAK_GAP else "time_limit"
 
 
 def same_cost(a: dict[str, Any], b: dict[str, Any], key: str = "total_cost_usd") -> bool:
     """Whether two plans' costs (`key`) differ by no more than solver noise."""
-    va, vb = _f(a.get(key)), _f(b.get(key))
+    va, vb = finite(a.get(key)), finite(b.get(key))
     if va is None or vb is None:
         return False
     return abs(va - vb) <= max(cost_noise_usd(a), cost_noise_usd(b))

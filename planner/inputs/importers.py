@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from planner.errors import InputError, Issue
+from planner.fmt import finite
 from planner.inputs.schemas import ModelProfile
 
 # InferenceX hardware keys -> builtin catalogue ids.
@@ -122,16 +123,6 @@ def _get(row: Mapping[str, Any], key: str) -> Any:
     if isinstance(metrics, Mapping) and key in metrics:
         return metrics[key]
     return None
-
-
-def _num(v: Any) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _slug(text: str) -> str:
@@ -269,9 +260,9 @@ def import_inferencex(
                 ]
             )
     if isl is not None:
-        kept = [r for r in kept if _num(r.get("isl")) == isl]
+        kept = [r for r in kept if finite(r.get("isl")) == isl]
     if osl is not None:
-        kept = [r for r in kept if _num(r.get("osl")) == osl]
+        kept = [r for r in kept if finite(r.get("osl")) == osl]
     for k, v in (where or {}).items():
         kept = [r for r in kept if str(_get(r, k)).lower() == v.lower()]
     if not kept:
@@ -304,7 +295,7 @@ def import_inferencex(
                 )
             ]
         )
-    row_isl, row_osl = (_num(lengths[0][0]), _num(lengths[0][1]))
+    row_isl, row_osl = (finite(lengths[0][0]), finite(lengths[0][1]))
     workload = _workload(int(row_isl) if row_isl else None, int(row_osl) if row_osl else None)
 
     groups: dict[str, list[tuple[float, float]]] = {}
@@ -319,11 +310,11 @@ def import_inferencex(
         if sys_id is None:
             unmapped[hw] = unmapped.get(hw, 0) + 1
             continue
-        x = _num(_get(r, x_col))
+        x = finite(_get(r, x_col))
         if x is None and x_col == "median_intvty":
-            tpot = _num(_get(r, "median_tpot"))
+            tpot = finite(_get(r, "median_tpot"))
             x = 1.0 / tpot if tpot else None
-        y = _num(_get(r, y_col))
+        y = finite(_get(r, y_col))
         if x is None or y is None:
             missing += 1
             continue
@@ -426,7 +417,7 @@ def import_csv(
             continue
         n += 1
         sys_name = row.get(system_col, "")
-        x, y = _num(row.get(x_col)), _num(row.get(y_col))
+        x, y = finite(row.get(x_col)), finite(row.get(y_col))
         if not sys_name:
             issues.append(Issue(name, f"line {i}: {system_col}", "empty system"))
         if x is None or x < 0:
