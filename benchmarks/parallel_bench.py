@@ -2,6 +2,7 @@
 
     python benchmarks/parallel_bench.py                 # 8 what-ifs + base, serial vs 2 workers
     python benchmarks/parallel_bench.py --variants 12 --workers 2 --repeat 3
+    python benchmarks/parallel_bench.py --repeat 6 --against /tmp/old   # and another checkout
 
 The scenario is built here (the builtin catalogue and model profiles, three halls, twelve
 quarters, four served models with growing demand) with one what-if file per variant
@@ -12,6 +13,11 @@ wrote byte-identical comparison tables and plan files before printing the times.
 prints the machine's load average and a probe of how many cores' worth of CPU are free
 (a busy loop alone, then N copies at once): other work on the machine slows the parallel
 run more than the serial one, so read the speed-up with them.
+
+``--against DIR`` also times ``--workers N`` with the planner code of another checkout
+(``git archive REV | tar -x -C DIR``), in the same rounds: each round runs every mode
+once, in an order that rotates from round to round, so two runners are compared under the
+same load.
 """
 
 from __future__ import annotations
@@ -72,11 +78,12 @@ def write_whatifs(folder: Path, n: int) -> list[Path]:
     return files
 
 
-def run_planner(args: list[str]) -> float:
-    """Wall seconds of one `planner ...` command in a fresh process (this checkout's code);
-    a failure stops the benchmark with the command's output."""
+def run_planner(args: list[str], root: Path = ROOT) -> float:
+    """Wall seconds of one `planner ...` command in a fresh process (the code of the
+    checkout `root`, by default this one); a failure stops the benchmark with the
+    command's output."""
     cmd = [sys.executable, "-m", "planner", *args]
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH",
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH",
                                                                               ""))
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -87,11 +94,12 @@ def run_planner(args: list[str]) -> float:
     return wall
 
 
-def run_compare(base: Path, whatifs: list[Path], out: Path, workers: int) -> float:
+def run_compare(base: Path, whatifs: list[Path], out: Path, workers: int,
+                root: Path = ROOT) -> float:
     args = ["compare", str(base)]
     for f in whatifs:
         args += ["--what-if", str(f)]
-    return run_planner([*args, "-o", str(out), "--workers", str(workers), "--quiet"])
+    return run_planner([*args, "-o", str(out), "--workers", str(workers), "--quiet"], root)
 
 
 def same_outputs(a: Path, b: Path) -> bool:
@@ -140,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--growth", type=float, default=1.2,
                     help="demand growth per quarter")
     ap.add_argument("--gap", type=float, default=1e-5, help="solver.mip_rel_gap of the plans")
+    ap.add_argument("--against", type=Path, default=None, metavar="DIR",
+                    help="also time --workers N with the planner code of checkout DIR")
     args = ap.parse_args(argv)
 
     print(f"cores: {os.cpu_count()}, load average before: {load()}")
@@ -149,14 +159,19 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         base = write_scenario(folder, args.growth, args.gap)
         whatifs = write_whatifs(folder, args.variants)
-        serial_t: list[float] = []
-        par_t: list[float] = []
+        modes = [("serial", ROOT, 1), ("par", ROOT, args.workers)]
+        if args.against:
+            modes.append(("against", args.against.resolve(), args.workers))
+        times: dict[str, list[float]] = {name: [] for name, _, _ in modes}
         same = True
         for k in range(args.repeat):
-            serial_t.append(run_compare(base, whatifs, folder / f"serial{k}", 1))
-            par_t.append(run_compare(base, whatifs, folder / f"par{k}", args.workers))
-            same = same and same_outputs(folder / f"serial{k}", folder / f"par{k}") \
-                and same_outputs(folder / f"par{k}", folder / f"serial{k}")
+            for name, root, workers in modes[k % len(modes):] + modes[:k % len(modes)]:
+                times[name].append(run_compare(base, whatifs, folder / f"{name}{k}", workers,
+                                               root))
+            for name, _, _ in modes[1:]:
+                same = same and same_outputs(folder / f"serial{k}", folder / f"{name}{k}") \
+                    and same_outputs(folder / f"{name}{k}", folder / f"serial{k}")
+        serial_t, par_t = times["serial"], times["par"]
         table = (folder / "serial0" / "comparison.csv").read_text().splitlines()
     print(f"plans per run: {len(table) - 1} (base + {args.variants} what-ifs)")
     for line in table:
@@ -168,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"--workers {args.workers} wall time:         {p:7.2f} s  runs: "
           f"{', '.join(f'{x:.2f}' for x in par_t)}")
     print(f"speed-up: {s / p:.2f}x")
+    if args.against:
+        a = statistics.median(times["against"])
+        print(f"--workers {args.workers}, {args.against}: {a:7.2f} s  runs: "
+              f"{', '.join(f'{x:.2f}' for x in times['against'])}")
+        print(f"speed-up of {args.against}: {s / a:.2f}x")
     print(f"outputs identical to serial: {'yes' if same else 'NO'}")
     print(f"load average after: {load()}; CPU free now: {free_cores(args.workers):.2f} cores")
     return 0 if same else 1
