@@ -47,6 +47,7 @@ from planner.core.highs import HighsSettings
 from planner.core.problem import PlanData
 from planner.core.resolve import ResolveSession
 from planner.errors import InfeasibleError, SolverError
+from planner.fmt import finite
 
 BASELINE_COLUMNS = ["baseline", "system", "status", "total_cost_usd", "cost_per_mtok_usd",
                     "savings_usd", "unmet_tokens", "units_bought", "spend_usd",
@@ -219,14 +220,6 @@ def price_purchases(data: PlanData, settings: HighsSettings,
     return {"status": out.status, "summary": tables.summary}
 
 
-def _finite(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _row(baseline: str, system: str, status: str,
          summary: dict[str, Any] | None) -> dict[str, Any]:
     nan = math.nan
@@ -237,7 +230,7 @@ def _row(baseline: str, system: str, status: str,
                 "unmet_penalty_usd": nan}
     total = float(summary["total_cost_usd"])
     cpm = summary.get("cost_per_mtok_usd")
-    penalty = _finite((summary.get("cost_breakdown_usd") or {}).get("unmet_penalty"))
+    penalty = finite((summary.get("cost_breakdown_usd") or {}).get("unmet_penalty"))
     return {"baseline": baseline, "system": system, "status": status,
             "total_cost_usd": total, "cost_per_mtok_usd": nan if cpm is None else cpm,
             "savings_usd": nan,

@@ -83,7 +83,7 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
             marginals = baselines = False
         files, errors = _analyses(result, profiles, marginals=marginals,
                                   baselines=baselines, progress=progress,
-                                  budget_s=budget_s, keep_going=True, on_error=on_error)
+                                  budget_s=budget_s, on_error=on_error)
         if skipped:
             result.summary["analyses_skipped"] = skipped
         if errors:
@@ -98,11 +98,11 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
 
 def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, marginals: bool,
               baselines: bool, progress: ProgressFn | None, time_limit_s: float | None = None,
-              budget_s: float | None = None, keep_going: bool,
+              budget_s: float | None = None,
               on_error: Callable[[str, BaseException], None] | None = None
               ) -> tuple[dict[str, str], list[str]]:
     """limits.csv, and unless skipped marginal_values.csv and baselines.csv, as CSV
-    texts; with `keep_going`, the analyses that failed are returned instead of raised.
+    texts, and the analyses that failed (named, never raised: the plan is kept).
 
     `progress(stage, done, total, label)` is called before each re-solve. Each re-solve
     and baseline plan may run `time_limit_s`; by default as long as the plan's own solve
@@ -124,9 +124,6 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
     errors: list[str] = []
 
     def guarded(name: str, fn: Callable[[], str]) -> None:
-        if not keep_going:
-            files[name] = fn()
-            return
         try:
             files[name] = fn()
         except Exception as exc:  # noqa: BLE001 - one failed analysis must not lose the plan
