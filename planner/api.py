@@ -15,7 +15,8 @@ from pathlib import Path
 from planner.analysis.solve import solve_data
 from planner.core.problem import prepare
 from planner.core.solve import PlanResult, StageFn, solver_settings
-from planner.inputs.loader import Inputs, load_inputs
+from planner.inputs.bundle import Inputs
+from planner.inputs.loader import load_inputs
 
 __all__ = ["PlanResult", "plan", "solve_data", "solver_settings"]
 

@@ -11,7 +11,7 @@ import yaml
 
 from planner.errors import InputError
 from planner.gcpause import paused_gc
-from planner.inputs.loader import _SafeLoader, load_yaml_issues
+from planner.inputs.yaml_safe import _SafeLoader, load_yaml_issues
 
 
 def test_paused_gc_restores_the_collector_even_on_errors() -> None:

@@ -20,8 +20,8 @@ from rich.table import Table
 from planner import __version__
 from planner.cli import app
 from planner.errors import PlanCheckError
+from planner.inputs.bundle import Inputs
 from planner.inputs.loader import (
-    Inputs,
     builtin_catalog_path,
     builtin_models_dir,
     load_catalog,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner.gcpause import paused_gc
-from planner.inputs.loader import Inputs
+from planner.inputs.bundle import Inputs
 from planner.inputs.periods import HOURS_PER_PERIOD, PERIODS_PER_YEAR, parse_period, period_labels
 from planner.inputs.schemas import Site, System
 from planner.inputs.validate import horizon_granularity, validate

@@ -20,7 +20,7 @@ from planner.core.problem import PlanData
 from planner.core.results import PlanTables, check_plan, extract
 from planner.core.warm import carried_start
 from planner.errors import InfeasibleError, SolverError
-from planner.inputs.loader import Inputs
+from planner.inputs.bundle import Inputs
 from planner.io.output import write_plan
 
 StageFn = Callable[[str, float], None]

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
 from planner.errors import Issue, IssueCollector
+from planner.inputs.bundle import Inputs
 from planner.inputs.periods import detect_granularity, format_period, parse_period
 from planner.inputs.schemas import Catalog, DemandRow, Horizon, ModelProfile, Scenario
-
-if TYPE_CHECKING:
-    from planner.inputs.loader import Inputs  # type only: the loader runs these checks
 
 
 def _did_you_mean(name: str, options: list[str]) -> str:

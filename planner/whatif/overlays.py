@@ -42,8 +42,11 @@ import yaml
 from pydantic import BaseModel
 
 from planner.errors import InputError, Issue
-from planner.inputs.loader import Inputs, load_referenced, load_yaml, parse_model
+from planner.inputs.bundle import Inputs
+from planner.inputs.loader import load_referenced
+from planner.inputs.messages import parse_model
 from planner.inputs.schemas import Scenario
+from planner.inputs.yaml_safe import load_yaml
 from planner.io.output import write_plan
 
 PATH_KEYS = ("catalog", "models", "demand")  # scenario fields that name files

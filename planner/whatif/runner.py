@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
 
 if TYPE_CHECKING:
-    from planner.inputs.loader import Inputs
+    from planner.inputs.bundle import Inputs
 
 DEFAULT_THREADS = 1
 DoneFn = Callable[[int, "JobResult"], None]

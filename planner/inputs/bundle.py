@@ -1,0 +1,27 @@
+"""`Inputs`: a scenario and everything it refers to, loaded and each valid on its own.
+
+`planner.inputs.loader` builds it; `planner.inputs.validate` checks it across files; the
+core prepares the optimisation data from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from planner.inputs.schemas import Catalog, DemandRow, ModelProfile, Scenario
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a scenario refers to, loaded and individually valid."""
+
+    scenario: Scenario
+    catalog: Catalog
+    profiles: dict[str, ModelProfile]
+    demand: list[DemandRow]
+    scenario_file: str = "scenario.yaml"
+    catalog_file: str = "catalog"
+    demand_file: str = "demand.csv"
+    models_dir: str = "models"
+    demand_lines: tuple[int, ...] = ()  # line of each demand row in its file (for messages)
+    profile_files: dict[str, str] = field(default_factory=dict)  # model id -> its file
