@@ -1,7 +1,8 @@
 """The demand CSV: one header row, then one demand class per row.
 
 Every bad cell is reported with its line and column, all at once; rows that do parse are
-kept, so they can still be checked against the horizon and the models. A spreadsheet's `sep=,`
+kept, so they can still be checked against the horizon and the models. The bounds of the
+numeric columns are those of `planner.inputs.schemas.DemandRow`. A spreadsheet's `sep=,`
 first line, blank lines and trailing empty columns are accepted.
 """
 
@@ -13,8 +14,11 @@ import io
 import math
 from typing import Any
 
+from pydantic.fields import FieldInfo
+
 from planner.errors import InputError, Issue, IssueCollector
-from planner.inputs.schemas import MAX_CURVE_VALUE, MAX_TOKENS_PER_S, DemandRow
+from planner.inputs.fields import lower_bound, plausibility_limit, upper_bound
+from planner.inputs.schemas import DemandRow
 
 DEMAND_COLUMNS = ("period", "model", "tokens_per_s", "min_tokens_per_s_per_user")
 REQUIRED_DEMAND_COLUMNS = ("period", "model", "tokens_per_s")
@@ -110,8 +114,8 @@ def _demand_row(raw: list[str], header: list[str], lineno: int, name: str,
     for col in NUMBER_COLUMNS:
         if col not in rec or (col == "min_tokens_per_s_per_user" and rec[col] == ""):
             continue  # the SLO is optional: absent or empty means 0
-        limit = MAX_TOKENS_PER_S if col == "tokens_per_s" else MAX_CURVE_VALUE
-        val = _number(rec[col], f"line {lineno}: {col}", limit, name, errs)
+        val = _number(rec[col], f"line {lineno}: {col}", DemandRow.model_fields[col], name,
+                      errs)
         if val is None:
             bad = True
         else:
@@ -127,9 +131,9 @@ def _demand_row(raw: list[str], header: list[str], lineno: int, name: str,
     return None if bad else DemandRow(**row)
 
 
-def _number(cell: str, where: str, limit: float, name: str,
+def _number(cell: str, where: str, field: FieldInfo, name: str,
             errs: IssueCollector) -> float | None:
-    """The number in a cell, from 0 to `limit`; else None and an issue."""
+    """The number in a cell, within the field's bounds; else None and an issue."""
     if cell == "":
         errs.add(name, where, "is empty; write 0 for no demand")
         return None
@@ -141,12 +145,14 @@ def _number(cell: str, where: str, limit: float, name: str,
                 else "")
         errs.add(name, where, f"must be a number, got {cell!r}{hint}")
         return None
+    low, high = lower_bound(field), upper_bound(field)
     if math.isnan(val) or math.isinf(val):
         errs.add(name, where, f"must be a finite number, got {cell!r}")
-    elif val < 0:
-        errs.add(name, where, f"must be >= 0, got {cell}")
-    elif val > limit:
-        errs.add(name, where, f"must be <= {limit:g} (a plausibility limit), got {cell}")
+    elif low is not None and val < low:
+        errs.add(name, where, f"must be >= {low:g}, got {cell}")
+    elif high is not None and val > high:
+        kind = " (a plausibility limit)" if plausibility_limit(field) is not None else ""
+        errs.add(name, where, f"must be <= {high:g}{kind}, got {cell}")
     else:
         return val
     return None

@@ -2,7 +2,8 @@
 
 `parse_model` validates a mapping against a schema and raises `InputError` with every
 issue: the field as a path (`sites[0].power_mw`) and a message a user can act on
-("must be > 0, got -3", "unknown key 'powr_mw'; did you mean 'power_mw'?").
+("must be > 0, got -3", "unknown key 'powr_mw'; did you mean 'power_mw'?"). A bound the
+schema marks as a plausibility limit says so; the words come from the field's metadata.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import math
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from planner.errors import InputError, Issue
+from planner.inputs.fields import plausibility_limit
 
 
 def loc_to_field(loc: tuple[Any, ...]) -> str:
@@ -58,6 +61,15 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Field names of the sub-model at `loc` (for "did you mean")."""
     fields = getattr(_model_at(model, loc[:-1]), "model_fields", None)
     return list(fields) if fields else []
+
+
+def _field_at(model: type[BaseModel], loc: tuple[Any, ...]) -> FieldInfo | None:
+    """The schema field an error location names, or None (a list item, a mapping key)."""
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    fields = getattr(_model_at(model, loc[:-1]), "model_fields", None)
+    found = fields.get(loc[-1]) if fields else None
+    return found if isinstance(found, FieldInfo) else None
 
 
 def _is_mapping(ann: Any) -> bool:
@@ -133,7 +145,8 @@ def _unknown_key(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     return f"unknown key {key!r}{hint}"
 
 
-def _bound_words(etype: str, inp: Any, ctx: dict[str, Any]) -> str | None:
+def _bound_words(etype: str, inp: Any, ctx: dict[str, Any], model: type[BaseModel],
+                 loc: tuple[Any, ...]) -> str | None:
     """A number outside a field's bounds."""
     if etype == "greater_than":
         return f"must be > {_bound(ctx, 'gt')}, got {_got(inp)}"
@@ -142,6 +155,11 @@ def _bound_words(etype: str, inp: Any, ctx: dict[str, Any]) -> str | None:
     if etype == "less_than":
         return f"must be < {_bound(ctx, 'lt')}, got {_got(inp)}"
     if etype == "less_than_equal":
+        field = _field_at(model, loc)
+        limit = plausibility_limit(field) if field is not None else None
+        if limit is not None:
+            # the input as written: a number, or text pydantic read as one ("2e6")
+            return f"must be <= {limit:g} (a plausibility limit), got {float(inp):g}"
         return f"must be <= {_bound(ctx, 'le')}, got {_got(inp)}"
     return None
 
@@ -217,7 +235,7 @@ def _message(err: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
         return "required field is missing"
     if etype == "finite_number" or (isinstance(inp, float) and not math.isfinite(inp)):
         return f"must be a finite number, got {_short(inp)}"
-    return (_bound_words(etype, inp, ctx) or _type_words(etype, inp, ctx)
+    return (_bound_words(etype, inp, ctx, model, loc) or _type_words(etype, inp, ctx)
             or _length_words(etype, ctx) or _other_words(err, etype, inp))
 
 

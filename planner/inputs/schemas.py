@@ -1,243 +1,192 @@
 """Input schemas (pydantic): scenario, hardware catalogue, served-model profile, demand.
 
-Field names and defaults follow the scenario contract (v1). Every model is frozen and
-refuses unknown keys; NaN and infinities are refused everywhere. Cross-file checks
-(periods in the horizon, references to systems and models) live in `planner.inputs.validate`.
+Field names and defaults follow the scenario contract (v1, docs/scenario.md). Every model
+is a `planner.inputs.fields.Strict`: frozen, refusing unknown keys, NaN and infinities.
+Each field carries its bounds as pydantic constraints and says what it is in its
+description; an upper bound marked `PLAUSIBLE` is a plausibility limit. A numeric field
+without an upper bound of its own says why in its description; `MAX_NUMBER` (1e15)
+bounds every number written as one. Cross-file checks (periods in the horizon,
+references to systems and models) live in `planner.inputs.validate`.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import types
-import typing
-import unicodedata
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-# No quantity in a scenario, catalogue or profile is larger than this; larger numbers are
-# typing mistakes, and they would wreck the numerics of the solver.
-MAX_NUMBER = 1e15
-MAX_NAME_LENGTH = 200
+from planner.inputs.fields import (
+    PLAUSIBLE,
+    FreeText,
+    Name,
+    PeriodLabel,
+    Strict,
+    check_number,
+)
 
-
-def _is_number_type(ann: Any) -> bool:
-    """Whether a field annotation is (optionally) an int or a float."""
-    if ann in (int, float):
-        return True
-    origin = typing.get_origin(ann)
-    if origin is Annotated:
-        return _is_number_type(typing.get_args(ann)[0])
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(ann) if a is not type(None)]
-        return len(args) == 1 and _is_number_type(args[0])
-    return False
-
-
-def _allows_none(ann: Any) -> bool:
-    if ann is None or ann is type(None):
-        return True
-    origin = typing.get_origin(ann)
-    if origin is Annotated:
-        return _allows_none(typing.get_args(ann)[0])
-    if origin in (typing.Union, types.UnionType):
-        return any(_allows_none(a) for a in typing.get_args(ann))
-    return False
-
-
-def _check_number(v: Any) -> Any:
-    """Refuse booleans where a number belongs, and numbers too large to be real."""
-    if isinstance(v, bool):
-        raise PydanticCustomError("bool_not_number", "must be a number, got {value}",
-                                  {"value": "true" if v else "false"})
-    if isinstance(v, (int, float)) and abs(v) > MAX_NUMBER and abs(v) != float("inf"):
-        raise PydanticCustomError("number_too_large",
-                                  "must be <= {limit}, got {value} (too large to be real)",
-                                  {"limit": f"{MAX_NUMBER:g}", "value": f"{v:g}"})
-    return v
-
-
-# Plausibility limits of the quantities that become coefficients of the optimisation
-# model. Each is orders of magnitude above any real value; a number above it is a typing
-# mistake, and it would make the model numerically unsolvable.
-PLAUSIBLE_MAX: dict[str, float] = {
-    "Site.power_mw": 1e6,  # a terawatt
-    "Site.electricity_usd_per_mwh": 1e6,
-    "Site.max_racks": 1e9,
-    "Existing.units": 1e9,
-    "System.gpus_per_unit": 1e6,
-    "System.unit_power_kw": 1e6,
-    "System.capex_usd": 1e12,
-    "System.opex_usd_per_year": 1e12,
-    "System.lifetime_years": 1000,
-    "System.lead_time_periods": 10_000,
-    "System.max_units_per_period": 1e9,
-    "System.racks_per_unit": 1e6,
-    "Options.unmet_penalty_usd_per_mtok": 1e6,
-}
-# Free-text fields: YAML reads `name: 2027` as a number; here it is the text "2027".
-FREE_TEXT = frozenset({"description", "notes", "note", "vendor", "accelerator", "precision",
-                       "form_factor", "Scenario.name", "Catalog.name", "System.name",
-                       "ModelProfile.name", "Catalog.source", "System.source",
-                       "ModelProfile.source"})
-MAX_TOKENS_PER_S = 1e12  # demand per row: a trillion tokens/s
-MAX_CURVE_VALUE = 1e8  # tokens/s per user or per GPU
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _numbers_are_numbers(cls, v: Any, info: ValidationInfo) -> Any:
-        name = info.field_name
-        if v is None and name is not None:
-            # `options:` with every line commented out means "the defaults"
-            f = cls.model_fields[name]
-            if not f.is_required() and not _allows_none(f.annotation):
-                return f.get_default(call_default_factory=True)
-        if name is not None and _is_number_type(cls.model_fields[name].annotation):
-            return _check_number(v)
-        if (name in FREE_TEXT or f"{cls.__name__}.{name}" in FREE_TEXT) and \
-                isinstance(v, (int, float, _dt.date)) and \
-                not isinstance(v, bool):
-            return v.isoformat() if isinstance(v, _dt.date) else str(v)
-        return v
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _plausible(cls, v: Any, info: ValidationInfo) -> Any:
-        limit = PLAUSIBLE_MAX.get(f"{cls.__name__}.{info.field_name}")
-        if limit is not None and isinstance(v, (int, float)) and v > limit:
-            raise PydanticCustomError(
-                "implausible", "must be <= {limit} (a plausibility limit), got {value}",
-                {"limit": f"{limit:g}", "value": f"{v:g}"})
-        return v
-
-
-def _safe_name(v: Any) -> Any:
-    """Names (site names, system and model ids) are one line of visible text."""
-    if isinstance(v, str):
-        if not v.strip():
-            raise PydanticCustomError("name_blank", "must not be empty or blank")
-        if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in v):
-            raise PydanticCustomError(
-                "name_control", "must not contain control or invisible characters (tab, "
-                "newline, zero-width, direction marks), got {value}", {"value": ascii(v)})
-        if v != v.strip():
-            raise PydanticCustomError(
-                "name_spaces", "must not start or end with spaces, got {value}",
-                {"value": repr(v)})
-        if len(v) > MAX_NAME_LENGTH:
-            raise PydanticCustomError("name_long", "is longer than {n} characters",
-                                      {"n": MAX_NAME_LENGTH})
-    return v
-
-
-Name = Annotated[str, BeforeValidator(_safe_name)]
-
-
-NonNeg = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
-PeriodLabel = Annotated[str, Field(min_length=1)]
+MAX_CURVE_VALUE = 1e8  # tokens/s per user or per GPU: a throughput curve's axes, the SLO
 
 Tag = Literal["published", "derived", "estimate"]
-
-
-def _period_str(v: object) -> object:
-    # YAML reads `2027` as an int and `2027-01` as a string; periods are labels.
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, (_dt.date, _dt.datetime)):
-        raise PydanticCustomError(
-            "period_date", "{value} is a date; periods are quarters 2027Q1, months 2027-01 "
-            "or years 2027", {"value": v.isoformat()})
-    return v
+Cooling = Literal["air", "liquid"]
 
 
 # --------------------------------------------------------------------------- scenario
 
 
 class Horizon(Strict):
-    start: PeriodLabel
-    periods: Annotated[int, Field(ge=1, le=600)]
-    granularity: Literal["quarter", "month", "year"] | None = None
+    """The planning periods."""
 
-    _start = field_validator("start", mode="before")(_period_str)
+    start: PeriodLabel = Field(
+        description="The first period: a quarter 2027Q1, a month 2027-01 or a year 2027.")
+    periods: int = Field(ge=1, le=600, description="Number of periods planned.")
+    granularity: Literal["quarter", "month", "year"] | None = Field(
+        default=None,
+        description="Length of a period; read from `start` when omitted, and must match it when "
+                    "given.")
 
 
 class Existing(Strict):
-    system: Name
-    units: Annotated[int, Field(ge=0)]
-    retire_after: PeriodLabel | None = None
+    """Units installed in a hall at the horizon start."""
 
-    _ret = field_validator("retire_after", mode="before")(_period_str)
+    system: Name = Field(description="The catalogue id of the system installed.")
+    units: int = Field(
+        ge=0, le=1e9, json_schema_extra=PLAUSIBLE,
+        description="Units in service from the horizon start; 0 is allowed and ignored.")
+    retire_after: PeriodLabel | None = Field(
+        default=None,
+        description="Last period these units are in service; None keeps them to the end.")
 
 
 class Site(Strict):
-    name: Annotated[Name, Field(min_length=1)]
-    power_mw: Positive
-    pue: Annotated[float, Field(ge=1.0)] = 1.0
-    electricity_usd_per_mwh: NonNeg = 0.0
-    cooling: Literal["air", "liquid"] = "air"
-    max_racks: NonNeg | None = None
-    available_from: PeriodLabel | None = None
-    existing: list[Existing] = Field(default_factory=list)
+    """A hall: its power, energy price, cooling, floor space and installed base."""
 
-    _af = field_validator("available_from", mode="before")(_period_str)
+    name: Name = Field(
+        min_length=1,
+        description="How the hall is named in every output; unique among the sites.")
+    power_mw: float = Field(
+        gt=0, le=1e6, json_schema_extra=PLAUSIBLE,
+        description="Critical IT power for accelerators, MW (the limit is a terawatt).")
+    pue: float = Field(
+        default=1.0, ge=1.0,
+        description="Facility energy over IT energy; multiplies the energy bill. No upper bound of "
+                    "its own: the contract sets none, and one would refuse scenarios accepted "
+                    "today.")
+    electricity_usd_per_mwh: float = Field(
+        default=0.0, ge=0, le=1e6, json_schema_extra=PLAUSIBLE,
+        description="Price of facility energy, USD per MWh.")
+    cooling: Cooling = Field(
+        default="air",
+        description="A liquid hall hosts liquid- and air-cooled systems; an air hall only "
+                    "air-cooled ones.")
+    max_racks: float | None = Field(
+        default=None, ge=0, le=1e9, json_schema_extra=PLAUSIBLE,
+        description="Floor space, in racks; None means no cap.")
+    available_from: PeriodLabel | None = Field(
+        default=None,
+        description="First period the hall can hold equipment; None (or a period before the "
+                    "horizon start) means from the start.")
+    existing: list[Existing] = Field(
+        default_factory=list,
+        description="The installed base at the horizon start.")
 
 
 class Budget(Strict):
-    capex_usd_per_period: NonNeg | None = None
-    total_capex_usd: NonNeg | None = None
+    """Capex caps, at the full purchase price of the units commissioned."""
+
+    capex_usd_per_period: float | None = Field(
+        default=None, ge=0,
+        description="Most capex commissioned in any one period; None means no cap. No upper bound "
+                    "of its own: a cap, so a larger one only loosens the plan (it is the "
+                    "right-hand side of a row, not a coefficient).")
+    total_capex_usd: float | None = Field(
+        default=None, ge=0,
+        description="Most capex commissioned over the horizon; None means no cap. No upper bound "
+                    "of its own: a cap, so a larger one only loosens the plan (it is the "
+                    "right-hand side of a row, not a coefficient).")
 
 
 class Finance(Strict):
-    capex_accounting: Literal["amortized", "upfront"] = "amortized"
-    discount_rate: Annotated[float, Field(ge=0, le=10)] = 0.0
+    """How capex is charged and discounted."""
+
+    capex_accounting: Literal["amortized", "upfront"] = Field(
+        default="amortized",
+        description="`upfront`: a unit costs its full price; `amortized`: only the depreciation "
+                    "that falls inside the horizon.")
+    discount_rate: float = Field(
+        default=0.0, ge=0, le=10,
+        description="Annual rate; every period's cost is discounted by it.")
 
 
 class Options(Strict):
-    target_utilization: Annotated[float, Field(gt=0, le=1)] = 1.0
-    average_power_fraction: Annotated[float, Field(ge=0, le=1)] = 1.0
-    unmet_penalty_usd_per_mtok: NonNeg = 100.0
-    strict_demand: bool = False
+    """Utilisation, power draw and the price of unmet demand."""
+
+    target_utilization: float = Field(
+        default=1.0, gt=0, le=1,
+        description="Share of a curve's throughput a plan may count on.")
+    average_power_fraction: float = Field(
+        default=1.0, ge=0, le=1,
+        description="Share of nameplate power drawn on average; scales the energy bill, not the "
+                    "power cap.")
+    unmet_penalty_usd_per_mtok: float = Field(
+        default=100.0, ge=0, le=1e6, json_schema_extra=PLAUSIBLE,
+        description="Price of each million tokens of demand not served, USD.")
+    strict_demand: bool = Field(
+        default=False,
+        description="True: every demand class must be met in full, else the scenario is "
+                    "infeasible.")
 
 
 class SolverSettings(Strict):
-    time_limit_s: Positive = 300.0
-    mip_rel_gap: Annotated[float, Field(ge=0, le=1)] = 0.001
-    threads: Annotated[int, Field(ge=0, le=1024)] = 0
-    random_seed: Annotated[int, Field(ge=0, le=2147483647)] = 0
+    """HiGHS settings."""
+
+    time_limit_s: float = Field(
+        default=300.0, gt=0,
+        description="Seconds HiGHS may run. No upper bound of its own: a longer limit only lets "
+                    "HiGHS run longer; it is not part of the model.")
+    mip_rel_gap: float = Field(
+        default=0.001, ge=0, le=1,
+        description="Relative optimality gap at which HiGHS stops.")
+    threads: int = Field(
+        default=0, ge=0, le=1024,
+        description="HiGHS threads; 0 lets HiGHS decide.")
+    random_seed: int = Field(
+        default=0, ge=0, le=2147483647,
+        description="HiGHS's random seed (a 32-bit signed integer), fixed so a rerun gives the "
+                    "same plan.")
 
 
 class Scenario(Strict):
     """A planning scenario (the YAML a user writes)."""
 
-    name: str = ""
-    horizon: Horizon
-    catalog: str = "builtin"
-    models: str = "builtin"
-    demand: str
-    sites: Annotated[list[Site], Field(min_length=1)]
-    budget: Budget = Field(default_factory=Budget)
-    finance: Finance = Field(default_factory=Finance)
-    options: Options = Field(default_factory=Options)
-    solver: SolverSettings = Field(default_factory=SolverSettings)
-    # Extension: restrict the plan to these catalogue systems (default: all of them).
-    systems: list[Name] | None = None
-    description: str | None = None
+    name: FreeText = Field(
+        default="",
+        description="Shown in reports and in summary.json (`scenario`).")
+    horizon: Horizon = Field(description="The planning periods.")
+    catalog: str = Field(
+        default="builtin",
+        description="The hardware catalogue: `builtin`, or the path of a YAML file.")
+    models: str = Field(
+        default="builtin",
+        description="Served-model profiles: `builtin`, or a folder whose *.yaml / *.yml files are "
+                    "profiles.")
+    demand: str = Field(description="The path of the demand CSV.")
+    sites: list[Site] = Field(min_length=1, description="The halls; at least one.")
+    budget: Budget = Field(default_factory=Budget, description="Capex caps.")
+    finance: Finance = Field(
+        default_factory=Finance,
+        description="How capex is charged and discounted.")
+    options: Options = Field(
+        default_factory=Options,
+        description="Utilisation, power draw and the price of unmet demand.")
+    solver: SolverSettings = Field(default_factory=SolverSettings, description="HiGHS settings.")
+    systems: list[Name] | None = Field(
+        default=None,
+        description="Restricts purchases to these catalogue systems (an extension); None: all of "
+                    "them.")
+    description: FreeText | None = Field(
+        default=None,
+        description="Free text for the reader; not used by the plan.")
 
     @field_validator("catalog", "models", "demand")
     @classmethod
@@ -256,44 +205,88 @@ class Scenario(Strict):
 class Provenance(Strict):
     """Where one figure comes from and whether it is published, derived or estimated."""
 
-    tag: Tag
-    source: Annotated[str, Field(min_length=1)]
-    note: str | None = None
+    tag: Tag = Field(
+        description="Whether the figure is published, derived from published ones, or an estimate.")
+    source: str = Field(min_length=1, description="Where the figure comes from.")
+    note: FreeText | None = Field(default=None, description="How it was derived or estimated.")
 
 
 class System(Strict):
     """A purchasable unit: an 8-GPU server, an NVL72 rack."""
 
-    id: Annotated[Name, Field(min_length=1)]
-    name: str | None = None
-    vendor: str | None = None
-    accelerator: str | None = None
-    gpus_per_unit: Annotated[int, Field(ge=1)]
-    unit_power_kw: Positive
-    capex_usd: NonNeg
-    opex_usd_per_year: NonNeg = 0.0
-    lifetime_years: Positive = 5.0
-    lead_time_periods: Annotated[int, Field(ge=0)] = 0
-    max_units_per_period: Annotated[int, Field(ge=0)] | None = None
-    cooling: Literal["air", "liquid"] = "air"
-    racks_per_unit: NonNeg = 0.0
-    source: str | None = None
-    # Extensions: accelerator facts and a rental price, each optional.
-    form_factor: str | None = None
-    hbm_gb: NonNeg | None = None
-    mem_bw_tbps: NonNeg | None = None
-    tdp_w: NonNeg | None = None
-    rental_usd_per_gpu_hour: NonNeg | None = None
-    provenance: dict[str, Provenance] = Field(default_factory=dict)
-    notes: str | None = None
+    id: Name = Field(
+        min_length=1,
+        description="The key scenarios and profiles use; unique in a catalogue.")
+    name: FreeText | None = Field(default=None, description="Descriptive name.")
+    vendor: FreeText | None = Field(default=None, description="Descriptive: who sells it.")
+    accelerator: FreeText | None = Field(
+        default=None,
+        description="Descriptive: the accelerator it holds.")
+    gpus_per_unit: int = Field(
+        ge=1, le=1e6, json_schema_extra=PLAUSIBLE,
+        description="Accelerators in one unit.")
+    unit_power_kw: float = Field(
+        gt=0, le=1e6, json_schema_extra=PLAUSIBLE,
+        description="IT power of one unit at nameplate, kW, everything in the unit included.")
+    capex_usd: float = Field(
+        ge=0, le=1e12, json_schema_extra=PLAUSIBLE,
+        description="Installed purchase price of one unit, USD.")
+    opex_usd_per_year: float = Field(
+        default=0.0, ge=0, le=1e12, json_schema_extra=PLAUSIBLE,
+        description="Fixed yearly cost of one installed unit (support, network, colocation), USD.")
+    lifetime_years: float = Field(
+        default=5.0, gt=0, le=1000, json_schema_extra=PLAUSIBLE,
+        description="Depreciation life, years, for amortized capex.")
+    lead_time_periods: int = Field(
+        default=0, ge=0, le=10_000, json_schema_extra=PLAUSIBLE,
+        description="Periods from order to service: the first period a unit can be commissioned is "
+                    "the horizon start plus this.")
+    max_units_per_period: int | None = Field(
+        default=None, ge=0, le=1e9, json_schema_extra=PLAUSIBLE,
+        description="Supply: most units commissioned per period over all halls; 0 means never "
+                    "bought, None no cap.")
+    cooling: Cooling = Field(
+        default="air",
+        description="Liquid-cooled systems go in liquid halls only.")
+    racks_per_unit: float = Field(
+        default=0.0, ge=0, le=1e6, json_schema_extra=PLAUSIBLE,
+        description="Floor space of one unit, in racks.")
+    source: FreeText | None = Field(default=None, description="Where the figures come from.")
+    form_factor: FreeText | None = Field(
+        default=None,
+        description="Descriptive: server, rack, card.")
+    hbm_gb: float | None = Field(
+        default=None, ge=0,
+        description="Accelerator memory, GB. No upper bound of its own: descriptive, not used by "
+                    "the plan.")
+    mem_bw_tbps: float | None = Field(
+        default=None, ge=0,
+        description="Accelerator memory bandwidth, TB/s. No upper bound of its own: descriptive, "
+                    "not used by the plan.")
+    tdp_w: float | None = Field(
+        default=None, ge=0,
+        description="Accelerator thermal design power, W. No upper bound of its own: descriptive, "
+                    "not used by the plan (`unit_power_kw` is).")
+    rental_usd_per_gpu_hour: float | None = Field(
+        default=None, ge=0,
+        description="A published rental price, USD per GPU-hour, used by `planner cost --rental`. "
+                    "No upper bound of its own: not used by the plan.")
+    provenance: dict[str, Provenance] = Field(
+        default_factory=dict,
+        description="Per figure (a field name of this system): where it comes from.")
+    notes: FreeText | None = Field(default=None, description="Free text.")
 
 
 class Catalog(Strict):
-    name: str | None = None
-    description: str | None = None
-    source: str | None = None
-    notes: str | None = None
-    systems: Annotated[list[System], Field(min_length=1)]
+    """A hardware catalogue: the systems a plan may buy."""
+
+    name: FreeText | None = Field(default=None, description="Descriptive name.")
+    description: FreeText | None = Field(default=None, description="Free text for the reader.")
+    source: FreeText | None = Field(default=None, description="Where the figures come from.")
+    notes: FreeText | None = Field(default=None, description="Free text.")
+    systems: list[System] = Field(
+        min_length=1,
+        description="The systems; at least one, ids unique.")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Catalog:
@@ -313,27 +306,48 @@ class Catalog(Strict):
 
 
 class Workload(Strict):
-    input_tokens: Annotated[int, Field(ge=0)]
-    output_tokens: Annotated[int, Field(ge=0)]
+    """The request shape a curve was measured with (descriptive)."""
+
+    input_tokens: int = Field(
+        ge=0,
+        description="Input tokens per request. No upper bound of its own: descriptive, not used by "
+                    "the plan.")
+    output_tokens: int = Field(
+        ge=0,
+        description="Output tokens per request. No upper bound of its own: descriptive, not used "
+                    "by the plan.")
 
 
-CurveValue = Annotated[float, BeforeValidator(_check_number), Field(ge=0, le=MAX_CURVE_VALUE)]
+# One axis of a throughput curve: tokens/s per user, or tokens/s per GPU.
+CurveValue = Annotated[float, BeforeValidator(check_number), Field(ge=0, le=MAX_CURVE_VALUE)]
+# (interactivity in tokens/s per user, throughput in tokens/s per GPU)
 Point = tuple[CurveValue, CurveValue]
 
 
 class ModelProfile(Strict):
     """Throughput-vs-interactivity curves of one served model, per system."""
 
-    id: Annotated[Name, Field(min_length=1)]
-    name: str | None = None
-    precision: str | None = None
-    source: str | None = None
-    token_basis: Literal["total", "output"] = "total"
-    workload: Workload | None = None
-    throughput: dict[Name, Annotated[list[Point], Field(min_length=1)]]
-    # Extension: where each system's curve comes from.
-    provenance: dict[str, Provenance] = Field(default_factory=dict)
-    notes: str | None = None
+    id: Name = Field(
+        min_length=1,
+        description="The model's key in the demand file; unique across the profiles of a run.")
+    name: FreeText | None = Field(default=None, description="Descriptive name.")
+    precision: FreeText | None = Field(
+        default=None,
+        description="Descriptive: the number format served (fp8, fp4).")
+    source: FreeText | None = Field(default=None, description="Where the curves come from.")
+    token_basis: Literal["total", "output"] = Field(
+        default="total",
+        description="Which tokens the throughput counts: input + output (`total`) or output only.")
+    workload: Workload | None = Field(
+        default=None,
+        description="The request shape the curves were measured with (descriptive).")
+    throughput: dict[Name, Annotated[list[Point], Field(min_length=1)]] = Field(
+        description="Per system id, the curve's points; no two points of a curve share an "
+                    "interactivity.")
+    provenance: dict[str, Provenance] = Field(
+        default_factory=dict,
+        description="Per system id: where its curve comes from (an extension).")
+    notes: FreeText | None = Field(default=None, description="Free text.")
 
     @field_validator("throughput")
     @classmethod
@@ -352,7 +366,13 @@ class ModelProfile(Strict):
 
 
 class DemandRow(Strict):
-    period: str
-    model: str
-    tokens_per_s: NonNeg
-    min_tokens_per_s_per_user: NonNeg = 0.0
+    """One row of the demand CSV: a demand class."""
+
+    period: str = Field(description="A period of the horizon, in its granularity.")
+    model: str = Field(description="A profile id.")
+    tokens_per_s: float = Field(
+        ge=0, le=1e12, json_schema_extra=PLAUSIBLE,
+        description="The average rate the fleet must sustain in the period, tokens/s.")
+    min_tokens_per_s_per_user: float = Field(
+        default=0.0, ge=0, le=MAX_CURVE_VALUE, json_schema_extra=PLAUSIBLE,
+        description="The interactivity SLO, tokens/s per user.")
