@@ -8,14 +8,14 @@ from typer.testing import CliRunner
 
 from planner.cli import app
 from planner.errors import InputError
-from planner.inputs.importers import (
+from planner.inputs.importers.inferencex import (
     DEFAULT_HW_MAP,
-    import_csv,
     import_inferencex,
     map_hardware,
-    pareto_frontier,
     parse_map,
 )
+from planner.inputs.importers.plain_csv import import_csv
+from planner.inputs.importers.profile import pareto_frontier
 from planner.inputs.loader import load_profile
 
 runner = CliRunner()

@@ -10,13 +10,9 @@ from rich.table import Table
 
 from planner.cli._common import console, fail, get_catalog, get_profiles, models_path
 from planner.errors import InputError, Issue
-from planner.inputs.importers import (
-    ImportResult,
-    import_csv,
-    import_inferencex,
-    parse_map,
-    write_profile,
-)
+from planner.inputs.importers.inferencex import import_inferencex, parse_map
+from planner.inputs.importers.plain_csv import import_csv
+from planner.inputs.importers.profile import ImportResult, write_profile
 from planner.inputs.loader import load_profile, load_profiles
 from planner.inputs.schemas import ModelProfile
 
