@@ -17,7 +17,7 @@ from typing import Any
 from pydantic.fields import FieldInfo
 
 from planner.errors import InputError, Issue, IssueCollector
-from planner.inputs.fields import lower_bound, plausibility_limit, upper_bound
+from planner.inputs.fields import bound, plausibility_limit
 from planner.inputs.schemas import DemandRow
 
 DEMAND_COLUMNS = ("period", "model", "tokens_per_s", "min_tokens_per_s_per_user")
@@ -145,7 +145,7 @@ def _number(cell: str, where: str, field: FieldInfo, name: str,
                 else "")
         errs.add(name, where, f"must be a number, got {cell!r}{hint}")
         return None
-    low, high = lower_bound(field), upper_bound(field)
+    low, high = bound(field, "ge"), bound(field, "le")
     if math.isnan(val) or math.isinf(val):
         errs.add(name, where, f"must be a finite number, got {cell!r}")
     elif low is not None and val < low:

@@ -16,9 +16,8 @@ import datetime as _dt
 import types
 import typing
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-import annotated_types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
@@ -34,32 +33,21 @@ MAX_NAME_LENGTH = 200
 PLAUSIBLE: dict[str, Any] = {"plausibility_limit": True}
 
 
+def bound(field: FieldInfo, kind: Literal["ge", "gt", "le", "lt"]) -> float | None:
+    """The field's `ge`, `gt`, `le` or `lt` bound (whichever `kind` names), or None."""
+    for meta in field.metadata:
+        value = getattr(meta, kind, None)  # pydantic keeps Field(le=...) as annotated_types.Le
+        if value is not None:
+            return float(value)
+    return None
+
+
 def plausibility_limit(field: FieldInfo) -> float | None:
     """The field's `le` bound if it is marked `PLAUSIBLE`, else None."""
     extra = field.json_schema_extra
     if not isinstance(extra, dict) or not extra.get("plausibility_limit"):
         return None
-    return upper_bound(field)
-
-
-def upper_bound(field: FieldInfo) -> float | None:
-    """The field's `le` or `lt` bound, or None if it has neither."""
-    for meta in field.metadata:
-        if isinstance(meta, annotated_types.Le):
-            return float(meta.le)  # type: ignore[arg-type]
-        if isinstance(meta, annotated_types.Lt):
-            return float(meta.lt)  # type: ignore[arg-type]
-    return None
-
-
-def lower_bound(field: FieldInfo) -> float | None:
-    """The field's `ge` or `gt` bound, or None if it has neither."""
-    for meta in field.metadata:
-        if isinstance(meta, annotated_types.Ge):
-            return float(meta.ge)  # type: ignore[arg-type]
-        if isinstance(meta, annotated_types.Gt):
-            return float(meta.gt)  # type: ignore[arg-type]
-    return None
+    return bound(field, "le")
 
 
 def is_number_type(ann: Any) -> bool:
