@@ -1,8 +1,9 @@
 """The building blocks of the input schemas: the strict base model and the field types.
 
 `Strict` refuses unknown keys, NaN and infinities, booleans where a number belongs and
-numbers above `MAX_NUMBER`, and reads an empty value as the field's default. `Name`,
-`FreeText` and `PeriodLabel` are the three kinds of text an input holds.
+numbers written as numbers above `MAX_NUMBER`, and reads an empty value as the field's
+default. `Name`, `FreeText` and `PeriodLabel` are the kinds of text with rules of their
+own.
 
 A field's bounds are pydantic constraints on the field itself (`Field(ge=..., le=...)`).
 An upper bound that only catches typing mistakes (a terawatt hall, a trillion-dollar
@@ -154,7 +155,7 @@ def _period_str(v: Any) -> Any:
 
 # A site name, a system or model id: one line of visible text, at most 200 characters.
 Name = Annotated[str, BeforeValidator(_safe_name)]
-# Descriptive text: what YAML reads as a number or a date is taken as written.
+# Descriptive text: what YAML reads as a number or a date becomes text (`name: 2027`).
 FreeText = Annotated[str, BeforeValidator(_as_text)]
 # A period label (2027Q1, 2027-01, 2027); `planner.inputs.periods` parses it.
 PeriodLabel = Annotated[str, BeforeValidator(_period_str), Field(min_length=1)]

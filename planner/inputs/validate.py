@@ -17,7 +17,12 @@ from pydantic import ValidationError
 
 from planner.errors import Issue, IssueCollector
 from planner.inputs.bundle import Inputs
-from planner.inputs.periods import detect_granularity, format_period, parse_period
+from planner.inputs.periods import (
+    PERIODS_PER_YEAR,
+    detect_granularity,
+    format_period,
+    parse_period,
+)
 from planner.inputs.schemas import Catalog, DemandRow, Horizon, ModelProfile, Scenario
 
 
@@ -61,8 +66,7 @@ class _Periods:
             return
         self.gran = gran
         self.last = self.first + horizon.periods - 1
-        per_year = {"quarter": 4, "month": 12, "year": 1}[gran]
-        if self.last // per_year > 9999:
+        if self.last // PERIODS_PER_YEAR[gran] > 9999:
             errs.add(sf, "horizon.periods", "the horizon runs past the year 9999")
             self.gran = None
 
