@@ -89,8 +89,7 @@ def _child(peer: str, scenario: str, time_limit: float, seed: int,
            options: dict[str, Any] | None = None) -> dict[str, Any]:
     # imports (Pyomo's alone take about a second) are the same for every peer and not
     # part of planning: the clock starts when loading starts
-    import planner.core.highs
-    import planner.core.model  # noqa: F401
+    import planner.core.build  # noqa: F401
     from planner.core.problem import prepare
     from planner.inputs.loader import load_inputs
 
@@ -123,8 +122,9 @@ def _size(prog: Any) -> dict[str, Any]:
 
 def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
                  options: dict[str, Any]) -> dict[str, Any]:
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
     from planner.core.highs import HighsSettings, make_highs, run_highs
-    from planner.core.model import build_model, compile_model
 
     formulation = "plain" if peer in ("plain", "plainheur") else "strong"
     tb = time.perf_counter()
@@ -154,7 +154,7 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
     clock = GapClock(t0)
     start = None
     if peer not in ("plain", "noheur"):
-        from planner.core.model import start_plan
+        from planner.core.start import start_plan
 
         start = start_plan(compiled, time_limit_s=time_limit / 2)
         rec["heuristic_s"] = start.seconds
@@ -226,7 +226,8 @@ def _child_pulp(data: Any, time_limit: float, t0: float) -> dict[str, Any]:
     import numpy as np
     import pulp
 
-    from planner.core.model import build_model, compile_model
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
 
     tb = time.perf_counter()
     compiled = compile_model(build_model(data, formulation="plain"))

@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 
 from planner.api import PlanResult, solve_data
+from planner.core.build import build_model
+from planner.core.compile import compile_model
 from planner.core.highs import HighsSettings, solve_program
-from planner.core.model import build_model, compile_model
 from planner.core.problem import PlanData, prepare
 from planner.inputs.loader import load_inputs
 from tests.conftest import BASE_CATALOG, make_scenario

@@ -158,8 +158,9 @@ def _lp_cost(path: Path) -> float:
 
     import numpy as np
 
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
     from planner.core.highs import HighsSettings, solve_program
-    from planner.core.model import build_model, compile_model
     from planner.core.problem import prepare
     from planner.inputs.loader import load_inputs
 

@@ -9,6 +9,7 @@ delivers throughput at the demand class's SLO).
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,16 @@ from planner.inputs.loader import Inputs
 from planner.inputs.periods import HOURS_PER_PERIOD, PERIODS_PER_YEAR, parse_period, period_labels
 from planner.inputs.schemas import Site, System
 from planner.inputs.validate import horizon_granularity, validate
+
+#: unit conversions of the contract's formulas (power rows are in kW, prices per MWh and
+#: per million tokens, opex per year)
+KW_PER_MW = 1000.0
+HOURS_PER_YEAR = 8760.0
+SECONDS_PER_HOUR = 3600.0
+TOKENS_PER_MTOK = 1e6
+#: slack when counting whole units that fit under a cap (floor(cap / per_unit + slack)),
+#: so that a cap of exactly n units is not read as n - 1 through floating-point rounding
+UNIT_FLOOR_SLACK = 1e-9
 
 
 def throughput_at(points: Sequence[Sequence[float]], slo: float) -> float:
@@ -93,7 +104,7 @@ class PlanData:
 
     # ---- cost coefficients (the contract's objective, per unit) ----
     def discount(self, t: int) -> float:
-        return float(1.0 / (1.0 + self.discount_rate) ** (t * self.hours / 8760.0))
+        return float(1.0 / (1.0 + self.discount_rate) ** (t * self.hours / HOURS_PER_YEAR))
 
     def capex_share(self, g: str, t: int) -> float:
         """Share of the purchase price counted in the horizon for a unit bought in t."""
@@ -109,18 +120,36 @@ class PlanData:
     def energy_usd_per_unit(self, s: str, g: str, t: int) -> float:
         site = self.site_by_name[s]
         kw = self.systems[g].unit_power_kw
-        return (kw / 1000.0 * self.average_power_fraction * site.pue * self.hours
+        return (kw / KW_PER_MW * self.average_power_fraction * site.pue * self.hours
                 * site.electricity_usd_per_mwh * self.discount(t))
 
     def opex_usd_per_unit(self, g: str, t: int) -> float:
-        return self.systems[g].opex_usd_per_year * self.hours / 8760.0 * self.discount(t)
+        return self.systems[g].opex_usd_per_year * self.hours / HOURS_PER_YEAR * self.discount(t)
 
     def unmet_usd_per_tokens_per_s(self, t: int) -> float:
-        return self.hours * 3600.0 / 1e6 * self.unmet_penalty_usd_per_mtok * self.discount(t)
+        return (self.hours * SECONDS_PER_HOUR / TOKENS_PER_MTOK
+                * self.unmet_penalty_usd_per_mtok * self.discount(t))
 
     def tokens_per_unit(self, g: str, k: int) -> float:
         """Tokens/s one unit of g serves for class k (GPUs x tput x target utilisation)."""
         return self.systems[g].gpus_per_unit * self.tput[(g, k)] * self.target_utilization
+
+    def buy_cap(self, s: str, g: str, power_kw: float | None = None) -> float:
+        """The most units of g that hall s can take in one period: floor(power_kw /
+        unit_power_kw[g]), floor(max_racks[s] / racks_per_unit[g]) where the hall caps its
+        racks, and max_units_per_period[g] where the system's supply is capped.
+
+        `power_kw` is the hall's power cap (power_mw[s] x 1000 unless given). Purchases
+        carry this upper bound in the strong formulation (`planner.core.variables`); it
+        never cuts a feasible plan, since the units bought in a period are in its fleet.
+        """
+        site, sysd = self.site_by_name[s], self.systems[g]
+        kw = site.power_mw * KW_PER_MW if power_kw is None else power_kw
+        cap = math.floor(kw / sysd.unit_power_kw + UNIT_FLOOR_SLACK)
+        if site.max_racks is not None and sysd.racks_per_unit > 0:
+            cap = min(cap, math.floor(site.max_racks / sysd.racks_per_unit + UNIT_FLOOR_SLACK))
+        supply = sysd.max_units_per_period
+        return float(cap) if supply is None else min(float(cap), float(supply))
 
 
 def prepare(inputs: Inputs) -> PlanData:

@@ -52,10 +52,9 @@ class ResolveSession:
     """Build + compile one model once; re-solve it with changed bounds, warm-started."""
 
     def __init__(self, data: PlanData, settings: HighsSettings) -> None:
-        from planner.core.model import (  # Pyomo stays in planner.core.model
-            build_model,
-            compile_model,
-        )
+        # Pyomo: imported when a session is built, so importing the analyses stays light
+        from planner.core.build import build_model
+        from planner.core.compile import compile_model
 
         self.data = data
         self.settings = settings

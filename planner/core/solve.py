@@ -173,7 +173,9 @@ def solve_data(data: PlanData, settings: HighsSettings,
     recomputed from the tables equal to the solver's objective; otherwise SolverError.
     """
     # Pyomo: imported on the first solve, so `planner --help` and the light commands stay fast
-    from planner.core.model import build_model, compile_model, start_plan
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
+    from planner.core.start import start_plan
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
