@@ -28,7 +28,7 @@ import pyomo.environ as pyo  # noqa: E402
 from planner.core.build import build_model  # noqa: E402
 from planner.core.compile import CompiledModel, compile_model  # noqa: E402
 from planner.core.constraints import CONSTRAINT_FAMILIES  # noqa: E402
-from planner.core.highs import HighsSettings, MatrixProgram, make_highs  # noqa: E402
+from planner.core.highs import HighsSettings, MatrixProgram, highs_instance  # noqa: E402
 from planner.core.objective import add_objective  # noqa: E402
 from planner.core.problem import prepare  # noqa: E402
 from planner.core.start import start_plan  # noqa: E402
@@ -83,7 +83,7 @@ def main() -> None:
         t_comp = time.perf_counter() - t
         gc_pause.__exit__(None, None, None)
         t = time.perf_counter()
-        make_highs(compiled.program, HighsSettings())
+        highs_instance(compiled.program, HighsSettings())
         t_hand = time.perf_counter() - t
         rows, cols = compiled.program.shape
         print(f"  {form}: {cols} columns, {rows} rows, {compiled.program.A.nnz} non-zeros; "
@@ -100,7 +100,7 @@ def main() -> None:
         relaxed = MatrixProgram(prog.c, prog.offset, prog.A, prog.row_lo, prog.row_hi,
                                   prog.col_lo, prog.col_hi, np.zeros_like(prog.integer))
         for solver in ("simplex", "ipm"):
-            h = make_highs(relaxed, HighsSettings(time_limit_s=300), tuned=False)
+            h = highs_instance(relaxed, HighsSettings(time_limit_s=300))
             h.setOptionValue("solver", solver)
             t = time.perf_counter()
             h.run()
@@ -126,8 +126,8 @@ def oracle(compiled: CompiledModel, repeats: int) -> None:
 
     from planner.core.highs import run_highs
 
-    best = run_highs(make_highs(compiled.program, HighsSettings(time_limit_s=300,
-                                                                  mip_rel_gap=1e-6)), True)
+    best = run_highs(highs_instance(compiled.program, HighsSettings(time_limit_s=300,
+                                                                      mip_rel_gap=1e-6)), True)
     if best.objective is None or best.x is None:
         print("  oracle: no optimum found")
         return
@@ -135,7 +135,7 @@ def oracle(compiled: CompiledModel, repeats: int) -> None:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        h = make_highs(compiled.program, HighsSettings(time_limit_s=60, mip_rel_gap=1e-2))
+        h = highs_instance(compiled.program, HighsSettings(time_limit_s=60, mip_rel_gap=1e-2))
         hit: list[float] = []
         t_run = time.perf_counter()
 

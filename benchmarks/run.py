@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -124,7 +125,7 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
                  options: dict[str, Any]) -> dict[str, Any]:
     from planner.core.build import build_model
     from planner.core.compile import compile_model
-    from planner.core.highs import HighsSettings, make_highs, run_highs
+    from planner.core.highs import HighsSettings, highs_instance, run_highs
 
     formulation = "plain" if peer in ("plain", "plainheur") else "strong"
     tb = time.perf_counter()
@@ -143,7 +144,10 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
     th = time.perf_counter()
     settings = HighsSettings(time_limit_s=time_limit, mip_rel_gap=1e-3, threads=0,
                              random_seed=seed)
-    h = make_highs(compiled.program, settings, tuned=(peer != "plain"))
+    # the plain peer is the contract's math as written: without the program's options
+    handed = compiled.program if peer != "plain" else dataclasses.replace(compiled.program,
+                                                                          options={})
+    h = highs_instance(handed, settings)
     if peer != "plain":
         for key, value in options.items():  # --highs-option, for tuning runs
             h.setOptionValue(key, value)

@@ -1,7 +1,7 @@
 """Core solve: build -> compile -> start -> solve -> extract -> check, for one prepared problem.
 
-`solve_data` runs the stages; each is also callable alone (`build_model`/`compile_model`,
-`start_plan`, `solve_program`, `extract`, `check_plan`). What the planner says about
+`solve_data` runs the stages; each is also callable alone (`build_model`, `compile_model`,
+`start_plan`, a `PlanSession` and its `solve`, `extract`, `check_plan`). What the planner says about
 demand it cannot serve is an analysis (`planner.analysis`), which this layer never
 imports: the caller hands it in as a `Diagnosis` (`planner.analysis.solve` does, and
 `planner.api` exports that solve).
@@ -15,9 +15,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from planner.core.highs import HighsSettings, SolveOutcome, solve_program
+from planner.core.highs import HighsSettings, SolveOutcome
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables, check_plan, extract
+from planner.core.session import PlanSession
+from planner.core.start import start_plan
 from planner.core.warm import carried_start
 from planner.errors import InfeasibleError, SolverError
 from planner.inputs.loader import Inputs
@@ -160,9 +162,9 @@ def solve_data(data: PlanData, settings: HighsSettings,
     """Build, compile, solve and extract one prepared problem.
 
     `formulation`: "strong" (default) or "plain" (the contract's math as written; same
-    optimum, see `planner.core.model`). `start`: a column vector of a previous plan of the
+    optimum, see `planner.core.build`). `start`: a column vector of a previous plan of the
     same compiled model, handed to HiGHS as its starting plan; without one, the strong
-    formulation computes one (`planner.core.model.start_plan`) unless `heuristic` is False.
+    formulation computes one (`planner.core.start.start_plan`) unless `heuristic` is False.
     `start_from`: the plan of a neighbouring scenario (a sweep's previous point); when its
     purchases, fleet and serving are feasible here they are the starting plan and the
     heuristic is skipped (`planner.core.warm`). `diagnosis`: what to say about demand
@@ -175,7 +177,6 @@ def solve_data(data: PlanData, settings: HighsSettings,
     # Pyomo: imported on the first solve, so `planner --help` and the light commands stay fast
     from planner.core.build import build_model
     from planner.core.compile import compile_model
-    from planner.core.start import start_plan
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -200,7 +201,7 @@ def solve_data(data: PlanData, settings: HighsSettings,
         start = sp.x
         solve_settings = replace(settings,
                                  time_limit_s=max(1e-3, settings.time_limit_s - sp.seconds))
-    outcome = solve_program(compiled.program, solve_settings, start=start, progress=progress)
+    outcome = PlanSession(compiled, solve_settings).solve(start=start, progress=progress)
     timings["solve_s"] = outcome.seconds
     if outcome.status == "infeasible":
         if data.strict_demand:

@@ -30,11 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from planner.core.highs import HighsSettings, MatrixProgram, highs_instance
+from planner.core.highs import HighsSettings, MatrixProgram
+from planner.core.session import PlanSession
 
 if TYPE_CHECKING:
     from planner.core.compile import CompiledModel
@@ -70,44 +70,29 @@ class StartPlan:
     lp_bound: float | None = None
 
 
-class _Relaxation:
-    """The LP relaxation of a program on one HiGHS instance: the first solve by interior
-    point on large programs, dual simplex on smaller ones (`IPM_FROM_COLUMNS`); later
-    solves with changed column bounds by dual simplex from the previous basis."""
+def _relaxation(compiled: CompiledModel, time_limit_s: float) -> PlanSession:
+    """The LP relaxation on its own session: the first solve by interior point on large
+    programs, dual simplex on smaller ones (`IPM_FROM_COLUMNS`); later solves, with
+    changed column bounds, by dual simplex from the previous basis (`_lp`)."""
+    relax = PlanSession(compiled, HighsSettings(time_limit_s=max(time_limit_s,
+                                                                 MIN_TIME_LIMIT_S)), lp=True)
+    n = compiled.program.shape[1]
+    relax.set_option("solver", "ipm" if n >= IPM_FROM_COLUMNS else "simplex")
+    return relax
 
-    def __init__(self, prog: MatrixProgram, time_limit_s: float) -> None:
-        relaxed = MatrixProgram(prog.c, prog.offset, prog.A, prog.row_lo, prog.row_hi,
-                                prog.col_lo, prog.col_hi, np.zeros_like(prog.integer))
-        self.h = highs_instance(
-            relaxed, HighsSettings(time_limit_s=max(time_limit_s, MIN_TIME_LIMIT_S)),
-            tuned=False)
-        self.n = prog.shape[1]
-        self.h.setOptionValue("solver", "ipm" if self.n >= IPM_FROM_COLUMNS else "simplex")
-        self.solves = 0
 
-    def solve(self, time_limit_s: float, col_lo: np.ndarray | None = None,
-              col_hi: np.ndarray | None = None) -> np.ndarray | None:
-        if time_limit_s <= 0:
-            return None
-        h = self.h
-        # HiGHS's time limit counts the instance's run time over all its runs (measured:
-        # the xl seed 2 start plan ran out of time after one 25 s solve); add it
-        h.setOptionValue("time_limit", float(h.getRunTime() + time_limit_s))
-        if self.solves:
-            h.setOptionValue("solver", "simplex")
-        if col_lo is not None and col_hi is not None:
-            idx = np.arange(self.n, dtype=np.int32)
-            h.changeColsBounds(self.n, idx, np.asarray(col_lo, dtype=np.float64),
-                               np.asarray(col_hi, dtype=np.float64))
-        self.solves += 1
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        return np.asarray(h.getSolution().col_value, dtype=np.float64)
-
-    def row_duals(self) -> np.ndarray | None:
-        sol = self.h.getSolution()
-        return np.asarray(sol.row_dual, dtype=np.float64)
+def _lp(relax: PlanSession, time_limit_s: float,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
+    """Solve the relaxation (with new column `bounds` if given) within `time_limit_s`; its
+    solution, or None when it is not optimal in time."""
+    if time_limit_s <= 0:
+        return None
+    if relax.solves:
+        relax.set_option("solver", "simplex")
+    if bounds is not None:
+        relax.set_all_col_bounds(*bounds)
+    out = relax.solve(time_limit_s=time_limit_s)
+    return out.x if out.status == "optimal" else None
 
 
 @dataclass
@@ -288,7 +273,7 @@ class _Rounding:
         return lo, up
 
 
-def _improve(rnd: _Rounding, relax: _Relaxation, best_x: np.ndarray, best_obj: float,
+def _improve(rnd: _Rounding, relax: PlanSession, best_x: np.ndarray, best_obj: float,
              rounds: int, left: Callable[[], float]) -> tuple[np.ndarray, float]:
     """Step 5: add single units whose reduced cost (the purchase and the fleet it adds,
     priced by the rows that are not caps) says they pay, while the caps hold; keep them
@@ -302,7 +287,6 @@ def _improve(rnd: _Rounding, relax: _Relaxation, best_x: np.ndarray, best_obj: f
         y = relax.row_duals()
         if y is None or len(y) != prog.shape[0]:
             break
-        y = y / prog.objective_scale
         dj = prog.c - prog.A.T @ np.where(rnd.caps.row, 0.0, y)
         scale = max(1.0, abs(best_obj)) * IMPROVE_REL_TOL
         cands = sorted((float(dj[cols].sum()), j, cols) for j, cols in all_buys)
@@ -314,7 +298,7 @@ def _improve(rnd: _Rounding, relax: _Relaxation, best_x: np.ndarray, best_obj: f
             added += rnd.add_units(j, cols, 1)
         if not added:
             break
-        x_new = relax.solve(left(), *rnd.col_bounds())
+        x_new = _lp(relax, left(), rnd.col_bounds())
         if x_new is None:
             x[:], act[:] = saved
             break
@@ -339,8 +323,8 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
     def left() -> float:
         return time_limit_s - (time.perf_counter() - t0)
 
-    relax = _Relaxation(prog, left())
-    x_lp = relax.solve(left())
+    relax = _relaxation(compiled, left())
+    x_lp = _lp(relax, left())
     if x_lp is None:
         return StartPlan(None, None, time.perf_counter() - t0)
     lp_bound = float(prog.c @ x_lp + prog.offset)
@@ -353,13 +337,13 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
     if lumpy:
         rnd.round_group(lumpy, x_lp, nearest=True)
         rnd.fix(lumpy)
-        x2 = relax.solve(left(), *rnd.col_bounds())
+        x2 = _lp(relax, left(), rnd.col_bounds())
         if x2 is not None:
             x_lp = x2
     rest = set(layout.fleet_of) - lumpy
     rnd.round_group(rest, x_lp, nearest=False)
     rnd.fix(rest)
-    x_full = relax.solve(left(), *rnd.col_bounds()) if left() > 0 else None
+    x_full = _lp(relax, left(), rnd.col_bounds()) if left() > 0 else None
     if x_full is None:
         return StartPlan(None, None, time.perf_counter() - t0, lp_bound)
     x_full[layout.integer_cols] = rnd.x[layout.integer_cols]
