@@ -23,6 +23,7 @@ from planner.gcpause import paused_gc
 if TYPE_CHECKING:
     import pyomo.environ as pyo
     from pyomo.core.base.constraint import ConstraintData
+    from pyomo.core.base.var import VarData
 
 #: the model's variables, in the order their columns are listed
 VARIABLES = ("buy", "fleet", "serve", "pool", "unmet")
@@ -145,7 +146,7 @@ def _compile(m: pyo.ConcreteModel) -> CompiledModel:
     return CompiledModel(prog, columns, rows, _row_scale(m, rows, scales), col_scale, m)
 
 
-def _columns(m: pyo.ConcreteModel, cols: list[Any], scales: dict[str, dict[Any, float]]
+def _columns(m: pyo.ConcreteModel, cols: list[VarData], scales: dict[str, dict[Any, float]]
              ) -> tuple[Columns, dict[str, np.ndarray]]:
     """Where each variable's columns are, and the natural units of scaled columns."""
     pos_of = {id(v): j for j, v in enumerate(cols)}

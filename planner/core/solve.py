@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from planner.core.highs import HighsSettings, SolveOutcome
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables, check_plan, extract
@@ -157,7 +159,7 @@ def explain_infeasible(data: PlanData, settings: HighsSettings,
 def solve_data(data: PlanData, settings: HighsSettings,
                progress: Callable[[dict[str, float]], None] | None = None,
                on_stage: StageFn | None = None, *, formulation: str = "strong",
-               start: Any = None, heuristic: bool = True,
+               start: np.ndarray | None = None, heuristic: bool = True,
                start_from: PlanResult | None = None, diagnosis: Diagnosis) -> PlanResult:
     """Build, compile, solve and extract one prepared problem.
 
