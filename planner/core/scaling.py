@@ -9,7 +9,10 @@ Each row is kept near 1 next to the solver's tolerances (1e-6 to 1e-7, absolute)
   nearest the geometric mean of the smallest and largest unit price, so neither end of a
   price range from cents to $1e7 falls under HiGHS's smallest matrix entry, 1e-9;
 - power rows are in kW, space rows in racks, supply rows in units; the objective is in
-  USD (HiGHS gets it multiplied by `planner.core.highs.objective_scale`).
+  USD, and HiGHS gets it multiplied by the power of ten that brings the largest cost to
+  at most 1e6 (`planner.core.highs.objective_scale`: a $1e12 penalty beside $100 costs
+  would otherwise hide 1% of the objective in its tolerances); objective, bound and
+  duals are read back in USD.
 
 A built model records each scaled row's divisor and each scaled column's natural units
 per model unit in a side table (`record_row_scale`, `record_col_scale`);
@@ -20,14 +23,14 @@ re-solves of `planner.analysis.marginal`).
 `whole_unit` rows (`planner.core.constraints.add_whole_unit_constraints`) make the
 program carry a tighter MIP feasibility tolerance (`whole_unit_tolerance`), recorded in
 a second side table (`program_options`) that becomes `MatrixProgram.options`.
-
-No Pyomo here: the side tables are attributes of any model object.
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+# No Pyomo here: the side tables are attributes of any model object.
 
 #: right-hand side of every scaled demand row (each is divided by its own demand)
 DEMAND_ROW_RHS = 1.0
