@@ -320,30 +320,31 @@ class SparsityLimit:
 #: every limit enforced by which variables exist (sparsity) or by a column bound
 SPARSITY_LIMITS: tuple[SparsityLimit, ...] = (
     SparsityLimit("cooling", "no buy[s,g,t] where g needs liquid cooling and hall s is "
-                  "air-cooled", "`planner.core.problem.prepare` (`buy_index`)"),
+                  "air-cooled", "`planner.core.problem.prepare` (`_buy_and_fleet`)"),
     SparsityLimit("hall availability", "no buy[s,g,t] before the hall's `available_from`",
-                  "`planner.core.problem.prepare` (`available_t`, `buy_index`)"),
+                  "`planner.core.problem.prepare` (`available_t`, `_buy_and_fleet`)"),
     SparsityLimit("lead time", "no buy[s,g,t] for t < lead_time_periods[g]",
-                  "`planner.core.problem.prepare` (`buy_index`)"),
+                  "`planner.core.problem.prepare` (`_buy_and_fleet`)"),
     SparsityLimit("systems restriction", "with `systems:`, no buy of any other system; "
                   "installed units of any system keep serving",
-                  "`planner.core.problem.prepare` (`buyable`, `allowed`)"),
+                  "`planner.core.problem.prepare` (`allowed`, `purchasable`)"),
     SparsityLimit("zero supply", "no buy of a system with max_units_per_period = 0",
-                  "`planner.core.problem.prepare` (`buy_index`)"),
+                  "`planner.core.problem.prepare` (`_buy_and_fleet`)"),
     SparsityLimit("systems that serve nothing", "no buy of a system that meets no class's "
                   "SLO; installed units of it stay in the fleet and cost energy and opex",
-                  "`planner.core.problem.prepare` (`serving`, `buy_index`)"),
+                  "`planner.core.problem.prepare` (`purchasable`)"),
     SparsityLimit("SLO", "no serve[s,g,k] or pool[g,k] where tput[g,k] = 0 (g cannot meet "
-                  "the SLO of k)", "`planner.core.problem.prepare` (`tput`, `serve_index`)"),
+                  "the SLO of k)",
+                  "`planner.core.problem.prepare` (`_throughput`, `_serve_index`)"),
     SparsityLimit("serving in its own period", "a class is served only from the fleet "
                   "standing in its period t_k",
-                  "`planner.core.problem.prepare` (`serve_index`)"),
+                  "`planner.core.problem.prepare` (`_serve_index`)"),
     SparsityLimit("retire_after", "installed units count in E[s,g,t] only up to their "
                   "`retire_after` period",
-                  "`planner.core.problem.prepare` (`existing`)"),
+                  "`planner.core.problem.prepare` (`_existing`)"),
     SparsityLimit("bought units stay", "fleet[s,g,t] exists from the first purchase "
                   "period to the end of the horizon; nothing bought is retired",
-                  "`planner.core.problem.prepare` (`fleet_index`)"),
+                  "`planner.core.problem.prepare` (`_buy_and_fleet`)"),
     SparsityLimit("strict demand", "with `strict_demand`, no unmet[k]: every class must "
                   "be served in full", "`planner.core.variables.add_variables`"),
     SparsityLimit("supply, one hall (strong)", "buy[s,g,t] <= max_units_per_period[g] as a "

@@ -156,6 +156,31 @@ def explain_infeasible(data: PlanData, settings: HighsSettings,
     return InfeasibleError(msg, details + [hint])
 
 
+def _raise_without_plan(outcome: SolveOutcome, data: PlanData, settings: HighsSettings,
+                        diagnosis: Diagnosis) -> None:
+    """Raise the planner's error when HiGHS ended without a plan (infeasible, unbounded,
+    out of time, failed)."""
+    if outcome.status == "infeasible":
+        if data.strict_demand:
+            raise explain_infeasible(data, settings, diagnosis)
+        raise InfeasibleError("the scenario has no feasible plan (HiGHS proved it infeasible)")
+    if outcome.status == "unbounded":
+        raise SolverError("HiGHS reports the problem unbounded; this is a bug in the planner",
+                          "please report it with the scenario")
+    if outcome.status == "no_solution":
+        raise SolverError(
+            f"HiGHS found no feasible plan within the time limit of {settings.time_limit_s:g} s "
+            "(this does not prove there is none)",
+            "raise solver.time_limit_s or --time-limit, loosen mip_rel_gap, or plan fewer "
+            "periods, sites or systems")
+    if outcome.status == "error":
+        raise SolverError(
+            f"HiGHS stopped with status {outcome.highs_status!r} and no plan (a numerical "
+            "or solver failure, not a verdict on the scenario)",
+            "run `planner doctor` to check the install; look for extreme numbers in the "
+            "inputs (very large or very small); raise solver.time_limit_s")
+
+
 def solve_data(data: PlanData, settings: HighsSettings,
                progress: Callable[[dict[str, float]], None] | None = None,
                on_stage: StageFn | None = None, *, formulation: str = "strong",
@@ -205,25 +230,7 @@ def solve_data(data: PlanData, settings: HighsSettings,
                                  time_limit_s=max(1e-3, settings.time_limit_s - sp.seconds))
     outcome = PlanSession(compiled, solve_settings).solve(start=start, progress=progress)
     timings["solve_s"] = outcome.seconds
-    if outcome.status == "infeasible":
-        if data.strict_demand:
-            raise explain_infeasible(data, settings, diagnosis)
-        raise InfeasibleError("the scenario has no feasible plan (HiGHS proved it infeasible)")
-    if outcome.status == "unbounded":
-        raise SolverError("HiGHS reports the problem unbounded; this is a bug in the planner",
-                          "please report it with the scenario")
-    if outcome.status == "no_solution":
-        raise SolverError(
-            f"HiGHS found no feasible plan within the time limit of {settings.time_limit_s:g} s "
-            "(this does not prove there is none)",
-            "raise solver.time_limit_s or --time-limit, loosen mip_rel_gap, or plan fewer "
-            "periods, sites or systems")
-    if outcome.status == "error":
-        raise SolverError(
-            f"HiGHS stopped with status {outcome.highs_status!r} and no plan (a numerical "
-            "or solver failure, not a verdict on the scenario)",
-            "run `planner doctor` to check the install; look for extreme numbers in the "
-            "inputs (very large or very small); raise solver.time_limit_s")
+    _raise_without_plan(outcome, data, settings, diagnosis)
     t2 = time.perf_counter()
     values = compiled.values(outcome.x)
     tables = extract(data, values, outcome, {
