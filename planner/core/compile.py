@@ -55,7 +55,7 @@ class CompiledModel:
     rows: list[ConstraintData]
     row_scale: np.ndarray
     col_scale: dict[str, np.ndarray]
-    model: pyo.ConcreteModel | None = None
+    model: pyo.ConcreteModel
 
     def row_name(self, i: int) -> str:
         return str(self.rows[i].name)
