@@ -3,10 +3,11 @@
     python benchmarks/build_profile.py --size large --seed 1
 
 Generates the scenario, then times load, prepare (validate + index sets), each variable
-and constraint family of `planner.core.model`, Pyomo's standard-form compiler, and the hand-
-over to HiGHS (`passModel`), for the strong and the plain formulation. Peak memory is
-this process's `ru_maxrss` after both. Python's cyclic collector is paused over the build
-and compile, as `planner.core.model.build_model`/`compile_model` do (`planner.gcpause`).
+and constraint family of `planner.core.constraints`, Pyomo's standard-form compiler, and
+the hand-over to HiGHS (`passModel`), for the strong and the plain formulation. Peak memory
+is this process's `ru_maxrss` after both. Python's cyclic collector is paused over the
+build and compile, as `planner.core.build.build_model` and
+`planner.core.compile.compile_model` do (`planner.gcpause`).
 """
 
 from __future__ import annotations
@@ -24,9 +25,14 @@ if str(ROOT) not in sys.path:
 
 import pyomo.environ as pyo  # noqa: E402
 
-from planner import model as M  # noqa: E402
-from planner.core.highs import HighsSettings, make_highs  # noqa: E402
+from planner.core.build import build_model  # noqa: E402
+from planner.core.compile import CompiledModel, compile_model  # noqa: E402
+from planner.core.constraints import CONSTRAINT_FAMILIES  # noqa: E402
+from planner.core.highs import HighsSettings, MatrixProgram, highs_instance  # noqa: E402
+from planner.core.objective import add_objective  # noqa: E402
 from planner.core.problem import prepare  # noqa: E402
+from planner.core.start import start_plan  # noqa: E402
+from planner.core.variables import add_variables  # noqa: E402
 from planner.gcpause import paused_gc  # noqa: E402
 from planner.inputs.loader import load_inputs  # noqa: E402
 
@@ -61,23 +67,23 @@ def main() -> None:
         gc_pause.__enter__()
         m = pyo.ConcreteModel()
         t = time.perf_counter()
-        M.add_variables(m, data, form)
+        add_variables(m, data, form)
         parts.append(("variables", time.perf_counter() - t))
-        for fam in M.CONSTRAINT_FAMILIES:
+        for fam in CONSTRAINT_FAMILIES:
             t = time.perf_counter()
             fam(m, data)
             parts.append((fam.__name__.removeprefix("add_").removesuffix("_constraints"),
                           time.perf_counter() - t))
         t = time.perf_counter()
-        M.add_objective(m, data)
+        add_objective(m, data)
         parts.append(("objective", time.perf_counter() - t))
         build = sum(v for _, v in parts)
         t = time.perf_counter()
-        compiled = M.compile_model(m)
+        compiled = compile_model(m)
         t_comp = time.perf_counter() - t
         gc_pause.__exit__(None, None, None)
         t = time.perf_counter()
-        make_highs(compiled.program, HighsSettings())
+        highs_instance(compiled.program, HighsSettings())
         t_hand = time.perf_counter() - t
         rows, cols = compiled.program.shape
         print(f"  {form}: {cols} columns, {rows} rows, {compiled.program.A.nnz} non-zeros; "
@@ -86,15 +92,15 @@ def main() -> None:
         print("    " + ", ".join(f"{k} {v:.2f}" for k, v in parts))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak memory {peak:.0f} MB")
-    strong = M.compile_model(M.build_model(data))
+    strong = compile_model(build_model(data))
     if a.lp:
         import numpy as np
 
         prog = strong.program
-        relaxed = M.MatrixProgram(prog.c, prog.offset, prog.A, prog.row_lo, prog.row_hi,
+        relaxed = MatrixProgram(prog.c, prog.offset, prog.A, prog.row_lo, prog.row_hi,
                                   prog.col_lo, prog.col_hi, np.zeros_like(prog.integer))
         for solver in ("simplex", "ipm"):
-            h = make_highs(relaxed, HighsSettings(time_limit_s=300), tuned=False)
+            h = highs_instance(relaxed, HighsSettings(time_limit_s=300))
             h.setOptionValue("solver", solver)
             t = time.perf_counter()
             h.run()
@@ -104,7 +110,7 @@ def main() -> None:
     if a.oracle:
         oracle(strong, a.oracle)
     if a.start_plan:
-        sp = M.start_plan(strong)
+        sp = start_plan(strong)
         if sp.objective is None or sp.lp_bound is None:
             print("  start plan: none found")
         else:
@@ -113,15 +119,15 @@ def main() -> None:
                   f"LP bound {sp.lp_bound:.6g}, gap {gap:.4%}")
 
 
-def oracle(compiled: M.CompiledModel, repeats: int) -> None:
+def oracle(compiled: CompiledModel, repeats: int) -> None:
     """Seconds HiGHS needs to prove 1% when its start is the optimal plan itself."""
     import math
     import statistics
 
     from planner.core.highs import run_highs
 
-    best = run_highs(make_highs(compiled.program, HighsSettings(time_limit_s=300,
-                                                                  mip_rel_gap=1e-6)), True)
+    best = run_highs(highs_instance(compiled.program, HighsSettings(time_limit_s=300,
+                                                                      mip_rel_gap=1e-6)), True)
     if best.objective is None or best.x is None:
         print("  oracle: no optimum found")
         return
@@ -129,7 +135,7 @@ def oracle(compiled: M.CompiledModel, repeats: int) -> None:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        h = make_highs(compiled.program, HighsSettings(time_limit_s=60, mip_rel_gap=1e-2))
+        h = highs_instance(compiled.program, HighsSettings(time_limit_s=60, mip_rel_gap=1e-2))
         hit: list[float] = []
         t_run = time.perf_counter()
 

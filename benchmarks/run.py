@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -89,8 +90,7 @@ def _child(peer: str, scenario: str, time_limit: float, seed: int,
            options: dict[str, Any] | None = None) -> dict[str, Any]:
     # imports (Pyomo's alone take about a second) are the same for every peer and not
     # part of planning: the clock starts when loading starts
-    import planner.core.highs
-    import planner.core.model  # noqa: F401
+    import planner.core.build  # noqa: F401
     from planner.core.problem import prepare
     from planner.inputs.loader import load_inputs
 
@@ -123,8 +123,9 @@ def _size(prog: Any) -> dict[str, Any]:
 
 def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
                  options: dict[str, Any]) -> dict[str, Any]:
-    from planner.core.highs import HighsSettings, make_highs, run_highs
-    from planner.core.model import build_model, compile_model
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
+    from planner.core.highs import HighsSettings, highs_instance, run_highs
 
     formulation = "plain" if peer in ("plain", "plainheur") else "strong"
     tb = time.perf_counter()
@@ -143,7 +144,10 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
     th = time.perf_counter()
     settings = HighsSettings(time_limit_s=time_limit, mip_rel_gap=1e-3, threads=0,
                              random_seed=seed)
-    h = make_highs(compiled.program, settings, tuned=(peer != "plain"))
+    # the plain peer is the contract's math as written: without the program's options
+    handed = compiled.program if peer != "plain" else dataclasses.replace(compiled.program,
+                                                                          options={})
+    h = highs_instance(handed, settings)
     if peer != "plain":
         for key, value in options.items():  # --highs-option, for tuning runs
             h.setOptionValue(key, value)
@@ -154,7 +158,7 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
     clock = GapClock(t0)
     start = None
     if peer not in ("plain", "noheur"):
-        from planner.core.model import start_plan
+        from planner.core.start import start_plan
 
         start = start_plan(compiled, time_limit_s=time_limit / 2)
         rec["heuristic_s"] = start.seconds
@@ -226,7 +230,8 @@ def _child_pulp(data: Any, time_limit: float, t0: float) -> dict[str, Any]:
     import numpy as np
     import pulp
 
-    from planner.core.model import build_model, compile_model
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
 
     tb = time.perf_counter()
     compiled = compile_model(build_model(data, formulation="plain"))

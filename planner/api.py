@@ -1,7 +1,7 @@
 """Library API: `plan(...)` runs load -> validate -> build -> solve -> extract.
 
 The CLI only wraps these functions. Each stage is also callable alone: `load_inputs`
-(`planner.inputs`), `prepare`, `build_model`/`compile_model`, `solve_program`, `extract`
+(`planner.inputs`), `prepare`, `build_model`, `compile_model`, a `PlanSession`, `extract`
 (`planner.core`); `solve_data` is the core solve with the planner's shortfall diagnosis
 (`planner.analysis.solve`).
 """

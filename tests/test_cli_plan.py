@@ -6,12 +6,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-import planner.core.highs
+import planner.core.solve
 from planner.cli import app
+from planner.core.highs import SolveOutcome
+from planner.core.session import PlanSession
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "examples" / "quickstart" / "scenario.yaml"
@@ -82,15 +85,13 @@ def test_stopped_early_plan_is_written_and_flagged(monkeypatch: pytest.MonkeyPat
                                                    tmp_path: Path) -> None:
     """Stop HiGHS at its first incumbent (deterministic stand-in for the time limit):
     the plan is still written, flagged, with its gap and best bound; exit 0."""
-    real = planner.core.highs.make_highs
+    class FirstSolution(PlanSession):
+        def __init__(self, *a: Any, **k: Any) -> None:
+            super().__init__(*a, **k)
+            self.set_option("mip_max_improving_sols", 1)
+            self.set_option("presolve", "off")
 
-    def first_solution(prog, settings):  # type: ignore[no-untyped-def]
-        h = real(prog, settings)
-        h.setOptionValue("mip_max_improving_sols", 1)
-        h.setOptionValue("presolve", "off")
-        return h
-
-    monkeypatch.setattr(planner.core.highs, "make_highs", first_solution)
+    monkeypatch.setattr(planner.core.solve, "PlanSession", FirstSolution)
     nh = ROOT / "examples" / "new-hall" / "scenario.yaml"
     res = runner.invoke(app, ["plan", str(nh), "-o", str(tmp_path)])
     assert res.exit_code == 0, res.output
@@ -105,20 +106,17 @@ def _solver_returns(monkeypatch: pytest.MonkeyPatch, status: str, *, gap: float 
                     bound: float | None = None, drop_x: bool = False) -> None:
     """Make the plan's HiGHS run end as `status` (the start plan and re-solves untouched):
     a deterministic stand-in for a time limit that is hit."""
-    import planner.core.solve as api
+    class Ends(PlanSession):
+        def solve(self, *a: Any, **k: Any) -> SolveOutcome:
+            out = super().solve(*a, **k)
+            out.status = status
+            if drop_x:
+                out.x = out.objective = out.best_bound = out.mip_gap = None
+            else:
+                out.mip_gap, out.best_bound = gap, bound
+            return out
 
-    real = api.solve_program
-
-    def fake(prog, settings, start=None, progress=None):  # type: ignore[no-untyped-def]
-        out = real(prog, settings, start=start, progress=progress)
-        out.status = status
-        if drop_x:
-            out.x = out.objective = out.best_bound = out.mip_gap = None
-        else:
-            out.mip_gap, out.best_bound = gap, bound
-        return out
-
-    monkeypatch.setattr(api, "solve_program", fake)
+    monkeypatch.setattr(planner.core.solve, "PlanSession", Ends)
 
 
 def test_no_plan_in_time_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ import planner.cli.doctor_cmd as doctor
 import planner.core.solve
 from planner.cli import app
 from planner.core.highs import SolveOutcome
+from planner.core.session import PlanSession
 
 runner = CliRunner()
 
@@ -44,13 +45,12 @@ def test_versions_are_real() -> None:
 
 def test_doctor_detects_a_solver_that_returns_a_wrong_plan(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    real = planner.core.solve.solve_program
+    class Relaxed(PlanSession):
+        def solve(self, *a: Any, **k: Any) -> SolveOutcome:
+            self.relax_integrality()  # a solver that ignores integrality: 5/6 of a unit
+            return super().solve(*a, **k)
 
-    def relaxed(prog: Any, settings: Any, *a: Any, **k: Any) -> SolveOutcome:
-        prog.integer[:] = False  # a solver that ignores integrality: 5/6 of a unit
-        return real(prog, settings, *a, **k)
-
-    monkeypatch.setattr(planner.core.solve, "solve_program", relaxed)
+    monkeypatch.setattr(planner.core.solve, "PlanSession", Relaxed)
     res = runner.invoke(app, ["doctor"])
     out = flat(res.output)
     assert res.exit_code == 1, res.output
@@ -59,10 +59,11 @@ def test_doctor_detects_a_solver_that_returns_a_wrong_plan(
 
 
 def test_doctor_detects_a_solver_that_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*a: Any, **k: Any) -> SolveOutcome:
-        raise OSError("libhighs.so: cannot open shared object file")
+    class Broken(PlanSession):
+        def solve(self, *a: Any, **k: Any) -> SolveOutcome:
+            raise OSError("libhighs.so: cannot open shared object file")
 
-    monkeypatch.setattr(planner.core.solve, "solve_program", broken)
+    monkeypatch.setattr(planner.core.solve, "PlanSession", Broken)
     res = runner.invoke(app, ["doctor"])
     assert res.exit_code == 1
     assert "libhighs.so" in flat(res.output)

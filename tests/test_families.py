@@ -22,9 +22,11 @@ from typing import Any
 import pytest
 
 from planner.api import PlanResult, solve_data
-from planner.core.highs import HighsSettings, solve_program
-from planner.core.model import build_model, compile_model
+from planner.core.build import build_model
+from planner.core.compile import compile_model
+from planner.core.highs import HighsSettings
 from planner.core.problem import PlanData, prepare
+from planner.core.session import PlanSession
 from planner.inputs.loader import load_inputs
 from tests.conftest import BASE_CATALOG, make_scenario
 
@@ -309,7 +311,7 @@ def _objective_without(data: PlanData, family: str) -> float:
     """The plain model's optimum with one constraint family's rows dropped."""
     m = build_model(data, formulation="plain")
     getattr(m, family).deactivate()
-    out = solve_program(compile_model(m).program, EXACT)
+    out = PlanSession(compile_model(m), EXACT).solve()
     assert out.status == "optimal" and out.objective is not None
     return out.objective
 

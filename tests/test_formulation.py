@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from planner.api import solve_data
+from planner.core.build import build_model
+from planner.core.compile import compile_model, split_pool
 from planner.core.highs import HighsSettings
-from planner.core.model import build_model, compile_model, split_pool, start_plan
 from planner.core.problem import prepare
+from planner.core.start import start_plan
 from planner.inputs.loader import load_inputs
 from tests.conftest import make_scenario
 

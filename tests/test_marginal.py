@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-import planner.core.resolve
+import planner.core.session
 from planner.analysis.marginal import MARGINAL_COLUMNS, marginal_values
 from planner.api import plan
 from tests.conftest import deep_merge, make_scenario
@@ -121,11 +121,11 @@ def test_one_model_one_highs_instance(tmp_path: Path, monkeypatch: pytest.Monkey
     """All re-solves share one built model and one HiGHS instance, warm-started."""
     path = make_scenario(tmp_path / "s", scenario=POWER_SC, demand=POWER_DEMAND)
     res = plan(path)
-    calls = {"make_highs": 0, "starts": 0}
-    real_make, real_run = planner.core.resolve.make_highs, planner.core.resolve.run_highs
+    calls = {"highs_instance": 0, "starts": 0}
+    real_make, real_run = planner.core.session.highs_instance, planner.core.session.run_highs
 
     def counting_make(*a: Any, **k: Any) -> Any:
-        calls["make_highs"] += 1
+        calls["highs_instance"] += 1
         return real_make(*a, **k)
 
     def counting_run(h: Any, is_mip: bool, start: Any = None, progress: Any = None,
@@ -133,10 +133,10 @@ def test_one_model_one_highs_instance(tmp_path: Path, monkeypatch: pytest.Monkey
         calls["starts"] += start is not None
         return real_run(h, is_mip, start, progress, scale)
 
-    monkeypatch.setattr(planner.core.resolve, "make_highs", counting_make)
-    monkeypatch.setattr(planner.core.resolve, "run_highs", counting_run)
+    monkeypatch.setattr(planner.core.session, "highs_instance", counting_make)
+    monkeypatch.setattr(planner.core.session, "run_highs", counting_run)
     mv = marginal_values(res.data, res.settings, res.outcome.x)
-    assert calls["make_highs"] == 1
+    assert calls["highs_instance"] == 1
     assert calls["starts"] == len(mv) + 1  # the base solve and every what-if
 
 
@@ -154,18 +154,15 @@ def test_no_budget_no_budget_rows(tmp_path: Path) -> None:
 def _lp_cost(path: Path) -> float:
     """The LP relaxation's optimum, built from scratch (plain formulation: no implied
     bounds on purchases), to check the units and signs of the LP-dual estimates."""
-    import dataclasses
-
-    import numpy as np
-
-    from planner.core.highs import HighsSettings, solve_program
-    from planner.core.model import build_model, compile_model
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
+    from planner.core.highs import HighsSettings
     from planner.core.problem import prepare
+    from planner.core.session import PlanSession
     from planner.inputs.loader import load_inputs
 
-    prog = compile_model(build_model(prepare(load_inputs(path)), "plain")).program
-    prog = dataclasses.replace(prog, integer=np.zeros_like(prog.integer))
-    out = solve_program(prog, HighsSettings())
+    compiled = compile_model(build_model(prepare(load_inputs(path)), "plain"))
+    out = PlanSession(compiled, HighsSettings(), lp=True).solve()
     assert out.objective is not None
     return float(out.objective)
 

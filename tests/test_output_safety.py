@@ -25,6 +25,7 @@ import planner.core.solve
 import planner.io.output
 from planner.cli import app
 from planner.core.highs import SolveOutcome
+from planner.core.session import PlanSession
 from planner.io.output import (
     FORMULA_START,
     REPORT_SET,
@@ -97,11 +98,12 @@ def test_solver_without_solution_leaves_output_intact_and_says_what_to_try(
         monkeypatch: pytest.MonkeyPatch) -> None:
     path, out, snap = earlier_output
 
-    def no_solution(prog: Any, settings: Any, *a: Any, **k: Any) -> SolveOutcome:
-        return SolveOutcome("no_solution", None, None, 1.0e6, None, settings.time_limit_s,
-                            "Time limit reached")
+    class NoSolution(PlanSession):
+        def solve(self, *a: Any, **k: Any) -> SolveOutcome:
+            return SolveOutcome("no_solution", None, None, 1.0e6, None,
+                                self.settings.time_limit_s, "Time limit reached")
 
-    monkeypatch.setattr(planner.core.solve, "solve_program", no_solution)
+    monkeypatch.setattr(planner.core.solve, "PlanSession", NoSolution)
     res = plan(path, out, "--time-limit", "0.5")
     text = " ".join(res.output.split())
     assert res.exit_code == 1, res.output
@@ -133,10 +135,11 @@ def test_failure_while_writing_restores_the_old_files(
 
 def test_output_path_that_is_a_file_is_refused_before_solving(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def must_not_solve(*a: Any, **k: Any) -> SolveOutcome:
-        raise AssertionError("solved although the output path is unusable")
+    class MustNotSolve(PlanSession):
+        def solve(self, *a: Any, **k: Any) -> SolveOutcome:
+            raise AssertionError("solved although the output path is unusable")
 
-    monkeypatch.setattr(planner.core.solve, "solve_program", must_not_solve)
+    monkeypatch.setattr(planner.core.solve, "PlanSession", MustNotSolve)
     path = make_scenario(tmp_path / "sc")
     target = tmp_path / "plan.txt"
     target.write_text("important\n")
@@ -324,15 +327,14 @@ def test_same_inputs_give_byte_identical_csvs(tmp_path: Path) -> None:
 
 def test_time_limit_is_reported_with_gap_and_bound(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    real = planner.core.solve.solve_program
+    class TimeLimited(PlanSession):
+        def solve(self, *a: Any, **k: Any) -> SolveOutcome:
+            o = super().solve(*a, **k)
+            bound = (o.objective or 0.0) * 0.9
+            return SolveOutcome("time_limit", o.x, o.objective, bound, 0.1, o.seconds,
+                                "Time limit reached", o.nodes)
 
-    def time_limited(prog: Any, settings: Any, *a: Any, **k: Any) -> SolveOutcome:
-        o = real(prog, settings, *a, **k)
-        bound = (o.objective or 0.0) * 0.9
-        return SolveOutcome("time_limit", o.x, o.objective, bound, 0.1, o.seconds,
-                            "Time limit reached", o.nodes)
-
-    monkeypatch.setattr(planner.core.solve, "solve_program", time_limited)
+    monkeypatch.setattr(planner.core.solve, "PlanSession", TimeLimited)
     path = make_scenario(tmp_path / "sc")
     res = plan(path, tmp_path / "out")
     text = " ".join(res.output.split())
@@ -425,10 +427,11 @@ def test_existing_units_above_the_power_cap(tmp_path: Path) -> None:
 
 def test_solver_failure_says_what_to_try(tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    def failed(prog: Any, settings: Any, *a: Any, **k: Any) -> SolveOutcome:
-        return SolveOutcome("error", None, None, None, None, 0.1, "Solve error")
+    class Failed(PlanSession):
+        def solve(self, *a: Any, **k: Any) -> SolveOutcome:
+            return SolveOutcome("error", None, None, None, None, 0.1, "Solve error")
 
-    monkeypatch.setattr(planner.core.solve, "solve_program", failed)
+    monkeypatch.setattr(planner.core.solve, "PlanSession", Failed)
     res = plan(make_scenario(tmp_path / "sc"), tmp_path / "out")
     text = " ".join(res.output.split())
     assert res.exit_code == 1, res.output

@@ -110,7 +110,7 @@ from pathlib import Path
 from planner.whatif.runner import Job, run_jobs
 
 def hold(path):
-    import planner.core.model  # the solver stack (Pyomo), as a worker that plans has it
+    import planner.core.build  # the solver stack (Pyomo), as a worker that plans has it
     Path(path).touch()  # this worker has its job
     time.sleep(600)
 

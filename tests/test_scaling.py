@@ -135,7 +135,8 @@ def test_budget_row_keeps_both_ends_of_the_price_range(tmp_path: Path) -> None:
     """A budget row with a $0.01 and a $1e7 system: scaled by the power of ten nearest
     the geometric mean of the two prices ($100), no coefficient falls under HiGHS's
     smallest matrix entry (1e-9; scaled by the largest price, $0.01 would be 1e-9)."""
-    from planner.core.model import build_model, compile_model
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
 
     data = _data(tmp_path, "huge")
     compiled = compile_model(build_model(data, formulation="plain"))

@@ -21,7 +21,7 @@
   unit-hour (capex over its life + fixed opex + energy at the hall's PUE and price) /
   (tokens/s the unit serves for the class x 3600) x 1e6. The purchases are then priced by
   the planner's own model: the `buy` columns are fixed to the greedy units on one
-  `planner.core.resolve.ResolveSession` and the rest (allocation, unmet demand) is solved, so
+  `planner.core.session.PlanSession` and the rest (allocation, unmet demand) is solved, so
   the greedy plan is charged exactly like the optimised one.
 
 Each row carries the total cost and its two parts, the spend (capex, energy, opex) and
@@ -45,7 +45,8 @@ from planner.analysis.solve import solve_data
 from planner.analysis.verdicts import same_cost
 from planner.core.highs import HighsSettings
 from planner.core.problem import PlanData
-from planner.core.resolve import ResolveSession
+from planner.core.results import extract
+from planner.core.session import PlanSession
 from planner.errors import InfeasibleError, SolverError
 from planner.fmt import finite
 
@@ -208,7 +209,7 @@ def greedy_purchases(data: PlanData) -> dict[tuple[str, str, int], int]:
 def price_purchases(data: PlanData, settings: HighsSettings,
                     buys: dict[tuple[str, str, int], int]) -> dict[str, Any]:
     """Cost a fixed purchase plan with the planner's model (allocation and unmet solved)."""
-    session = ResolveSession(data, settings)
+    session = PlanSession.build(data, settings)
     labels = data.labels
     fixed: dict[tuple[str, ...], float] = {(s, g, labels[t]): float(u)
                                            for (s, g, t), u in buys.items()}
@@ -216,7 +217,7 @@ def price_purchases(data: PlanData, settings: HighsSettings,
     out = session.solve()
     if out.x is None or out.objective is None:
         return {"status": out.status}
-    tables = session.tables(out)
+    tables = extract(data, session.values(out), out)
     return {"status": out.status, "summary": tables.summary}
 
 

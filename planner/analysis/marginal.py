@@ -2,7 +2,7 @@
 
 How they are computed (`marginal_values`):
 
-1. One `planner.core.resolve.ResolveSession` builds and compiles the model once and keeps one
+1. One `planner.core.session.PlanSession` builds and compiles the model once and keeps one
    HiGHS instance. The base plan is solved on it (warm-started from the plan's solution),
    so every difference below is measured on the same instance with the same settings.
 2. Each what-if changes bounds only, re-solves warm-started from a plan that stays
@@ -24,7 +24,7 @@ How they are computed (`marginal_values`):
    it serves for $2M of money.
 3. The LP-relaxation estimate: integrality relaxed on the same instance, one LP solve,
    the row duals times the step in the row's own units (power rows are in kW, so USD/MW
-   = dual x 1000; budget and demand rows are scaled by `planner.core.model`, so a step of d
+   = dual x 1000; budget and demand rows are scaled (`planner.core.scaling`), so a step of d
    USD or tokens/s is d / `row_scale` of the row). It prices an infinitesimal step of
    the LP relaxation: quick, but blind to whole units and to the MILP's choices.
 
@@ -45,7 +45,8 @@ import pandas as pd
 
 from planner.core.highs import HighsSettings, SolveOutcome
 from planner.core.problem import PlanData
-from planner.core.resolve import ResolveSession
+from planner.core.results import extract
+from planner.core.session import PlanSession
 
 MARGINAL_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd",
                     "lp_dual_estimate", "method", "limit", "delta_unit", "value_per_unit_usd",
@@ -94,8 +95,8 @@ def power_binding_periods(data: PlanData, sites_table: pd.DataFrame) -> dict[str
     return out
 
 
-def _tasks(data: PlanData, session: object, binding: dict[str, list[str]]) -> list[_Task]:
-    assert isinstance(session, ResolveSession)
+def _tasks(data: PlanData, session: PlanSession, binding: dict[str, list[str]]
+           ) -> list[_Task]:
     tasks: list[_Task] = []
     kw = POWER_STEP_MW * 1000.0
     for site in data.sites:
@@ -150,11 +151,10 @@ def _tasks(data: PlanData, session: object, binding: dict[str, list[str]]) -> li
     return tasks
 
 
-def _demand_start(session: object, x0: np.ndarray, data: PlanData,
+def _demand_start(session: PlanSession, x0: np.ndarray, data: PlanData,
                   task: _Task) -> np.ndarray:
     """The base plan with the extra demand booked as unmet (feasible when unmet exists;
     `unmet` has coefficient 1 in its scaled demand row, so the row's step is its step)."""
-    assert isinstance(session, ResolveSession)
     x = x0.copy()
     if data.strict_demand:
         return x
@@ -166,6 +166,50 @@ def _demand_start(session: object, x0: np.ndarray, data: PlanData,
         if j is not None:
             x[j] += d
     return x
+
+
+def _add_power_kw(session: PlanSession, data: PlanData, site: str, periods: list[str],
+                  kw: float) -> None:
+    """Raise a hall's power cap by `kw` in the given periods.
+
+    The `buy` columns carry an upper bound implied by the hall's power
+    (`PlanData.buy_cap`); it is raised with the cap, as a model built with the larger cap
+    would have it (a bound buy[t] <= cap[t]/unit_kw is valid since the fleet in t includes
+    the units bought in t).
+    """
+    raised: dict[str, float] = {}
+    for lab in periods:
+        i = session.row("power", site, lab)
+        if i is None:
+            continue
+        session.set_row_bounds(i, hi=session.row_hi[i] + kw)
+        raised[lab] = float(session.row_hi[i])
+    for (s, g, lab), j in session.columns("buy").items():
+        if s != site or lab not in raised:
+            continue
+        cap = data.buy_cap(s, g, power_kw=raised[lab])
+        if cap > session.col_hi[j]:
+            session.set_col_bounds(j, hi=cap)
+
+
+def _lp_duals(session: PlanSession, data: PlanData) -> np.ndarray | None:
+    """Row duals of the LP relaxation, on the session's instance (`PlanSession.row_duals`
+    gives their units and signs); integrality and bounds are put back after.
+
+    The `buy` upper bounds implied by power and floor space are lifted for the LP (they
+    are redundant: buy <= fleet <= cap), so the power and space rows carry the dual
+    instead of a column bound; supply caps stay.
+    """
+    for (_s, g, _lab), j in session.columns("buy").items():
+        cap = data.systems[g].max_units_per_period
+        session.set_col_bounds(j, hi=float(cap) if cap is not None else math.inf)
+    session.relax_integrality()
+    try:
+        session.solve()
+        return session.row_duals()
+    finally:
+        session.restore_integrality()
+        session.reset()
 
 
 def marginal_values(data: PlanData, settings: HighsSettings,
@@ -188,7 +232,7 @@ def marginal_values(data: PlanData, settings: HighsSettings,
         settings = replace(settings, mip_rel_gap=gap)
     if time_limit_s is not None:
         settings = replace(settings, time_limit_s=time_limit_s)
-    session = ResolveSession(data, settings)
+    session = PlanSession.build(data, settings)
     base = session.solve(start=start)
     if base.x is None or base.objective is None:
         return pd.DataFrame([], columns=MARGINAL_COLUMNS)
@@ -206,10 +250,10 @@ def marginal_values(data: PlanData, settings: HighsSettings,
 
     base_split = split(x0)
     if sites_table is None:
-        sites_table = session.tables(base).sites
+        sites_table = extract(data, session.values(base), base).sites
     binding = power_binding_periods(data, sites_table)
     tasks = _tasks(data, session, binding)
-    duals = session.lp_duals()
+    duals = _lp_duals(session, data)
     order = {id(t): i for i, t in enumerate(tasks)}
 
     def priority(t: _Task) -> tuple[int, float, int]:
@@ -233,7 +277,7 @@ def marginal_values(data: PlanData, settings: HighsSettings,
         session.reset()
         if task.kind == "power_mw":
             periods = [task.period] if task.period != "all" else list(data.labels)
-            session.add_power_kw(task.site, periods, POWER_STEP_MW * 1000.0)
+            _add_power_kw(session, data, task.site, periods, POWER_STEP_MW * 1000.0)
             st = x0
         else:
             for i, d in task.rows.items():
@@ -251,15 +295,14 @@ def marginal_values(data: PlanData, settings: HighsSettings,
     return pd.DataFrame([done[id(t)] for t in tasks], columns=MARGINAL_COLUMNS)
 
 
-def unmet_columns(session: object) -> tuple[np.ndarray, np.ndarray]:
+def unmet_columns(session: PlanSession) -> tuple[np.ndarray, np.ndarray]:
     """The `unmet` columns of a session, and the tokens/s one unit of each stands for
     (`CompiledModel.col_scale`: unmet counts shares of its class's demand)."""
-    assert isinstance(session, ResolveSession)
     compiled = session.compiled
     if "unmet" not in compiled.columns:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     _keys, pos = compiled.columns["unmet"]
-    scale = (compiled.col_scale or {}).get("unmet")
+    scale = compiled.col_scale.get("unmet")
     tps = np.ones(len(pos)) if scale is None else np.asarray(scale, dtype=float)
     keep = pos >= 0
     return pos[keep].astype(np.int64), tps[keep]

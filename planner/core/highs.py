@@ -1,8 +1,10 @@
 """Solve stage: hand a compiled mixed-integer program to HiGHS through highspy.
 
-This module knows arrays, not Pyomo: the model module compiles its Pyomo model to
-standard-form arrays (`MatrixProgram`) and this module solves them, so the hand-over is
-one `passModel` call instead of a constraint-by-constraint copy.
+This module knows arrays, not Pyomo: `planner.core.compile` turns the Pyomo model into
+standard-form arrays (`MatrixProgram`), `highs_instance` hands them to HiGHS in one
+`passModel` call instead of a constraint-by-constraint copy, and `run_highs` runs an
+instance and reads its outcome. `planner.core.session.PlanSession` is how the planner
+uses them.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ class MatrixProgram:
     col_lo: np.ndarray
     col_hi: np.ndarray
     integer: np.ndarray  # bool per column
-    #: HiGHS options this program needs whatever the settings (`planner.core.model` sets a
-    #: tighter MIP feasibility tolerance for programs with `whole_unit` rows)
+    #: HiGHS options this program needs whatever the settings (`planner.core.constraints`
+    #: sets a tighter MIP feasibility tolerance for programs with `whole_unit` rows)
     options: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -84,18 +86,6 @@ class HighsSettings:
     mip_rel_gap: float = 0.001
     threads: int = 0
     random_seed: int = 0
-
-
-# HiGHS options measured to pay on benchmarks/ (see benchmarks/README.md). None so far:
-# presolve off on programs under 1,000 columns made the small benchmark reach 1% about 20%
-# sooner, but made one 2x4x4x2 scenario's plain formulation at mip_rel_gap 1e-7 take
-# over 30 s instead of 0.15 s, so it is not used.
-TUNED_OPTIONS: dict[str, bool | float | str] = {}
-
-
-def tuned_options(prog: MatrixProgram) -> dict[str, bool | float | str]:
-    """The options `make_highs` sets for this program (benchmarks/README.md)."""
-    return {**TUNED_OPTIONS, **prog.options}
 
 
 ProgressFn = Callable[[dict[str, float]], None]
@@ -151,16 +141,9 @@ def new_highs() -> highspy.Highs:
     return h
 
 
-def make_highs(prog: MatrixProgram, settings: HighsSettings,
-               tuned: bool = True) -> highspy.Highs:
-    """A HiGHS instance holding `prog`, with `settings` (and the options tuned on the
-    benchmark suite, `tuned_options(prog)`, unless `tuned` is False)."""
-    return highs_instance(prog, settings, tuned)
-
-
-def highs_instance(prog: MatrixProgram, settings: HighsSettings,
-                   tuned: bool = True) -> highspy.Highs:
-    """`make_highs` itself (helpers such as the start heuristic call this one)."""
+def highs_instance(prog: MatrixProgram, settings: HighsSettings) -> highspy.Highs:
+    """A silent HiGHS instance holding `prog`, with `settings` and the options the program
+    carries (`MatrixProgram.options`), set in that order before `passModel`."""
     h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(settings.time_limit_s))
@@ -173,9 +156,8 @@ def highs_instance(prog: MatrixProgram, settings: HighsSettings,
             highspy.Highs.resetGlobalScheduler(True)
         _SCHEDULER_THREADS = settings.threads
         h.setOptionValue("threads", int(settings.threads))
-    if tuned:
-        for key, value in tuned_options(prog).items():
-            h.setOptionValue(key, value)
+    for key, value in prog.options.items():
+        h.setOptionValue(key, value)
     h.passModel(_to_highs_lp(prog))
     return h
 
@@ -287,9 +269,3 @@ def _subscribe_progress(h: highspy.Highs, progress: ProgressFn) -> None:
     except Exception:  # noqa: BLE001 - progress is a convenience, never a failure
         return
 
-
-def solve_program(prog: MatrixProgram, settings: HighsSettings,
-                  start: np.ndarray | None = None,
-                  progress: ProgressFn | None = None) -> SolveOutcome:
-    h = make_highs(prog, settings)
-    return run_highs(h, bool(prog.integer.any()), start, progress, prog.objective_scale)

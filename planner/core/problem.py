@@ -9,7 +9,8 @@ delivers throughput at the demand class's SLO).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from planner.gcpause import paused_gc
@@ -17,6 +18,16 @@ from planner.inputs.bundle import Inputs
 from planner.inputs.periods import HOURS_PER_PERIOD, PERIODS_PER_YEAR, parse_period, period_labels
 from planner.inputs.schemas import Site, System
 from planner.inputs.validate import horizon_granularity, validate
+
+#: unit conversions of the contract's formulas (power rows are in kW, prices per MWh and
+#: per million tokens, opex per year)
+KW_PER_MW = 1000.0
+HOURS_PER_YEAR = 8760.0
+SECONDS_PER_HOUR = 3600.0
+TOKENS_PER_MTOK = 1e6
+#: slack when counting whole units that fit under a cap (floor(cap / per_unit + slack)),
+#: so that a cap of exactly n units is not read as n - 1 through floating-point rounding
+UNIT_FLOOR_SLACK = 1e-9
 
 
 def throughput_at(points: Sequence[Sequence[float]], slo: float) -> float:
@@ -93,7 +104,7 @@ class PlanData:
 
     # ---- cost coefficients (the contract's objective, per unit) ----
     def discount(self, t: int) -> float:
-        return float(1.0 / (1.0 + self.discount_rate) ** (t * self.hours / 8760.0))
+        return float(1.0 / (1.0 + self.discount_rate) ** (t * self.hours / HOURS_PER_YEAR))
 
     def capex_share(self, g: str, t: int) -> float:
         """Share of the purchase price counted in the horizon for a unit bought in t."""
@@ -109,18 +120,36 @@ class PlanData:
     def energy_usd_per_unit(self, s: str, g: str, t: int) -> float:
         site = self.site_by_name[s]
         kw = self.systems[g].unit_power_kw
-        return (kw / 1000.0 * self.average_power_fraction * site.pue * self.hours
+        return (kw / KW_PER_MW * self.average_power_fraction * site.pue * self.hours
                 * site.electricity_usd_per_mwh * self.discount(t))
 
     def opex_usd_per_unit(self, g: str, t: int) -> float:
-        return self.systems[g].opex_usd_per_year * self.hours / 8760.0 * self.discount(t)
+        return self.systems[g].opex_usd_per_year * self.hours / HOURS_PER_YEAR * self.discount(t)
 
     def unmet_usd_per_tokens_per_s(self, t: int) -> float:
-        return self.hours * 3600.0 / 1e6 * self.unmet_penalty_usd_per_mtok * self.discount(t)
+        return (self.hours * SECONDS_PER_HOUR / TOKENS_PER_MTOK
+                * self.unmet_penalty_usd_per_mtok * self.discount(t))
 
     def tokens_per_unit(self, g: str, k: int) -> float:
         """Tokens/s one unit of g serves for class k (GPUs x tput x target utilisation)."""
         return self.systems[g].gpus_per_unit * self.tput[(g, k)] * self.target_utilization
+
+    def buy_cap(self, s: str, g: str, power_kw: float | None = None) -> float:
+        """The most units of g that hall s can take in one period: floor(power_kw /
+        unit_power_kw[g]), floor(max_racks[s] / racks_per_unit[g]) where the hall caps its
+        racks, and max_units_per_period[g] where the system's supply is capped.
+
+        `power_kw` is the hall's power cap (power_mw[s] x 1000 unless given). Purchases
+        carry this upper bound in the strong formulation (`planner.core.variables`); it
+        never cuts a feasible plan, since the units bought in a period are in its fleet.
+        """
+        site, sysd = self.site_by_name[s], self.systems[g]
+        kw = site.power_mw * KW_PER_MW if power_kw is None else power_kw
+        cap = math.floor(kw / sysd.unit_power_kw + UNIT_FLOOR_SLACK)
+        if site.max_racks is not None and sysd.racks_per_unit > 0:
+            cap = min(cap, math.floor(site.max_racks / sysd.racks_per_unit + UNIT_FLOOR_SLACK))
+        supply = sysd.max_units_per_period
+        return float(cap) if supply is None else min(float(cap), float(supply))
 
 
 def prepare(inputs: Inputs) -> PlanData:
@@ -137,7 +166,10 @@ def _prepare(inputs: Inputs) -> PlanData:
     assert gran is not None
     labels = period_labels(sc.horizon.start, sc.horizon.periods, gran)
     first = parse_period(sc.horizon.start, gran)
-    T = len(labels)
+
+    def t_of(period: str) -> int:
+        """The position of a period label in the horizon (negative before its start)."""
+        return parse_period(period, gran) - first
 
     # `systems:` restricts what may be bought; installed units of any system keep serving
     installed_any = {ex.system for site in sc.sites for ex in site.existing if ex.units > 0}
@@ -145,95 +177,19 @@ def _prepare(inputs: Inputs) -> PlanData:
     buyable = set(sc.systems) if sc.systems is not None else None
     catalog = {s.id: s for s in inputs.catalog.systems}
 
-    # demand classes (rows with positive demand), in file order
-    classes: list[DemandClass] = []
-    seen_keys: dict[tuple[int, str], int] = {}
-    for row in inputs.demand:
-        if row.tokens_per_s <= 0:
-            continue
-        t = parse_period(row.period, gran) - first
-        key = f"{row.model}@{row.min_tokens_per_s_per_user:g}"
-        n = seen_keys.get((t, key), 0)
-        seen_keys[(t, key)] = n + 1
-        if n:
-            key = f"{key}#{n + 1}"
-        classes.append(DemandClass(len(classes), t, labels[t], row.model,
-                                   row.min_tokens_per_s_per_user, row.tokens_per_s, key))
-    classes.sort(key=lambda c: (c.t, c.model, c.slo, c.index))
-    classes = [DemandClass(i, c.t, c.period, c.model, c.slo, c.tokens_per_s, c.key)
-               for i, c in enumerate(classes)]
-
-    # throughput at each class's SLO
-    tput: dict[tuple[str, int], float] = {}
-    for c in classes:
-        curves = inputs.profiles[c.model].throughput
-        for g, pts in curves.items():
-            if g not in catalog or (allowed is not None and g not in allowed):
-                continue
-            v = throughput_at(pts, c.slo)
-            if v > 0:
-                tput[(g, c.index)] = v
+    classes = _demand_classes(inputs, labels, t_of)
+    tput = _throughput(inputs, classes, catalog, allowed)
     serving = {g for g, _ in tput}
-
-    # existing fleet in service per period
-    existing: dict[tuple[str, str, int], int] = {}
-    for site in sc.sites:
-        for ex in site.existing:
-            if ex.units <= 0:
-                continue
-            last_t = T - 1
-            if ex.retire_after is not None:
-                last_t = min(T - 1, parse_period(ex.retire_after, gran) - first)
-            for t in range(0, last_t + 1):
-                k3 = (site.name, ex.system, t)
-                existing[k3] = existing.get(k3, 0) + ex.units
-
+    existing = _existing(inputs, len(labels), t_of)
     # systems in the model: those that can serve, plus those already installed
     installed = {g for (_, g, _) in existing}
     order = [s.id for s in inputs.catalog.systems]
     systems = {g: catalog[g] for g in order if g in serving or g in installed}
-
-    available_t: dict[str, int] = {}
-    for site in sc.sites:
-        a = 0
-        if site.available_from is not None:
-            a = max(0, parse_period(site.available_from, gran) - first)
-        available_t[site.name] = a
-
-    buy_index: list[tuple[str, str, int]] = []
-    fleet_set: set[tuple[str, str, int]] = set(existing)
-    for site in sc.sites:
-        for g in systems:
-            sysdef = systems[g]
-            if g not in serving or (buyable is not None and g not in buyable):
-                continue
-            if sysdef.cooling == "liquid" and site.cooling != "liquid":
-                continue
-            if sysdef.max_units_per_period == 0:
-                continue
-            start_t = max(available_t[site.name], sysdef.lead_time_periods)
-            for t in range(start_t, T):
-                # bought units stay in service to the end of the horizon
-                buy_index.append((site.name, g, t))
-                fleet_set.add((site.name, g, t))
-    site_pos = {s.name: i for i, s in enumerate(sc.sites)}
-    sys_pos = {g: i for i, g in enumerate(systems)}
-
-    def sgt_key(x: tuple[str, str, int]) -> tuple[int, int, int]:
-        return (x[2], site_pos[x[0]], sys_pos[x[1]])
-
-    buy_index.sort(key=sgt_key)
-    fleet_index = sorted(fleet_set, key=sgt_key)
-
-    by_t: dict[int, list[tuple[str, str]]] = {}
-    for s, g, t in fleet_index:
-        by_t.setdefault(t, []).append((s, g))
-    serve_index: list[tuple[str, str, int]] = []
-    for c in classes:
-        for s, g in by_t.get(c.t, []):
-            if (g, c.index) in tput:
-                serve_index.append((s, g, c.index))
-
+    available_t = {site.name: 0 if site.available_from is None
+                   else max(0, t_of(site.available_from)) for site in sc.sites}
+    purchasable = {g for g in systems if g in serving and (buyable is None or g in buyable)}
+    buy_index, fleet_index = _buy_and_fleet(inputs, systems, purchasable, available_t,
+                                            existing, len(labels))
     return PlanData(
         name=sc.name,
         granularity=gran,
@@ -248,7 +204,7 @@ def _prepare(inputs: Inputs) -> PlanData:
         available_t=available_t,
         buy_index=buy_index,
         fleet_index=fleet_index,
-        serve_index=serve_index,
+        serve_index=_serve_index(classes, tput, fleet_index),
         target_utilization=sc.options.target_utilization,
         average_power_fraction=sc.options.average_power_fraction,
         unmet_penalty_usd_per_mtok=sc.options.unmet_penalty_usd_per_mtok,
@@ -258,3 +214,108 @@ def _prepare(inputs: Inputs) -> PlanData:
         budget_per_period_usd=sc.budget.capex_usd_per_period,
         budget_total_usd=sc.budget.total_capex_usd,
     )
+
+
+def _demand_classes(inputs: Inputs, labels: list[str],
+                    t_of: Callable[[str], int]) -> list[DemandClass]:
+    """The demand classes (rows with positive demand), ordered by period, model and SLO;
+    keys are unique within a period (``model@slo``, then ``#2``, ``#3`` for repeats in
+    file order)."""
+    classes: list[DemandClass] = []
+    seen_keys: dict[tuple[int, str], int] = {}
+    for row in inputs.demand:
+        if row.tokens_per_s <= 0:
+            continue
+        t = t_of(row.period)
+        key = f"{row.model}@{row.min_tokens_per_s_per_user:g}"
+        n = seen_keys.get((t, key), 0)
+        seen_keys[(t, key)] = n + 1
+        if n:
+            key = f"{key}#{n + 1}"
+        classes.append(DemandClass(len(classes), t, labels[t], row.model,
+                                   row.min_tokens_per_s_per_user, row.tokens_per_s, key))
+    classes.sort(key=lambda c: (c.t, c.model, c.slo, c.index))
+    return [DemandClass(i, c.t, c.period, c.model, c.slo, c.tokens_per_s, c.key)
+            for i, c in enumerate(classes)]
+
+
+def _throughput(inputs: Inputs, classes: list[DemandClass], catalog: dict[str, System],
+                allowed: set[str] | None) -> dict[tuple[str, int], float]:
+    """Tokens/s per GPU of each catalogue system (of the `systems:` list and the installed
+    ones, when the scenario restricts systems) at each class's SLO, where positive."""
+    tput: dict[tuple[str, int], float] = {}
+    for c in classes:
+        curves = inputs.profiles[c.model].throughput
+        for g, pts in curves.items():
+            if g not in catalog or (allowed is not None and g not in allowed):
+                continue
+            v = throughput_at(pts, c.slo)
+            if v > 0:
+                tput[(g, c.index)] = v
+    return tput
+
+
+def _existing(inputs: Inputs, T: int, t_of: Callable[[str], int]
+              ) -> dict[tuple[str, str, int], int]:
+    """Installed units in service per (site, system, period), up to `retire_after`."""
+    existing: dict[tuple[str, str, int], int] = {}
+    for site in inputs.scenario.sites:
+        for ex in site.existing:
+            if ex.units <= 0:
+                continue
+            last_t = T - 1
+            if ex.retire_after is not None:
+                last_t = min(T - 1, t_of(ex.retire_after))
+            for t in range(0, last_t + 1):
+                k3 = (site.name, ex.system, t)
+                existing[k3] = existing.get(k3, 0) + ex.units
+    return existing
+
+
+def _buy_and_fleet(inputs: Inputs, systems: dict[str, System], purchasable: set[str],
+                   available_t: dict[str, int], existing: dict[tuple[str, str, int], int],
+                   T: int
+                   ) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]]]:
+    """Where units may be bought, and where units may stand, ordered by period, site and
+    system: a purchasable system is bought only where its cooling fits the hall, from
+    the hall's first available period and its lead time on, unless its supply is 0;
+    bought units stay in service to the end of the horizon."""
+    sites = inputs.scenario.sites
+    buy_index: list[tuple[str, str, int]] = []
+    fleet_set: set[tuple[str, str, int]] = set(existing)
+    for site in sites:
+        for g in systems:
+            sysdef = systems[g]
+            if g not in purchasable:
+                continue
+            if sysdef.cooling == "liquid" and site.cooling != "liquid":
+                continue
+            if sysdef.max_units_per_period == 0:
+                continue
+            start_t = max(available_t[site.name], sysdef.lead_time_periods)
+            for t in range(start_t, T):
+                buy_index.append((site.name, g, t))
+                fleet_set.add((site.name, g, t))
+    site_pos = {s.name: i for i, s in enumerate(sites)}
+    sys_pos = {g: i for i, g in enumerate(systems)}
+
+    def sgt_key(x: tuple[str, str, int]) -> tuple[int, int, int]:
+        return (x[2], site_pos[x[0]], sys_pos[x[1]])
+
+    buy_index.sort(key=sgt_key)
+    return buy_index, sorted(fleet_set, key=sgt_key)
+
+
+def _serve_index(classes: list[DemandClass], tput: dict[tuple[str, int], float],
+                 fleet_index: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """(site, system, class) where a unit may serve: the fleet of the class's period, of
+    a system with throughput at the class's SLO."""
+    by_t: dict[int, list[tuple[str, str]]] = {}
+    for s, g, t in fleet_index:
+        by_t.setdefault(t, []).append((s, g))
+    serve_index: list[tuple[str, str, int]] = []
+    for c in classes:
+        for s, g in by_t.get(c.t, []):
+            if (g, c.index) in tput:
+                serve_index.append((s, g, c.index))
+    return serve_index

@@ -54,7 +54,7 @@ def _round_units(v: float) -> int:
 
 def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
             outcome: SolveOutcome, settings: dict[str, Any] | None = None) -> PlanTables:
-    """Build the plan tables from solver values (keys as in `planner.core.model`)."""
+    """Build the plan tables from solver values (keys as in `planner.core.variables`)."""
     L = data.labels
     pos = {lab: i for i, lab in enumerate(L)}
     site_order = {s.name: i for i, s in enumerate(data.sites)}

@@ -1,7 +1,7 @@
 """Core solve: build -> compile -> start -> solve -> extract -> check, for one prepared problem.
 
-`solve_data` runs the stages; each is also callable alone (`build_model`/`compile_model`,
-`start_plan`, `solve_program`, `extract`, `check_plan`). What the planner says about
+`solve_data` runs the stages; each is also callable alone (`build_model`, `compile_model`,
+`start_plan`, a `PlanSession` and its `solve`, `extract`, `check_plan`). What the planner says about
 demand it cannot serve is an analysis (`planner.analysis`), which this layer never
 imports: the caller hands it in as a `Diagnosis` (`planner.analysis.solve` does, and
 `planner.api` exports that solve).
@@ -15,9 +15,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from planner.core.highs import HighsSettings, SolveOutcome, solve_program
+import numpy as np
+
+from planner.core.highs import HighsSettings, SolveOutcome
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables, check_plan, extract
+from planner.core.session import PlanSession
+from planner.core.start import start_plan
 from planner.core.warm import carried_start
 from planner.errors import InfeasibleError, SolverError
 from planner.inputs.bundle import Inputs
@@ -152,17 +156,42 @@ def explain_infeasible(data: PlanData, settings: HighsSettings,
     return InfeasibleError(msg, details + [hint])
 
 
+def _raise_without_plan(outcome: SolveOutcome, data: PlanData, settings: HighsSettings,
+                        diagnosis: Diagnosis) -> None:
+    """Raise the planner's error when HiGHS ended without a plan (infeasible, unbounded,
+    out of time, failed)."""
+    if outcome.status == "infeasible":
+        if data.strict_demand:
+            raise explain_infeasible(data, settings, diagnosis)
+        raise InfeasibleError("the scenario has no feasible plan (HiGHS proved it infeasible)")
+    if outcome.status == "unbounded":
+        raise SolverError("HiGHS reports the problem unbounded; this is a bug in the planner",
+                          "please report it with the scenario")
+    if outcome.status == "no_solution":
+        raise SolverError(
+            f"HiGHS found no feasible plan within the time limit of {settings.time_limit_s:g} s "
+            "(this does not prove there is none)",
+            "raise solver.time_limit_s or --time-limit, loosen mip_rel_gap, or plan fewer "
+            "periods, sites or systems")
+    if outcome.status == "error":
+        raise SolverError(
+            f"HiGHS stopped with status {outcome.highs_status!r} and no plan (a numerical "
+            "or solver failure, not a verdict on the scenario)",
+            "run `planner doctor` to check the install; look for extreme numbers in the "
+            "inputs (very large or very small); raise solver.time_limit_s")
+
+
 def solve_data(data: PlanData, settings: HighsSettings,
                progress: Callable[[dict[str, float]], None] | None = None,
                on_stage: StageFn | None = None, *, formulation: str = "strong",
-               start: Any = None, heuristic: bool = True,
+               start: np.ndarray | None = None, heuristic: bool = True,
                start_from: PlanResult | None = None, diagnosis: Diagnosis) -> PlanResult:
     """Build, compile, solve and extract one prepared problem.
 
     `formulation`: "strong" (default) or "plain" (the contract's math as written; same
-    optimum, see `planner.core.model`). `start`: a column vector of a previous plan of the
+    optimum, see `planner.core.build`). `start`: a column vector of a previous plan of the
     same compiled model, handed to HiGHS as its starting plan; without one, the strong
-    formulation computes one (`planner.core.model.start_plan`) unless `heuristic` is False.
+    formulation computes one (`planner.core.start.start_plan`) unless `heuristic` is False.
     `start_from`: the plan of a neighbouring scenario (a sweep's previous point); when its
     purchases, fleet and serving are feasible here they are the starting plan and the
     heuristic is skipped (`planner.core.warm`). `diagnosis`: what to say about demand
@@ -173,7 +202,8 @@ def solve_data(data: PlanData, settings: HighsSettings,
     recomputed from the tables equal to the solver's objective; otherwise SolverError.
     """
     # Pyomo: imported on the first solve, so `planner --help` and the light commands stay fast
-    from planner.core.model import build_model, compile_model, start_plan
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -198,27 +228,9 @@ def solve_data(data: PlanData, settings: HighsSettings,
         start = sp.x
         solve_settings = replace(settings,
                                  time_limit_s=max(1e-3, settings.time_limit_s - sp.seconds))
-    outcome = solve_program(compiled.program, solve_settings, start=start, progress=progress)
+    outcome = PlanSession(compiled, solve_settings).solve(start=start, progress=progress)
     timings["solve_s"] = outcome.seconds
-    if outcome.status == "infeasible":
-        if data.strict_demand:
-            raise explain_infeasible(data, settings, diagnosis)
-        raise InfeasibleError("the scenario has no feasible plan (HiGHS proved it infeasible)")
-    if outcome.status == "unbounded":
-        raise SolverError("HiGHS reports the problem unbounded; this is a bug in the planner",
-                          "please report it with the scenario")
-    if outcome.status == "no_solution":
-        raise SolverError(
-            f"HiGHS found no feasible plan within the time limit of {settings.time_limit_s:g} s "
-            "(this does not prove there is none)",
-            "raise solver.time_limit_s or --time-limit, loosen mip_rel_gap, or plan fewer "
-            "periods, sites or systems")
-    if outcome.status == "error":
-        raise SolverError(
-            f"HiGHS stopped with status {outcome.highs_status!r} and no plan (a numerical "
-            "or solver failure, not a verdict on the scenario)",
-            "run `planner doctor` to check the install; look for extreme numbers in the "
-            "inputs (very large or very small); raise solver.time_limit_s")
+    _raise_without_plan(outcome, data, settings, diagnosis)
     t2 = time.perf_counter()
     values = compiled.values(outcome.x)
     tables = extract(data, values, outcome, {

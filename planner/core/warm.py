@@ -16,26 +16,29 @@ No Pyomo here: the compiled model is read through its arrays.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from planner.core.highs import MatrixProgram
 
+if TYPE_CHECKING:
+    from planner.core.compile import CompiledModel
+
 Values = Mapping[str, Mapping[tuple[object, ...], float]]
 
 #: absolute slack on bounds, and relative slack on rows (rows are in kW, racks, units,
-#: and shares of a demand or of a typical price: `planner.core.model`)
+#: and shares of a demand or of a typical price: `planner.core.scaling`)
 TOL = 1e-6
 
 
-def carried_start(compiled: Any, values: Values) -> np.ndarray | None:
+def carried_start(compiled: CompiledModel, values: Values) -> np.ndarray | None:
     """The previous plan `values` as a column vector of `compiled`, or None when it is
     not feasible there (or has nothing in common with it)."""
-    prog: MatrixProgram = compiled.program
+    prog = compiled.program
     x = np.zeros(prog.shape[1])
     shared = 0
-    col_scale = getattr(compiled, "col_scale", None) or {}
+    col_scale = compiled.col_scale
     for name, (keys, pos) in compiled.columns.items():
         old = values.get(name)
         if old is None:

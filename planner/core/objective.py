@@ -1,0 +1,47 @@
+"""The objective of the planning model: the discounted cost of the horizon, in USD."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.core.problem import PlanData
+from planner.core.terms import Term, lin
+
+
+def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
+    """Objective: minimise the discounted cost of the horizon (USD).
+
+    The cost of each term is charged with its period's discount factor d_t::
+
+        min  sum_{(s,g,t) in B} capex_usd[g] * a[g,t] * d_t * buy[s,g,t]
+           + sum_{(s,g,t) in F} (energy[s,g] + opex[g]) * d_t * fleet[s,g,t]
+           + sum_{k in K} unmet_usd * d_{t_k} * D_k * unmet[k]
+
+        d_t       = 1 / (1 + discount_rate)^(t * H / 8760)
+        a[g,t]    = 1 (upfront), or min(1, (T - t) / (lifetime_years[g] * P)) (amortized)
+        energy[s,g] = unit_power_kw[g] / 1000 * average_power_fraction * pue[s] * H
+                      * electricity_usd_per_mwh[s]
+        opex[g]   = opex_usd_per_year[g] * H / 8760
+        unmet_usd = H * 3600 / 1e6 * unmet_penalty_usd_per_mtok    (per token/s unmet)
+
+    Installed units carry no capex. `unmet[k]` counts shares of D_k, hence the factor D_k
+    (`PlanData.capex_charge_usd`, `energy_usd_per_unit`, `opex_usd_per_unit` and
+    `unmet_usd_per_tokens_per_s` compute the coefficients).
+    """
+    L = data.labels
+    terms: list[Term] = []
+    buy, fleet = m.buy, m.fleet
+    for s, g, t in data.buy_index:
+        coef = data.capex_charge_usd(g, t)
+        if coef:
+            terms.append((coef, buy[s, g, L[t]]))
+    for s, g, t in data.fleet_index:
+        coef = data.energy_usd_per_unit(s, g, t) + data.opex_usd_per_unit(g, t)
+        if coef:
+            terms.append((coef, fleet[s, g, L[t]]))
+    if not data.strict_demand:
+        for c in data.classes:
+            coef = data.unmet_usd_per_tokens_per_s(c.t) * c.tokens_per_s  # unmet: shares
+            if coef:
+                terms.append((coef, m.unmet[c.period, c.key]))
+    m.cost = pyo.Objective(expr=lin(terms) if terms else 0.0, sense=pyo.minimize)

@@ -1,0 +1,98 @@
+"""Sets, notation and the variables of the planning model.
+
+Indices: ``s`` a site (hall), ``g`` a system (the unit a buyer orders: a server, a
+rack), ``t`` a period, ``k`` a demand class. The sets are those that
+`planner.core.problem.prepare` derives (`PlanData`); a variable exists only on its set,
+which is how the limits in `planner.core.constraints.SPARSITY_LIMITS` are enforced::
+
+    t in 0..T-1   periods of H hours (P a year), labelled 2027Q3 and so on
+    K             demand classes: each demand row with tokens_per_s > 0; class k has
+                  a period t_k, a model, an SLO (tokens/s per user) and a demand D_k
+                  (tokens/s)
+    B             (s,g,t) where a unit may be bought (PlanData.buy_index)
+    F             (s,g,t) where units may stand (PlanData.fleet_index): B, every
+                  later period of it, and the installed base in service
+    V             (s,g,k) where a unit may serve class k (PlanData.serve_index):
+                  (s,g,t_k) in F and tput[g,k] > 0
+    E[s,g,t]      installed units of g at s still in service in t (PlanData.existing)
+    tput[g,k]     tokens/s per GPU of g at the SLO of k (planner.core.problem.throughput_at)
+    tokens_per_unit[g,k] = gpus_per_unit[g] * tput[g,k] * target_utilization
+
+Data named after a field of the scenario or catalogue is that field (``power_mw[s]``,
+``unit_power_kw[g]``, ``capex_usd[g]``). A sum over an index runs over the set the
+summed variable exists on; a term whose index is outside its variable's set is 0.
+Rows are named by family and index in the model (``power[hall-a,2027Q3]``), periods by
+label and classes by period and key (``demand[2027Q3,llama-70b@30]``).
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from planner.core.problem import PlanData
+from planner.core.scaling import record_col_scale
+
+#: the two formulations of `planner.core.build.build_model`
+FORMULATIONS = ("strong", "plain")
+
+
+def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "strong") -> None:
+    """Variables: purchases, the fleet, serving and unmet demand.
+
+    Both formulations::
+
+        buy[s,g,t]    integer >= 0    for (s,g,t) in B   units of g commissioned at s in t
+        fleet[s,g,t]  >= 0            for (s,g,t) in F   units of g in service at s in t
+        unmet[k]      >= 0            for k in K         share of D_k not served
+
+    `unmet` does not exist with `strict_demand`. It counts shares of its class's demand
+    (tokens/s = unmet[k] * D_k; `CompiledModel.values` reports tokens/s).
+
+    Strong (the default)::
+
+        buy[s,g,t]    <= buy_cap[s,g]                    (PlanData.buy_cap)
+        fleet[s,g,t]  integer
+        pool[g,k]     >= 0            for (g,k) with some (s,g,k) in V
+                                                         units of g serving k, all sites
+
+    `buy_cap[s,g]` is the most units of g the hall's power and racks hold, and the
+    system's supply cap: it never cuts a feasible plan. `fleet` is integer (installed
+    units plus integer purchases), so HiGHS's knapsack and cover cuts apply to the
+    power and space rows directly.
+
+    Plain (the contract's math as written)::
+
+        fleet[s,g,t]  continuous
+        serve[s,g,k]  >= 0            for (s,g,k) in V   units of g at s serving k
+    """
+    if formulation not in FORMULATIONS:
+        raise ValueError(f"formulation {formulation!r}: use one of {', '.join(FORMULATIONS)}")
+    L = data.labels
+    strong = formulation == "strong"
+    buy_keys = [(s, g, L[t]) for s, g, t in data.buy_index]
+    if strong:
+        bounds: dict[tuple[str, str, str], tuple[float, float]] = {}
+        caps: dict[tuple[str, str], float] = {}
+        for s, g, lab in buy_keys:
+            cap = caps.get((s, g))
+            if cap is None:
+                cap = caps[(s, g)] = data.buy_cap(s, g)
+            bounds[(s, g, lab)] = (0.0, cap)
+        m.buy = pyo.Var(buy_keys, domain=pyo.NonNegativeIntegers,
+                        bounds=lambda _m, s, g, lab: bounds[(s, g, lab)])
+    else:
+        m.buy = pyo.Var(buy_keys, domain=pyo.NonNegativeIntegers)
+    m.fleet = pyo.Var([(s, g, L[t]) for s, g, t in data.fleet_index],
+                      domain=pyo.NonNegativeIntegers if strong else pyo.NonNegativeReals)
+    if strong:
+        pool_keys = list(dict.fromkeys(
+            (g, L[data.classes[k].t], data.classes[k].key) for _s, g, k in data.serve_index))
+        m.pool = pyo.Var(pool_keys, domain=pyo.NonNegativeReals)
+    else:
+        m.serve = pyo.Var([(s, g, L[data.classes[k].t], data.classes[k].key)
+                           for s, g, k in data.serve_index],
+                          domain=pyo.NonNegativeReals)
+    unmet_idx = [] if data.strict_demand else [(c.period, c.key) for c in data.classes]
+    m.unmet = pyo.Var(unmet_idx, domain=pyo.NonNegativeReals)  # shares of each demand
+    if unmet_idx:
+        record_col_scale(m, "unmet", {(c.period, c.key): c.tokens_per_s for c in data.classes})
