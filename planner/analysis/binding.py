@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.4g}"
+from planner.fmt import sig
 
 
 def unservable_reason(data: PlanData, k: int) -> str:
@@ -79,13 +76,13 @@ def binding_caps(data: PlanData, tables: PlanTables, k: int) -> list[str]:
             if data.budget_per_period_usd - spent < min_capex - 1e-6:
                 tight.append(data.labels[t])
         if tight:
-            out.append(f"budget.capex_usd_per_period {_fmt(data.budget_per_period_usd)} "
-                       f"(spent in {', '.join(tight)})")
+            budget = sig(data.budget_per_period_usd, 4, grouping=False)
+            out.append(f"budget.capex_usd_per_period {budget} (spent in {', '.join(tight)})")
     if data.budget_total_usd is not None:
         spent = float(pp["capex_usd"].sum())
         if data.budget_total_usd - spent < min_capex - 1e-6:
-            out.append(f"budget.total_capex_usd ({_fmt(spent)} of "
-                       f"{_fmt(data.budget_total_usd)} spent)")
+            out.append(f"budget.total_capex_usd ({sig(spent, 4, grouping=False)} of "
+                       f"{sig(data.budget_total_usd, 4, grouping=False)} spent)")
     for g in able:
         cap = data.systems[g].max_units_per_period
         if cap is None:
@@ -117,10 +114,11 @@ def shortfall_details(data: PlanData, tables: PlanTables) -> list[str]:
         k = key.get((row.period, row.model, row.min_tokens_per_s_per_user))
         share = row.unmet_tokens_per_s / row.demand_tokens_per_s if row.demand_tokens_per_s \
             else 0.0
+        demand, served, unmet = (sig(v, 4, grouping=False) for v in (
+            row.demand_tokens_per_s, row.served_tokens_per_s, row.unmet_tokens_per_s))
         head = (f"{row.model} in {row.period} at {row.min_tokens_per_s_per_user:g} tokens/s "
-                f"per user: demand {_fmt(row.demand_tokens_per_s)} tokens/s, the caps allow "
-                f"at most {_fmt(row.served_tokens_per_s)} (short "
-                f"{_fmt(row.unmet_tokens_per_s)} tokens/s, {share:.1%})")
+                f"per user: demand {demand} tokens/s, the caps allow at most {served} (short "
+                f"{unmet} tokens/s, {share:.1%})")
         if k is None:
             details.append(head)
             continue

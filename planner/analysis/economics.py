@@ -222,25 +222,3 @@ def cost_table(
         )
     return df
 
-
-def human(n: float) -> str:
-    """Seed-table style: 54K, 2.86M."""
-    if not math.isfinite(n):
-        return "-"
-    a = abs(n)
-    if a >= 1e9:
-        return f"{n / 1e9:.2f}B"
-    if a >= 1e6:
-        return f"{n / 1e6:.2f}M"
-    if a >= 1e4:
-        return f"{n / 1e3:.0f}K"
-    if a >= 1e3:
-        return f"{n / 1e3:.1f}K"
-    return f"{n:.1f}" if a >= 10 else f"{n:.2f}"
-
-
-def usd(n: float) -> str:
-    """$4.20, $0.12, $0.022 (three decimals below ten cents)."""
-    if not math.isfinite(n):
-        return "-"
-    return f"${n:.2f}" if abs(n) >= 0.1 else f"${n:.3f}"

@@ -22,6 +22,7 @@ from typing import Any
 from planner.analysis.binding import binding_caps, unservable_reason
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables
+from planner.fmt import usd_sig
 
 #: classes explained one by one in summary.json (largest shortfalls first)
 TOP_CLASSES = 5
@@ -37,7 +38,7 @@ def why_short(data: PlanData, tables: PlanTables, k: int) -> str:
     if data.strict_demand:
         return "no single cap is full: the caps of other periods or models sharing the fleet"
     return (f"no cap is full: serving it costs more than the unmet penalty of "
-            f"${data.unmet_penalty_usd_per_mtok:,.4g} per million tokens "
+            f"{usd_sig(data.unmet_penalty_usd_per_mtok, 4)} per million tokens "
             "(options.unmet_penalty_usd_per_mtok; set options.strict_demand: true to "
             "require it served)")
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from planner.analysis.verdicts import plan_standing
 from planner.cli import app, err_console, fail
-from planner.fmt import num, pct, usd
+from planner.fmt import num, pct, usd, usd_fixed
 from planner.inputs.loader import load_inputs
 from planner.io.output import REPORT_SET, check_output_dir, summary_json, write_files
 from planner.report import plan_set
@@ -59,7 +59,7 @@ def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) ->
     console.print(t)
     cpm = s.get("cost_per_mtok_usd")
     console.print(f"cost per million tokens served: [bold]"
-                  f"{'-' if cpm is None else f'${cpm:,.4f}'}[/] (spend / tokens served)   "
+                  f"{usd_fixed(cpm, 4)}[/] (spend / tokens served)   "
                   f"tokens/s per MW: [bold]{num(s.get('tokens_per_s_per_mw'))}[/]")
     pp = tables.purchase_plan
     if len(pp):

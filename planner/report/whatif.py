@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from planner.analysis.verdicts import cost_noise_usd, same_cost
+from planner.fmt import num_fixed, pct_down, usd_short, usd_sig, usd_signed
 from planner.whatif.runner import JobResult
 
 SAME = "same within solver gap"
@@ -256,29 +257,23 @@ def share_text(share: float | None) -> str:
     return f"{pct_down(share, 1)} of demand"
 
 
-def pct_down(share: float, digits: int = 2) -> str:
-    """A share as a percentage rounded down, so only all of it reads 100%."""
-    k = 10 ** (digits + 2)
-    return f"{math.floor(share * k) / 10 ** digits:.{digits}f}%"
-
-
 def price_text(price: float | None) -> str:
     """``at $100 per Mtok (a price you set, not money)``."""
     if price is None:
         return f"at the unmet-demand price ({NOT_MONEY})"
-    return f"at ${price:,.6g} per Mtok ({NOT_MONEY})"
+    return f"at {usd_sig(price, 6)} per Mtok ({NOT_MONEY})"
 
 
 def plan_headline(s: Summary, price: float | None = None) -> str:
     """One plan in a line: spend and tokens served first, then any shortfall and its
     penalty, e.g. ``spend $1.23M, serves 94.1% of demand; 3.10T tokens unserved, penalty
     $37.200B at $100 per Mtok (a price you set, not money)``."""
-    text = (f"spend {usd(float(s['spend_usd']))}, serves "
+    text = (f"spend {usd_short(float(s['spend_usd']))}, serves "
             f"{share_text(s.get('demand_served_share'))}")
     unmet = float(s.get("unmet_tokens") or 0.0)
     if unmet > 0:
-        text += (f"; {num(unmet)} tokens unserved, penalty "
-                 f"{usd(float(s['unmet_penalty_usd']))} {price_text(price)}")
+        text += (f"; {num_fixed(unmet)} tokens unserved, penalty "
+                 f"{usd_short(float(s['unmet_penalty_usd']))} {price_text(price)}")
     return text
 
 
@@ -295,18 +290,18 @@ def change_headline(a: Summary, b: Summary, price: float | None = None,
         if dspend == 0:
             text = f"serves the same tokens; spend {SAME}"
         elif dspend < 0:
-            text = f"saves {usd(-dspend)} of spend and serves the same tokens"
+            text = f"saves {usd_short(-dspend)} of spend and serves the same tokens"
         else:
-            text = f"spends {usd(dspend)} more and serves the same tokens"
+            text = f"spends {usd_short(dspend)} more and serves the same tokens"
     else:
-        spend = f"spend {SAME}" if dspend == 0 else f"changes spend by {signed_usd(dspend)}"
-        text = (f"serves {num(abs(dtok))} {'more' if dtok > 0 else 'fewer'} tokens "
+        spend = f"spend {SAME}" if dspend == 0 else f"changes spend by {usd_signed(dspend)}"
+        text = (f"serves {num_fixed(abs(dtok))} {'more' if dtok > 0 else 'fewer'} tokens "
                 f"({share_text(b.get('demand_served_share'))}) and "
                 + ("leaves " if dspend == 0 else "") + spend)
     if dpen < 0:
-        text += f"; the penalty avoided is {usd(-dpen)} {price_text(price)}"
+        text += f"; the penalty avoided is {usd_short(-dpen)} {price_text(price)}"
     elif dpen > 0:
-        text += f"; the penalty grows by {usd(dpen)} {price_text(price)}"
+        text += f"; the penalty grows by {usd_short(dpen)} {price_text(price)}"
     return text
 
 
@@ -509,45 +504,13 @@ def _beats_plan(a: Summary, b: Summary, floor: float) -> bool:
 # --------------------------------------------------------------------------- formatting
 
 
-def usd(v: float | None) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-"
-    a = abs(v)
-    sign = "-" if v < 0 and a >= 0.005 else ""
-    if a >= 1e9:
-        return f"{sign}${a / 1e9:,.3f}B"
-    if a >= 1e6:
-        return f"{sign}${a / 1e6:,.2f}M"
-    if a >= 1e3:
-        return f"{sign}${a / 1e3:,.1f}K"
-    return f"{sign}${a:,.2f}"
-
-
-def signed_usd(v: float | None) -> str:
-    """``+$120.00M``, ``-$1.20M``; ``$0.00`` for no change."""
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-"
-    text = usd(v)
-    return "+" + text if v > 0 and text != "$0.00" else text
-
-
 def diff_text(v: float | None, fmt: Callable[[float], str] | None = None) -> str:
     """A difference between two plans: ``same`` when 0 (within solver noise)."""
     if v is None:
         return "-"
     if v == 0:
         return "same"
-    return (fmt or signed_usd)(v)
-
-
-def num(v: float | None, digits: int = 2) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-"
-    a = abs(v)
-    for div, suf in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if a >= div:
-            return f"{v / div:,.{digits}f}{suf}"
-    return f"{v:,.{digits}f}"
+    return (fmt or usd_signed)(v)
 
 
 def value_text(v: Any) -> str:
@@ -608,7 +571,7 @@ def _legend(out: list[str], names: Sequence[str]) -> None:
 
 
 def line_chart(xs: Sequence[Any], series: Sequence[tuple[str, Sequence[float | None]]],
-               title: str, x_title: str, y_title: str, fmt: Any = num) -> str:
+               title: str, x_title: str, y_title: str, fmt: Any = num_fixed) -> str:
     """Lines of y against x (numeric x to scale, otherwise evenly spaced); gaps where
     a point has no value."""
     numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
@@ -666,7 +629,7 @@ def line_chart(xs: Sequence[Any], series: Sequence[tuple[str, Sequence[float | N
 
 
 def bar_chart(labels: Sequence[str], stacks: Sequence[tuple[str, Sequence[float | None]]],
-              title: str, y_title: str, fmt: Any = usd) -> str:
+              title: str, y_title: str, fmt: Any = usd_short) -> str:
     """Stacked bars, one per label (a label without values is marked "no plan")."""
     out = _svg_open(title)
     totals = []
@@ -727,15 +690,15 @@ def _cell_html(col: str, v: Any) -> str:
         if col.endswith("_usd"):
             return diff_text(float(v))
         return diff_text(float(v), lambda x: f"{x:+,.4g}" if abs(x) < 1e3 else
-                         ("+" if x > 0 else "") + num(x))
+                         ("+" if x > 0 else "") + num_fixed(x))
     if isinstance(v, float):
         if col.endswith("_usd"):
-            return usd(v)
+            return usd_short(v)
         if col in ("mip_gap",):
             return f"{v:.4%}"
         if col == "demand_served_share":
             return pct_down(v)
-        return num(v)
+        return num_fixed(v)
     return str(v)
 
 
