@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.analysis.binding import nearly_full
 from planner.analysis.verdicts import plan_standing
 from planner.fmt import is_number, num, pct, usd, usd_small
 from planner.report import svg
@@ -132,8 +133,7 @@ def _power_binding_fallback(pf: PlanFolder) -> pd.DataFrame:
     st = pf.sites
     rows = []
     for r in st.itertuples():
-        binding = float(r.power_cap_kw) > 0 and float(r.power_kw) >= 0.98 * float(
-            r.power_cap_kw)
+        binding = nearly_full(float(r.power_kw), float(r.power_cap_kw))
         rows.append(("power", r.site, "", "", r.period, float(r.power_kw),
                      float(r.power_cap_kw), "kW", binding, "within 2% of the cap"))
     return pd.DataFrame(rows, columns=["limit", "site", "system", "model", "period", "used",
