@@ -46,6 +46,7 @@ from planner.analysis.verdicts import same_cost
 from planner.core.highs import HighsSettings
 from planner.core.problem import PlanData
 from planner.core.resolve import ResolveSession
+from planner.core.summary import usd_per_mtok
 from planner.errors import InfeasibleError, SolverError
 from planner.fmt import finite
 
@@ -97,7 +98,9 @@ def _tokens_per_unit(data: PlanData, g: str, k: int) -> float:
 
 
 def cost_per_mtok(data: PlanData, s: str, g: str, k: int) -> float:
-    """USD per million tokens of one unit of g at hall s serving class k (seed identity);
+    """USD per million tokens of one unit of g at hall s serving class k: the seed's
+    identity per unit-hour, (capex over the life + fixed opex + energy at the hall's PUE
+    and price) per hour / (tokens/s the unit serves x 3600) x 1e6 (`usd_per_mtok`);
     infinite when the unit cannot serve the class."""
     sysd = data.systems[g]
     site = data.site_by_name[s]
@@ -107,8 +110,7 @@ def cost_per_mtok(data: PlanData, s: str, g: str, k: int) -> float:
     per_hour = (capex_h + sysd.opex_usd_per_year / 8760.0
                 + sysd.unit_power_kw / 1000.0 * data.average_power_fraction * site.pue
                 * site.electricity_usd_per_mwh)
-    tps = _tokens_per_unit(data, g, k)
-    v = per_hour / (tps * 3600.0) * 1e6 if tps > 0 else math.inf
+    v = usd_per_mtok(per_hour, _tokens_per_unit(data, g, k) * 3600.0)
     return v if not math.isnan(v) else math.inf
 
 

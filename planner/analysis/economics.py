@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planner.core.problem import throughput_at
+from planner.core.summary import usd_per_mtok
 from planner.inputs.schemas import Catalog, ModelProfile, System
 
 HOURS_PER_YEAR = 8760.0
@@ -89,10 +90,10 @@ def system_cost_per_gpu_hour(
 
 
 def cost_per_mtok(usd_per_gpu_hour: float, tokens_per_s_per_gpu: float) -> float:
-    """USD per million tokens; infinite when the GPU delivers no tokens."""
-    if tokens_per_s_per_gpu <= 0:
-        return math.inf
-    return usd_per_gpu_hour / (tokens_per_s_per_gpu * 3600.0) * 1e6
+    """USD per million tokens of one GPU, the seed's identity:
+    ``usd_per_gpu_hour / (tokens_per_s_per_gpu x 3600) x 1e6`` (`usd_per_mtok` of an
+    hour's cost and an hour's tokens); infinite when the GPU delivers no tokens."""
+    return usd_per_mtok(usd_per_gpu_hour, tokens_per_s_per_gpu * 3600.0)
 
 
 def tokens_per_s_per_mw(tokens_per_s_per_gpu: float, kw_per_gpu_: float) -> float:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from planner.core.highs import SolveOutcome
 from planner.core.problem import PlanData
+from planner.core.summary import usd_per_mtok
 from planner.errors import PlanCheckError
 
 PURCHASE_COLUMNS = ["period", "site", "system", "units", "capex_usd", "capex_charged_usd"]
@@ -178,7 +179,7 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
     served_tokens = float((sv["served_tokens_per_s"] * H * 3600).sum())
     # summed, not total - penalty: a penalty of $1e13 would leave a $20 spend in rounding
     cost_wo_penalty = breakdown["capex"] + breakdown["energy"] + breakdown["opex"]
-    cpm = cost_wo_penalty / served_tokens * 1e6 if served_tokens > 0 else None
+    cpm = usd_per_mtok(cost_wo_penalty, served_tokens) if served_tokens > 0 else None
 
     st = tables.sites
     per_site: dict[str, Any] = {}

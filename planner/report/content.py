@@ -15,6 +15,7 @@ import pandas as pd
 
 from planner.analysis.binding import nearly_full
 from planner.analysis.verdicts import plan_standing
+from planner.core.summary import usd_per_mtok
 from planner.fmt import is_number, num, pct, usd, usd_small
 from planner.report import svg
 from planner.report.folder import PlanFolder
@@ -125,7 +126,8 @@ def cost_per_model(pf: PlanFolder) -> dict[str, dict[str, float]]:
     for m in sorted(tokens):
         tk = tokens[m]
         out[m] = {"cost_usd": cost.get(m, 0.0), "tokens": tk,
-                  "cost_per_mtok_usd": cost.get(m, 0.0) / tk * 1e6 if tk > 0 else math.nan}
+                  "cost_per_mtok_usd": usd_per_mtok(cost.get(m, 0.0), tk) if tk > 0
+                  else math.nan}
     return out
 
 
