@@ -106,10 +106,10 @@ def test_cost_per_model_adds_up(plan_dir: Path) -> None:
     pf = load_folder(plan_dir)
     per = cost_per_model(pf)
     s = pf.summary
-    without_penalty = s["total_cost_usd"] - s["cost_breakdown_usd"]["unmet_penalty"]
+    without_penalty = s.total_cost_usd - s.cost_breakdown_usd.unmet_penalty
     assert math.isclose(sum(v["cost_usd"] for v in per.values()), without_penalty,
                         rel_tol=1e-9)
-    assert math.isclose(sum(v["tokens"] for v in per.values()), s["tokens_served"],
+    assert math.isclose(sum(v["tokens"] for v in per.values()), s.tokens_served,
                         rel_tol=1e-9)
 
 

@@ -46,7 +46,7 @@ from planner.analysis.verdicts import same_cost
 from planner.core.highs import HighsSettings
 from planner.core.problem import PlanData
 from planner.core.resolve import ResolveSession
-from planner.core.summary import usd_per_mtok
+from planner.core.summary import PlanSummary, usd_per_mtok
 from planner.errors import InfeasibleError, SolverError
 from planner.fmt import finite
 
@@ -223,22 +223,21 @@ def price_purchases(data: PlanData, settings: HighsSettings,
 
 
 def _row(baseline: str, system: str, status: str,
-         summary: dict[str, Any] | None) -> dict[str, Any]:
+         summary: PlanSummary | None) -> dict[str, Any]:
     nan = math.nan
     if summary is None:
         return {"baseline": baseline, "system": system, "status": status,
                 "total_cost_usd": nan, "cost_per_mtok_usd": nan, "savings_usd": nan,
                 "unmet_tokens": nan, "units_bought": nan, "spend_usd": nan,
                 "unmet_penalty_usd": nan}
-    total = float(summary["total_cost_usd"])
-    cpm = summary.get("cost_per_mtok_usd")
-    penalty = finite((summary.get("cost_breakdown_usd") or {}).get("unmet_penalty"))
+    cpm = summary.cost_per_mtok_usd
+    penalty = finite(summary.cost_breakdown_usd.unmet_penalty)
     return {"baseline": baseline, "system": system, "status": status,
-            "total_cost_usd": total, "cost_per_mtok_usd": nan if cpm is None else cpm,
-            "savings_usd": nan,
-            "unmet_tokens": float(summary.get("unmet_tokens", nan)),
-            "units_bought": int(summary.get("units_bought", 0)),
-            "spend_usd": float(summary.get("spend_usd", nan)),
+            "total_cost_usd": float(summary.total_cost_usd),
+            "cost_per_mtok_usd": nan if cpm is None else cpm, "savings_usd": nan,
+            "unmet_tokens": float(summary.unmet_tokens),
+            "units_bought": int(summary.units_bought),
+            "spend_usd": float(summary.spend_usd),
             "unmet_penalty_usd": nan if penalty is None else penalty}
 
 
@@ -250,7 +249,7 @@ def systems_label(data: PlanData, systems: Iterable[str]) -> str:
 
 
 def baselines(data: PlanData, settings: HighsSettings,
-              optimised: dict[str, Any] | None = None,
+              optimised: PlanSummary | None = None,
               progress: ProgressFn | None = None,
               budget_s: float | None = None,
               optimised_systems: Sequence[str] | None = None) -> pd.DataFrame:
@@ -265,17 +264,17 @@ def baselines(data: PlanData, settings: HighsSettings,
     listed with status `skipped` (the greedy plan, one quick solve, always runs).
     """
     rows: list[dict[str, Any]] = []
-    summaries: list[dict[str, Any] | None] = []
+    summaries: list[PlanSummary | None] = []
     if optimised is not None:
         label = "mixed" if optimised_systems is None else systems_label(data,
                                                                          optimised_systems)
-        rows.append(_row("optimised", label, str(optimised.get("status", "")), optimised))
+        rows.append(_row("optimised", label, optimised.status, optimised))
         summaries.append(optimised)
     # strict demand: baselines that cannot serve it all still show their spend and shortfall
     relaxed = replace(data, strict_demand=False) if data.strict_demand else data
 
-    def status_of(status: str, summ: dict[str, Any] | None) -> str:
-        if data.strict_demand and summ is not None and float(summ.get("unmet_tokens") or 0):
+    def status_of(status: str, summ: PlanSummary | None) -> str:
+        if data.strict_demand and summ is not None and float(summ.unmet_tokens or 0):
             return "short"
         return status
 
@@ -309,7 +308,7 @@ def baselines(data: PlanData, settings: HighsSettings,
                      status_of(priced["status"], summary), summary))
     summaries.append(summary)
     if optimised is not None:
-        best = float(optimised["total_cost_usd"])
+        best = float(optimised.total_cost_usd)
         for row, summ in zip(rows, summaries, strict=True):
             if summ is not None and not math.isnan(row["total_cost_usd"]):
                 row["savings_usd"] = 0.0 if same_cost(summ, optimised) else (

@@ -157,8 +157,8 @@ def _run(jobs: list[Job], workers: int | None, scheduler: str | None, quiet: boo
     def on_done(i: int, res: JobResult) -> None:
         done[0] += 1
         if show:
-            cost = (f"spend {usd_short(res.summary['spend_usd'])}, serves "
-                    f"{share_text(res.summary.get('demand_served_share'))}"
+            cost = (f"spend {usd_short(res.summary.spend_usd)}, serves "
+                    f"{share_text(res.summary.demand_served_share)}"
                     if res.summary else "")
             err_console.print(f"[{done[0]}/{len(jobs)}] {res.name}: "
                               f"{_short_status(res.status)} {cost} "
@@ -531,7 +531,7 @@ def _sweep_charts(paths: Sequence[str], points: Sequence[Sequence[Any]],
             ys: list[float | None] = []
             for x in xs:
                 r = by_x.get(x)
-                ys.append(None if r is None or r.summary is None else r.summary.get(field))
+                ys.append(None if r is None or r.summary is None else getattr(r.summary, field))
             out.append((f"{name}, {label(key)}" if key else name, ys))
         return out
 
@@ -540,10 +540,10 @@ def _sweep_charts(paths: Sequence[str], points: Sequence[Sequence[Any]],
                          for p, v in zip(paths[1:], key, strict=True))
 
     spend = series("spend_usd", "spend")
-    if any((r.summary or {}).get("unmet_penalty_usd") for r in results):
+    if any(r.summary is not None and r.summary.unmet_penalty_usd for r in results):
         spend += series("total_cost_usd", "spend + penalty")
     if base_res.summary is not None:
-        spend.append(("base spend", [base_res.summary["spend_usd"]] * len(xs)))
+        spend.append(("base spend", [base_res.summary.spend_usd] * len(xs)))
     return [
         line_chart(xs, spend, f"Spend against {paths[0]} (penalty: a price, not money)",
                    _x_title(paths[0]), "USD", fmt=usd_short),

@@ -18,6 +18,7 @@ from typing import Any
 from planner.core.highs import HighsSettings, SolveOutcome, solve_program
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables, check_plan, extract
+from planner.core.summary import ModelSize, PlanSummary, Shortfall
 from planner.core.warm import carried_start
 from planner.errors import InfeasibleError, SolverError
 from planner.inputs.loader import Inputs
@@ -39,7 +40,7 @@ class Diagnosis:
     #: the shortfall of each class a (relaxed) plan leaves short, one line each
     shortfall_details: Callable[[PlanData, PlanTables], list[str]]
     #: summary.json's ``shortfall``: how much falls short, where and why
-    shortfall: Callable[[PlanData, PlanTables], dict[str, Any]]
+    shortfall: Callable[[PlanData, PlanTables], Shortfall]
 
 
 @dataclass
@@ -56,7 +57,7 @@ class PlanResult:
     values: dict[str, dict[tuple[object, ...], float]] | None = None
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> PlanSummary:
         return self.tables.summary
 
     def write(self, out_dir: str | Path) -> list[Path]:
@@ -226,9 +227,9 @@ def solve_data(data: PlanData, settings: HighsSettings,
         "threads": settings.threads, "random_seed": settings.random_seed})
     # the plan must serve strict demand, keep every cap and cost what the objective says
     check_plan(data, tables, outcome)
-    tables.summary["shortfall"] = diagnosis.shortfall(data, tables)
+    tables.summary.shortfall = diagnosis.shortfall(data, tables)
     timings["extract_s"] = time.perf_counter() - t2
-    tables.summary["model_size"] = {"columns": compiled.program.shape[1],
-                                    "rows": compiled.program.shape[0],
-                                    "nonzeros": int(compiled.program.A.nnz)}
+    tables.summary.model_size = ModelSize(columns=compiled.program.shape[1],
+                                          rows=compiled.program.shape[0],
+                                          nonzeros=int(compiled.program.A.nnz))
     return PlanResult(data, tables, outcome, settings, timings, values)

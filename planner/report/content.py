@@ -15,8 +15,8 @@ import pandas as pd
 
 from planner.analysis.binding import nearly_full
 from planner.analysis.verdicts import plan_standing
-from planner.core.summary import usd_per_mtok
-from planner.fmt import is_number, num, pct, usd, usd_small
+from planner.core.summary import PlanSummary, Shortfall, usd_per_mtok
+from planner.fmt import is_number, num, pct, sig, usd, usd_small
 from planner.report import svg
 from planner.report.folder import PlanFolder
 
@@ -162,21 +162,11 @@ def _fmt_used(limit: str, used: float, cap: float) -> str:
     return f"{num(used)} of {num(cap)}"
 
 
-def spend_usd(s: dict[str, Any]) -> float:
-    """Spend of a summary: what money changes hands (total cost without the penalty);
-    summaries written before `spend_usd` existed give it by their breakdown."""
-    if is_number(s.get("spend_usd")):
-        return float(s["spend_usd"])
-    b = s.get("cost_breakdown_usd") or {}
-    return sum(float(b.get(k) or 0.0) for k in ("capex", "energy", "opex"))
-
-
-def shortfall_of(pf: PlanFolder) -> dict[str, Any]:
+def shortfall_of(pf: PlanFolder) -> Shortfall:
     """summary.json's ``shortfall``; for an older summary, the same figures from
     service.csv (without the reasons)."""
-    sf = pf.summary.get("shortfall")
-    if isinstance(sf, dict) and "classes_short" in sf:
-        return sf
+    if pf.summary.shortfall is not None:
+        return pf.summary.shortfall
     sv = pf.service
     un = sv[pd.to_numeric(sv["unmet_tokens_per_s"], errors="coerce").fillna(0) > 0]
     H = pf.hours
@@ -184,24 +174,23 @@ def shortfall_of(pf: PlanFolder) -> dict[str, Any]:
     unmet = float(pd.to_numeric(un["unmet_tokens_per_s"], errors="coerce").sum()) * H * 3600
     pen = (float(pd.to_numeric(un["unmet_penalty_usd"], errors="coerce").sum())
            if "unmet_penalty_usd" in un else 0.0)
-    return {"classes_short": len(un), "unmet_tokens": unmet,
-            "unmet_share": unmet / dem if dem > 0 else 0.0, "penalty_usd": pen,
-            "largest": []}
+    return Shortfall(classes_short=len(un), unmet_tokens=unmet,
+                     unmet_share=unmet / dem if dem > 0 else 0.0, penalty_usd=pen, largest=[])
 
 
-def _shortfall_block(sf: dict[str, Any], s: dict[str, Any]) -> Block:
-    if not sf.get("classes_short"):
-        return f"**All demand is served**: {num(s.get('tokens_served'))} tokens over the horizon."
-    items = [f"{c['model']} in {c['period']} at {float(c['min_tokens_per_s_per_user']):g} "
-             f"tokens/s per user: {num(c['unmet_tokens_per_s'])} of "
-             f"{num(c['demand_tokens_per_s'])} tokens/s short "
-             f"({pct(c['unmet_share'])}); {c['why']}" for c in sf.get("largest", [])]
-    rest = int(sf["classes_short"]) - len(sf.get("largest", []))
+def _shortfall_block(sf: Shortfall, s: PlanSummary) -> Block:
+    if not sf.classes_short:
+        return f"**All demand is served**: {num(s.tokens_served)} tokens over the horizon."
+    items = [f"{c.model} in {c.period} at {float(c.min_tokens_per_s_per_user):g} "
+             f"tokens/s per user: {num(c.unmet_tokens_per_s)} of "
+             f"{num(c.demand_tokens_per_s)} tokens/s short "
+             f"({pct(c.unmet_share)}); {c.why}" for c in sf.largest]
+    rest = int(sf.classes_short) - len(sf.largest)
     if rest > 0:
         items.append(f"and {rest} more demand class(es): see Unmet demand below")
-    head = (f"**Shortfall: {num(sf['unmet_tokens'])} tokens of demand are not served** "
-            f"({pct(sf['unmet_share'])} of demand, in {sf['classes_short']} demand "
-            f"class(es)); the unmet-demand penalty on them is {usd(sf['penalty_usd'])}, a "
+    head = (f"**Shortfall: {num(sf.unmet_tokens)} tokens of demand are not served** "
+            f"({pct(sf.unmet_share)} of demand, in {sf.classes_short} demand "
+            f"class(es)); the unmet-demand penalty on them is {usd(sf.penalty_usd)}, a "
             "price the scenario sets, not money spent.")
     return Bullets([head, *items]) if items else head
 
@@ -223,47 +212,45 @@ def _split_text(r: Any) -> str:
 def build(pf: PlanFolder) -> Report:
     s = pf.summary
     periods = pf.periods
-    b = s.get("cost_breakdown_usd", {})
+    b = s.cost_breakdown_usd
     sections: list[Section] = []
 
     # ---- headline: demand served (and any shortfall, with why) before any cost
-    spend = spend_usd(s)
-    penalty = float(b.get("unmet_penalty") or 0.0)
+    spend = s.spend_usd
+    penalty = float(b.unmet_penalty or 0.0)
     short = shortfall_of(pf)
     standing = plan_standing(s)
-    served_share = s.get("demand_served_share")
+    served_share = s.demand_served_share
     tiles = [("Spend", usd(spend)),
-             ("Tokens served", num(s.get("tokens_served"))
+             ("Tokens served", num(s.tokens_served)
               + (f" ({pct(served_share)} of demand)" if is_number(served_share) else "")),
-             ("Cost per million tokens", usd_small(s.get("cost_per_mtok_usd"))),
-             ("Tokens/s per MW", num(s.get("tokens_per_s_per_mw"))),
-             ("Capex commissioned (cash)", usd(s.get("capex_cash_usd"))),
-             ("Unmet tokens", num(s.get("unmet_tokens")))]
+             ("Cost per million tokens", usd_small(s.cost_per_mtok_usd)),
+             ("Tokens/s per MW", num(s.tokens_per_s_per_mw)),
+             ("Capex commissioned (cash)", usd(s.capex_cash_usd)),
+             ("Unmet tokens", num(s.unmet_tokens))]
     if penalty:
         tiles.append(("Unmet penalty (not spend)", usd(penalty)))
-    status = str(s.get("status", "?"))
-    sub = (f"status {status}, MIP gap {pct(s.get('mip_gap'))}, best bound "
-           f"{usd(s.get('best_bound_usd'))}, solved in {float(s.get('solve_seconds') or 0):.2f} s")
-    hz = s.get("horizon", {})
-    if hz:
-        sub = (f"{hz.get('periods')} {hz.get('granularity')}s from {hz.get('start')}; " + sub)
+    sub = (f"status {s.status}, MIP gap {pct(s.mip_gap)}, best bound "
+           f"{usd(s.best_bound_usd)}, solved in {float(s.solve_seconds or 0):.2f} s")
+    hz = s.horizon
+    sub = f"{hz.periods} {hz.granularity}s from {hz.start}; " + sub
     head = Section("Headline numbers", "headline")
     if standing == "weak":
         head.blocks.append(
             f"**Not an answer yet.** The time limit stopped HiGHS with a gap of "
-            f"{pct(s.get('mip_gap'))}: this is only the best plan found so far, and it may "
+            f"{pct(s.mip_gap)}: this is only the best plan found so far, and it may "
             "cost much more than the optimum. No conclusion (what to buy, what binds, what "
             "a baseline saves) should rest on it. Plan again with a longer time limit "
             "(--time-limit, solver.time_limit_s).")
     elif standing == "time_limit":
         head.blocks.append("The time limit stopped HiGHS: this plan is the best found, not "
                            "proven optimal (see the gap).")
-    for err in s.get("analysis_errors") or []:
+    for err in s.analysis_errors or []:
         head.blocks.append(f"**Analysis failed:** {err}")
     head.blocks.append(_shortfall_block(short, s))
-    total = float(s.get("total_cost_usd") or 0.0)
-    cost_rows = [[k, usd(b.get(k)), pct(float(b.get(k) or 0) / spend if spend else None)]
-                 for k in ("capex", "energy", "opex")]
+    total = float(s.total_cost_usd or 0.0)
+    cost_rows = [[k, usd(v), pct(float(v or 0) / spend if spend else None)]
+                 for k, v in (("capex", b.capex), ("energy", b.energy), ("opex", b.opex))]
     cost_rows.append(["spend", usd(spend), pct(1.0 if spend else None)])
     if penalty:
         cost_rows.append(["unmet-demand penalty (a price the scenario sets, not money)",
@@ -283,12 +270,11 @@ def build(pf: PlanFolder) -> Report:
                     "by the unit-periods it serves each model; idle units shared by tokens; "
                     "unmet penalties excluded)"))
     site_rows = []
-    for name, v in (s.get("sites") or {}).items():
-        site_rows.append([name, f"{float(v.get('power_cap_mw') or 0):,.4g}",
-                          f"{float(v.get('peak_power_mw') or 0):,.4g}",
-                          num(v.get("tokens_per_s_per_mw"))])
+    for name, v in s.sites.items():
+        site_rows.append([name, sig(float(v.power_cap_mw or 0), 4),
+                          sig(float(v.peak_power_mw or 0), 4), num(v.tokens_per_s_per_mw)])
     if site_rows:
-        site_rows.append(["all halls", "", "", num(s.get("tokens_per_s_per_mw"))])
+        site_rows.append(["all halls", "", "", num(s.tokens_per_s_per_mw)])
         head.blocks.append(Table(["hall", "power cap MW", "peak power MW", "tokens/s per MW"],
                                  site_rows, "lrrr",
                                  "Tokens/s per MW: tokens/s served per MW of IT power in "
@@ -321,7 +307,7 @@ def build(pf: PlanFolder) -> Report:
             "No purchases in the best plan found so far (not proven optimal)."
             if standing != "optimal" else
             "No purchases: the installed fleet, with the shortfall above, is the least-cost "
-            "plan." if short["classes_short"] else
+            "plan." if short.classes_short else
             "No purchases: the installed fleet serves all demand at least cost.")
     sections.append(sec)
 
@@ -435,7 +421,7 @@ def build(pf: PlanFolder) -> Report:
               if "min_tokens_per_s_per_user" in un else "-", num(r.demand_tokens_per_s),
               num(r.served_tokens_per_s), num(r.unmet_tokens_per_s),
               usd(r.unmet_penalty_usd) if pen else "-"] for r in un.itertuples()],
-            "llrrrrr", f"{num(s.get('unmet_tokens'))} tokens over the horizon go unserved"))
+            "llrrrrr", f"{num(s.unmet_tokens)} tokens over the horizon go unserved"))
     else:
         sec.blocks.append("All demand is served in every period.")
     sections.append(sec)
@@ -443,7 +429,7 @@ def build(pf: PlanFolder) -> Report:
     sections.append(_marginal_section(pf, periods))
     sections.append(_baseline_section(pf))
     sections.append(_notes_section(pf))
-    title = f"Capacity plan: {s.get('scenario') or pf.path.name}"
+    title = f"Capacity plan: {s.scenario or pf.path.name}"
     return Report(title, sub, tiles, sections)
 
 
@@ -649,9 +635,9 @@ def _notes_section(pf: PlanFolder) -> Section:
         "Every figure is read from the plan folder (CSV tables and summary.json); "
         "`planner report DIR` rebuilds this report from them.",
     ]
-    ms = s.get("model_size")
-    if isinstance(ms, dict):
-        items.append(f"Model size: {ms.get('columns')} columns, {ms.get('rows')} rows, "
-                     f"{ms.get('nonzeros')} nonzeros; solver {s.get('solver_status', '')}.")
+    ms = s.model_size
+    if ms is not None:
+        items.append(f"Model size: {ms.columns} columns, {ms.rows} rows, "
+                     f"{ms.nonzeros} nonzeros; solver {s.solver_status}.")
     sec.blocks.append(Bullets(items))
     return sec
