@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from planner.cli import app
 from planner.report import load_folder
-from planner.report.content import cost_per_model, ranges
+from planner.report.headline import cost_per_model
+from planner.report.plan_sections import ranges
 from tests.conftest import make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
