@@ -4,7 +4,7 @@ Library API::
 
     import planner
     result = planner.plan("examples/quickstart/scenario.yaml")
-    result.summary["total_cost_usd"]; result.tables.purchase_plan
+    result.summary.total_cost_usd; result.tables.purchase_plan
     result.write("plan-out")
 
 The names below are imported on first use, so `import planner` (and the command line's

@@ -1,4 +1,26 @@
-"""Number formatting shared by the terminal summaries and the reports."""
+"""Number formatting: every money figure, count and share the planner prints.
+
+The one place for how numbers read. Each style below is used where the planner prints
+that kind of figure; where two places print the same dollars differently (the report's
+``$12,345`` and a what-if table's ``$12.3K``), the difference is a named style here, not
+a private copy. What each function prints for a missing value is part of its style:
+``-`` for None (and, where the docstring says so, for NaN and infinity).
+
+Money (USD):
+
+- `usd`: plan totals in the report and the terminal: ``$1.234B``, ``$12.35M``,
+  ``$12,345``, ``$123.45``;
+- `usd_small`: prices per unit (USD per Mtok): ``$4.198``, four significant digits;
+- `usd_short`: what-if tables and headlines: ``$1.234B``, ``$12.35M``, ``$12.3K``,
+  ``-$1.20K`` (the sign before the dollar);
+- `usd_signed`: a what-if change: ``+$120.00M``, ``-$1.20M``;
+- `usd_cents`: the seed table of `planner cost`: ``$4.20``, ``$0.022``;
+- `usd_fixed`, `usd_sig`: a fixed number of decimals or of significant digits.
+
+Counts and quantities: `num` (``1.23M``, ``54.1k``), `num_fixed` (``1.23M``, ``54.10K``),
+`num_seed` (``54K``, ``2.86M``), `fixed` (``1,234``), `sig` (``1,235``), `tick` (chart
+axes). Shares: `pct` (``12.34%``), `pct_down` (rounded down, so only all of it is 100%).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +45,14 @@ def is_number(v: Any) -> bool:
     return finite(v) is not None
 
 
+# --------------------------------------------------------------------------- money
+
+
 def usd(v: Any, digits: int = 3) -> str:
+    """Plan totals: billions with `digits` decimals (``$1.234B``), millions with one
+    fewer (at least two: ``$12.35M``), thousands as whole dollars (``$12,345``), below
+    that cents (``$123.45``). A negative amount reads ``$-1,234``; ``-`` when `v` is no
+    number (`is_number`)."""
     if not is_number(v):
         return "-"
     v = float(v)
@@ -38,14 +67,71 @@ def usd(v: Any, digits: int = 3) -> str:
 
 
 def usd_small(v: Any) -> str:
-    """Prices per unit (USD per Mtok): four significant digits."""
+    """Prices per unit (USD per Mtok): four significant digits below $1,000 (``$4.198``),
+    `usd` above; ``-`` when `v` is no number."""
     if not is_number(v):
         return "-"
     v = float(v)
     return f"${v:,.4g}" if abs(v) < 1000 else usd(v)
 
 
+def usd_short(v: float | None) -> str:
+    """What-if tables and headlines: ``$1.234B``, ``$12.35M``, ``$12.3K`` (thousands with
+    one decimal), ``$123.45``; the sign before the dollar (``-$1.20K``), and none for
+    amounts that round to zero cents. ``-`` for None, NaN or infinity."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    a = abs(v)
+    sign = "-" if v < 0 and a >= 0.005 else ""
+    if a >= 1e9:
+        return f"{sign}${a / 1e9:,.3f}B"
+    if a >= 1e6:
+        return f"{sign}${a / 1e6:,.2f}M"
+    if a >= 1e3:
+        return f"{sign}${a / 1e3:,.1f}K"
+    return f"{sign}${a:,.2f}"
+
+
+def usd_signed(v: float | None) -> str:
+    """A change of money in `usd_short` style with its sign: ``+$120.00M``, ``-$1.20M``;
+    ``$0.00`` for no change, ``-`` for None, NaN or infinity."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    text = usd_short(v)
+    return "+" + text if v > 0 and text != "$0.00" else text
+
+
+def usd_cents(v: float) -> str:
+    """The seed table's prices: two decimals (``$4.20``, ``$0.12``), three below ten cents
+    (``$0.022``); ``-`` for NaN or infinity."""
+    if not math.isfinite(v):
+        return "-"
+    return f"${v:.2f}" if abs(v) >= 0.1 else f"${v:.3f}"
+
+
+def usd_fixed(v: float | None, decimals: int, *, grouping: bool = True) -> str:
+    """``$`` and exactly `decimals` decimals (``$1,234.5678`` for 4), thousands separated
+    unless `grouping` is False; ``-`` for None (NaN prints as ``$nan``)."""
+    if v is None:
+        return "-"
+    return f"${v:,.{decimals}f}" if grouping else f"${v:.{decimals}f}"
+
+
+def usd_sig(v: float | None, digits: int, *, grouping: bool = True) -> str:
+    """``$`` and `digits` significant digits (``$1,235`` or ``$0.1227`` for 4), thousands
+    separated unless `grouping` is False; ``-`` for None."""
+    if v is None:
+        return "-"
+    return "$" + sig(v, digits, grouping=grouping)
+
+
+# --------------------------------------------------------------------------- counts
+
+
 def num(v: Any) -> str:
+    """Counts and rates in the report and the terminal: three significant digits with an
+    SI suffix from a thousand on (``54.1k``, ``1.23M``, ``4.5T``), four below
+    (``123.4``); ``-`` when `v` is no number (`is_number`)."""
     if not is_number(v):
         return "-"
     v = float(v)
@@ -56,5 +142,71 @@ def num(v: Any) -> str:
     return f"{v:,.4g}"
 
 
+def num_fixed(v: float | None, digits: int = 2) -> str:
+    """Counts in what-if tables: `digits` decimals with an SI suffix from a thousand on
+    (``54.10K``, ``1.23M``), the same decimals below (``123.00``); ``-`` for None, NaN or
+    infinity."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    a = abs(v)
+    for div, suf in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if a >= div:
+            return f"{v / div:,.{digits}f}{suf}"
+    return f"{v:,.{digits}f}"
+
+
+def num_seed(v: float) -> str:
+    """The seed table's style: ``2.86M``, ``1.50B``, ``54K`` (whole thousands from ten
+    thousand on), ``5.4K``, ``93.3``, ``1.41``; ``-`` for NaN or infinity."""
+    if not math.isfinite(v):
+        return "-"
+    a = abs(v)
+    if a >= 1e9:
+        return f"{v / 1e9:.2f}B"
+    if a >= 1e6:
+        return f"{v / 1e6:.2f}M"
+    if a >= 1e4:
+        return f"{v / 1e3:.0f}K"
+    if a >= 1e3:
+        return f"{v / 1e3:.1f}K"
+    return f"{v:.1f}" if a >= 10 else f"{v:.2f}"
+
+
+def fixed(v: float | None, digits: int = 0) -> str:
+    """Exactly `digits` decimals, thousands separated (``1,234``, ``0.75``); ``-`` for
+    None."""
+    if v is None:
+        return "-"
+    return f"{v:,.{digits}f}"
+
+
+def sig(v: float, digits: int, *, grouping: bool = True) -> str:
+    """`digits` significant digits (``1,235``, ``0.1227``, ``1.234e+07`` for 4),
+    thousands separated unless `grouping` is False."""
+    return f"{v:,.{digits}g}" if grouping else f"{v:.{digits}g}"
+
+
+def tick(v: float) -> str:
+    """A chart's axis label and bar value: three significant digits with an SI suffix
+    from a thousand on (``54.1k``, ``1.2M``), no thousands separator."""
+    a = abs(v)
+    for div, suf in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if a >= div:
+            return f"{v / div:.3g}{suf}"
+    return f"{v:.3g}"
+
+
+# --------------------------------------------------------------------------- shares
+
+
 def pct(v: Any) -> str:
+    """A share as a percentage with two decimals (0.1234 -> ``12.34%``); ``-`` when `v`
+    is no number."""
     return "-" if not is_number(v) else f"{float(v) * 100:.2f}%"
+
+
+def pct_down(share: float, digits: int = 2) -> str:
+    """A share as a percentage with `digits` decimals rounded down, so only all of it
+    reads 100% (0.99999 -> ``99.99%``)."""
+    k = 10 ** (digits + 2)
+    return f"{math.floor(share * k) / 10 ** digits:.{digits}f}%"

@@ -912,7 +912,7 @@ def _exact(sc_path: Path, folder: Path, slack: float) -> tuple[dict[str, Any], l
                 else:
                     res = solve_data(data, settings)
             got[form] = (res.outcome.status, res.outcome.objective,
-                         float(res.summary["total_cost_usd"]))
+                         float(res.summary.total_cost_usd))
             out = folder / f"exact-{form}"
             res.write(out)
             try:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import math
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -21,6 +23,7 @@ from planner.analysis.verdicts import cost_noise_usd, same_cost
 from planner.api import plan
 from planner.cli import app
 from planner.core.highs import HighsSettings
+from planner.core.summary import CostBreakdown, Horizon, PlanSummary
 from tests.conftest import BASE_CATALOG, deep_merge, make_scenario
 
 SPEC_COLUMNS = ["baseline", "system", "status", "total_cost_usd", "cost_per_mtok_usd",
@@ -33,7 +36,7 @@ DEMAND = [("2027Q1", "m1", 8800.0, 10.0)]
 
 def test_single_system_and_greedy_by_hand(tmp_path: Path) -> None:
     res = plan(make_scenario(tmp_path / "s", demand=DEMAND))
-    assert res.summary["total_cost_usd"] == 400_000.0
+    assert res.summary.total_cost_usd == 400_000.0
     bl = baselines(res.data, res.settings, res.summary)
     assert list(bl.columns) == BASELINE_COLUMNS and BASELINE_COLUMNS[:6] == SPEC_COLUMNS
     rows = {(r.baseline, r.system): r for r in bl.itertuples()}
@@ -86,15 +89,15 @@ def test_single_system_equals_replan_with_systems_extension(tmp_path: Path) -> N
         alone = plan(make_scenario(tmp_path / g, demand=demand,
                                    scenario={**sc, "systems": [g]}))
         row = bl[(bl["baseline"] == "single-system") & (bl["system"] == g)].iloc[0]
-        assert math.isclose(row["total_cost_usd"], alone.summary["total_cost_usd"],
+        assert math.isclose(row["total_cost_usd"], alone.summary.total_cost_usd,
                             rel_tol=1e-9)
-        assert math.isclose(row["savings_usd"], alone.summary["total_cost_usd"]
-                            - res.summary["total_cost_usd"], rel_tol=1e-9, abs_tol=1e-6)
+        assert math.isclose(row["savings_usd"], alone.summary.total_cost_usd
+                            - res.summary.total_cost_usd, rel_tol=1e-9, abs_tol=1e-6)
         assert row["savings_usd"] >= -1e-6  # the optimum is never beaten
     restricted = restrict_to_system(res.data, "old")
     assert {g for _, g, _ in restricted.buy_index} == {"old"}
     greedy = bl[bl["baseline"] == "greedy"].iloc[0]
-    assert greedy["total_cost_usd"] >= res.summary["total_cost_usd"] - 1e-6
+    assert greedy["total_cost_usd"] >= res.summary.total_cost_usd - 1e-6
 
 
 def test_plan_cli_writes_baselines_csv(tmp_path: Path) -> None:
@@ -182,7 +185,7 @@ GROWING_2 = [("2027Q1", "m1", 8000.0, 10.0), ("2027Q2", "m1", 16000.0, 10.0)]
 
 def test_single_system_keeps_the_installed_base_serving(tmp_path: Path) -> None:
     res = plan(make_scenario(tmp_path / "s", demand=GROWING_2, scenario=INSTALLED))
-    assert res.summary["total_cost_usd"] == 300_000.0
+    assert res.summary.total_cost_usd == 300_000.0
     assert set(res.tables.purchase_plan["system"]) == {"new"}
     only_new = restrict_to_system(res.data, "new")
     assert {g for _, g, _ in only_new.buy_index} == {"new"}
@@ -249,21 +252,36 @@ def test_savings_split_spend_and_avoided_penalty(tmp_path: Path) -> None:
     assert "(a price it sets, not money)" in md
 
 
+def _summary(**fields: Any) -> PlanSummary:
+    """A plan's summary with only `fields` known: no objective, bound or gap otherwise."""
+    zero = CostBreakdown(capex=0.0, energy=0.0, opex=0.0, unmet_penalty=0.0)
+    blank = PlanSummary(
+        scenario="", status="optimal", time_limited=False, total_cost_usd=0.0, spend_usd=0.0,
+        unmet_penalty_usd=0.0, cost_breakdown_usd=zero, tokens_served=0.0, unmet_tokens=0.0,
+        demand_tokens=0.0, demand_served_share=None, cost_per_mtok_usd=None,
+        tokens_per_s_per_mw=None, objective_usd=None, best_bound_usd=None, mip_gap=None,
+        solve_seconds=0.0, solver_status="", capex_cash_usd=0.0, units_bought=0,
+        units_bought_by_period={}, sites={},
+        horizon=Horizon(start="2027Q1", periods=1, granularity="quarter",
+                        hours_per_period=2190.0), solver_settings={})
+    return replace(blank, **fields)
+
+
 def test_saving_within_solver_noise_is_none() -> None:
     """The one rule for noise (planner.analysis.verdicts): costs closer than the larger proven gap
     (objective - best bound) of the two plans are the same cost."""
-    a = {"total_cost_usd": 100_000.0, "objective_usd": 100_000.0, "best_bound_usd": 99_990.0}
-    b = {"total_cost_usd": 99_995.0, "objective_usd": 99_995.0, "best_bound_usd": 99_995.0}
-    c = {"total_cost_usd": 99_000.0, "objective_usd": 99_000.0, "best_bound_usd": 99_000.0}
+    a = _summary(total_cost_usd=100_000.0, objective_usd=100_000.0, best_bound_usd=99_990.0)
+    b = _summary(total_cost_usd=99_995.0, objective_usd=99_995.0, best_bound_usd=99_995.0)
+    c = _summary(total_cost_usd=99_000.0, objective_usd=99_000.0, best_bound_usd=99_000.0)
     assert same_cost(a, b) and same_cost(b, a)
     assert not same_cost(a, c)
     assert cost_noise_usd(a) == 10.0
     # no bound: the relative gap; nothing at all: float tolerance only
-    assert cost_noise_usd({"total_cost_usd": 1e6, "mip_gap": 1e-3}) == 1e3
-    assert not same_cost({"total_cost_usd": 100.0}, {"total_cost_usd": 101.0})
-    assert same_cost({"total_cost_usd": 0.0}, {"total_cost_usd": 0.0})
+    assert cost_noise_usd(_summary(total_cost_usd=1e6, mip_gap=1e-3)) == 1e3
+    assert not same_cost(_summary(total_cost_usd=100.0), _summary(total_cost_usd=101.0))
+    assert same_cost(_summary(total_cost_usd=0.0), _summary(total_cost_usd=0.0))
     # broken values are not numbers, never a crash
-    assert not same_cost({"total_cost_usd": "lots"}, a)
+    assert not same_cost(_summary(total_cost_usd="lots"), a)
 
 
 def test_scenario_systems_restricts_purchases_not_the_installed_base(tmp_path: Path) -> None:

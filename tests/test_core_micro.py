@@ -37,7 +37,7 @@ def bought(result) -> dict[tuple[str, str, str], int]:  # type: ignore[no-untype
 
 
 def total(result) -> float:  # type: ignore[no-untyped-def]
-    return float(result.summary["total_cost_usd"])
+    return float(result.summary.total_cost_usd)
 
 
 # --------------------------------------------------------------------------- SLO rule
@@ -57,7 +57,7 @@ def test_throughput_interpolation_rule() -> None:
 def test_cheapest_per_token_wins(scenario_factory) -> None:
     """8000 tokens/s: 1 `new` ($300k) beats 10 `old` ($1M)."""
     r = solve(scenario_factory)
-    assert r.summary["status"] == "optimal"
+    assert r.summary.status == "optimal"
     assert bought(r) == {("2027Q1", "hall-a", "new"): 1}
     assert total(r) == pytest.approx(300_000)
 
@@ -78,7 +78,7 @@ def test_system_that_cannot_meet_slo_is_never_used(scenario_factory) -> None:
               demand=[("2027Q1", "m1", 4800.0, 75.0)])
     assert bought(r) == {}
     assert total(r) == pytest.approx(4800 * Q)
-    assert r.summary["unmet_tokens"] == pytest.approx(4800 * 2190 * 3600)
+    assert r.summary.unmet_tokens == pytest.approx(4800 * 2190 * 3600)
 
 
 def test_two_slo_classes_of_one_model_are_separate(scenario_factory) -> None:
@@ -215,7 +215,7 @@ def test_unmet_penalty_trades_against_capex(scenario_factory) -> None:
         "options": {"unmet_penalty_usd_per_mtok": 1.0}})
     assert bought(r) == {}
     assert total(r) == pytest.approx(8000 * 2190 * 3600 / 1e6)
-    assert r.summary["cost_breakdown_usd"]["unmet_penalty"] == pytest.approx(total(r))
+    assert r.summary.cost_breakdown_usd.unmet_penalty == pytest.approx(total(r))
 
 
 def test_strict_demand_makes_shortfall_infeasible(scenario_factory) -> None:
@@ -227,7 +227,7 @@ def test_strict_demand_makes_shortfall_infeasible(scenario_factory) -> None:
     assert "m1" in text and "2027Q1" in text and "at most" in text
     # and a strict scenario that can be met plans normally, with no unmet at all
     r = solve(scenario_factory, scenario={"options": {"strict_demand": True}})
-    assert total(r) == pytest.approx(300_000) and r.summary["unmet_tokens"] == 0
+    assert total(r) == pytest.approx(300_000) and r.summary.unmet_tokens == 0
 
 
 # --------------------------------------------------------------------------- costs
@@ -276,10 +276,10 @@ def test_energy_and_opex(scenario_factory) -> None:
         "sites": [{"name": "hall-a", "power_mw": 1.0, "pue": 1.5,
                    "electricity_usd_per_mwh": 100}],
         "options": {"average_power_fraction": 0.8}})
-    b = r.summary["cost_breakdown_usd"]
-    assert b["energy"] == pytest.approx(15 / 1000 * 0.8 * 1.5 * 2190 * 100 * 4)
-    assert b["opex"] == pytest.approx(10_000)
-    assert total(r) == pytest.approx(300_000 + b["energy"] + 10_000)
+    b = r.summary.cost_breakdown_usd
+    assert b.energy == pytest.approx(15 / 1000 * 0.8 * 1.5 * 2190 * 100 * 4)
+    assert b.opex == pytest.approx(10_000)
+    assert total(r) == pytest.approx(300_000 + b.energy + 10_000)
 
 
 def test_target_utilization(scenario_factory) -> None:

@@ -9,12 +9,11 @@ from planner.analysis.economics import (
     cost_per_mtok,
     cost_table,
     gpus_per_mw,
-    human,
     owning_cost_per_gpu_hour,
     tokens_per_s_per_mw,
-    usd,
 )
 from planner.cli import app
+from planner.fmt import num_seed, usd_cents
 from planner.inputs.loader import (
     builtin_catalog_path,
     builtin_models_dir,
@@ -28,15 +27,15 @@ runner = CliRunner()
 def test_seed_h200_row():
     assert cost_per_mtok(1.41, 93.3) == pytest.approx(4.198, abs=1e-3)
     assert tokens_per_s_per_mw(93.3, 1.73) == pytest.approx(53930, rel=1e-3)
-    assert usd(cost_per_mtok(1.41, 93.3)) == "$4.20"
-    assert human(tokens_per_s_per_mw(93.3, 1.73)) == "54K"
+    assert usd_cents(cost_per_mtok(1.41, 93.3)) == "$4.20"
+    assert num_seed(tokens_per_s_per_mw(93.3, 1.73)) == "54K"
 
 
 def test_seed_gb300_row():
     assert cost_per_mtok(2.65, 6000) == pytest.approx(0.1227, abs=1e-4)
     assert tokens_per_s_per_mw(6000, 2.1) == pytest.approx(2.857e6, rel=1e-3)
-    assert usd(cost_per_mtok(2.65, 6000)) == "$0.12"
-    assert human(tokens_per_s_per_mw(6000, 2.1)) == "2.86M"
+    assert usd_cents(cost_per_mtok(2.65, 6000)) == "$0.12"
+    assert num_seed(tokens_per_s_per_mw(6000, 2.1)) == "2.86M"
 
 
 @pytest.mark.parametrize(

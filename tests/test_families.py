@@ -324,7 +324,7 @@ def test_family_binds_with_the_same_optimum(case: Case, tmp_path: Path) -> None:
     for r in (plain, strong):
         assert r.outcome.status == "optimal"
         assert r.outcome.objective == pytest.approx(case.cost, rel=1e-9)
-        assert r.summary["total_cost_usd"] == pytest.approx(case.cost, rel=1e-9)
+        assert r.summary.total_cost_usd == pytest.approx(case.cost, rel=1e-9)
         case.binds(r)
     if case.rows is not None:
         # the plain model writes the family's rows whenever the limit exists

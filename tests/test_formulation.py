@@ -36,8 +36,8 @@ def test_strong_equals_plain_optimum(tmp_path: Path, size: str, seed: int) -> No
     assert a is not None and b is not None
     assert abs(a - b) <= 1e-6 * abs(a)
     # the tables price the plan the solver found, in both formulations
-    assert strong.summary["total_cost_usd"] == pytest.approx(b, rel=1e-6)
-    assert plain.summary["total_cost_usd"] == pytest.approx(a, rel=1e-6)
+    assert strong.summary.total_cost_usd == pytest.approx(b, rel=1e-6)
+    assert plain.summary.total_cost_usd == pytest.approx(a, rel=1e-6)
 
 
 def test_pooling_shrinks_the_model_and_splits_back(tmp_path: Path) -> None:

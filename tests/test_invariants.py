@@ -180,7 +180,7 @@ EXAMPLES = [ROOT / "examples" / "quickstart" / "scenario.yaml",
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
 def test_examples_recompute_and_optimal(path: Path, tmp_path: Path) -> None:
     result = planner.plan(path)
-    assert result.summary["status"] == "optimal"
+    assert result.summary.status == "optimal"
     result.write(tmp_path)
     total = check_plan(path, tmp_path)
     assert result.outcome.objective == pytest.approx(total, rel=1e-7)

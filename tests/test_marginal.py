@@ -29,7 +29,7 @@ POWER_DEMAND = [("2027Q1", "m1", 16000.0, 10.0), ("2027Q2", "m1", 40000.0, 10.0)
 
 
 def _cost(path: Path) -> float:
-    return float(plan(path).summary["total_cost_usd"])
+    return float(plan(path).summary.total_cost_usd)
 
 
 def _close(a: float, b: float, base: float) -> bool:
@@ -47,7 +47,7 @@ def _row(df: Any, **kw: str) -> Any:
 def test_power_and_demand_match_independent_replans(tmp_path: Path) -> None:
     path = make_scenario(tmp_path / "base", scenario=POWER_SC, demand=POWER_DEMAND)
     res = plan(path)
-    base = float(res.summary["total_cost_usd"])
+    base = float(res.summary.total_cost_usd)
     mv = marginal_values(res.data, res.settings, res.outcome.x, sites_table=res.tables.sites)
     assert list(mv.columns) == MARGINAL_COLUMNS and MARGINAL_COLUMNS[:8] == SPEC_COLUMNS
 
@@ -84,7 +84,7 @@ def test_single_period_power_value_matches_replan(tmp_path: Path) -> None:
     dem = [("2027Q1", "m1", 64000.0, 10.0)]
     path = make_scenario(tmp_path / "base", scenario=sc, demand=dem)
     res = plan(path)
-    base = float(res.summary["total_cost_usd"])
+    base = float(res.summary.total_cost_usd)
     mv = marginal_values(res.data, res.settings, res.outcome.x)
     more = make_scenario(tmp_path / "more", demand=dem, scenario=deep_merge(
         sc, {"sites": [{"name": "hall-a", "power_mw": 1.1, "electricity_usd_per_mwh": 80}]}))
@@ -104,7 +104,7 @@ def test_budget_value_matches_replan(tmp_path: Path, caps: dict[str, float]) -> 
            ("2027Q3", "m1", 64000.0, 10.0)]
     path = make_scenario(tmp_path / "base", scenario=sc, demand=dem)
     res = plan(path)
-    base = float(res.summary["total_cost_usd"])
+    base = float(res.summary.total_cost_usd)
     mv = marginal_values(res.data, res.settings, res.outcome.x)
     more = make_scenario(tmp_path / "more", demand=dem,
                          scenario={"budget": {k: v * 1.1 for k, v in caps.items()},

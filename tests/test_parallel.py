@@ -31,7 +31,8 @@ def _jobs(base: Path, powers: list[float]) -> list[Job]:
 
 def _stable(res: JobResult) -> tuple[Any, ...]:
     """Everything a result says except wall times."""
-    summary = {k: v for k, v in (res.summary or {}).items() if "seconds" not in k}
+    summary = {k: v for k, v in (res.summary.to_json_dict() if res.summary else {}).items()
+               if "seconds" not in k}
     files = {k: v for k, v in res.files.items() if k != "summary.json"}
     return res.name, res.status, summary, res.purchases, res.peak_mw, files
 
@@ -45,10 +46,10 @@ def test_local_workers_give_the_serial_results_in_order(scenario_factory: Any) -
     assert sorted(done) == [0, 1, 2, 3]
     assert [r.name for r in parallel] == ["p0.05", "p0.1", "p0.15", "p0.2"]
     assert [_stable(r) for r in parallel] == [_stable(r) for r in serial]
-    costs = [r.summary["total_cost_usd"] for r in serial if r.summary]
+    costs = [r.summary.total_cost_usd for r in serial if r.summary]
     assert len(set(costs)) > 1  # the variants really differ
     # one HiGHS thread per plan unless asked
-    assert all(r.summary and r.summary["solver_settings"]["threads"] == 1 for r in serial)
+    assert all(r.summary and r.summary.solver_settings["threads"] == 1 for r in serial)
 
 
 def test_failures_stay_in_their_row(scenario_factory: Any) -> None:
@@ -61,7 +62,7 @@ def test_failures_stay_in_their_row(scenario_factory: Any) -> None:
         res = run_jobs(jobs, workers=workers)
         assert [r.status for r in res] == [
             "invalid: w.yaml: sites[0].power_mw: must be > 0", "optimal", "infeasible"]
-        assert res[1].summary and res[1].summary["solver_settings"]["threads"] == 0
+        assert res[1].summary and res[1].summary.solver_settings["threads"] == 0
         assert "strict_demand cannot be met" in res[2].message
 
 
@@ -100,7 +101,7 @@ def test_a_dead_worker_fails_only_its_jobs(scenario_factory: Any) -> None:
             assert not r.ok
         else:
             assert r.status == "optimal", (r.name, r.status)
-    costs = {r.summary["total_cost_usd"] for r in res if r.summary}
+    costs = {r.summary.total_cost_usd for r in res if r.summary}
     assert len(costs) == 1  # the same inputs: the same plan, wherever it ran
 
 

@@ -69,8 +69,8 @@ def cost(tmp: Path, p: dict[str, Any]) -> float:
     path = make_scenario(tmp, scenario=over, catalog=copy.deepcopy(CATALOG),
                          profiles=copy.deepcopy(PROFILES), demand=demand)
     result = planner.plan(path)
-    assert result.summary["status"] == "optimal"
-    return float(result.summary["total_cost_usd"])
+    assert result.summary.status == "optimal"
+    return float(result.summary.total_cost_usd)
 
 
 def close_or_below(a: float, b: float) -> bool:

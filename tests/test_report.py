@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from planner.cli import app
 from planner.report import load_folder
-from planner.report.content import cost_per_model, ranges
+from planner.report.headline import cost_per_model
+from planner.report.plan_sections import ranges
 from tests.conftest import make_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,10 +107,10 @@ def test_cost_per_model_adds_up(plan_dir: Path) -> None:
     pf = load_folder(plan_dir)
     per = cost_per_model(pf)
     s = pf.summary
-    without_penalty = s["total_cost_usd"] - s["cost_breakdown_usd"]["unmet_penalty"]
+    without_penalty = s.total_cost_usd - s.cost_breakdown_usd.unmet_penalty
     assert math.isclose(sum(v["cost_usd"] for v in per.values()), without_penalty,
                         rel_tol=1e-9)
-    assert math.isclose(sum(v["tokens"] for v in per.values()), s["tokens_served"],
+    assert math.isclose(sum(v["tokens"] for v in per.values()), s.tokens_served,
                         rel_tol=1e-9)
 
 

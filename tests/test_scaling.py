@@ -80,10 +80,10 @@ def test_extreme_demands_and_prices_are_served_in_full(tmp_path: Path, name: str
     assert r.outcome.status == "optimal"
     sv = r.tables.service
     assert (sv["served_tokens_per_s"] == sv["demand_tokens_per_s"]).all()
-    assert r.summary["unmet_tokens"] == 0.0
+    assert r.summary.unmet_tokens == 0.0
     assert _buys(r) == buys
     assert r.outcome.objective == pytest.approx(cost, rel=1e-12)
-    assert r.summary["total_cost_usd"] == pytest.approx(r.outcome.objective, rel=1e-12)
+    assert r.summary.total_cost_usd == pytest.approx(r.outcome.objective, rel=1e-12)
     assert plan_problems(data, r.tables, r.outcome) == []
 
 
@@ -101,7 +101,7 @@ def test_unmet_is_reported_in_tokens_per_s(tmp_path: Path) -> None:
         assert got[(c.period, c.key)] == pytest.approx(float(row["unmet_tokens_per_s"]),
                                                        abs=1e-12)
     assert sum(got.values()) == pytest.approx(0.03)  # m2's 0.01 + 0.02 tokens/s
-    assert r.summary["total_cost_usd"] == pytest.approx(r.outcome.objective, rel=1e-9)
+    assert r.summary.total_cost_usd == pytest.approx(r.outcome.objective, rel=1e-9)
 
 
 def test_check_plan_rejects_a_plan_that_disagrees(tmp_path: Path) -> None:

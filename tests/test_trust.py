@@ -15,6 +15,7 @@ from planner.analysis.marginal import marginal_values
 from planner.cli import app
 from planner.core.highs import HighsSettings
 from planner.core.problem import prepare
+from planner.core.summary import PlanSummary, Shortfall
 from planner.report import build, load_folder, to_html, to_markdown
 from tests.conftest import GROWING, TIGHT, make_scenario
 
@@ -22,30 +23,32 @@ runner = CliRunner()
 EXACT = HighsSettings(time_limit_s=60, mip_rel_gap=1e-9)
 
 
-def _short(summary: dict[str, Any]) -> list[str]:
-    return [c["why"] for c in summary["shortfall"]["largest"]]
+def _short(summary: PlanSummary) -> list[str]:
+    assert summary.shortfall is not None
+    return [c.why for c in summary.shortfall.largest]
 
 
 def test_spend_and_penalty_add_up_to_the_total(tmp_path: Path) -> None:
     res = planner.plan(make_scenario(tmp_path, scenario=TIGHT, demand=GROWING))
     s = res.summary
-    assert s["unmet_penalty_usd"] > 0
-    assert s["spend_usd"] + s["unmet_penalty_usd"] == pytest.approx(s["total_cost_usd"])
-    b = s["cost_breakdown_usd"]
-    assert s["spend_usd"] == pytest.approx(b["capex"] + b["energy"] + b["opex"])
-    assert s["demand_served_share"] == pytest.approx(s["tokens_served"] / s["demand_tokens"])
+    assert s.unmet_penalty_usd > 0
+    assert s.spend_usd + s.unmet_penalty_usd == pytest.approx(s.total_cost_usd)
+    b = s.cost_breakdown_usd
+    assert s.spend_usd == pytest.approx(b.capex + b.energy + b.opex)
+    assert s.demand_served_share == pytest.approx(s.tokens_served / s.demand_tokens)
 
 
 def test_shortfall_power_bound(tmp_path: Path) -> None:
     """0.05 MW holds 3 'new' units (15 kW): demand beyond them is short, power binds."""
     res = planner.plan(make_scenario(tmp_path, scenario=TIGHT, demand=GROWING))
-    sf = res.summary["shortfall"]
-    assert sf["classes_short"] >= 2
-    assert sf["penalty_usd"] == pytest.approx(res.summary["unmet_penalty_usd"])
-    assert sf["unmet_tokens"] == pytest.approx(res.summary["unmet_tokens"])
+    sf = res.summary.shortfall
+    assert sf is not None
+    assert sf.classes_short >= 2
+    assert sf.penalty_usd == pytest.approx(res.summary.unmet_penalty_usd)
+    assert sf.unmet_tokens == pytest.approx(res.summary.unmet_tokens)
     assert all("power at hall-a" in w for w in _short(res.summary))
     # largest first
-    un = [c["unmet_tokens_per_s"] for c in sf["largest"]]
+    un = [c.unmet_tokens_per_s for c in sf.largest]
     assert un == sorted(un, reverse=True)
 
 
@@ -54,7 +57,7 @@ def test_shortfall_penalty_cheaper_than_serving(tmp_path: Path) -> None:
     res = planner.plan(make_scenario(
         tmp_path, scenario={"options": {"unmet_penalty_usd_per_mtok": 1e-6}},
         demand=[("2027Q1", "m1", 10.0, 10.0)]))
-    assert res.summary["units_bought"] == 0
+    assert res.summary.units_bought == 0
     (why,) = _short(res.summary)
     assert "costs more than the unmet penalty" in why
 
@@ -66,16 +69,17 @@ def test_shortfall_lead_time_and_slo(tmp_path: Path) -> None:
     res = planner.plan(make_scenario(
         tmp_path, catalog=cat, profiles=[prof],
         demand=[("2027Q1", "m1", 100.0, 10.0), ("2027Q3", "m1", 100.0, 90.0)]))
-    by_period = {c["period"]: c["why"] for c in res.summary["shortfall"]["largest"]}
+    assert res.summary.shortfall is not None
+    by_period = {c.period: c.why for c in res.summary.shortfall.largest}
     assert "lead time 2" in by_period["2027Q1"]
     assert "no system in the catalogue reaches 90 tokens/s per user" in by_period["2027Q3"]
 
 
 def test_all_served_has_an_empty_shortfall(tmp_path: Path) -> None:
     res = planner.plan(make_scenario(tmp_path))
-    sf = res.summary["shortfall"]
-    assert sf == {"classes_short": 0, "unmet_tokens": 0.0, "unmet_share": 0.0,
-                  "penalty_usd": 0.0, "largest": []}
+    sf = res.summary.shortfall
+    assert sf == Shortfall(classes_short=0, unmet_tokens=0.0, unmet_share=0.0,
+                           penalty_usd=0.0, largest=[])
 
 
 def test_terminal_and_report_say_the_shortfall_before_any_cost(tmp_path: Path) -> None:

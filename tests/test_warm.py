@@ -70,7 +70,7 @@ def test_chains_follow_the_jobs_not_the_workers(scenario_factory: Any) -> None:
     res = run_chain(jobs[1:3])
     assert [r.status for r in res] == ["optimal", "optimal"]
     assert res[0].summary and res[1].summary
-    assert res[1].summary["total_cost_usd"] == pytest.approx(res[0].summary["total_cost_usd"],
+    assert res[1].summary.total_cost_usd == pytest.approx(res[0].summary.total_cost_usd,
                                                              rel=1e-8)
 
 

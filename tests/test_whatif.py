@@ -222,9 +222,9 @@ def test_merged_plan_equals_plan_of_the_equivalent_full_scenario(scenario_factor
     base = plan(small)
     for name, df in merged.tables.frames().items():
         assert df.equals(direct.tables.frames()[name]), name
-    assert merged.summary["total_cost_usd"] == direct.summary["total_cost_usd"]
+    assert merged.summary.total_cost_usd == direct.summary.total_cost_usd
     # and the overlay mattered: the small hall leaves demand unmet
-    assert base.summary["unmet_tokens"] > 0 == merged.summary["unmet_tokens"]
+    assert base.summary.unmet_tokens > 0 == merged.summary.unmet_tokens
 
 
 def test_plan_what_if_writes_merged_scenario_that_replans_identically(

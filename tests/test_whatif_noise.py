@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 import planner.cli.whatif_cmd as whatif_cmd
 from planner.analysis.verdicts import cost_noise_usd
 from planner.cli import app
+from planner.core.summary import CostBreakdown, Horizon, PlanSummary, SiteSummary
 from planner.report.whatif import (
     SAME,
     change_headline,
@@ -39,30 +40,35 @@ DEMAND = 1.0e15  # tokens over the horizon
 
 
 def summary(spend: float, penalty: float = 0.0, unmet: float = 0.0, gap: float = 1e-4,
-            hall: dict[str, float] | None = None) -> dict[str, Any]:
-    """A plan summary as `planner.core.results.summarize` writes it: total = spend + penalty,
-    proven to `gap` (objective - best bound = gap * total)."""
+            hall: dict[str, float] | None = None) -> PlanSummary:
+    """A plan summary as `planner.core.results.summarize` makes it: total = spend + penalty,
+    proven to `gap` (objective - best bound = gap * total), one unit bought; `hall`: the
+    peak MW the plan uses in each named hall."""
     total = spend + penalty
     served = DEMAND - unmet
-    return {
-        "status": "optimal", "total_cost_usd": total, "spend_usd": spend,
-        "unmet_penalty_usd": penalty,
-        "cost_breakdown_usd": {"capex": spend, "energy": 0.0, "opex": 0.0,
-                               "unmet_penalty": penalty},
-        "tokens_served": served, "unmet_tokens": unmet, "demand_tokens": DEMAND,
-        "demand_served_share": served / DEMAND, "cost_per_mtok_usd": spend / served * 1e6,
-        "tokens_per_s_per_mw": None, "objective_usd": total,
-        "best_bound_usd": total * (1 - gap), "mip_gap": gap, "capex_cash_usd": spend,
-        "units_bought": 1,
-        "sites": {name: {"peak_power_mw": mw} for name, mw in (hall or {}).items()},
-        "solver_settings": {"mip_rel_gap": gap},
-    }
+    return PlanSummary(
+        scenario="synthetic", status="optimal", time_limited=False, total_cost_usd=total,
+        spend_usd=spend, unmet_penalty_usd=penalty,
+        cost_breakdown_usd=CostBreakdown(capex=spend, energy=0.0, opex=0.0,
+                                         unmet_penalty=penalty),
+        tokens_served=served, unmet_tokens=unmet, demand_tokens=DEMAND,
+        demand_served_share=served / DEMAND, cost_per_mtok_usd=spend / served * 1e6,
+        tokens_per_s_per_mw=None, objective_usd=total, best_bound_usd=total * (1 - gap),
+        mip_gap=gap, solve_seconds=0.0, solver_status="Optimal", capex_cash_usd=spend,
+        units_bought=1, units_bought_by_period={"2027Q1": 1},
+        sites={name: SiteSummary(power_cap_mw=mw, peak_power_mw=mw, tokens_per_s_per_mw=None,
+                                 peak_racks=0.0, max_racks=None)
+               for name, mw in (hall or {}).items()},
+        horizon=Horizon(start="2027Q1", periods=4, granularity="quarter",
+                        hours_per_period=2190.0),
+        solver_settings={"mip_rel_gap": gap},
+    )
 
 
-def plan(name: str, s: dict[str, Any] | None) -> JobResult:
+def plan(name: str, s: PlanSummary | None) -> JobResult:
     if s is None:
         return JobResult(name, "infeasible", message="no plan")
-    return JobResult(name, "optimal", s, [("2027Q1", "hall-a", "new", 1, s["spend_usd"])],
+    return JobResult(name, "optimal", s, [("2027Q1", "hall-a", "new", 1, s.spend_usd)],
                      peak_mw=1.0)
 
 
@@ -221,7 +227,7 @@ def test_saturation_at_the_largest_size_asks_for_larger_sizes() -> None:
 # --------------------------------------------------------------------------- end to end
 
 
-def _fake_run(by_name: dict[str, dict[str, Any] | None]) -> Any:
+def _fake_run(by_name: dict[str, PlanSummary | None]) -> Any:
     def run(jobs: list[Job], *_: Any) -> list[JobResult]:
         return [plan(j.name, by_name[j.name]) for j in jobs]
 

@@ -47,6 +47,7 @@ from planner.core.highs import HighsSettings
 from planner.core.problem import PlanData
 from planner.core.results import extract
 from planner.core.session import PlanSession
+from planner.core.summary import PlanSummary, usd_per_mtok
 from planner.errors import InfeasibleError, SolverError
 from planner.fmt import finite
 
@@ -98,7 +99,9 @@ def _tokens_per_unit(data: PlanData, g: str, k: int) -> float:
 
 
 def cost_per_mtok(data: PlanData, s: str, g: str, k: int) -> float:
-    """USD per million tokens of one unit of g at hall s serving class k (seed identity);
+    """USD per million tokens of one unit of g at hall s serving class k: the seed's
+    identity per unit-hour, (capex over the life + fixed opex + energy at the hall's PUE
+    and price) per hour / (tokens/s the unit serves x 3600) x 1e6 (`usd_per_mtok`);
     infinite when the unit cannot serve the class."""
     sysd = data.systems[g]
     site = data.site_by_name[s]
@@ -108,8 +111,7 @@ def cost_per_mtok(data: PlanData, s: str, g: str, k: int) -> float:
     per_hour = (capex_h + sysd.opex_usd_per_year / 8760.0
                 + sysd.unit_power_kw / 1000.0 * data.average_power_fraction * site.pue
                 * site.electricity_usd_per_mwh)
-    tps = _tokens_per_unit(data, g, k)
-    v = per_hour / (tps * 3600.0) * 1e6 if tps > 0 else math.inf
+    v = usd_per_mtok(per_hour, _tokens_per_unit(data, g, k) * 3600.0)
     return v if not math.isnan(v) else math.inf
 
 
@@ -222,22 +224,21 @@ def price_purchases(data: PlanData, settings: HighsSettings,
 
 
 def _row(baseline: str, system: str, status: str,
-         summary: dict[str, Any] | None) -> dict[str, Any]:
+         summary: PlanSummary | None) -> dict[str, Any]:
     nan = math.nan
     if summary is None:
         return {"baseline": baseline, "system": system, "status": status,
                 "total_cost_usd": nan, "cost_per_mtok_usd": nan, "savings_usd": nan,
                 "unmet_tokens": nan, "units_bought": nan, "spend_usd": nan,
                 "unmet_penalty_usd": nan}
-    total = float(summary["total_cost_usd"])
-    cpm = summary.get("cost_per_mtok_usd")
-    penalty = finite((summary.get("cost_breakdown_usd") or {}).get("unmet_penalty"))
+    cpm = summary.cost_per_mtok_usd
+    penalty = finite(summary.cost_breakdown_usd.unmet_penalty)
     return {"baseline": baseline, "system": system, "status": status,
-            "total_cost_usd": total, "cost_per_mtok_usd": nan if cpm is None else cpm,
-            "savings_usd": nan,
-            "unmet_tokens": float(summary.get("unmet_tokens", nan)),
-            "units_bought": int(summary.get("units_bought", 0)),
-            "spend_usd": float(summary.get("spend_usd", nan)),
+            "total_cost_usd": float(summary.total_cost_usd),
+            "cost_per_mtok_usd": nan if cpm is None else cpm, "savings_usd": nan,
+            "unmet_tokens": float(summary.unmet_tokens),
+            "units_bought": int(summary.units_bought),
+            "spend_usd": float(summary.spend_usd),
             "unmet_penalty_usd": nan if penalty is None else penalty}
 
 
@@ -249,7 +250,7 @@ def systems_label(data: PlanData, systems: Iterable[str]) -> str:
 
 
 def baselines(data: PlanData, settings: HighsSettings,
-              optimised: dict[str, Any] | None = None,
+              optimised: PlanSummary | None = None,
               progress: ProgressFn | None = None,
               budget_s: float | None = None,
               optimised_systems: Sequence[str] | None = None) -> pd.DataFrame:
@@ -264,17 +265,17 @@ def baselines(data: PlanData, settings: HighsSettings,
     listed with status `skipped` (the greedy plan, one quick solve, always runs).
     """
     rows: list[dict[str, Any]] = []
-    summaries: list[dict[str, Any] | None] = []
+    summaries: list[PlanSummary | None] = []
     if optimised is not None:
         label = "mixed" if optimised_systems is None else systems_label(data,
                                                                          optimised_systems)
-        rows.append(_row("optimised", label, str(optimised.get("status", "")), optimised))
+        rows.append(_row("optimised", label, optimised.status, optimised))
         summaries.append(optimised)
     # strict demand: baselines that cannot serve it all still show their spend and shortfall
     relaxed = replace(data, strict_demand=False) if data.strict_demand else data
 
-    def status_of(status: str, summ: dict[str, Any] | None) -> str:
-        if data.strict_demand and summ is not None and float(summ.get("unmet_tokens") or 0):
+    def status_of(status: str, summ: PlanSummary | None) -> str:
+        if data.strict_demand and summ is not None and float(summ.unmet_tokens or 0):
             return "short"
         return status
 
@@ -308,7 +309,7 @@ def baselines(data: PlanData, settings: HighsSettings,
                      status_of(priced["status"], summary), summary))
     summaries.append(summary)
     if optimised is not None:
-        best = float(optimised["total_cost_usd"])
+        best = float(optimised.total_cost_usd)
         for row, summ in zip(rows, summaries, strict=True):
             if summ is not None and not math.isnan(row["total_cost_usd"]):
                 row["savings_usd"] = 0.0 if same_cost(summ, optimised) else (

@@ -1,5 +1,11 @@
 """Analysis: which limits bind, and why demand cannot be met, in the planner's words.
 
+When a cap binds is decided here, for every place that says so: `binds` (power, floor
+space, budgets, supply: no room left for one more unit) and `slo_binds` (an
+interactivity SLO that costs throughput) for limits.csv (`planner.report.facts`), the
+periods the marginal values step the power of (`planner.analysis.marginal`) and the
+shortfall words below; `nearly_full` for a report whose plan folder has no limits.csv.
+
 `unservable_reason` reads the prepared problem (a class no unit can serve in its period);
 `binding_caps` and `shortfall_details` read a solved (or relaxed) plan. They explain an
 infeasible scenario (`planner.core.solve.explain_infeasible`, through
@@ -9,12 +15,53 @@ infeasible scenario (`planner.core.solve.explain_infeasible`, through
 
 from __future__ import annotations
 
-from planner.core.problem import PlanData
-from planner.core.results import PlanTables
+from typing import TYPE_CHECKING
+
+from planner.fmt import sig
+
+if TYPE_CHECKING:  # the core's types only: importing them would load the solver stack
+    from planner.core.problem import PlanData
+    from planner.core.results import PlanTables
+
+#: The room a cap must leave, beyond one unit, not to bind, in the cap's own units (kW,
+#: USD, units): far below any unit, far above the float rounding of sums of unit sizes.
+TOL = 1e-6
+#: The same for floor space (racks) in limits.csv and for the power and floor space of
+#: the shortfall words (`binding_caps`): tighter, as those rules were first written; a
+#: changed tolerance would change which caps the outputs name in rare cases.
+FINE_TOL = 1e-9
+#: An interactivity SLO binds when it holds a system below its best throughput by more
+#: than this share (float rounding of the curve's interpolation is not a cost).
+SLO_TOL = 1e-9
+#: Without unit sizes (a plan folder without limits.csv), a cap counts as binding when
+#: the plan uses at least this share of it.
+NEARLY_FULL = 0.98
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.4g}"
+def binds(used: float, cap: float, unit: float | None, tol: float = TOL) -> bool:
+    """Whether a cap leaves no room for one more unit: ``cap - used < unit - tol``.
+
+    `unit` is what one more unit takes of the cap (kW of power, racks of floor space, USD
+    of a budget, 1 of a supply cap), for the unit in question: the largest system a hall
+    can hold (limits.csv, the marginal values) or the smallest that could serve a short
+    demand class (the shortfall words). None when no unit could be added there (no
+    system fits the hall then, nothing is buyable, a unit costs nothing of the budget):
+    the cap holds nothing back, so it does not bind. A unit of 0 binds only a cap overrun
+    by more than `tol`.
+    """
+    return unit is not None and cap - used < unit - tol
+
+
+def slo_binds(tokens_per_s_at_slo: float, best_tokens_per_s: float) -> bool:
+    """Whether an interactivity SLO costs throughput: the tokens/s per GPU a system
+    delivers at the SLO is below its best point, ``at < best x (1 - SLO_TOL)``."""
+    return tokens_per_s_at_slo < best_tokens_per_s * (1 - SLO_TOL)
+
+
+def nearly_full(used: float, cap: float) -> bool:
+    """The rule for a plan folder without limits.csv (no unit sizes to compare with): a
+    positive cap binds when ``used >= NEARLY_FULL x cap`` (within 2% of it)."""
+    return cap > 0 and used >= NEARLY_FULL * cap
 
 
 def unservable_reason(data: PlanData, k: int) -> str:
@@ -62,12 +109,12 @@ def binding_caps(data: PlanData, tables: PlanTables, k: int) -> list[str]:
         if not here:
             continue
         min_kw = min(sd.unit_power_kw for sd in here)
-        if r.power_cap_kw - r.power_kw < min_kw - 1e-9:
+        if binds(r.power_kw, r.power_cap_kw, min_kw, FINE_TOL):
             out.append(f"power at {r.site} ({r.power_kw / 1000:.4g} of "
                        f"{r.power_cap_kw / 1000:g} MW used)")
         racks = [sd.racks_per_unit for sd in here if sd.racks_per_unit > 0]
         if r.max_racks is not None and r.max_racks == r.max_racks and racks and \
-                r.max_racks - r.racks < min(racks) - 1e-9:
+                binds(r.racks, r.max_racks, min(racks), FINE_TOL):
             out.append(f"max_racks at {r.site} ({r.racks:g} of {r.max_racks:g} racks used)")
     pp = tables.purchase_plan
     capex = [data.systems[g].capex_usd for g in able]
@@ -76,23 +123,23 @@ def binding_caps(data: PlanData, tables: PlanTables, k: int) -> list[str]:
         tight = []
         for t in range(c.t + 1):
             spent = float(pp.loc[pp["period"] == data.labels[t], "capex_usd"].sum())
-            if data.budget_per_period_usd - spent < min_capex - 1e-6:
+            if binds(spent, data.budget_per_period_usd, min_capex):
                 tight.append(data.labels[t])
         if tight:
-            out.append(f"budget.capex_usd_per_period {_fmt(data.budget_per_period_usd)} "
-                       f"(spent in {', '.join(tight)})")
+            budget = sig(data.budget_per_period_usd, 4, grouping=False)
+            out.append(f"budget.capex_usd_per_period {budget} (spent in {', '.join(tight)})")
     if data.budget_total_usd is not None:
         spent = float(pp["capex_usd"].sum())
-        if data.budget_total_usd - spent < min_capex - 1e-6:
-            out.append(f"budget.total_capex_usd ({_fmt(spent)} of "
-                       f"{_fmt(data.budget_total_usd)} spent)")
+        if binds(spent, data.budget_total_usd, min_capex):
+            out.append(f"budget.total_capex_usd ({sig(spent, 4, grouping=False)} of "
+                       f"{sig(data.budget_total_usd, 4, grouping=False)} spent)")
     for g in able:
         cap = data.systems[g].max_units_per_period
-        if cap is None:
+        if not cap:  # no cap, or a supply of 0: `unservable_reason` says so
             continue
-        full = [data.labels[t] for t in range(c.t + 1)
-                if int(pp.loc[(pp["period"] == data.labels[t]) & (pp["system"] == g),
-                              "units"].sum()) >= cap > 0]
+        bought = {lab: int(pp.loc[(pp["period"] == lab) & (pp["system"] == g), "units"].sum())
+                  for lab in data.labels[:c.t + 1]}
+        full = [lab for lab, units in bought.items() if binds(units, cap, 1)]
         if full:
             out.append(f"max_units_per_period of {g} ({cap} units bought in "
                        f"{', '.join(full)})")
@@ -117,10 +164,11 @@ def shortfall_details(data: PlanData, tables: PlanTables) -> list[str]:
         k = key.get((row.period, row.model, row.min_tokens_per_s_per_user))
         share = row.unmet_tokens_per_s / row.demand_tokens_per_s if row.demand_tokens_per_s \
             else 0.0
+        demand, served, unmet = (sig(v, 4, grouping=False) for v in (
+            row.demand_tokens_per_s, row.served_tokens_per_s, row.unmet_tokens_per_s))
         head = (f"{row.model} in {row.period} at {row.min_tokens_per_s_per_user:g} tokens/s "
-                f"per user: demand {_fmt(row.demand_tokens_per_s)} tokens/s, the caps allow "
-                f"at most {_fmt(row.served_tokens_per_s)} (short "
-                f"{_fmt(row.unmet_tokens_per_s)} tokens/s, {share:.1%})")
+                f"per user: demand {demand} tokens/s, the caps allow at most {served} (short "
+                f"{unmet} tokens/s, {share:.1%})")
         if k is None:
             details.append(head)
             continue

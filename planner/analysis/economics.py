@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planner.core.problem import throughput_at
+from planner.core.summary import usd_per_mtok
 from planner.inputs.schemas import Catalog, ModelProfile, System
 
 HOURS_PER_YEAR = 8760.0
@@ -89,10 +90,10 @@ def system_cost_per_gpu_hour(
 
 
 def cost_per_mtok(usd_per_gpu_hour: float, tokens_per_s_per_gpu: float) -> float:
-    """USD per million tokens; infinite when the GPU delivers no tokens."""
-    if tokens_per_s_per_gpu <= 0:
-        return math.inf
-    return usd_per_gpu_hour / (tokens_per_s_per_gpu * 3600.0) * 1e6
+    """USD per million tokens of one GPU, the seed's identity:
+    ``usd_per_gpu_hour / (tokens_per_s_per_gpu x 3600) x 1e6`` (`usd_per_mtok` of an
+    hour's cost and an hour's tokens); infinite when the GPU delivers no tokens."""
+    return usd_per_mtok(usd_per_gpu_hour, tokens_per_s_per_gpu * 3600.0)
 
 
 def tokens_per_s_per_mw(tokens_per_s_per_gpu: float, kw_per_gpu_: float) -> float:
@@ -222,25 +223,3 @@ def cost_table(
         )
     return df
 
-
-def human(n: float) -> str:
-    """Seed-table style: 54K, 2.86M."""
-    if not math.isfinite(n):
-        return "-"
-    a = abs(n)
-    if a >= 1e9:
-        return f"{n / 1e9:.2f}B"
-    if a >= 1e6:
-        return f"{n / 1e6:.2f}M"
-    if a >= 1e4:
-        return f"{n / 1e3:.0f}K"
-    if a >= 1e3:
-        return f"{n / 1e3:.1f}K"
-    return f"{n:.1f}" if a >= 10 else f"{n:.2f}"
-
-
-def usd(n: float) -> str:
-    """$4.20, $0.12, $0.022 (three decimals below ten cents)."""
-    if not math.isfinite(n):
-        return "-"
-    return f"${n:.2f}" if abs(n) >= 0.1 else f"${n:.3f}"

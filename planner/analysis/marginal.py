@@ -43,6 +43,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from planner.analysis.binding import binds
 from planner.core.highs import HighsSettings, SolveOutcome
 from planner.core.problem import PlanData
 from planner.core.results import extract
@@ -77,8 +78,8 @@ class _Task:
 
 
 def power_binding_periods(data: PlanData, sites_table: pd.DataFrame) -> dict[str, list[str]]:
-    """Periods where a hall's power binds: the headroom is below one unit of the largest
-    system the hall can hold in that period."""
+    """Periods where a hall's power binds (`planner.analysis.binding.binds`): the headroom
+    is below one unit of the largest system the hall can hold in that period."""
     largest: dict[tuple[str, int], float] = {}
     for s, g, t in data.fleet_index:
         kw = data.systems[g].unit_power_kw
@@ -87,10 +88,8 @@ def power_binding_periods(data: PlanData, sites_table: pd.DataFrame) -> dict[str
     out: dict[str, list[str]] = {s.name: [] for s in data.sites}
     for r in sites_table.itertuples():
         t = pos[str(r.period)]
-        big = largest.get((str(r.site), t))
-        if big is None:
-            continue
-        if float(r.power_cap_kw) - float(r.power_kw) < big - 1e-6:
+        big = largest.get((str(r.site), t))  # None: no system fits the hall then
+        if binds(float(r.power_kw), float(r.power_cap_kw), big):
             out[str(r.site)].append(str(r.period))
     return out
 

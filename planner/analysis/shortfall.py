@@ -17,11 +17,11 @@ class's demand are the solver's tolerance and written as zero there).
 
 from __future__ import annotations
 
-from typing import Any
-
 from planner.analysis.binding import binding_caps, unservable_reason
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables
+from planner.core.summary import ShortClass, Shortfall
+from planner.fmt import usd_sig
 
 #: classes explained one by one in summary.json (largest shortfalls first)
 TOP_CLASSES = 5
@@ -37,12 +37,12 @@ def why_short(data: PlanData, tables: PlanTables, k: int) -> str:
     if data.strict_demand:
         return "no single cap is full: the caps of other periods or models sharing the fleet"
     return (f"no cap is full: serving it costs more than the unmet penalty of "
-            f"${data.unmet_penalty_usd_per_mtok:,.4g} per million tokens "
+            f"{usd_sig(data.unmet_penalty_usd_per_mtok, 4)} per million tokens "
             "(options.unmet_penalty_usd_per_mtok; set options.strict_demand: true to "
             "require it served)")
 
 
-def diagnose(data: PlanData, tables: PlanTables, top: int = TOP_CLASSES) -> dict[str, Any]:
+def diagnose(data: PlanData, tables: PlanTables, top: int = TOP_CLASSES) -> Shortfall:
     """summary.json's ``shortfall``: tokens unserved, their share and penalty, and the
     `top` largest short classes with the reason for each."""
     sv = tables.service
@@ -52,21 +52,21 @@ def diagnose(data: PlanData, tables: PlanTables, top: int = TOP_CLASSES) -> dict
     short.sort(key=lambda r: (-float(r.unmet_tokens_per_s), str(r.period), str(r.model)))
     demand = float((sv["demand_tokens_per_s"] * H * 3600).sum())
     unmet = float((sv["unmet_tokens_per_s"] * H * 3600).sum())
-    largest = []
+    largest: list[ShortClass] = []
     for row in short[:top]:
         k = key.get((row.period, row.model, row.min_tokens_per_s_per_user))
-        largest.append({
-            "period": row.period, "model": row.model,
-            "min_tokens_per_s_per_user": float(row.min_tokens_per_s_per_user),
-            "demand_tokens_per_s": float(row.demand_tokens_per_s),
-            "unmet_tokens_per_s": float(row.unmet_tokens_per_s),
-            "unmet_share": float(row.unmet_tokens_per_s) / float(row.demand_tokens_per_s),
-            "why": "" if k is None else why_short(data, tables, k),
-        })
-    return {
-        "classes_short": len(short),
-        "unmet_tokens": unmet if short else 0.0,
-        "unmet_share": (unmet / demand if demand > 0 else 0.0) if short else 0.0,
-        "penalty_usd": float(sv["unmet_penalty_usd"].sum()) if short else 0.0,
-        "largest": largest,
-    }
+        largest.append(ShortClass(
+            period=row.period, model=row.model,
+            min_tokens_per_s_per_user=float(row.min_tokens_per_s_per_user),
+            demand_tokens_per_s=float(row.demand_tokens_per_s),
+            unmet_tokens_per_s=float(row.unmet_tokens_per_s),
+            unmet_share=float(row.unmet_tokens_per_s) / float(row.demand_tokens_per_s),
+            why="" if k is None else why_short(data, tables, k),
+        ))
+    return Shortfall(
+        classes_short=len(short),
+        unmet_tokens=unmet if short else 0.0,
+        unmet_share=(unmet / demand if demand > 0 else 0.0) if short else 0.0,
+        penalty_usd=float(sv["unmet_penalty_usd"].sum()) if short else 0.0,
+        largest=largest,
+    )

@@ -3,17 +3,17 @@
 One place for the rules every printed comparison and verdict follows: two costs that
 differ by less than the solvers' proven gaps are the same cost (`same_cost`), and a plan
 stopped by the time limit far from its bound supports no verdict (`plan_standing`).
-Reads summaries (dicts) only, so the report and the CLI use it without the solver stack.
+Reads summaries (`planner.core.summary.PlanSummary`) only, so the report and the CLI use
+it without the solver stack.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+from planner.core.summary import PlanSummary
 from planner.fmt import finite
 
 
-def cost_noise_usd(summary: dict[str, Any]) -> float:
+def cost_noise_usd(summary: PlanSummary) -> float:
     """How far a plan's total may sit above the true optimum: the solver's proven gap.
 
     HiGHS stops when (objective - best bound) <= mip_rel_gap * |objective|, so the plan's
@@ -21,11 +21,11 @@ def cost_noise_usd(summary: dict[str, Any]) -> float:
     than the larger of their noises are the same plan cost for every purpose a person
     reads (`same_cost`). Without a bound (no solve), the relative gap alone is used.
     """
-    obj = finite(summary.get("objective_usd"))
+    obj = finite(summary.objective_usd)
     if obj is None:
-        obj = finite(summary.get("total_cost_usd")) or 0.0
-    bound = finite(summary.get("best_bound_usd"))
-    gap = finite(summary.get("mip_gap"))
+        obj = finite(summary.total_cost_usd) or 0.0
+    bound = finite(summary.best_bound_usd)
+    gap = finite(summary.mip_gap)
     noise = 0.0
     if bound is not None:
         noise = max(noise, obj - bound)
@@ -40,21 +40,22 @@ def cost_noise_usd(summary: dict[str, Any]) -> float:
 WEAK_GAP = 0.10
 
 
-def plan_standing(summary: dict[str, Any]) -> str:
+def plan_standing(summary: PlanSummary) -> str:
     """``optimal`` (proven within the requested gap), ``time_limit`` (stopped by the clock
     with a plan near its bound) or ``weak`` (stopped by the clock with a gap above
     `WEAK_GAP`, or no finite bound): what a person may conclude from the plan."""
-    if summary.get("status") != "time_limit":
+    if summary.status != "time_limit":
         return "optimal"
-    gap = finite(summary.get("mip_gap"))
-    if gap is None or finite(summary.get("best_bound_usd")) is None:
+    gap = finite(summary.mip_gap)
+    if gap is None or finite(summary.best_bound_usd) is None:
         return "weak"
     return "weak" if gap > WEAK_GAP else "time_limit"
 
 
-def same_cost(a: dict[str, Any], b: dict[str, Any], key: str = "total_cost_usd") -> bool:
-    """Whether two plans' costs (`key`) differ by no more than solver noise."""
-    va, vb = finite(a.get(key)), finite(b.get(key))
+def same_cost(a: PlanSummary, b: PlanSummary, key: str = "total_cost_usd") -> bool:
+    """Whether two plans' costs differ by no more than solver noise: `key` names the cost
+    field compared (`total_cost_usd`, `spend_usd`, `unmet_penalty_usd`)."""
+    va, vb = finite(getattr(a, key)), finite(getattr(b, key))
     if va is None or vb is None:
         return False
     return abs(va - vb) <= max(cost_noise_usd(a), cost_noise_usd(b))

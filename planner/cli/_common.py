@@ -45,11 +45,5 @@ def get_profiles(ref: str) -> dict[str, ModelProfile]:
     return load_profiles(models_path(ref))
 
 
-def fmt_num(v: float | None, digits: int = 0) -> str:
-    if v is None:
-        return "-"
-    return f"{v:,.{digits}f}"
-
-
 def is_tty() -> bool:
     return sys.stdout.isatty()

@@ -11,9 +11,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from planner.analysis.economics import cost_table, human, single_row, usd
+from planner.analysis.economics import cost_table, single_row
 from planner.cli._common import console, err_console, fail, get_catalog, get_profiles
 from planner.errors import InputError
+from planner.fmt import num_seed, usd_cents, usd_fixed, usd_sig
 from planner.io.output import frame_to_csv  # spreadsheet-safe cells (docs/reliability.md)
 
 
@@ -21,14 +22,14 @@ def _table(df: pd.DataFrame, title: str, basis: str) -> Table:
     t = Table(title=title)
     cols = [
         ("system", "system", str),
-        ("tok/s/GPU", "tokens_per_s_per_gpu", human),
-        ("$/GPU-h", "usd_per_gpu_hour", lambda v: f"${v:.2f}"),
+        ("tok/s/GPU", "tokens_per_s_per_gpu", num_seed),
+        ("$/GPU-h", "usd_per_gpu_hour", lambda v: usd_fixed(v, 2, grouping=False)),
         ("basis", "cost_basis", str),
-        (f"$/Mtok ({basis})", "cost_per_mtok_usd", usd),
+        (f"$/Mtok ({basis})", "cost_per_mtok_usd", usd_cents),
         ("kW/GPU all-in", "kw_per_gpu_all_in", lambda v: "-" if math.isnan(v) else f"{v:.2f}"),
         ("GPUs/MW IT", "gpus_per_mw_it", lambda v: "-" if math.isnan(v) else f"{v:.0f}"),
-        ("tok/s per MW", "tokens_per_s_per_mw_all_in", human),
-        ("tok/s per MW IT", "tokens_per_s_per_mw_it", human),
+        ("tok/s per MW", "tokens_per_s_per_mw_all_in", num_seed),
+        ("tok/s per MW IT", "tokens_per_s_per_mw_it", num_seed),
     ]
     for head, _, _ in cols:
         t.add_column(
@@ -127,7 +128,8 @@ def cost(
                 + (" with a rental price" if rental else "")
                 + "[/yellow]"
             )
-        title = f"{model} at {slo:g} tok/s/user - PUE {pue:g}, ${usd_per_mwh:g}/MWh" + (
+        mwh = usd_sig(usd_per_mwh, 6, grouping=False)
+        title = f"{model} at {slo:g} tok/s/user - PUE {pue:g}, {mwh}/MWh" + (
             " - rental prices" if rental else ""
         )
     if csv is not None:
@@ -138,12 +140,15 @@ def cost(
     if tokens_per_s is not None:
         r = df.iloc[0]
         console.print(
-            f"{title}: ${r['usd_per_gpu_hour']:.2f}/GPU-hour, {human(r['tokens_per_s_per_gpu'])} "
+            f"{title}: {usd_fixed(r['usd_per_gpu_hour'], 2, grouping=False)}/GPU-hour, "
+            f"{num_seed(r['tokens_per_s_per_gpu'])} "
             f"tokens/s per GPU, {r['kw_per_gpu_all_in']:.2f} kW all-in per GPU",
             highlight=False,
         )
-        console.print(f"cost per million tokens: {usd(r['cost_per_mtok_usd'])}", highlight=False)
-        console.print(f"tokens/s per MW: {human(r['tokens_per_s_per_mw_all_in'])}", highlight=False)
+        console.print(f"cost per million tokens: {usd_cents(r['cost_per_mtok_usd'])}",
+                      highlight=False)
+        console.print(f"tokens/s per MW: {num_seed(r['tokens_per_s_per_mw_all_in'])}",
+                      highlight=False)
         console.print(f"GPUs per MW: {1000 / r['kw_per_gpu_all_in']:.0f}", highlight=False)
     else:
         console.print(_table(df, title, basis.split()[0]))

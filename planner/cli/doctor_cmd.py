@@ -98,16 +98,16 @@ def check_tiny_milp() -> str:
     s = result.summary
     pp = result.tables.purchase_plan
     bought = {str(r.system): int(r.units) for r in pp.itertuples()}
-    if s["status"] != "optimal":
-        raise RuntimeError(f"status {s['status']!r}, expected 'optimal'")
+    if s.status != "optimal":
+        raise RuntimeError(f"status {s.status!r}, expected 'optimal'")
     objective = result.outcome.objective
-    if abs(s["total_cost_usd"] - EXPECTED_COST_USD) > 1e-6 * EXPECTED_COST_USD or \
+    if abs(s.total_cost_usd - EXPECTED_COST_USD) > 1e-6 * EXPECTED_COST_USD or \
             objective is None or abs(objective - EXPECTED_COST_USD) > 1e-6 * EXPECTED_COST_USD \
             or bought != {"big": 1}:
-        raise RuntimeError(f"wrong answer: bought {bought}, cost {s['total_cost_usd']:.2f} "
+        raise RuntimeError(f"wrong answer: bought {bought}, cost {s.total_cost_usd:.2f} "
                            f"USD, solver objective {objective} (expected one 'big' for "
                            f"{EXPECTED_COST_USD:.0f} USD)")
-    return f"optimal, 1 x big for {s['total_cost_usd']:,.0f} USD as expected"
+    return f"optimal, 1 x big for {s.total_cost_usd:,.0f} USD as expected"
 
 
 def check_builtin_data() -> str:

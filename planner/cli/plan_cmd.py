@@ -12,7 +12,8 @@ from rich.table import Table
 
 from planner.analysis.verdicts import plan_standing
 from planner.cli import app, err_console, fail
-from planner.fmt import num, pct, usd
+from planner.core.summary import PlanSummary
+from planner.fmt import num, pct, usd, usd_fixed
 from planner.inputs.loader import load_inputs
 from planner.io.output import REPORT_SET, check_output_dir, summary_json, write_files
 from planner.report import plan_set
@@ -21,19 +22,19 @@ from planner.whatif.overlays import MERGED_FILE, merge_scenario
 console = Console(highlight=False)
 
 
-def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) -> None:
+def print_summary(summary: PlanSummary, tables: Any, out_dir: Path | None) -> None:
     """The plan in the terminal: status, then demand served (and any shortfall, with why),
     then spend, and only then the penalty and the objective that adds it."""
     s = summary
-    status = s["status"]
+    status = s.status
     standing = plan_standing(s)
-    gap = s.get("mip_gap")
-    head = f"[bold]{escape(s.get('scenario') or 'plan')}[/]: status [bold]{status}[/]"
+    gap = s.mip_gap
+    head = f"[bold]{escape(s.scenario or 'plan')}[/]: status [bold]{status}[/]"
     if gap is not None:
         head += f", gap {gap:.4%}"
-    if s.get("best_bound_usd") is not None:
-        head += f", best bound {usd(s['best_bound_usd'])}"
-    head += f", solved in {s['solve_seconds']:.2f} s"
+    if s.best_bound_usd is not None:
+        head += f", best bound {usd(s.best_bound_usd)}"
+    head += f", solved in {s.solve_seconds:.2f} s"
     console.print(head)
     if standing == "weak":
         console.print("[bold red]the time limit stopped HiGHS far from a proven answer[/] "
@@ -44,23 +45,23 @@ def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) ->
         console.print("[yellow]the time limit stopped HiGHS: this plan is the best found, "
                       "not proven optimal[/]")
     print_demand(s)
-    b = s["cost_breakdown_usd"]
+    b = s.cost_breakdown_usd
     t = Table(title="Spend over the horizon (discounted, capex as the scenario accounts it)",
               show_header=True)
     t.add_column("item")
     t.add_column("USD", justify="right")
-    for k in ("capex", "energy", "opex"):
-        t.add_row(k, usd(b[k]))
-    t.add_row("[bold]spend[/]", f"[bold]{usd(s['spend_usd'])}[/]")
-    if s.get("unmet_penalty_usd"):
+    for k, v in (("capex", b.capex), ("energy", b.energy), ("opex", b.opex)):
+        t.add_row(k, usd(v))
+    t.add_row("[bold]spend[/]", f"[bold]{usd(s.spend_usd)}[/]")
+    if s.unmet_penalty_usd:
         t.add_row("unmet-demand penalty (a price set in the scenario, not money)",
-                  usd(s["unmet_penalty_usd"]))
-        t.add_row("objective (spend + penalty)", usd(s["total_cost_usd"]))
+                  usd(s.unmet_penalty_usd))
+        t.add_row("objective (spend + penalty)", usd(s.total_cost_usd))
     console.print(t)
-    cpm = s.get("cost_per_mtok_usd")
+    cpm = s.cost_per_mtok_usd
     console.print(f"cost per million tokens served: [bold]"
-                  f"{'-' if cpm is None else f'${cpm:,.4f}'}[/] (spend / tokens served)   "
-                  f"tokens/s per MW: [bold]{num(s.get('tokens_per_s_per_mw'))}[/]")
+                  f"{usd_fixed(cpm, 4)}[/] (spend / tokens served)   "
+                  f"tokens/s per MW: [bold]{num(s.tokens_per_s_per_mw)}[/]")
     pp = tables.purchase_plan
     if len(pp):
         pt = Table(title="Purchases by period")
@@ -72,7 +73,7 @@ def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) ->
         console.print(pt)
     elif standing != "optimal":
         console.print("no purchases in the best plan found so far (not proven optimal)")
-    elif s.get("unmet_tokens"):
+    elif s.unmet_tokens:
         console.print("no purchases: the installed fleet, with the shortfall above, is the "
                       "least-cost plan")
     else:
@@ -81,25 +82,25 @@ def print_summary(summary: dict[str, Any], tables: Any, out_dir: Path | None) ->
         console.print(f"plan written to {escape(str(out_dir))}/")
 
 
-def print_demand(s: dict[str, Any]) -> None:
+def print_demand(s: PlanSummary) -> None:
     """Tokens served, and before any cost: how much demand goes unserved, where and why."""
-    sf = s.get("shortfall") or {}
-    served = num(s.get("tokens_served"))
-    if not sf.get("classes_short"):
+    sf = s.shortfall
+    served = num(s.tokens_served)
+    if sf is None or not sf.classes_short:
         console.print(f"demand: all {served} tokens served")
         return
     console.print(
-        f"[bold red]shortfall:[/] {num(sf['unmet_tokens'])} tokens of demand not served "
-        f"({pct(sf['unmet_share'])}) in {sf['classes_short']} demand class(es); "
-        f"{served} tokens served; unmet-demand penalty {usd(sf['penalty_usd'])}")
-    for c in sf.get("largest", []):
+        f"[bold red]shortfall:[/] {num(sf.unmet_tokens)} tokens of demand not served "
+        f"({pct(sf.unmet_share)}) in {sf.classes_short} demand class(es); "
+        f"{served} tokens served; unmet-demand penalty {usd(sf.penalty_usd)}")
+    for c in sf.largest:
         console.print(
-            f"  {escape(str(c['model']))} in {c['period']} at "
-            f"{c['min_tokens_per_s_per_user']:g} tokens/s per user: "
-            f"{num(c['unmet_tokens_per_s'])} of {num(c['demand_tokens_per_s'])} tokens/s "
-            f"short ({pct(c['unmet_share'])}); {escape(str(c['why']))}",
+            f"  {escape(str(c.model))} in {c.period} at "
+            f"{c.min_tokens_per_s_per_user:g} tokens/s per user: "
+            f"{num(c.unmet_tokens_per_s)} of {num(c.demand_tokens_per_s)} tokens/s "
+            f"short ({pct(c.unmet_share)}); {escape(str(c.why))}",
             soft_wrap=True)
-    rest = int(sf["classes_short"]) - len(sf.get("largest", []))
+    rest = int(sf.classes_short) - len(sf.largest)
     if rest > 0:
         console.print(f"  and {rest} more class(es): service.csv lists every one")
 

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from planner.cli import EXIT_ERROR, EXIT_INFEASIBLE, EXIT_INPUT, app, err_console, fail
 from planner.errors import InputError, Issue
+from planner.fmt import num_fixed, pct_down, sig, usd_fixed, usd_short, usd_sig, usd_signed
 from planner.io.output import check_output_dir, frame_to_csv, write_files
 from planner.report.whatif import (
     SAME,
@@ -35,13 +36,9 @@ from planner.report.whatif import (
     line_chart,
     new_hall_frame,
     new_hall_verdicts,
-    num,
-    pct_down,
     plan_headline,
     share_text,
-    signed_usd,
     sweep_frame,
-    usd,
     value_text,
 )
 from planner.whatif.overlays import (
@@ -160,8 +157,8 @@ def _run(jobs: list[Job], workers: int | None, scheduler: str | None, quiet: boo
     def on_done(i: int, res: JobResult) -> None:
         done[0] += 1
         if show:
-            cost = (f"spend {usd(res.summary['spend_usd'])}, serves "
-                    f"{share_text(res.summary.get('demand_served_share'))}"
+            cost = (f"spend {usd_short(res.summary.spend_usd)}, serves "
+                    f"{share_text(res.summary.demand_served_share)}"
                     if res.summary else "")
             err_console.print(f"[{done[0]}/{len(jobs)}] {res.name}: "
                               f"{_short_status(res.status)} {cost} "
@@ -309,7 +306,7 @@ def compare_command(
             chart2 = bar_chart(list(df["variant"]), [("cost per Mtok",
                                                        list(df["cost_per_mtok_usd"]))],
                                "Cost per million tokens served", "USD per Mtok",
-                               fmt=lambda v: f"${v:,.3g}")
+                               fmt=lambda v: usd_sig(v, 3))
             chart3 = bar_chart(list(df["variant"]), [("served",
                                                        list(df["demand_served_share"]))],
                                "Share of demand served", "share of demand",
@@ -341,7 +338,7 @@ def _short_status(status: str) -> str:
 
 
 def _tok_diff(v: float | None) -> str:
-    return diff_text(v, lambda x: ("+" if x > 0 else "") + num(x))
+    return diff_text(v, lambda x: ("+" if x > 0 else "") + num_fixed(x))
 
 
 def _served(r: dict[str, Any]) -> str:
@@ -360,12 +357,12 @@ def _print_compare(df: pd.DataFrame) -> None:
         cpm = r["cost_per_mtok_usd"]
         is_base = r["variant"] == rows[0]["variant"]
         t.add_row(str(r["variant"]), _short_status(str(r["status"])),
-                  usd(r["spend_usd"]), "" if is_base else diff_text(r["spend_vs_base_usd"]),
+                  usd_short(r["spend_usd"]), "" if is_base else diff_text(r["spend_vs_base_usd"]),
                   _served(r), "" if is_base else _tok_diff(r["tokens_served_vs_base"]),
-                  usd(r["unmet_penalty_usd"]), usd(r["total_cost_usd"]),
+                  usd_short(r["unmet_penalty_usd"]), usd_short(r["total_cost_usd"]),
                   "" if is_base else diff_text(r["cost_vs_base_usd"]),
-                  "-" if cpm is None else f"${cpm:,.4f}", num(r["tokens_per_s_per_mw"]),
-                  num(r["peak_mw"], 3))
+                  usd_fixed(cpm, 4), num_fixed(r["tokens_per_s_per_mw"]),
+                  num_fixed(r["peak_mw"], 3))
     console.print(t)
     t2 = Table(title="Spend breakdown and what each buys differently from the base")
     for col in ("variant", "capex", "energy", "opex", "capex cash", "buys vs base"):
@@ -373,8 +370,8 @@ def _print_compare(df: pd.DataFrame) -> None:
     for r in rows:
         if r["total_cost_usd"] is None:
             continue
-        t2.add_row(str(r["variant"]), usd(r["capex_usd"]), usd(r["energy_usd"]),
-                   usd(r["opex_usd"]), usd(r["capex_cash_usd"]), str(r["buys_vs_base"]))
+        t2.add_row(str(r["variant"]), usd_short(r["capex_usd"]), usd_short(r["energy_usd"]),
+                   usd_short(r["opex_usd"]), usd_short(r["capex_cash_usd"]), str(r["buys_vs_base"]))
     console.print(t2)
 
 
@@ -534,7 +531,7 @@ def _sweep_charts(paths: Sequence[str], points: Sequence[Sequence[Any]],
             ys: list[float | None] = []
             for x in xs:
                 r = by_x.get(x)
-                ys.append(None if r is None or r.summary is None else r.summary.get(field))
+                ys.append(None if r is None or r.summary is None else getattr(r.summary, field))
             out.append((f"{name}, {label(key)}" if key else name, ys))
         return out
 
@@ -543,17 +540,17 @@ def _sweep_charts(paths: Sequence[str], points: Sequence[Sequence[Any]],
                          for p, v in zip(paths[1:], key, strict=True))
 
     spend = series("spend_usd", "spend")
-    if any((r.summary or {}).get("unmet_penalty_usd") for r in results):
+    if any(r.summary is not None and r.summary.unmet_penalty_usd for r in results):
         spend += series("total_cost_usd", "spend + penalty")
     if base_res.summary is not None:
-        spend.append(("base spend", [base_res.summary["spend_usd"]] * len(xs)))
+        spend.append(("base spend", [base_res.summary.spend_usd] * len(xs)))
     return [
         line_chart(xs, spend, f"Spend against {paths[0]} (penalty: a price, not money)",
-                   _x_title(paths[0]), "USD", fmt=usd),
+                   _x_title(paths[0]), "USD", fmt=usd_short),
         line_chart(xs, series("cost_per_mtok_usd", "cost per Mtok"), "Cost per million "
                    f"tokens against "
                    f"{paths[0]}", _x_title(paths[0]), "USD per Mtok",
-                   fmt=lambda v: f"${v:,.3g}"),
+                   fmt=lambda v: usd_sig(v, 3)),
     ]
 
 
@@ -570,11 +567,11 @@ def _print_sweep(df: pd.DataFrame, paths: Sequence[str], base_res: JobResult,
     for r in df.to_dict(orient="records"):
         cpm = r["cost_per_mtok_usd"]
         t.add_row(*[value_text(r[p]) for p in paths], str(r["status"]),
-                  usd(r["spend_usd"]), diff_text(r["spend_vs_base_usd"]), _served(r),
-                  usd(r["unmet_penalty_usd"]), usd(r["total_cost_usd"]),
+                  usd_short(r["spend_usd"]), diff_text(r["spend_vs_base_usd"]), _served(r),
+                  usd_short(r["unmet_penalty_usd"]), usd_short(r["total_cost_usd"]),
                   diff_text(r["cost_vs_base_usd"]),
                   "" if r["vs_previous"] is None else diff_text(r["cost_vs_previous_usd"]),
-                  "-" if cpm is None else f"${cpm:,.4f}", num(r["peak_mw"], 3),
+                  usd_fixed(cpm, 4), num_fixed(r["peak_mw"], 3),
                   str(r["buys_vs_base"]))
     console.print(t)
 
@@ -700,7 +697,7 @@ def new_hall_command(
         by_open[o].append((float(s), res))
     verdicts = new_hall_verdicts(site, by_open, base_res, floor, price)
     noise = ("savings within solver noise (the two plans' proven MIP gaps)"
-             + (f" or within {usd(floor)} (--tolerance-usd)" if floor > 0 else "")
+             + (f" or within {usd_short(floor)} (--tolerance-usd)" if floor > 0 else "")
              + " count as equal")
     if out is not None:
         try:
@@ -749,13 +746,13 @@ def _new_hall_cell(r: dict[str, Any], smaller: Any = None) -> str:
     if r["total_cost_usd"] is None:
         return _short_status(str(r["status"]))
     d = r["spend_saving_usd"]
-    spend = "-" if d is None else ("spend same" if d == 0 else f"spend {signed_usd(-d)}")
+    spend = "-" if d is None else ("spend same" if d == 0 else f"spend {usd_signed(-d)}")
     tok = r["extra_tokens_served"]
     parts = [spend]
     if r.get("vs_smaller_size") == SAME and smaller is not None:
         parts = [f"same as {value_text(smaller)} MW"]
     elif tok:
-        parts.append(f"{'+' if tok > 0 else ''}{num(tok)} tok")
+        parts.append(f"{'+' if tok > 0 else ''}{num_fixed(tok)} tok")
     used = r["hall_peak_mw"]
     if used is not None:
         parts.append(f"uses {used:,.3f} MW")
@@ -775,10 +772,10 @@ def _new_hall_charts(site: str, sizes: Sequence[Any], opens: Sequence[Any],
     return [
         line_chart(sizes, series("spend_saving_usd"),
                    f"Spend saved by {site} against the baseline (negative: spends more)",
-                   f"MW ({site})", "USD of spend saved", fmt=usd),
+                   f"MW ({site})", "USD of spend saved", fmt=usd_short),
         line_chart(sizes, series("extra_tokens_served"),
                    f"Tokens served more with {site} than without", f"MW ({site})",
                    "tokens over the horizon"),
         line_chart(sizes, series("hall_peak_mw"), f"MW the plan uses in {site}",
-                   f"MW ({site})", "MW used (peak)", fmt=lambda v: f"{v:,.4g}"),
+                   f"MW ({site})", "MW used (peak)", fmt=lambda v: sig(v, 4)),
     ]

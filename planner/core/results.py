@@ -16,6 +16,13 @@ import pandas as pd
 
 from planner.core.highs import SolveOutcome
 from planner.core.problem import PlanData
+from planner.core.summary import (
+    CostBreakdown,
+    Horizon,
+    PlanSummary,
+    SiteSummary,
+    usd_per_mtok,
+)
 from planner.errors import PlanCheckError
 
 PURCHASE_COLUMNS = ["period", "site", "system", "units", "capex_usd", "capex_charged_usd"]
@@ -36,7 +43,8 @@ class PlanTables:
     allocation: pd.DataFrame
     service: pd.DataFrame
     sites: pd.DataFrame
-    summary: dict[str, Any] = field(default_factory=dict)
+    #: set by `extract` once the tables are complete
+    summary: PlanSummary = field(init=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {
@@ -167,7 +175,8 @@ def cost_of_tables(tables: PlanTables) -> dict[str, float]:
 
 
 def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
-              settings: dict[str, Any]) -> dict[str, Any]:
+              settings: dict[str, Any]) -> PlanSummary:
+    """The plan's summary figures, recomputed from its tables."""
     H = data.hours
     breakdown = cost_of_tables(tables)
     total = sum(breakdown.values())
@@ -178,53 +187,53 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
     served_tokens = float((sv["served_tokens_per_s"] * H * 3600).sum())
     # summed, not total - penalty: a penalty of $1e13 would leave a $20 spend in rounding
     cost_wo_penalty = breakdown["capex"] + breakdown["energy"] + breakdown["opex"]
-    cpm = cost_wo_penalty / served_tokens * 1e6 if served_tokens > 0 else None
+    cpm = usd_per_mtok(cost_wo_penalty, served_tokens) if served_tokens > 0 else None
 
     st = tables.sites
-    per_site: dict[str, Any] = {}
+    per_site: dict[str, SiteSummary] = {}
     for site in data.sites:
         rows = st[st["site"] == site.name]
         mw_periods = float(rows["power_kw"].sum()) / 1000.0
         tps_sum = float(rows["tokens_per_s"].sum())
-        per_site[site.name] = {
-            "power_cap_mw": site.power_mw,
-            "peak_power_mw": float(rows["power_kw"].max()) / 1000.0 if len(rows) else 0.0,
-            "tokens_per_s_per_mw": tps_sum / mw_periods if mw_periods > 0 else None,
-            "peak_racks": float(rows["racks"].max()) if len(rows) else 0.0,
-            "max_racks": site.max_racks,
-        }
+        per_site[site.name] = SiteSummary(
+            power_cap_mw=site.power_mw,
+            peak_power_mw=float(rows["power_kw"].max()) / 1000.0 if len(rows) else 0.0,
+            tokens_per_s_per_mw=tps_sum / mw_periods if mw_periods > 0 else None,
+            peak_racks=float(rows["racks"].max()) if len(rows) else 0.0,
+            max_racks=site.max_racks,
+        )
     mw_all = float(st["power_kw"].sum()) / 1000.0
     tps_all = float(st["tokens_per_s"].sum())
     pp = tables.purchase_plan
     by_period = {lab: int(pp.loc[pp["period"] == lab, "units"].sum())
                  for lab in data.labels if (pp["period"] == lab).any()}
-    return {
-        "scenario": data.name,
-        "status": outcome.status,
-        "time_limited": outcome.status == "time_limit",
-        "total_cost_usd": total,
-        "spend_usd": cost_wo_penalty,
-        "unmet_penalty_usd": breakdown["unmet_penalty"],
-        "cost_breakdown_usd": breakdown,
-        "tokens_served": served_tokens,
-        "unmet_tokens": unmet_tokens,
-        "demand_tokens": demand_tokens,
-        "demand_served_share": served_tokens / demand_tokens if demand_tokens > 0 else 1.0,
-        "cost_per_mtok_usd": cpm,
-        "tokens_per_s_per_mw": tps_all / mw_all if mw_all > 0 else None,
-        "objective_usd": outcome.objective,
-        "best_bound_usd": outcome.best_bound,
-        "mip_gap": outcome.mip_gap,
-        "solve_seconds": outcome.seconds,
-        "solver_status": outcome.highs_status,
-        "capex_cash_usd": float(pp["capex_usd"].sum()),
-        "units_bought": int(pp["units"].sum()),
-        "units_bought_by_period": by_period,
-        "sites": per_site,
-        "horizon": {"start": data.labels[0], "periods": data.T,
-                    "granularity": data.granularity, "hours_per_period": data.hours},
-        "solver_settings": settings,
-    }
+    return PlanSummary(
+        scenario=data.name,
+        status=outcome.status,
+        time_limited=outcome.status == "time_limit",
+        total_cost_usd=total,
+        spend_usd=cost_wo_penalty,
+        unmet_penalty_usd=breakdown["unmet_penalty"],
+        cost_breakdown_usd=CostBreakdown(**breakdown),
+        tokens_served=served_tokens,
+        unmet_tokens=unmet_tokens,
+        demand_tokens=demand_tokens,
+        demand_served_share=served_tokens / demand_tokens if demand_tokens > 0 else 1.0,
+        cost_per_mtok_usd=cpm,
+        tokens_per_s_per_mw=tps_all / mw_all if mw_all > 0 else None,
+        objective_usd=outcome.objective,
+        best_bound_usd=outcome.best_bound,
+        mip_gap=outcome.mip_gap,
+        solve_seconds=outcome.seconds,
+        solver_status=outcome.highs_status,
+        capex_cash_usd=float(pp["capex_usd"].sum()),
+        units_bought=int(pp["units"].sum()),
+        units_bought_by_period=by_period,
+        sites=per_site,
+        horizon=Horizon(start=data.labels[0], periods=data.T,
+                        granularity=data.granularity, hours_per_period=data.hours),
+        solver_settings=settings,
+    )
 
 
 # --------------------------------------------------------------------------- post-solve check

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -22,6 +21,7 @@ from planner.core.problem import PlanData
 from planner.core.results import PlanTables, check_plan, extract
 from planner.core.session import PlanSession
 from planner.core.start import start_plan
+from planner.core.summary import ModelSize, PlanSummary, Shortfall
 from planner.core.warm import carried_start
 from planner.errors import InfeasibleError, SolverError
 from planner.inputs.bundle import Inputs
@@ -43,7 +43,7 @@ class Diagnosis:
     #: the shortfall of each class a (relaxed) plan leaves short, one line each
     shortfall_details: Callable[[PlanData, PlanTables], list[str]]
     #: summary.json's ``shortfall``: how much falls short, where and why
-    shortfall: Callable[[PlanData, PlanTables], dict[str, Any]]
+    shortfall: Callable[[PlanData, PlanTables], Shortfall]
 
 
 @dataclass
@@ -60,7 +60,7 @@ class PlanResult:
     values: dict[str, dict[tuple[object, ...], float]] | None = None
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> PlanSummary:
         return self.tables.summary
 
     def write(self, out_dir: str | Path) -> list[Path]:
@@ -238,9 +238,9 @@ def solve_data(data: PlanData, settings: HighsSettings,
         "threads": settings.threads, "random_seed": settings.random_seed})
     # the plan must serve strict demand, keep every cap and cost what the objective says
     check_plan(data, tables, outcome)
-    tables.summary["shortfall"] = diagnosis.shortfall(data, tables)
+    tables.summary.shortfall = diagnosis.shortfall(data, tables)
     timings["extract_s"] = time.perf_counter() - t2
-    tables.summary["model_size"] = {"columns": compiled.program.shape[1],
-                                    "rows": compiled.program.shape[0],
-                                    "nonzeros": int(compiled.program.A.nnz)}
+    tables.summary.model_size = ModelSize(columns=compiled.program.shape[1],
+                                          rows=compiled.program.shape[0],
+                                          nonzeros=int(compiled.program.A.nnz))
     return PlanResult(data, tables, outcome, settings, timings, values)

@@ -32,6 +32,12 @@ import pandas as pd
 from planner.errors import InputError, Issue, OutputError
 
 
+class Summary(Protocol):
+    """A plan's summary (`planner.core.summary.PlanSummary`), as summary.json is written."""
+
+    def to_json_dict(self) -> dict[str, Any]: ...
+
+
 class PlanResult(Protocol):
     """A solved plan (`planner.core.solve.PlanResult`), as the plan files read it: this
     layer sits below the core, so it names only what it uses."""
@@ -40,7 +46,8 @@ class PlanResult(Protocol):
     def tables(self) -> Any: ...
 
     @property
-    def summary(self) -> dict[str, Any]: ...
+    def summary(self) -> Summary: ...
+
 
 CSV_FILES = {
     "purchase_plan": "purchase_plan.csv",
@@ -123,8 +130,9 @@ def _clean(o: Any) -> Any:
     return o
 
 
-def summary_json(summary: dict[str, Any]) -> str:
-    return json.dumps(_clean(summary), indent=2, default=_json_default) + "\n"
+def summary_json(summary: Summary) -> str:
+    """summary.json's text: two-space indents, NaN and infinity written as null."""
+    return json.dumps(_clean(summary.to_json_dict()), indent=2, default=_json_default) + "\n"
 
 
 def check_output_dir(out_dir: str | Path, names: list[str] | None = None) -> None:

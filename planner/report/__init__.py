@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from planner.analysis.verdicts import plan_standing
 from planner.fmt import pct
 from planner.io.output import frame_to_csv, plan_files, write_files
-from planner.report.content import Report, build
+from planner.report.content import build
+from planner.report.document import Report
 from planner.report.folder import PlanFolder, folder_from_texts, load_folder
 from planner.report.render import to_html, to_markdown
 
@@ -74,7 +75,7 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
         skipped: dict[str, str] = {}
         if plan_standing(result.summary) == "weak":
             why = ("not computed: the time limit stopped the plan far from its bound "
-                   f"(gap {pct(result.summary.get('mip_gap'))}); plan again with a longer "
+                   f"(gap {pct(result.summary.mip_gap)}); plan again with a longer "
                    "time limit")
             if marginals:
                 skipped["marginal_values"] = why
@@ -85,9 +86,9 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
                                   baselines=baselines, progress=progress,
                                   budget_s=budget_s, on_error=on_error)
         if skipped:
-            result.summary["analyses_skipped"] = skipped
+            result.summary.analyses_skipped = skipped
         if errors:
-            result.summary["analysis_errors"] = errors
+            result.summary.analysis_errors = errors
     files = {**plan_files(result), **(extra or {}), **files}
     if report:
         rep = build(folder_from_texts(Path(out), files))

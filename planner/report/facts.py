@@ -14,6 +14,8 @@ folder alone. One row per limit and place and period:
   GPU at the class's interactivity SLO against the same system's best point on its
   curve; binding when the SLO costs throughput. A class no system can serve at its SLO
   gets a row with system "" and cap 0.
+
+The rules are `planner.analysis.binding.binds` and `slo_binds`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.analysis.binding import FINE_TOL, binds, slo_binds
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables
 
@@ -41,18 +44,20 @@ def limits_table(data: PlanData, tables: PlanTables,
         sysd = data.systems[g]
         big_kw[(s, t)] = max(big_kw.get((s, t), 0.0), sysd.unit_power_kw)
         big_racks[(s, t)] = max(big_racks.get((s, t), 0.0), sysd.racks_per_unit)
+    # a unit of 0 below (no system fits the hall then, the systems take no floor space,
+    # nothing is buyable): `binds` is given None, the cap holds nothing back
     for r in tables.sites.itertuples():
         t = pos[str(r.period)]
         used, cap = float(r.power_kw), float(r.power_cap_kw)
         unit = big_kw.get((str(r.site), t), 0.0)
-        binding = unit > 0 and cap - used < unit - 1e-6
+        binding = binds(used, cap, unit or None)
         rows.append(("power", r.site, "", "", r.period, used, cap, "kW", binding,
                      f"headroom {cap - used:g} kW; largest unit {unit:g} kW" if unit else ""))
         mr = r.max_racks
         if mr is not None and not (isinstance(mr, float) and math.isnan(mr)):
             ru = big_racks.get((str(r.site), t), 0.0)
             used_r = float(r.racks)
-            binding = ru > 0 and float(mr) - used_r < ru - 1e-9
+            binding = binds(used_r, float(mr), ru or None, FINE_TOL)
             rows.append(("racks", r.site, "", "", r.period, used_r, float(mr), "racks",
                          binding, f"largest unit {ru:g} racks" if ru else ""))
     pp = tables.purchase_plan
@@ -64,14 +69,14 @@ def limits_table(data: PlanData, tables: PlanTables,
         cap = float(data.budget_per_period_usd)
         for t, lab in enumerate(data.labels):
             d = dear.get(t, 0.0)
-            binding = d > 0 and cap - spent[lab] < d - 1e-6
+            binding = binds(spent[lab], cap, d or None)
             rows.append(("budget_period", "", "", "", lab, spent[lab], cap, "USD", binding,
                          f"dearest unit buyable {d:g} USD" if d else "nothing buyable"))
     if data.budget_total_usd is not None:
         cap = float(data.budget_total_usd)
         used = sum(spent.values())
         d = max(dear.values(), default=0.0)
-        binding = d > 0 and cap - used < d - 1e-6
+        binding = binds(used, cap, d or None)
         rows.append(("budget_total", "", "", "", "all", used, cap, "USD", binding,
                      f"dearest unit buyable {d:g} USD" if d else "nothing buyable"))
     for g, sysd in data.systems.items():
@@ -82,7 +87,8 @@ def limits_table(data: PlanData, tables: PlanTables,
                 continue
             got = int(pp.loc[(pp["period"] == lab) & (pp["system"] == g), "units"].sum())
             cap_u = int(sysd.max_units_per_period)
-            rows.append(("supply", "", g, "", lab, got, cap_u, "units", got >= cap_u, ""))
+            rows.append(("supply", "", g, "", lab, got, cap_u, "units", binds(got, cap_u, 1),
+                         ""))
     if profiles is not None:
         rows.extend(_slo_rows(data, tables, profiles))
     return pd.DataFrame(rows, columns=LIMIT_COLUMNS)
@@ -114,5 +120,5 @@ def _slo_rows(data: PlanData, tables: PlanTables,
             best = max((float(p[1]) for p in pts), default=0.0)
             at = float(data.tput.get((g, c.index), 0.0))
             rows.append(("slo", "", g, c.model, c.period, at, best, "tokens/s per GPU",
-                         at < best * (1 - 1e-9), note))
+                         slo_binds(at, best), note))
     return rows

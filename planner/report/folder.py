@@ -10,10 +10,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from planner.core.summary import PlanSummary
 from planner.errors import InputError, Issue
 from planner.io.output import unescape_text
 
@@ -29,7 +29,7 @@ OPTIONAL = ["limits.csv", "marginal_values.csv", "baselines.csv"]
 @dataclass
 class PlanFolder:
     path: Path
-    summary: dict[str, Any]
+    summary: PlanSummary
     purchase_plan: pd.DataFrame
     fleet: pd.DataFrame
     allocation: pd.DataFrame
@@ -41,7 +41,7 @@ class PlanFolder:
 
     @property
     def hours(self) -> float:
-        return float(self.summary.get("horizon", {}).get("hours_per_period", 0.0))
+        return float(self.summary.horizon.hours_per_period)
 
     @property
     def periods(self) -> list[str]:
@@ -83,16 +83,28 @@ def load_folder(path: str | Path) -> PlanFolder:
     return folder_from_texts(p, texts)
 
 
+def _summary(path: Path, texts: Mapping[str, str]) -> PlanSummary:
+    """summary.json's text as a `PlanSummary`; InputError naming a field it lacks."""
+    try:
+        raw = json.loads(texts["summary.json"])
+    except (KeyError, ValueError) as exc:
+        raise InputError([Issue(str(path), "", f"cannot read: {exc}")]) from exc
+    if not isinstance(raw, dict) or "total_cost_usd" not in raw:
+        raise InputError([Issue(str(path), "total_cost_usd",
+                                "missing: not a planner summary")])
+    try:
+        return PlanSummary.from_json_dict(raw)
+    except KeyError as exc:
+        raise InputError([Issue(str(path), str(exc.args[0]),
+                                "missing: not a planner summary")]) from exc
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise InputError([Issue(str(path), "", f"not a planner summary: {exc}")]) from exc
+
+
 def folder_from_texts(p: Path, texts: Mapping[str, str]) -> PlanFolder:
     """A plan folder from its files' texts (name -> text), as `load_folder` reads them
     from disk: how `planner plan` builds the report before anything is written."""
-    try:
-        summary = json.loads(texts["summary.json"])
-    except (KeyError, ValueError) as exc:
-        raise InputError([Issue(str(p / "summary.json"), "", f"cannot read: {exc}")]) from exc
-    if not isinstance(summary, dict) or "total_cost_usd" not in summary:
-        raise InputError([Issue(str(p / "summary.json"), "total_cost_usd",
-                                "missing: not a planner summary")])
+    summary = _summary(p / "summary.json", texts)
     frames: dict[str, pd.DataFrame | None] = {}
     for f in REQUIRED[1:] + OPTIONAL:
         fp = p / f

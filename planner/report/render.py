@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from planner.report.content import Bullets, Chart, Report, Table
+from planner.report.document import Bullets, Chart, Report, Table
 
 CSS = """
 :root { --ink:#1d2330; --mute:#5b6474; --line:#d9dee7; --bg:#f6f8fb; --accent:#4e79a7; }

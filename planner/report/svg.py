@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from html import escape
 
+from planner.fmt import tick
+
 PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#8c564b", "#17becf", "#bcbd22"]
 
@@ -34,14 +36,6 @@ def _nice_max(v: float) -> float:
     return float(10 * exp)
 
 
-def fmt(v: float) -> str:
-    a = abs(v)
-    for div, suf in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if a >= div:
-            return f"{v / div:.3g}{suf}"
-    return f"{v:.3g}"
-
-
 def _frame(title: str, y_label: str, ymax: float, cats: Sequence[str]) -> list[str]:
     pw, ph = W - ML - MR, H - MT - MB
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {W} {H}" '
@@ -53,7 +47,7 @@ def _frame(title: str, y_label: str, ymax: float, cats: Sequence[str]) -> list[s
         y = MT + ph - ph * i / 5
         out.append(f'<line x1="{ML}" y1="{y:.1f}" x2="{ML + pw}" y2="{y:.1f}" class="grid"/>')
         out.append(f'<text x="{ML - 6}" y="{y + 4:.1f}" class="ax" text-anchor="end">'
-                   f'{fmt(v)}</text>')
+                   f'{tick(v)}</text>')
     out.append(f'<text x="14" y="{MT + ph / 2:.1f}" class="ax" text-anchor="middle" '
                f'transform="rotate(-90 14 {MT + ph / 2:.1f})">{escape(y_label)}</text>')
     n = max(1, len(cats))
@@ -107,7 +101,7 @@ def stacked_bars(title: str, y_label: str, cats: Sequence[str],
             h = ph * v / ymax
             out.append(f'<rect x="{x:.1f}" y="{y1:.1f}" width="{bw:.1f}" height="{h:.1f}" '
                        f'fill="{color(k)}" class="bar"><title>{escape(c)} {escape(name)}: '
-                       f'{fmt(v)} {escape(unit)}</title></rect>')
+                       f'{tick(v)} {escape(unit)}</title></rect>')
             base += v
     out += _legend([(name, color(k), "box") for k, (name, _) in enumerate(series)])
     out.append("</svg>")
@@ -142,7 +136,7 @@ def bars_vs_line(title: str, y_label: str, cats: Sequence[str],
             note = f" ({highlight_label})" if hot and highlight_label else ""
             out.append(f'<rect x="{x0 + k * bw:.1f}" y="{MT + ph - h:.1f}" '
                        f'width="{bw * 0.92:.1f}" height="{h:.1f}" fill="{col}" '
-                       f'class="bar"><title>{escape(c)} {escape(name)}: {fmt(v)} '
+                       f'class="bar"><title>{escape(c)} {escape(name)}: {tick(v)} '
                        f'{escape(unit)}{escape(note)}</title></rect>')
     line_cols = ["#222222", "#d62728", "#7f7f7f"]
     for k, (name, vals) in enumerate(lines):

@@ -27,6 +27,8 @@ from typing import Any
 import pandas as pd
 
 from planner.analysis.verdicts import cost_noise_usd, same_cost
+from planner.core.summary import PlanSummary
+from planner.fmt import num_fixed, pct_down, usd_short, usd_sig, usd_signed
 from planner.whatif.runner import JobResult
 
 SAME = "same within solver gap"
@@ -57,7 +59,7 @@ DIFF_COLUMNS = frozenset({
     "penalty_saving_usd", "extra_tokens_served",
 })
 
-Summary = Mapping[str, Any]
+Summary = PlanSummary
 
 # --------------------------------------------------------------------------- differences
 
@@ -71,17 +73,16 @@ def cost_change(a: Summary, b: Summary, key: str = "total_cost_usd",
                 floor: float = 0.0) -> float:
     """``b[key] - a[key]``, or 0.0 when the two are the same cost: within solver noise
     (`planner.analysis.verdicts.same_cost`) or within `floor` (a user's tolerance on top)."""
-    d = float(b[key]) - float(a[key])
-    if abs(d) <= floor or same_cost(dict(a), dict(b), key):
+    d = float(getattr(b, key)) - float(getattr(a, key))
+    if abs(d) <= floor or same_cost(a, b, key):
         return 0.0
     return _pos0(d)
 
 
 def tokens_change(a: Summary, b: Summary) -> float:
     """Tokens `b` serves more than `a` over the horizon (0.0 within float rounding)."""
-    d = float(b.get("tokens_served") or 0.0) - float(a.get("tokens_served") or 0.0)
-    scale = max(float(a.get("demand_tokens") or 0.0), float(b.get("demand_tokens") or 0.0),
-                1.0)
+    d = float(b.tokens_served or 0.0) - float(a.tokens_served or 0.0)
+    scale = max(float(a.demand_tokens or 0.0), float(b.demand_tokens or 0.0), 1.0)
     return 0.0 if abs(d) <= 1e-9 * scale else d
 
 
@@ -127,24 +128,24 @@ def figures(res: JobResult) -> dict[str, Any]:
     if s is None:
         out.update({c: None for c in HEAD_COLUMNS[1:] + FIGURE_COLUMNS})
         return out
-    b = s["cost_breakdown_usd"]
+    b = s.cost_breakdown_usd
     out.update({
-        "total_cost_usd": float(s["total_cost_usd"]),
-        "spend_usd": float(s["spend_usd"]),
-        "unmet_penalty_usd": float(s["unmet_penalty_usd"]),
-        "unmet_tokens": s.get("unmet_tokens"),
-        "demand_served_share": s.get("demand_served_share"),
-        "cost_per_mtok_usd": s.get("cost_per_mtok_usd"),
-        "capex_usd": b["capex"],
-        "energy_usd": b["energy"],
-        "opex_usd": b["opex"],
-        "tokens_served": s.get("tokens_served"),
-        "tokens_per_s_per_mw": s.get("tokens_per_s_per_mw"),
-        "capex_cash_usd": s.get("capex_cash_usd"),
+        "total_cost_usd": float(s.total_cost_usd),
+        "spend_usd": float(s.spend_usd),
+        "unmet_penalty_usd": float(s.unmet_penalty_usd),
+        "unmet_tokens": s.unmet_tokens,
+        "demand_served_share": s.demand_served_share,
+        "cost_per_mtok_usd": s.cost_per_mtok_usd,
+        "capex_usd": b.capex,
+        "energy_usd": b.energy,
+        "opex_usd": b.opex,
+        "tokens_served": s.tokens_served,
+        "tokens_per_s_per_mw": s.tokens_per_s_per_mw,
+        "capex_cash_usd": s.capex_cash_usd,
         "peak_mw": res.peak_mw,
-        "units_bought": s.get("units_bought"),
-        "mip_gap": s.get("mip_gap"),
-        "cost_noise_usd": cost_noise_usd(dict(s)),
+        "units_bought": s.units_bought,
+        "mip_gap": s.mip_gap,
+        "cost_noise_usd": cost_noise_usd(s),
         "solve_seconds": None,  # filled by the caller only when asked (not deterministic)
     })
     return out
@@ -256,29 +257,23 @@ def share_text(share: float | None) -> str:
     return f"{pct_down(share, 1)} of demand"
 
 
-def pct_down(share: float, digits: int = 2) -> str:
-    """A share as a percentage rounded down, so only all of it reads 100%."""
-    k = 10 ** (digits + 2)
-    return f"{math.floor(share * k) / 10 ** digits:.{digits}f}%"
-
-
 def price_text(price: float | None) -> str:
     """``at $100 per Mtok (a price you set, not money)``."""
     if price is None:
         return f"at the unmet-demand price ({NOT_MONEY})"
-    return f"at ${price:,.6g} per Mtok ({NOT_MONEY})"
+    return f"at {usd_sig(price, 6)} per Mtok ({NOT_MONEY})"
 
 
 def plan_headline(s: Summary, price: float | None = None) -> str:
     """One plan in a line: spend and tokens served first, then any shortfall and its
     penalty, e.g. ``spend $1.23M, serves 94.1% of demand; 3.10T tokens unserved, penalty
     $37.200B at $100 per Mtok (a price you set, not money)``."""
-    text = (f"spend {usd(float(s['spend_usd']))}, serves "
-            f"{share_text(s.get('demand_served_share'))}")
-    unmet = float(s.get("unmet_tokens") or 0.0)
+    text = (f"spend {usd_short(float(s.spend_usd))}, serves "
+            f"{share_text(s.demand_served_share)}")
+    unmet = float(s.unmet_tokens or 0.0)
     if unmet > 0:
-        text += (f"; {num(unmet)} tokens unserved, penalty "
-                 f"{usd(float(s['unmet_penalty_usd']))} {price_text(price)}")
+        text += (f"; {num_fixed(unmet)} tokens unserved, penalty "
+                 f"{usd_short(float(s.unmet_penalty_usd))} {price_text(price)}")
     return text
 
 
@@ -295,18 +290,18 @@ def change_headline(a: Summary, b: Summary, price: float | None = None,
         if dspend == 0:
             text = f"serves the same tokens; spend {SAME}"
         elif dspend < 0:
-            text = f"saves {usd(-dspend)} of spend and serves the same tokens"
+            text = f"saves {usd_short(-dspend)} of spend and serves the same tokens"
         else:
-            text = f"spends {usd(dspend)} more and serves the same tokens"
+            text = f"spends {usd_short(dspend)} more and serves the same tokens"
     else:
-        spend = f"spend {SAME}" if dspend == 0 else f"changes spend by {signed_usd(dspend)}"
-        text = (f"serves {num(abs(dtok))} {'more' if dtok > 0 else 'fewer'} tokens "
-                f"({share_text(b.get('demand_served_share'))}) and "
+        spend = f"spend {SAME}" if dspend == 0 else f"changes spend by {usd_signed(dspend)}"
+        text = (f"serves {num_fixed(abs(dtok))} {'more' if dtok > 0 else 'fewer'} tokens "
+                f"({share_text(b.demand_served_share)}) and "
                 + ("leaves " if dspend == 0 else "") + spend)
     if dpen < 0:
-        text += f"; the penalty avoided is {usd(-dpen)} {price_text(price)}"
+        text += f"; the penalty avoided is {usd_short(-dpen)} {price_text(price)}"
     elif dpen > 0:
-        text += f"; the penalty grows by {usd(dpen)} {price_text(price)}"
+        text += f"; the penalty grows by {usd_short(dpen)} {price_text(price)}"
     return text
 
 
@@ -336,8 +331,8 @@ def hall_used_mw(res: JobResult, site: str) -> float | None:
     """The most power the plan draws in the hall `site` in any period, MW."""
     if res.summary is None:
         return None
-    v = (res.summary.get("sites", {}).get(site) or {}).get("peak_power_mw")
-    return None if v is None else float(v)
+    hall = res.summary.sites.get(site)
+    return None if hall is None or hall.peak_power_mw is None else float(hall.peak_power_mw)
 
 
 def new_hall_frame(site: str, grid: Sequence[tuple[Any, Any]], results: Sequence[JobResult],
@@ -432,17 +427,17 @@ def new_hall_verdicts(site: str, by_open: Mapping[Any, Sequence[tuple[float, Job
     if b is None:
         return [f"the baseline without {site} has no plan ({baseline.status}), so savings "
                 "cannot be computed"]
-    base_total = float(b["total_cost_usd"])
+    base_total = float(b.total_cost_usd)
     lines = []
-    best: tuple[JobResult, float, Any] | None = None
+    best: tuple[PlanSummary, float, Any] | None = None
     for o, pts in by_open.items():
         have = [(float(s), r) for s, r in pts if r.summary is not None]
         if not have:
             lines.append(f"opening {value_text(o)}: no plan at any size")
             continue
         sizes = [s for s, _ in have]
-        summ = [r.summary or {} for _, r in have]
-        savs: list[float | None] = [base_total - float(x["total_cost_usd"]) for x in summ]
+        summ = [r.summary for _, r in have if r.summary is not None]
+        savs: list[float | None] = [base_total - float(x.total_cost_usd) for x in summ]
         used = [hall_used_mw(r, site) for _, r in have]
 
         def same(i: int, j: int, summ: list[Any] = summ) -> bool:
@@ -451,7 +446,6 @@ def new_hall_verdicts(site: str, by_open: Mapping[Any, Sequence[tuple[float, Job
         sat, still = saturation(sizes, savs, floor, used, same)
         top = max(range(len(have)), key=lambda k: (savs[k], -k))
         at = next(k for k in range(len(have)) if not _beats(savs, top, k, floor, same))
-        at_res = have[at][1]
         gains = not _saves_nothing(b, summ[at], floor)
         msg = f"opening {value_text(o)}: "
         if gains:
@@ -483,8 +477,8 @@ def new_hall_verdicts(site: str, by_open: Mapping[Any, Sequence[tuple[float, Job
             if gains and at < k:
                 msg += f"; {value_text(sizes[at])} MW already does as well (within solver gap)"
         lines.append(msg)
-        if gains and (best is None or _beats_plan(summ[at], best[0].summary or {}, floor)):
-            best = (at_res, sizes[at], o)
+        if gains and (best is None or _beats_plan(summ[at], best[0], floor)):
+            best = (summ[at], sizes[at], o)
     if not any(r.summary is not None for pts in by_open.values() for _, r in pts):
         return lines
     if best is None:
@@ -492,7 +486,7 @@ def new_hall_verdicts(site: str, by_open: Mapping[Any, Sequence[tuple[float, Job
                      "tried")
     else:
         lines.append(f"best: {value_text(best[1])} MW opening {value_text(best[2])}: "
-                     + change_headline(b, best[0].summary or {}, price, floor))
+                     + change_headline(b, best[0], price, floor))
     return lines
 
 
@@ -509,45 +503,13 @@ def _beats_plan(a: Summary, b: Summary, floor: float) -> bool:
 # --------------------------------------------------------------------------- formatting
 
 
-def usd(v: float | None) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-"
-    a = abs(v)
-    sign = "-" if v < 0 and a >= 0.005 else ""
-    if a >= 1e9:
-        return f"{sign}${a / 1e9:,.3f}B"
-    if a >= 1e6:
-        return f"{sign}${a / 1e6:,.2f}M"
-    if a >= 1e3:
-        return f"{sign}${a / 1e3:,.1f}K"
-    return f"{sign}${a:,.2f}"
-
-
-def signed_usd(v: float | None) -> str:
-    """``+$120.00M``, ``-$1.20M``; ``$0.00`` for no change."""
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-"
-    text = usd(v)
-    return "+" + text if v > 0 and text != "$0.00" else text
-
-
 def diff_text(v: float | None, fmt: Callable[[float], str] | None = None) -> str:
     """A difference between two plans: ``same`` when 0 (within solver noise)."""
     if v is None:
         return "-"
     if v == 0:
         return "same"
-    return (fmt or signed_usd)(v)
-
-
-def num(v: float | None, digits: int = 2) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-"
-    a = abs(v)
-    for div, suf in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if a >= div:
-            return f"{v / div:,.{digits}f}{suf}"
-    return f"{v:,.{digits}f}"
+    return (fmt or usd_signed)(v)
 
 
 def value_text(v: Any) -> str:
@@ -608,7 +570,7 @@ def _legend(out: list[str], names: Sequence[str]) -> None:
 
 
 def line_chart(xs: Sequence[Any], series: Sequence[tuple[str, Sequence[float | None]]],
-               title: str, x_title: str, y_title: str, fmt: Any = num) -> str:
+               title: str, x_title: str, y_title: str, fmt: Any = num_fixed) -> str:
     """Lines of y against x (numeric x to scale, otherwise evenly spaced); gaps where
     a point has no value."""
     numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
@@ -666,7 +628,7 @@ def line_chart(xs: Sequence[Any], series: Sequence[tuple[str, Sequence[float | N
 
 
 def bar_chart(labels: Sequence[str], stacks: Sequence[tuple[str, Sequence[float | None]]],
-              title: str, y_title: str, fmt: Any = usd) -> str:
+              title: str, y_title: str, fmt: Any = usd_short) -> str:
     """Stacked bars, one per label (a label without values is marked "no plan")."""
     out = _svg_open(title)
     totals = []
@@ -727,15 +689,15 @@ def _cell_html(col: str, v: Any) -> str:
         if col.endswith("_usd"):
             return diff_text(float(v))
         return diff_text(float(v), lambda x: f"{x:+,.4g}" if abs(x) < 1e3 else
-                         ("+" if x > 0 else "") + num(x))
+                         ("+" if x > 0 else "") + num_fixed(x))
     if isinstance(v, float):
         if col.endswith("_usd"):
-            return usd(v)
+            return usd_short(v)
         if col in ("mip_gap",):
             return f"{v:.4%}"
         if col == "demand_served_share":
             return pct_down(v)
-        return num(v)
+        return num_fixed(v)
     return str(v)
 
 

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
 
 if TYPE_CHECKING:
+    from planner.core.summary import PlanSummary
     from planner.inputs.bundle import Inputs
 
 DEFAULT_THREADS = 1
@@ -67,7 +68,7 @@ class JobResult:
 
     name: str
     status: str
-    summary: dict[str, Any] | None = None
+    summary: PlanSummary | None = None
     purchases: list[tuple[str, str, str, int, float]] = field(default_factory=list)
     peak_mw: float | None = None
     files: dict[str, str] = field(default_factory=dict)
@@ -144,8 +145,7 @@ def _plan_job(job: Job, start_from: Any) -> tuple[JobResult, Any]:
     if job.keep_files:
         files = plan_files(result)
         files.update(job.extra_files)
-    summary = dict(result.summary)
-    return JobResult(job.name, str(summary["status"]), summary, purchases, peak, files,
+    return JobResult(job.name, result.summary.status, result.summary, purchases, peak, files,
                      seconds=time.perf_counter() - t0), result
 
 
