@@ -57,7 +57,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from planner.core.highs import HighsSettings, MatrixProgram, highs_instance
+from planner.core.highs import HighsSettings, MatrixProgram, highs_instance, run_interruptible
 from planner.core.problem import PlanData
 from planner.gcpause import paused_gc
 
@@ -641,7 +641,7 @@ class _Relaxation:
             h.changeColsBounds(self.n, idx, np.asarray(col_lo, dtype=np.float64),
                                np.asarray(col_hi, dtype=np.float64))
         self.solves += 1
-        h.run()
+        run_interruptible(h)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         return np.asarray(h.getSolution().col_value, dtype=np.float64)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from planner.core.highs import HighsSettings, SolveOutcome, make_highs, run_highs
+from planner.core.highs import HighsSettings, SolveOutcome, make_highs, run_highs, run_interruptible
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables, extract
 
@@ -196,7 +196,7 @@ class ResolveSession:
         try:
             self.h.setOptionValue("time_limit", float(self.h.getRunTime())
                                   + float(self.settings.time_limit_s))
-            self.h.run()
+            run_interruptible(self.h)
             ok = self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
             sol = self.h.getSolution()
             duals = (np.asarray(sol.row_dual, dtype=float) / self.program.objective_scale
