@@ -14,6 +14,7 @@ from pathlib import Path
 
 from planner.analysis.solve import solve_data
 from planner.core.problem import prepare
+from planner.core.size import MAX_COLUMNS, check_size
 from planner.core.solve import PlanResult, StageFn, solver_settings
 from planner.inputs.bundle import Inputs
 from planner.inputs.loader import load_inputs
@@ -26,16 +27,21 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
          random_seed: int | None = None,
          progress: Callable[[dict[str, float]], None] | None = None,
          on_stage: StageFn | None = None,
-         start_from: PlanResult | None = None) -> PlanResult:
+         start_from: PlanResult | None = None,
+         max_columns: int = MAX_COLUMNS) -> PlanResult:
     """Plan a scenario: the least-cost purchase plan and its tables.
 
     `start_from`: a neighbouring scenario's plan to start from (see `solve_data`).
+    `max_columns`: the largest model to build (`planner.core.size`); a larger one is
+    refused with InputError before it is built.
     Raises InputError (invalid input), InfeasibleError (no feasible plan) or SolverError.
     """
     t0 = time.perf_counter()
     inputs = scenario if isinstance(scenario, Inputs) else load_inputs(scenario)
     t_load = time.perf_counter() - t0
     data = prepare(inputs)
+    check_size(data, max_columns=max_columns, scenario_file=inputs.scenario_file,
+               demand_file=inputs.demand_file)
     t_prep = time.perf_counter() - t0 - t_load
     settings = solver_settings(inputs, time_limit_s, mip_rel_gap, threads, random_seed)
     result = solve_data(data, settings, progress, on_stage, start_from=start_from)

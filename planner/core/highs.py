@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -166,6 +168,33 @@ def _finite(v: float) -> float | None:
     return None if v is None or not math.isfinite(v) or abs(v) >= INF else float(v)
 
 
+def run_interruptible(h: highspy.Highs) -> None:
+    """`h.run()`, stopped cleanly by Ctrl-C: HiGHS ends its search at once (`cancelSolve`,
+    through its user-interrupt callback) and KeyboardInterrupt is raised here, after the
+    run, instead of inside a HiGHS callback (where it used to make the run look like a
+    solver failure). Only the main thread receives signals; elsewhere, and where Ctrl-C is
+    ignored (worker processes), this is `h.run()`."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, None)):
+        h.run()
+        return
+    asked: list[int] = []
+
+    def on_ctrl_c(signum: int, frame: object) -> None:
+        asked.append(signum)
+        h.cancelSolve()
+
+    h.HandleUserInterrupt = True  # cancelSolve works through HiGHS's interrupt callback
+    old = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        h.run()
+    finally:
+        signal.signal(signal.SIGINT, old)
+        h.HandleUserInterrupt = False
+    if asked:
+        raise KeyboardInterrupt
+
+
 def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
               progress: ProgressFn | None = None, scale: float = 1.0) -> SolveOutcome:
     """Run a prepared HiGHS instance and read its outcome; `scale` is the program's
@@ -181,7 +210,7 @@ def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
     if progress is not None and is_mip:
         _subscribe_progress(h, progress)
     t0 = time.perf_counter()
-    h.run()
+    run_interruptible(h)
     seconds = time.perf_counter() - t0
     ms = h.getModelStatus()
     name = h.modelStatusToString(ms)

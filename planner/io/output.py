@@ -7,6 +7,16 @@ are in place, and put back if anything fails, so a failed write leaves the folde
 as it was. The planner only ever replaces the files it writes: anything else in the
 folder (a user's notes, other tools' files) is never touched.
 
+Faults (docs/reliability.md, "Nothing lost"): every write holds an exclusive lock on the
+folder's parent (`folder_lock`, `flock(2)` on the directory itself, so no lock file is
+left behind), so two runs into one folder take turns and the folder ends as the complete
+output of one of them. Before the first file of an existing folder is replaced, a
+`switching.json` marker is written into the temporary folder: a run killed during the
+switch (`kill -9`, power cut of the process) leaves the temporary folder with the
+complete new set and that marker, and the next planner command that writes or reads the
+folder (`settle`) completes the switch. A temporary folder without the marker was killed
+before the switch began and is removed, the folder untouched.
+
 CSV floats are written in Python's shortest round-trip form (full precision, and the
 same bytes for the same plan). Text cells that a spreadsheet would read as a formula
 (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) are prefixed with a
@@ -21,9 +31,11 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -162,6 +174,105 @@ def _fsync_write(path: Path, text: str) -> None:
             os.fsync(fh.fileno())
 
 
+#: the marker written into a temporary folder once its new files are complete, before the
+#: first file of the target is replaced; it lists the files of the switch
+SWITCH_MARKER = "switching.json"
+
+_held: dict[str, list[Any]] = {}  # parent folder -> [open fd, depth]: one flock per process
+_held_guard = threading.RLock()
+
+
+@contextlib.contextmanager
+def folder_lock(out_dir: str | Path) -> Iterator[None]:
+    """Hold the write lock of `out_dir`: an exclusive `flock` on its parent folder.
+
+    Other planner processes writing into (or settling) any folder of that parent wait
+    until it is released; the lock goes with the process if it dies. Re-entrant within a
+    process (a report read and written under one lock). Where `fcntl` is missing
+    (Windows), runs unlocked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no advisory locks on folders
+        yield
+        return
+    parent = Path(out_dir).resolve().parent
+    key = str(parent)
+    with _held_guard:
+        entry = _held.get(key)
+        if entry is None:
+            parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(parent, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(fd)
+                raise
+            entry = _held[key] = [fd, 0]
+        entry[1] += 1
+    try:
+        yield
+    finally:
+        with _held_guard:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _held[key]
+                os.close(entry[0])  # closing the descriptor releases the flock
+
+
+def _stranded(real: Path) -> list[Path]:
+    """Temporary folders a killed run left beside `real` (`.NAME.tmp-*` holding only the
+    planner's own `new`/`old` sub-folders and marker)."""
+    ours = {"new", "old", SWITCH_MARKER, SWITCH_MARKER + ".part"}
+    out = []
+    with contextlib.suppress(OSError):
+        for p in sorted(real.parent.glob(f".{glob_escape(real.name)}.tmp-*")):
+            if p.is_dir() and not p.is_symlink() and {c.name for c in p.iterdir()} <= ours:
+                out.append(p)
+    return out
+
+
+def glob_escape(name: str) -> str:
+    """`name` with glob wildcards escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _finish_switch(tmp: Path, real: Path) -> None:
+    """Complete an interrupted switch: move the rest of the new files in, remove the older
+    report files the set replaces. Every new file was complete before the marker."""
+    plan = json.loads((tmp / SWITCH_MARKER).read_text(encoding="utf-8"))
+    for name in plan.get("remove", []):
+        target = real / name
+        if target.is_file() or target.is_symlink():
+            os.unlink(target)
+    for name in plan["names"]:
+        src = tmp / "new" / name
+        if src.is_file():
+            target = real / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, target)
+
+
+def settle(out_dir: str | Path) -> bool:
+    """Finish or undo what a killed run left half-done at `out_dir`; True if anything was.
+
+    Call with `folder_lock` held (`write_files` does; readers of a plan folder do).
+    """
+    real = Path(out_dir).resolve()
+    found = False
+    for tmp in _stranded(real):
+        found = True
+        if (tmp / SWITCH_MARKER).is_file() and real.is_dir():
+            try:
+                _finish_switch(tmp, real)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise OutputError(f"{out_dir}: a planner run was killed while replacing its "
+                                  f"files, and completing it failed ({exc}); the new files "
+                                  f"are in {tmp / 'new'}") from None
+        shutil.rmtree(tmp, ignore_errors=True)
+    return found
+
+
 def write_files(out_dir: Path, files: dict[str, str],
                 remove: Sequence[str] = ()) -> list[Path]:
     """Write text files into out_dir atomically as a set (temp folder, then rename).
@@ -180,6 +291,16 @@ def write_files(out_dir: Path, files: dict[str, str],
         if p.is_absolute() or ".." in p.parts or not p.parts:
             raise ValueError(f"output file name {name!r} must be relative, inside the folder")
     check_output_dir(out_dir, list(files))
+    try:
+        with folder_lock(out_dir):
+            settle(out_dir)
+            return _write_locked(out_dir, files, remove)
+    except OSError as exc:
+        raise OutputError(f"cannot write the plan to {out_dir}: {exc.strerror or exc}") from None
+
+
+def _write_locked(out_dir: Path, files: dict[str, str], remove: Sequence[str]) -> list[Path]:
+    """`write_files` with the folder's lock held."""
     try:
         real = out_dir.resolve()
         parent = real.parent
@@ -200,6 +321,9 @@ def write_files(out_dir: Path, files: dict[str, str],
             except OSError:
                 if not real.is_dir():  # not a race with another writer: a real failure
                     raise
+        _fsync_write(tmp / (SWITCH_MARKER + ".part"),
+                     json.dumps({"names": list(files), "remove": list(remove)}))
+        os.replace(tmp / (SWITCH_MARKER + ".part"), tmp / SWITCH_MARKER)
         return _replace_into(real, out_dir, new, tmp / "old", list(files), remove)
     except OSError as exc:
         raise OutputError(f"cannot write the plan to {out_dir}: {exc.strerror or exc}; "

@@ -15,7 +15,7 @@ import pandas as pd
 
 from planner.core.summary import PlanSummary
 from planner.errors import InputError, Issue
-from planner.io.output import unescape_text
+from planner.io.output import folder_lock, settle, unescape_text
 
 TEXT_COLUMNS = {"period": str, "site": str, "system": str, "model": str, "kind": str,
                 "limit": str, "baseline": str, "status": str, "method": str, "unit": str,
@@ -69,17 +69,19 @@ def load_folder(path: str | Path) -> PlanFolder:
     if not p.is_dir():
         raise InputError([Issue(str(p), "", "plan folder not found (run `planner plan` "
                                             "first)")])
-    issues = [Issue(str(p / f), "", "file not found: not a complete plan folder")
-              for f in REQUIRED if not (p / f).is_file()]
-    if issues:
-        raise InputError(issues)
     texts: dict[str, str] = {}
-    for f in REQUIRED + OPTIONAL:
-        if (p / f).is_file():
-            try:
-                texts[f] = (p / f).read_text(encoding="utf-8")
-            except (OSError, ValueError) as exc:
-                raise InputError([Issue(str(p / f), "", f"cannot read: {exc}")]) from exc
+    with folder_lock(p):  # one run's files: never half of a concurrent write
+        settle(p)  # a run killed while replacing these files: complete its switch
+        issues = [Issue(str(p / f), "", "file not found: not a complete plan folder")
+                  for f in REQUIRED if not (p / f).is_file()]
+        if issues:
+            raise InputError(issues)
+        for f in REQUIRED + OPTIONAL:
+            if (p / f).is_file():
+                try:
+                    texts[f] = (p / f).read_text(encoding="utf-8")
+                except (OSError, ValueError) as exc:
+                    raise InputError([Issue(str(p / f), "", f"cannot read: {exc}")]) from exc
     return folder_from_texts(p, texts)
 
 

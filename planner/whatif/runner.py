@@ -23,6 +23,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from planner.inputs.bundle import Inputs
 
 DEFAULT_THREADS = 1
+#: how often the loop handing out chains looks for a Ctrl-C or SIGTERM (`_StopRequest`)
+STOP_CHECK_S = 0.2
 DoneFn = Callable[[int, "JobResult"], None]
 
 
@@ -173,18 +176,56 @@ def run_serial(jobs: Sequence[Job], on_done: DoneFn | None = None) -> list[JobRe
     return out
 
 
-def _worker_init() -> None:
-    """Worker processes never handle Ctrl-C (they were started ignoring it, see
-    `_sigint_ignored`; this covers a pool started outside the main thread): the caller
-    stops them (`_stop`), so none prints a traceback.
+def _worker_init(parent_pid: int) -> None:
+    """Set up a worker process: it dies with its parent and never handles Ctrl-C.
+
+    Ctrl-C: the worker was started with SIGINT blocked (`_signals_blocked`); it now
+    ignores SIGINT and unblocks it, so a Ctrl-C sent to the whole process group (as a
+    terminal sends it) is discarded here, and the caller stops the workers (`_stop`), so
+    none prints a traceback.
+
+    Death with the parent: a parent killed outright (`kill -9`, or SIGTERM outside the
+    CLI) cannot stop its pool, so each worker watches it (`_die_with_parent`).
 
     The solver stack (Pyomo) creates a multiprocessing Lock when imported. Under a
     worker's own default start method ('spawn') that is a named semaphore, which the
     resource tracker reports as "leaked" when the worker is stopped; under 'fork' it is
     unlinked at once. A worker starts no processes, so its default only decides that."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _die_with_parent(parent_pid)
     if "fork" in multiprocessing.get_all_start_methods():
         multiprocessing.set_start_method("fork", force=True)
+
+
+#: how often a worker checks that its parent is alive where the kernel cannot tell it
+PARENT_CHECK_S = 1.0
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """End this process when `parent_pid` ends.
+
+    On Linux the kernel sends SIGKILL the moment the parent dies
+    (`prctl(PR_SET_PDEATHSIG)`). Everywhere, a daemon thread also checks every
+    `PARENT_CHECK_S` whether the process has been re-parented, and exits if so (this
+    also covers a parent that died before the `prctl`)."""
+    if sys.platform.startswith("linux"):
+        import ctypes  # only for prctl, only on Linux
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_S)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="planner-parent-watch", daemon=True).start()
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -201,19 +242,66 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 @contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Worker processes started in here ignore Ctrl-C from their first instruction (a
-    child inherits an ignored signal, and Python then installs no KeyboardInterrupt
-    handler), so a Ctrl-C while one is still importing prints no traceback. The pool
-    starts its processes in `submit`. Only the main thread may set signal handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+def _signals_blocked() -> Iterator[None]:
+    """Worker processes started in here start with SIGINT blocked (a child inherits the
+    signal mask), so a Ctrl-C while one is still importing prints no traceback there;
+    `_worker_init` then ignores and unblocks it. In this process a Ctrl-C that arrives
+    meanwhile stays pending and is handled when the block ends: none is lost. The pool
+    starts its processes in `submit`."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: ignore it meanwhile instead
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, old if old is not None else signal.default_int_handler)
         return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, old if old is not None else signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
+class _StopRequest:
+    """Ctrl-C (SIGINT) or SIGTERM while a pool runs, recorded by a signal handler and acted
+    on by the loop that hands out chains (`_run_pool`), never raised inside the pool's own
+    code: an exception raised at a random point of `concurrent.futures` can leave one of
+    its locks held and the interpreter's exit waiting for it for ever."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.event = threading.Event()
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.signum = signum
+        self.event.set()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_StopRequest]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self  # only the main thread receives signals
+            return
+        old = {sig: signal.signal(sig, self._handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for sig, handler in old.items():
+                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+    def check(self, pool: ProcessPoolExecutor) -> None:
+        """If a stop was asked: end the workers, then act on the signal as it would have
+        been without the pool (KeyboardInterrupt for Ctrl-C; SIGTERM's default, ending
+        this process, once no worker is left)."""
+        if self.signum is None:
+            return
+        _stop(pool)
+        if self.signum == signal.SIGTERM:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+        raise KeyboardInterrupt
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -225,7 +313,10 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for p in processes:
         p.terminate()
     for p in processes:
-        p.join()
+        p.join(timeout=10)
+        if p.is_alive():  # SIGTERM blocked or handled: make sure
+            p.kill()
+            p.join()
 
 
 def _died(job: Job) -> JobResult:
@@ -242,37 +333,40 @@ def _run_pool(jobs: Sequence[Job], todo: deque[list[int]], workers: int,
     those. Returns the chains that were in flight when a worker died; the pool is then
     unusable, and the chains still in `todo` were never sent."""
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
-                               initializer=_worker_init)
+                               initializer=_worker_init, initargs=(os.getpid(),))
     running: dict[Future[list[JobResult]], list[int]] = {}
     suspects: list[list[int]] = []
     broken = False
     try:
-        while running or (todo and not broken):
-            while todo and len(running) < workers and not broken:
-                chain = todo.popleft()
-                try:
-                    with _sigint_ignored():
-                        fut = pool.submit(run_chain, [jobs[i] for i in chain])
-                except BrokenProcessPool:  # a worker died since the last result
-                    todo.appendleft(chain)
-                    broken = True
-                else:
-                    running[fut] = chain
-            if not running:
-                break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                chain = running.pop(fut)
-                try:
-                    res = fut.result()
-                except BrokenProcessPool:  # this chain or another one in flight killed it
-                    suspects.append(chain)
-                    broken = True
-                    continue
-                except Exception as exc:  # noqa: BLE001 - a failed call fails its jobs only
-                    res = [_crashed(jobs[i], exc) for i in chain]
-                finish(chain, res)
-    except BaseException:  # Ctrl-C: stop the workers now, plan nothing more
+        with _StopRequest().installed() as stop:
+            while running or (todo and not broken):
+                stop.check(pool)
+                while todo and len(running) < workers and not broken:
+                    chain = todo.popleft()
+                    try:
+                        with _signals_blocked():
+                            fut = pool.submit(run_chain, [jobs[i] for i in chain])
+                    except BrokenProcessPool:  # a worker died since the last result
+                        todo.appendleft(chain)
+                        broken = True
+                    else:
+                        running[fut] = chain
+                if not running:
+                    break
+                done, _ = wait(running, timeout=STOP_CHECK_S, return_when=FIRST_COMPLETED)
+                stop.check(pool)
+                for fut in done:
+                    chain = running.pop(fut)
+                    try:
+                        res = fut.result()
+                    except BrokenProcessPool:  # this chain or another in flight killed it
+                        suspects.append(chain)
+                        broken = True
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - a failed call fails its jobs only
+                        res = [_crashed(jobs[i], exc) for i in chain]
+                    finish(chain, res)
+    except BaseException:  # a stop, or an error in `finish`: end the workers now
         _stop(pool)
         raise
     pool.shutdown(wait=True)
@@ -330,30 +424,70 @@ def _dask_client(address: str, timeout_s: float) -> Any:
         raise ClusterError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from None
 
 
-def run_dask(jobs: Sequence[Job], address: str, on_done: DoneFn | None = None,
-             timeout_s: float = 30.0) -> list[JobResult]:
-    """Jobs on a Dask distributed cluster (the scheduler at `address`)."""
-    client = _dask_client(address, timeout_s)
-    from distributed import as_completed
+#: how long a Dask run waits with no worker in the cluster before it fails the jobs left
+NO_WORKERS_TIMEOUT_S = 60.0
+#: how often a Dask run looks for finished jobs, and for workers in the cluster
+DASK_POLL_S, DASK_WORKERS_CHECK_S = 0.05, 1.0
 
+
+def _no_workers(job: Job, address: str, waited_s: float) -> JobResult:
+    msg = (f"the Dask cluster at {address} had no worker for {waited_s:.0f} s (every "
+           "worker died or left); start workers and run it again")
+    return JobResult(job.name, f"error: {msg}", message=msg, files=dict(job.extra_files))
+
+
+def run_dask(jobs: Sequence[Job], address: str, on_done: DoneFn | None = None,
+             timeout_s: float = 30.0, no_workers_timeout_s: float = NO_WORKERS_TIMEOUT_S
+             ) -> list[JobResult]:
+    """Jobs on a Dask distributed cluster (the scheduler at `address`).
+
+    A scheduler left without any worker would hold the jobs for ever; after
+    `no_workers_timeout_s` without one, the jobs not finished fail with a message saying
+    so, and the others keep their results."""
+    client = _dask_client(address, timeout_s)
     results: list[JobResult | None] = [None] * len(jobs)
     units = chains(jobs)
+
+    def finish(chain: list[int], res: list[JobResult]) -> None:
+        for i, r in zip(chain, res, strict=True):
+            results[i] = r
+            if on_done:
+                on_done(i, r)
+
     try:
         keys = [f"planner-{os.getpid()}-{time.time_ns()}-{k}" for k in range(len(units))]
         futures = [client.submit(run_chain, [jobs[i] for i in chain], key=key, pure=False,
                                  retries=0)
                    for chain, key in zip(units, keys, strict=True)]
-        index = {f.key: k for k, f in enumerate(futures)}
-        for fut in as_completed(futures, loop=client.loop):
-            chain = units[index[fut.key]]
-            try:
-                res = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker fails its jobs only
-                res = [_crashed(jobs[i], exc) for i in chain]
-            for i, r in zip(chain, res, strict=True):
-                results[i] = r
-                if on_done:
-                    on_done(i, r)
+        pending = dict(zip(futures, units, strict=True))
+        alone_since: float | None = None
+        checked = time.monotonic()
+        while pending:
+            done = [f for f in pending if f.done()]
+            if not done and time.monotonic() - checked < DASK_WORKERS_CHECK_S:
+                time.sleep(DASK_POLL_S)
+                continue
+            for fut in done:
+                chain = pending.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker fails its jobs only
+                    res = [_crashed(jobs[i], exc) for i in chain]
+                finish(chain, res)
+            if not pending or time.monotonic() - checked < DASK_WORKERS_CHECK_S:
+                continue
+            checked = time.monotonic()
+            if client.scheduler_info().get("workers"):
+                alone_since = None
+                continue
+            now = time.monotonic()
+            alone_since = now if alone_since is None else alone_since
+            if now - alone_since >= no_workers_timeout_s:
+                client.cancel(list(pending))
+                for chain in pending.values():
+                    finish(chain, [_no_workers(jobs[i], address, now - alone_since)
+                                   for i in chain])
+                pending.clear()
     finally:
         client.close()
     return [r for r in results if r is not None]
