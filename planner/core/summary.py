@@ -10,6 +10,7 @@ Imports nothing of the solver stack, so the report and the CLI read it at start-
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -227,3 +228,34 @@ def _shortfall(sf: Mapping[str, Any]) -> Shortfall:
                      unmet_share=sf["unmet_share"], penalty_usd=sf["penalty_usd"],
                      largest=[ShortClass(**{k: c[k] for k in _CLASS_FIELDS})
                               for c in sf["largest"]])
+
+
+def type_problems(obj: Any, where: str = "") -> list[tuple[str, str]]:
+    """(field path, what is wrong) for each value of a summary read back from a file that
+    does not have its field's type: text where a number belongs, a number where text
+    does. Numbers may be null (summary.json writes a non-finite number as null)."""
+    out: list[tuple[str, str]] = []
+    if not dataclasses.is_dataclass(obj):
+        return out
+    for f in dataclasses.fields(obj):
+        # annotations are strings here (``from __future__ import annotations``): "float | None"
+        value, hint, path = getattr(obj, f.name), str(f.type), f"{where}{f.name}"
+        if dataclasses.is_dataclass(value):
+            out += type_problems(value, path + ".")
+        elif isinstance(value, dict) and value and all(
+                dataclasses.is_dataclass(v) for v in value.values()):
+            for k, v in value.items():
+                out += type_problems(v, f"{path}.{k}.")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                out += type_problems(v, f"{path}[{i}].")
+        elif value is None:
+            continue
+        elif hint.startswith(("float", "int")) and (
+                isinstance(value, bool) or not isinstance(value, (int, float))):
+            out.append((path, f"must be a number, got {value!r}"))
+        elif hint.startswith("str") and not isinstance(value, str):
+            out.append((path, f"must be text, got {value!r}"))
+        elif hint.startswith("bool") and not isinstance(value, bool):
+            out.append((path, f"must be true or false, got {value!r}"))
+    return out

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.analysis.verdicts import plan_standing
+from planner.errors import InputError, Issue
 from planner.fmt import pct
 from planner.io.output import frame_to_csv, plan_files, write_files
 from planner.report.content import build
@@ -40,8 +41,16 @@ ProgressFn = Callable[[str, int, int, str], None]
 
 def report_files(folder: str | Path) -> dict[str, str]:
     """The report texts of a plan folder: {'report.md': ..., 'report.html': ...}."""
-    rep = build(load_folder(folder))
-    return {"report.md": to_markdown(rep), "report.html": to_html(rep)}
+    pf = load_folder(folder)
+    try:
+        rep = build(pf)
+        return {"report.md": to_markdown(rep), "report.html": to_html(rep)}
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        # the files passed the folder's checks but do not fit together (edited by hand,
+        # or written by another version): the user's files, not a planner bug
+        raise InputError([Issue(str(folder), "", "cannot build the report from these "
+                                f"files (edited, or written by another planner version?): "
+                                f"{type(exc).__name__}: {exc}")]) from exc
 
 
 def write_report(folder: str | Path) -> list[Path]:

@@ -13,13 +13,28 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.core.summary import PlanSummary
+from planner.core.summary import PlanSummary, type_problems
 from planner.errors import InputError, Issue
 from planner.io.output import folder_lock, settle, unescape_text
 
 TEXT_COLUMNS = {"period": str, "site": str, "system": str, "model": str, "kind": str,
                 "limit": str, "baseline": str, "status": str, "method": str, "unit": str,
                 "note": str, "delta_unit": str, "value_unit": str}
+
+#: the columns the report reads from each file (a plan folder written by this version has
+#: them all); numbers unless named in TEXT_COLUMNS or BOOL_COLUMNS
+READ_COLUMNS: dict[str, list[str]] = {
+    "purchase_plan.csv": ["period", "site", "system", "units", "capex_usd"],
+    "fleet.csv": ["period", "site", "system", "units", "power_kw"],
+    "allocation.csv": ["period", "site", "system", "model", "units", "tokens_per_s"],
+    "service.csv": ["period", "model", "demand_tokens_per_s", "served_tokens_per_s",
+                    "unmet_tokens_per_s"],
+    "sites.csv": ["period", "site", "power_kw", "power_cap_kw"],
+    "limits.csv": ["limit", "site", "period", "used", "cap", "unit", "binding"],
+    "marginal_values.csv": ["kind", "site", "period", "value_usd", "method"],
+    "baselines.csv": ["baseline", "system", "status", "total_cost_usd", "savings_usd"],
+}
+BOOL_COLUMNS = {"binding"}
 
 REQUIRED = ["summary.json", "purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv",
             "sites.csv"]
@@ -95,12 +110,44 @@ def _summary(path: Path, texts: Mapping[str, str]) -> PlanSummary:
         raise InputError([Issue(str(path), "total_cost_usd",
                                 "missing: not a planner summary")])
     try:
-        return PlanSummary.from_json_dict(raw)
+        summary = PlanSummary.from_json_dict(raw)
     except KeyError as exc:
         raise InputError([Issue(str(path), str(exc.args[0]),
                                 "missing: not a planner summary")]) from exc
     except (AttributeError, TypeError, ValueError) as exc:
         raise InputError([Issue(str(path), "", f"not a planner summary: {exc}")]) from exc
+    wrong = type_problems(summary)
+    if wrong:
+        raise InputError([Issue(str(path), field, message) for field, message in wrong])
+    return summary
+
+
+def _check_columns(path: Path, df: pd.DataFrame, need: list[str]) -> None:
+    """InputError naming the file, line and column when a column the report reads is
+    missing, or a number column holds something else (a folder edited by hand)."""
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise InputError([Issue(str(path), missing[0], "column missing (was the file "
+                                "edited? `planner plan` writes it)")])
+    for col in df.columns:
+        if col in TEXT_COLUMNS or col in BOOL_COLUMNS:
+            if col in BOOL_COLUMNS:
+                bad = ~df[col].isin([True, False, "true", "false"]) & df[col].notna()
+                if bad.any():
+                    i = int(bad.to_numpy().nonzero()[0][0])
+                    raise InputError([Issue(str(path), f"line {i + 2}: {col}",
+                                            f"must be true or false, got {df[col].iloc[i]!r}")])
+            continue
+        if pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
+            continue
+        nums = pd.to_numeric(df[col].replace({"inf": float("inf"), "'-inf": float("-inf")}),
+                             errors="coerce")
+        bad = nums.isna() & df[col].notna() & (df[col].astype(str) != "")
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise InputError([Issue(str(path), f"line {i + 2}: {col}",
+                                    f"must be a number, got {df[col].iloc[i]!r}")])
+        df[col] = nums
 
 
 def folder_from_texts(p: Path, texts: Mapping[str, str]) -> PlanFolder:
@@ -120,18 +167,9 @@ def folder_from_texts(p: Path, texts: Mapping[str, str]) -> PlanFolder:
             frames[f] = _csv(texts[f])
         except (ValueError, pd.errors.ParserError) as exc:
             raise InputError([Issue(str(fp), "", f"cannot read CSV: {exc}")]) from exc
-    need = {"purchase_plan.csv": ["period", "site", "system", "units", "capex_usd"],
-            "fleet.csv": ["period", "site", "system", "units", "power_kw"],
-            "allocation.csv": ["period", "site", "system", "model", "units", "tokens_per_s"],
-            "service.csv": ["period", "model", "demand_tokens_per_s", "served_tokens_per_s",
-                            "unmet_tokens_per_s"],
-            "sites.csv": ["period", "site", "power_kw", "power_cap_kw"]}
-    for f, cols in need.items():
-        df = frames[f]
-        assert df is not None
-        missing = [c for c in cols if c not in df.columns]
-        if missing:
-            raise InputError([Issue(str(p / f), missing[0], "column missing")])
+    for f, df in frames.items():
+        if df is not None:
+            _check_columns(p / f, df, READ_COLUMNS.get(f, []))
     def req(f: str) -> pd.DataFrame:
         df = frames[f]
         assert df is not None

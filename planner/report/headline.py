@@ -35,11 +35,12 @@ def tiles(s: PlanSummary) -> list[tuple[str, str]]:
 
 
 def subtitle(s: PlanSummary) -> str:
-    """The horizon and how the solve ended: status, gap, best bound, time."""
+    """The horizon and how the solve ended: status, gap, best bound. No solve time: the
+    report is the same bytes for the same plan (docs/reliability.md); summary.json has
+    the timings."""
     hz = s.horizon
     return (f"{hz.periods} {hz.granularity}s from {hz.start}; status {s.status}, MIP gap "
-            f"{pct(s.mip_gap)}, best bound {usd(s.best_bound_usd)}, solved in "
-            f"{float(s.solve_seconds or 0):.2f} s")
+            f"{pct(s.mip_gap)}, best bound {usd(s.best_bound_usd)}")
 
 
 def headline_section(pf: PlanFolder, short: Shortfall, standing: str) -> Section:
