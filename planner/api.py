@@ -32,7 +32,8 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
     """Plan a scenario: the least-cost purchase plan and its tables.
 
     `start_from`: a neighbouring scenario's plan to start from (see `solve_data`).
-    `max_columns`: the largest model to build (`planner.core.size`); a larger one is
+    `time_limit_s` bounds the whole call, loading and building included (HiGHS gets
+    what is left). `max_columns`: the largest model to build (`planner.core.size`); a larger one is
     refused with InputError before it is built.
     Raises InputError (invalid input), InfeasibleError (no feasible plan) or SolverError.
     """
@@ -44,6 +45,8 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
                demand_file=inputs.demand_file)
     t_prep = time.perf_counter() - t0 - t_load
     settings = solver_settings(inputs, time_limit_s, mip_rel_gap, threads, random_seed)
-    result = solve_data(data, settings, progress, on_stage, start_from=start_from)
+    # the time limit bounds the run from here: loading and preparing count against it
+    result = solve_data(data, settings, progress, on_stage, start_from=start_from,
+                        started_at=t0)
     result.timings = {"load_s": t_load, "validate_s": t_prep, **result.timings}
     return result

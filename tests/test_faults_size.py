@@ -56,3 +56,31 @@ def test_too_many_sites_are_refused_naming_the_scenario(scenario_factory: Any) -
     (issue,) = err.value.issues
     assert (issue.file, issue.field) == ("s.yaml", "sites")
     assert "purchase variables" in issue.message
+
+
+def test_the_time_limit_counts_the_stages_before_highs(scenario_factory: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Time already spent (loading, building) is taken from HiGHS's limit: a run that
+    started 100 s ago with a 101 s limit leaves HiGHS about 1 s."""
+    import time
+
+    import planner.core.solve as core_solve
+    from planner.analysis.solve import solve_data
+    from planner.core.solve import solver_settings
+
+    seen: list[float] = []
+    real = core_solve.PlanSession
+
+    class Recording(real):  # type: ignore[misc, valid-type]
+        def __init__(self, compiled: Any, settings: Any) -> None:
+            seen.append(settings.time_limit_s)
+            super().__init__(compiled, settings)
+
+    monkeypatch.setattr(core_solve, "PlanSession", Recording)
+    inputs = load_inputs(scenario_factory())
+    settings = solver_settings(inputs, 101.0, None, 1, None)
+    solve_data(prepare(inputs), settings, started_at=time.perf_counter() - 100.0)
+    assert seen and seen[-1] <= 1.0
+    seen.clear()
+    solve_data(prepare(inputs), settings)  # started now: nearly all of the limit is left
+    assert seen and seen[-1] > 90.0

@@ -27,13 +27,14 @@ def solve_data(data: PlanData, settings: HighsSettings,
                progress: Callable[[dict[str, float]], None] | None = None,
                on_stage: StageFn | None = None, *, formulation: str = "strong",
                start: Any = None, heuristic: bool = True,
-               start_from: PlanResult | None = None) -> PlanResult:
+               start_from: PlanResult | None = None,
+               started_at: float | None = None) -> PlanResult:
     """Build, compile, solve and extract one prepared problem (`planner.core.solve.solve_data`
     with `DIAGNOSIS`): raises InfeasibleError with the shortfall explained, or SolverError.
     """
     return core.solve_data(data, settings, progress, on_stage, formulation=formulation,
                            start=start, heuristic=heuristic, start_from=start_from,
-                           diagnosis=DIAGNOSIS)
+                           diagnosis=DIAGNOSIS, started_at=started_at)
 
 
 def precheck(data: PlanData, settings: HighsSettings | None = None) -> None:

@@ -181,12 +181,27 @@ def _raise_without_plan(outcome: SolveOutcome, data: PlanData, settings: HighsSe
             "inputs (very large or very small); raise solver.time_limit_s")
 
 
+#: the least time HiGHS is given, however little of the limit the stages before it left
+MIN_SOLVE_S = 1e-3
+
+
+def _remaining(settings: HighsSettings, spent_s: float) -> HighsSettings:
+    """`settings` with `spent_s` taken from the time limit (at least `MIN_SOLVE_S` left)."""
+    return replace(settings, time_limit_s=max(MIN_SOLVE_S, settings.time_limit_s - spent_s))
+
+
 def solve_data(data: PlanData, settings: HighsSettings,
                progress: Callable[[dict[str, float]], None] | None = None,
                on_stage: StageFn | None = None, *, formulation: str = "strong",
                start: np.ndarray | None = None, heuristic: bool = True,
-               start_from: PlanResult | None = None, diagnosis: Diagnosis) -> PlanResult:
+               start_from: PlanResult | None = None, diagnosis: Diagnosis,
+               started_at: float | None = None) -> PlanResult:
     """Build, compile, solve and extract one prepared problem.
+
+    The time limit (`settings.time_limit_s`) bounds the run from `started_at` (a
+    `time.perf_counter()` reading; default: when this is called): what the stages before
+    HiGHS take (loading, preparing, building, compiling, the start heuristic) is taken
+    from HiGHS's time, so a run ends about when the limit says, however large the model.
 
     `formulation`: "strong" (default) or "plain" (the contract's math as written; same
     optimum, see `planner.core.build`). `start`: a column vector of a previous plan of the
@@ -207,6 +222,7 @@ def solve_data(data: PlanData, settings: HighsSettings,
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    started = t0 if started_at is None else started_at
     precheck(data, diagnosis)
     if on_stage:
         on_stage("build", 0.0)
@@ -217,17 +233,16 @@ def solve_data(data: PlanData, settings: HighsSettings,
     timings["compile_s"] = time.perf_counter() - t1
     if on_stage:
         on_stage("solve", time.perf_counter() - t0)
-    solve_settings = settings
+    solve_settings = _remaining(settings, time.perf_counter() - started)
     if start is None and start_from is not None and start_from.values is not None:
         start = carried_start(compiled, start_from.values)
         timings["carried_start"] = 0.0 if start is None else 1.0
     if start is None and heuristic and formulation == "strong" and \
             bool(compiled.program.integer.any()):
-        sp = start_plan(compiled, time_limit_s=settings.time_limit_s / 2)
+        sp = start_plan(compiled, time_limit_s=solve_settings.time_limit_s / 2)
         timings["start_plan_s"] = sp.seconds
         start = sp.x
-        solve_settings = replace(settings,
-                                 time_limit_s=max(1e-3, settings.time_limit_s - sp.seconds))
+        solve_settings = _remaining(solve_settings, sp.seconds)
     outcome = PlanSession(compiled, solve_settings).solve(start=start, progress=progress)
     timings["solve_s"] = outcome.seconds
     _raise_without_plan(outcome, data, settings, diagnosis)
