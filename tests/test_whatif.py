@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from planner.api import plan
 from planner.cli import app
 from planner.errors import InputError
+from planner.io.output import MERGED_FILE
 from planner.whatif.overlays import (
-    MERGED_FILE,
     get_path,
     merge_scenario,
     parse_path,

@@ -14,9 +14,15 @@ from planner.analysis.verdicts import plan_standing
 from planner.cli import app, err_console, fail
 from planner.fmt import num, pct, usd
 from planner.inputs.loader import load_inputs
-from planner.io.output import REPORT_SET, check_output_dir, summary_json, write_files
+from planner.io.output import (
+    MERGED_FILE,
+    REPORT_SET,
+    check_output_dir,
+    summary_json,
+    write_files,
+)
 from planner.report import plan_set
-from planner.whatif.overlays import MERGED_FILE, merge_scenario
+from planner.whatif.overlays import merge_scenario
 
 console = Console(highlight=False)
 

@@ -24,7 +24,13 @@ from rich.table import Table
 
 from planner.cli import EXIT_ERROR, EXIT_INFEASIBLE, EXIT_INPUT, app, err_console, fail
 from planner.errors import InputError, Issue
-from planner.io.output import check_output_dir, frame_to_csv, write_files
+from planner.io.output import (
+    MERGED_FILE,
+    PLAN_FILES,
+    check_output_dir,
+    frame_to_csv,
+    write_files,
+)
 from planner.report.whatif import (
     SAME,
     bar_chart,
@@ -45,7 +51,6 @@ from planner.report.whatif import (
     value_text,
 )
 from planner.whatif.overlays import (
-    MERGED_FILE,
     InputsCache,
     MergedScenario,
     merge_scenario,
@@ -58,8 +63,6 @@ from planner.whatif.runner import Job, JobResult, run_jobs
 
 console = Console(highlight=False, soft_wrap=True)
 
-PLAN_FILES = ("purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv", "sites.csv",
-              "summary.json")
 MAX_POINTS = 10_000
 # the two rules of every what-if table, said once on each page (planner.report.whatif)
 _NOISE_NOTE = ("spend: what money changes hands; penalty: demand not served, at the "

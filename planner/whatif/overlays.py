@@ -44,7 +44,7 @@ from pydantic import BaseModel
 from planner.errors import InputError, Issue
 from planner.inputs.loader import Inputs, load_referenced, load_yaml, parse_model
 from planner.inputs.schemas import Scenario
-from planner.io.output import write_plan
+from planner.io.output import MERGED_FILE, write_plan
 
 PATH_KEYS = ("catalog", "models", "demand")  # scenario fields that name files
 NAMED_LISTS = ("sites",)  # lists merged by `name`
@@ -497,5 +497,3 @@ def plan_merged(merged: MergedScenario, out_dir: str | Path | None = None,
         write_plan(result, Path(out_dir), {MERGED_FILE: merged.to_yaml()})
     return result
 
-
-MERGED_FILE = "scenario.merged.yaml"
