@@ -8,7 +8,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from planner.cli._common import console, fail, fmt_num, get_catalog
+from planner.cli import app as root
+from planner.cli import fail
+from planner.cli._common import console, fmt_num, get_catalog
 from planner.errors import InputError
 from planner.inputs.loader import load_catalog
 from planner.inputs.schemas import Catalog
@@ -39,7 +41,7 @@ def list_(catalog: str = CatalogOpt) -> None:
     try:
         cat = get_catalog(catalog)
     except InputError as exc:
-        raise fail(exc) from exc
+        fail(exc)
     t = Table(title=f"Catalogue: {cat.name or catalog} ({len(cat.systems)} systems)")
     width = max(len(s.id) for s in cat.systems)
     t.add_column("id", no_wrap=True, min_width=width)
@@ -79,7 +81,7 @@ def show(system_id: str = typer.Argument(..., metavar="ID"), catalog: str = Cata
     try:
         cat = get_catalog(catalog)
     except InputError as exc:
-        raise fail(exc) from exc
+        fail(exc)
     match = [s for s in cat.systems if s.id == system_id]
     if not match:
         ids = ", ".join(s.id for s in cat.systems)
@@ -137,7 +139,7 @@ def validate(
     try:
         cat = load_catalog(path)
     except InputError as exc:
-        raise fail(exc) from exc
+        fail(exc)
     warns = provenance_warnings(cat, str(path))
     for w in warns:
         console.print(f"[yellow]warning[/yellow] {w}", highlight=False)
@@ -146,11 +148,4 @@ def validate(
     console.print(f"OK: {path}: {len(cat.systems)} systems")
 
 
-def _register() -> None:
-    # the root app: cli/__init__ imports this module while it registers the commands
-    from planner.cli import app as root
-
-    root.add_typer(app, name="catalog")
-
-
-_register()
+root.add_typer(app, name="catalog")

@@ -12,7 +12,9 @@ import typer
 from rich.table import Table
 
 from planner.analysis.economics import cost_table, human, single_row, usd
-from planner.cli._common import console, err_console, fail, get_catalog, get_profiles
+from planner.cli import app as root
+from planner.cli import err_console, fail
+from planner.cli._common import console, get_catalog, get_profiles
 from planner.errors import InputError
 from planner.io.output import frame_to_csv  # spreadsheet-safe cells (docs/reliability.md)
 
@@ -97,7 +99,7 @@ def cost(
             cat = get_catalog(catalog)
             profs = get_profiles(models)
         except InputError as exc:
-            raise fail(exc) from exc
+            fail(exc)
         if model not in profs:
             err_console.print(
                 f"[red]error[/red] no profile {model!r}; ids: {', '.join(sorted(profs))}"
@@ -151,11 +153,4 @@ def cost(
         console.print(f"wrote {csv}")
 
 
-def _register() -> None:
-    # the root app: cli/__init__ imports this module while it registers the commands
-    from planner.cli import app as root
-
-    root.command("cost")(cost)
-
-
-_register()
+root.command("cost")(cost)
