@@ -15,15 +15,8 @@ from planner.api import plan
 from planner.cli import app
 from planner.errors import InputError
 from planner.io.output import MERGED_FILE
-from planner.whatif.overlays import (
-    get_path,
-    merge_scenario,
-    parse_path,
-    parse_set,
-    read_base,
-    remove_path,
-    set_path,
-)
+from planner.whatif.overlays import merge_scenario, read_base
+from planner.whatif.paths import get_path, parse_path, parse_set, remove_path, set_path
 
 runner = CliRunner()
 

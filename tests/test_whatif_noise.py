@@ -17,20 +17,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import planner.cli.whatif_cmd as whatif_cmd
+import planner.whatif.variants
 from planner.analysis.verdicts import cost_noise_usd
 from planner.cli import app
-from planner.report.whatif import (
-    SAME,
-    change_headline,
-    comparison_frame,
-    html_page,
-    new_hall_frame,
-    new_hall_verdicts,
-    saturation,
-    sweep_frame,
-)
+from planner.report.whatif import html_page
 from planner.whatif.runner import Job, JobResult
+from planner.whatif.saturation import new_hall_verdicts, saturation
+from planner.whatif.tables import SAME, comparison_frame, new_hall_frame, sweep_frame
+from planner.whatif.words import change_headline
 from tests.conftest import make_scenario
 
 runner = CliRunner()
@@ -222,7 +216,7 @@ def test_saturation_at_the_largest_size_asks_for_larger_sizes() -> None:
 
 
 def _fake_run(by_name: dict[str, dict[str, Any] | None]) -> Any:
-    def run(jobs: list[Job], *_: Any) -> list[JobResult]:
+    def run(jobs: list[Job], *_: Any, **__: Any) -> list[JobResult]:
         return [plan(j.name, by_name[j.name]) for j in jobs]
 
     return run
@@ -232,7 +226,7 @@ def test_new_hall_command_output_splits_spend_and_respects_noise(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     base = make_scenario(tmp_path / "s")
     hall = "hall-b"
-    monkeypatch.setattr(whatif_cmd, "_run", _fake_run({
+    monkeypatch.setattr(planner.whatif.variants, "run_jobs", _fake_run({
         "baseline": summary(300e6, penalty=37.2e9, unmet=372e12),
         "10MW@2027Q3": summary(400e6, penalty=0.2e9, unmet=2e12, hall={hall: 10.0}),
         "20MW@2027Q3": summary(420e6, hall={hall: 11.5}),
@@ -260,7 +254,7 @@ def test_new_hall_command_output_splits_spend_and_respects_noise(
 def test_sweep_command_shows_same_within_the_gap(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     base = make_scenario(tmp_path / "s")
-    monkeypatch.setattr(whatif_cmd, "_run", _fake_run({
+    monkeypatch.setattr(planner.whatif.variants, "run_jobs", _fake_run({
         "base": summary(1.0e9), "1": summary(1.0e9), "2": summary(1.0e9 + 240e3, gap=3e-4),
     }))
     out = tmp_path / "sw"
