@@ -11,7 +11,7 @@ from rich.table import Table
 from planner.cli import app as root
 from planner.cli import fail
 from planner.cli._common import console, fmt_num, get_catalog
-from planner.errors import InputError
+from planner.errors import InputError, Issue
 from planner.inputs.loader import load_catalog
 from planner.inputs.schemas import Catalog
 
@@ -85,8 +85,7 @@ def show(system_id: str = typer.Argument(..., metavar="ID"), catalog: str = Cata
     match = [s for s in cat.systems if s.id == system_id]
     if not match:
         ids = ", ".join(s.id for s in cat.systems)
-        console.print(f"[red]error[/red] no system {system_id!r} in the catalogue; ids: {ids}")
-        raise typer.Exit(2)
+        fail(InputError([Issue(catalog, "systems", f"no system {system_id!r}; ids: {ids}")]))
     s = match[0]
     t = Table(title=f"{s.id}: {s.name or ''}", show_lines=False)
     t.add_column("field")

@@ -65,8 +65,8 @@ def show(model_id: str = typer.Argument(..., metavar="ID"), models: str = Models
     except InputError as exc:
         fail(exc)
     if model_id not in profs:
-        console.print(f"[red]error[/red] no profile {model_id!r}; ids: {', '.join(sorted(profs))}")
-        raise typer.Exit(2)
+        fail(InputError([Issue(models, "", f"no profile {model_id!r}; ids: "
+                               f"{', '.join(sorted(profs))}")]))
     p = profs[model_id]
     console.print(
         f"[bold]{p.id}[/bold] {p.name or ''}\nprecision: {p.precision or '-'}   "
@@ -245,8 +245,7 @@ def import_csv_cmd(
 ) -> None:
     """Build a profile from a plain CSV of (system, interactivity, throughput)."""
     if token_basis not in ("total", "output"):
-        console.print("[red]error[/red] --token-basis must be total or output")
-        raise typer.Exit(2)
+        fail(InputError([Issue("--token-basis", "", "must be total or output")]))
     try:
         res = import_csv(
             file,
