@@ -24,7 +24,9 @@ from planner.report.whatif import html_page
 from planner.whatif.runner import Job, JobResult
 from planner.whatif.saturation import new_hall_verdicts, saturation
 from planner.whatif.tables import SAME, comparison_frame, new_hall_frame, sweep_frame
+from planner.whatif.variants import RunSettings
 from planner.whatif.words import change_headline
+from planner.workflow.whatif import sweep
 from tests.conftest import make_scenario
 
 runner = CliRunner()
@@ -265,6 +267,21 @@ def test_sweep_command_shows_same_within_the_gap(tmp_path: Path,
     rows = _rows((out / "sweep.csv").read_text())
     assert rows[1]["vs_previous"] == SAME and float(rows[1]["cost_vs_previous_usd"]) == 0
     assert float(rows[1]["cost_vs_base_usd"]) == 0
+
+
+def test_sweep_as_a_library_call_returns_its_table_and_chart_series(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`planner.workflow.whatif.sweep`, what `planner sweep` calls: a typed result whose
+    table and chart lines are the ones the command prints and the page draws."""
+    base = make_scenario(tmp_path / "s")
+    monkeypatch.setattr(planner.whatif.variants, "run_jobs", _fake_run({
+        "base": summary(1.0e9), "1": summary(0.9e9), "2": None,
+    }))
+    sw = sweep(base, ["sites.hall-a.power_mw=15,30"], settings=RunSettings(workers=1))
+    assert sw.paths == ["sites.hall-a.power_mw"] and sw.points == [(15,), (30,)]
+    assert list(sw.table["status"]) == ["optimal", "infeasible"]
+    assert sw.xs() == [15, 30]
+    assert sw.spend_lines() == [("spend", [0.9e9, None]), ("base spend", [1.0e9, 1.0e9])]
 
 
 def test_a_hall_that_saves_only_noise_saves_nothing() -> None:

@@ -1,4 +1,5 @@
-"""Command-line interface (typer). Thin: every command wraps the library API.
+"""Command-line interface (typer). Thin: every command parses its options, calls one
+library function (`planner.workflow`, `planner.report`, ...) and prints what it returns.
 
 Exit codes: 0 plan written (optimal or time-limited), 2 invalid input, 3 infeasible,
 1 anything else (solver found no plan in time, internal error).

@@ -122,7 +122,7 @@ class NewHall:
 def run_new_hall(base: Path, site: str, sizes: Sequence[Any], opens: Sequence[Any],
                  settings: RunSettings, *, like: str | None = None,
                  what_ifs: Sequence[Path] = (), sets: Sequence[str] = (),
-                 tolerance_usd: float | None = None, chain: int = 1,
+                 tolerance_usd: float | None = None, chain: int = 4,
                  progress: RunProgress | None = None) -> NewHall:
     """Plan the baseline and the hall `site` at every size (MW) and opening period, in
     the grid's order, each plan starting from the one before it in chains of `chain`. Raises

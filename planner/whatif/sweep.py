@@ -137,7 +137,7 @@ class Sweep:
 
 
 def run_sweep(base: Path, axes: Sequence[tuple[str, list[Any]]], what_ifs: Sequence[Path],
-              sets: Sequence[str], settings: RunSettings, *, chain: int = 1,
+              sets: Sequence[str], settings: RunSettings, *, chain: int = 4,
               keep_plans: bool = False, timings: bool = False,
               progress: RunProgress | None = None) -> Sweep:
     """Plan the base (with `what_ifs` and `sets`) and every point of the grid of `axes`

@@ -45,7 +45,7 @@ def compare(base: Path, what_ifs: Sequence[Path] = (), sets: Sequence[str] = (),
 
 def sweep(base: Path, vary: Sequence[str], what_ifs: Sequence[Path] = (),
           sets: Sequence[str] = (), out: Path | None = None,
-          settings: RunSettings | None = None, *, plans: bool = False, chain: int = 1,
+          settings: RunSettings | None = None, *, plans: bool = False, chain: int = 4,
           timings: bool = False, progress: RunProgress | None = None) -> Sweep:
     """Plan every point of the grid the `vary` specs make (``PATH=START:STOP:STEP`` or
     ``PATH=v1,v2``; `planner.whatif.sweep`). With `out`: the table and the page, and with
@@ -66,7 +66,7 @@ def sweep(base: Path, vary: Sequence[str], what_ifs: Sequence[Path] = (),
 def new_hall(base: Path, site: str, sizes: str, opens: str, out: Path | None = None,
              settings: RunSettings | None = None, *, like: str | None = None,
              tolerance_usd: float | None = None, what_ifs: Sequence[Path] = (),
-             sets: Sequence[str] = (), chain: int = 1,
+             sets: Sequence[str] = (), chain: int = 4,
              progress: RunProgress | None = None) -> NewHall:
     """Plan the base without the hall `site` and with it at every size (MW, `sizes`:
     ``START:STOP:STEP`` or ``10,20,40``) and opening period (`opens`: ``2027Q3,2028Q1``;
