@@ -16,9 +16,9 @@ from conftest import GROWING, TIGHT, failing_replace
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.cli.whatif_cmd import parse_values
 from planner.errors import InputError
-from planner.report.whatif import saturation
+from planner.whatif.saturation import saturation
+from planner.whatif.sweep import parse_values
 
 runner = CliRunner()
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import planner.cli.doctor_cmd as doctor
 import planner.core.solve
+import planner.workflow.doctor as doctor
 from planner.cli import app
 from planner.core.highs import SolveOutcome
 from planner.core.session import PlanSession

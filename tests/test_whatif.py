@@ -14,16 +14,9 @@ from typer.testing import CliRunner
 from planner.api import plan
 from planner.cli import app
 from planner.errors import InputError
-from planner.whatif.overlays import (
-    MERGED_FILE,
-    get_path,
-    merge_scenario,
-    parse_path,
-    parse_set,
-    read_base,
-    remove_path,
-    set_path,
-)
+from planner.io.output import MERGED_FILE
+from planner.whatif.overlays import merge_scenario, read_base
+from planner.whatif.paths import get_path, parse_path, parse_set, remove_path, set_path
 
 runner = CliRunner()
 

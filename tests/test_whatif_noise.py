@@ -17,21 +17,17 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import planner.cli.whatif_cmd as whatif_cmd
+import planner.whatif.variants
 from planner.analysis.verdicts import cost_noise_usd
 from planner.cli import app
 from planner.core.summary import CostBreakdown, Horizon, PlanSummary, SiteSummary
-from planner.report.whatif import (
-    SAME,
-    change_headline,
-    comparison_frame,
-    html_page,
-    new_hall_frame,
-    new_hall_verdicts,
-    saturation,
-    sweep_frame,
-)
+from planner.report.whatif import html_page
 from planner.whatif.runner import Job, JobResult
+from planner.whatif.saturation import new_hall_verdicts, saturation
+from planner.whatif.tables import SAME, comparison_frame, new_hall_frame, sweep_frame
+from planner.whatif.variants import RunSettings
+from planner.whatif.words import change_headline
+from planner.workflow.whatif import sweep
 from tests.conftest import make_scenario
 
 runner = CliRunner()
@@ -228,7 +224,7 @@ def test_saturation_at_the_largest_size_asks_for_larger_sizes() -> None:
 
 
 def _fake_run(by_name: dict[str, PlanSummary | None]) -> Any:
-    def run(jobs: list[Job], *_: Any) -> list[JobResult]:
+    def run(jobs: list[Job], *_: Any, **__: Any) -> list[JobResult]:
         return [plan(j.name, by_name[j.name]) for j in jobs]
 
     return run
@@ -238,7 +234,7 @@ def test_new_hall_command_output_splits_spend_and_respects_noise(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     base = make_scenario(tmp_path / "s")
     hall = "hall-b"
-    monkeypatch.setattr(whatif_cmd, "_run", _fake_run({
+    monkeypatch.setattr(planner.whatif.variants, "run_jobs", _fake_run({
         "baseline": summary(300e6, penalty=37.2e9, unmet=372e12),
         "10MW@2027Q3": summary(400e6, penalty=0.2e9, unmet=2e12, hall={hall: 10.0}),
         "20MW@2027Q3": summary(420e6, hall={hall: 11.5}),
@@ -266,7 +262,7 @@ def test_new_hall_command_output_splits_spend_and_respects_noise(
 def test_sweep_command_shows_same_within_the_gap(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     base = make_scenario(tmp_path / "s")
-    monkeypatch.setattr(whatif_cmd, "_run", _fake_run({
+    monkeypatch.setattr(planner.whatif.variants, "run_jobs", _fake_run({
         "base": summary(1.0e9), "1": summary(1.0e9), "2": summary(1.0e9 + 240e3, gap=3e-4),
     }))
     out = tmp_path / "sw"
@@ -277,6 +273,21 @@ def test_sweep_command_shows_same_within_the_gap(tmp_path: Path,
     rows = _rows((out / "sweep.csv").read_text())
     assert rows[1]["vs_previous"] == SAME and float(rows[1]["cost_vs_previous_usd"]) == 0
     assert float(rows[1]["cost_vs_base_usd"]) == 0
+
+
+def test_sweep_as_a_library_call_returns_its_table_and_chart_series(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`planner.workflow.whatif.sweep`, what `planner sweep` calls: a typed result whose
+    table and chart lines are the ones the command prints and the page draws."""
+    base = make_scenario(tmp_path / "s")
+    monkeypatch.setattr(planner.whatif.variants, "run_jobs", _fake_run({
+        "base": summary(1.0e9), "1": summary(0.9e9), "2": None,
+    }))
+    sw = sweep(base, ["sites.hall-a.power_mw=15,30"], settings=RunSettings(workers=1))
+    assert sw.paths == ["sites.hall-a.power_mw"] and sw.points == [(15,), (30,)]
+    assert list(sw.table["status"]) == ["optimal", "infeasible"]
+    assert sw.xs() == [15, 30]
+    assert sw.spend_lines() == [("spend", [0.9e9, None]), ("base spend", [1.0e9, 1.0e9])]
 
 
 def test_a_hall_that_saves_only_noise_saves_nothing() -> None:

@@ -1,4 +1,5 @@
-"""Command-line interface (typer). Thin: every command wraps the library API.
+"""Command-line interface (typer). Thin: every command parses its options, calls one
+library function (`planner.workflow`, `planner.report`, ...) and prints what it returns.
 
 Exit codes: 0 plan written (optimal or time-limited), 2 invalid input, 3 infeasible,
 1 anything else (solver found no plan in time, internal error).
@@ -8,12 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from typing import NoReturn
-
-# Tables printed to a pipe or a file (not a terminal) would be cut to rich's default 80
-# columns; give them room. A terminal keeps its own width; COLUMNS set by the user wins.
-if not sys.stdout.isatty():
-    os.environ.setdefault("COLUMNS", "160")
 
 import typer
 from rich.console import Console
@@ -30,16 +27,16 @@ app = typer.Typer(
     add_completion=False,
 )
 
+#: The one console for errors and warnings, on stderr (`fail` prints through it).
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2, 3
 
 
 def fail(exc: BaseException, debug: bool = False) -> NoReturn:
-    """Print a planner error the way a user should see it, and exit with its code."""
+    """Print an error the way a user should see it, and exit with its code: every
+    command reports its failures through this one function."""
     if debug:
-        import traceback
-
         traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, InputError):
         err_console.print(f"[bold red]invalid input[/] ({len(exc.issues)} problem"
@@ -67,6 +64,15 @@ def fail(exc: BaseException, debug: bool = False) -> NoReturn:
     raise typer.Exit(EXIT_ERROR)
 
 
+def _wide_tables_on_pipes() -> None:
+    """Tables printed to a pipe or a file (not a terminal) would be cut to Rich's default
+    80 columns; give them 160. A terminal keeps its own width; COLUMNS set by the user
+    wins. Called when a command runs (`main`, and the root callback for callers of `app`
+    such as tests), never at import."""
+    if not sys.stdout.isatty():
+        os.environ.setdefault("COLUMNS", "160")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"planner {__version__}")
@@ -80,6 +86,7 @@ def _root(
 ) -> None:
     """Capacity planning for AI inference fleets (exit codes: 0 ok, 1 error, 2 invalid
     input, 3 infeasible)."""
+    _wide_tables_on_pipes()
 
 
 # Commands live in their own modules; importing them registers them on `app`.
@@ -96,4 +103,5 @@ from planner.cli import doctor_cmd
 
 def main() -> None:
     """Console-script entry point."""
+    _wide_tables_on_pipes()  # before the root callback: `planner --help` prints earlier
     app()

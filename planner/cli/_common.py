@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import typer
 from rich.console import Console
 
-from planner.errors import InputError
 from planner.inputs.loader import (
     builtin_catalog_path,
     builtin_models_dir,
@@ -18,15 +15,6 @@ from planner.inputs.loader import (
 from planner.inputs.schemas import Catalog, ModelProfile
 
 console = Console()
-err_console = Console(stderr=True)
-
-
-def fail(exc: InputError) -> typer.Exit:
-    """Print every issue (file: field: message) and return the exit to raise."""
-    for issue in exc.issues:
-        err_console.print("[red]error[/red] ", end="", highlight=False, markup=True)
-        err_console.print(str(issue), highlight=False, markup=False, soft_wrap=True)
-    return typer.Exit(code=exc.exit_code)
 
 
 def catalog_path(ref: str) -> Path:
@@ -45,5 +33,7 @@ def get_profiles(ref: str) -> dict[str, ModelProfile]:
     return load_profiles(models_path(ref))
 
 
-def is_tty() -> bool:
-    return sys.stdout.isatty()
+def fmt_num(v: float | None, digits: int = 0) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.{digits}f}"

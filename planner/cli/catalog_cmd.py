@@ -8,9 +8,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from planner.cli._common import console, fail, get_catalog
-from planner.errors import InputError
-from planner.fmt import fixed
+from planner.cli import app as root
+from planner.cli import fail
+from planner.cli._common import console, fmt_num, get_catalog
+from planner.errors import InputError, Issue
 from planner.inputs.loader import load_catalog
 from planner.inputs.schemas import Catalog
 
@@ -40,7 +41,7 @@ def list_(catalog: str = CatalogOpt) -> None:
     try:
         cat = get_catalog(catalog)
     except InputError as exc:
-        raise fail(exc) from exc
+        fail(exc)
     t = Table(title=f"Catalogue: {cat.name or catalog} ({len(cat.systems)} systems)")
     width = max(len(s.id) for s in cat.systems)
     t.add_column("id", no_wrap=True, min_width=width)
@@ -62,14 +63,14 @@ def list_(catalog: str = CatalogOpt) -> None:
             s.id,
             s.name or "",
             str(s.gpus_per_unit),
-            fixed(s.unit_power_kw, 1),
-            fixed(s.capex_usd),
-            fixed(s.opex_usd_per_year),
+            fmt_num(s.unit_power_kw, 1),
+            fmt_num(s.capex_usd),
+            fmt_num(s.opex_usd_per_year),
             f"{s.lifetime_years:g}",
             str(s.lead_time_periods),
             s.cooling,
             f"{s.racks_per_unit:g}",
-            fixed(s.rental_usd_per_gpu_hour, 2),
+            fmt_num(s.rental_usd_per_gpu_hour, 2),
         )
     console.print(t)
 
@@ -80,12 +81,11 @@ def show(system_id: str = typer.Argument(..., metavar="ID"), catalog: str = Cata
     try:
         cat = get_catalog(catalog)
     except InputError as exc:
-        raise fail(exc) from exc
+        fail(exc)
     match = [s for s in cat.systems if s.id == system_id]
     if not match:
         ids = ", ".join(s.id for s in cat.systems)
-        console.print(f"[red]error[/red] no system {system_id!r} in the catalogue; ids: {ids}")
-        raise typer.Exit(2)
+        fail(InputError([Issue(catalog, "systems", f"no system {system_id!r}; ids: {ids}")]))
     s = match[0]
     t = Table(title=f"{s.id}: {s.name or ''}", show_lines=False)
     t.add_column("field")
@@ -138,7 +138,7 @@ def validate(
     try:
         cat = load_catalog(path)
     except InputError as exc:
-        raise fail(exc) from exc
+        fail(exc)
     warns = provenance_warnings(cat, str(path))
     for w in warns:
         console.print(f"[yellow]warning[/yellow] {w}", highlight=False)
@@ -147,11 +147,4 @@ def validate(
     console.print(f"OK: {path}: {len(cat.systems)} systems")
 
 
-def _register() -> None:
-    # the root app: cli/__init__ imports this module while it registers the commands
-    from planner.cli import app as root
-
-    root.add_typer(app, name="catalog")
-
-
-_register()
+root.add_typer(app, name="catalog")

@@ -12,9 +12,11 @@ import typer
 from rich.table import Table
 
 from planner.analysis.economics import cost_table, single_row
-from planner.cli._common import console, err_console, fail, get_catalog, get_profiles
-from planner.errors import InputError
-from planner.fmt import num_seed, usd_cents, usd_fixed, usd_sig
+from planner.cli import app as root
+from planner.cli import err_console, fail
+from planner.cli._common import console, get_catalog, get_profiles
+from planner.errors import InputError, Issue
+from planner.fmt import num_seed, usd_cents, usd_fixed
 from planner.io.output import frame_to_csv  # spreadsheet-safe cells (docs/reliability.md)
 
 
@@ -75,92 +77,85 @@ def cost(
     From the catalogue: `planner cost --model deepseek-r1-fp8 --slo 50 --pue 1.3 --usd-per-mwh 80`.
     """
     if fmt not in ("table", "csv"):
-        err_console.print("[red]error[/red] --format must be table or csv")
-        raise typer.Exit(2)
-    basis = "tokens"
+        fail(InputError([Issue("--format", "", "must be table or csv")]))
     if tokens_per_s is not None:
-        if usd_per_gpu_hour is None or kw_per_gpu is None or kw_per_gpu <= 0:
-            err_console.print(
-                "[red]error[/red] --tokens-per-s needs --usd-per-gpu-hour and "
-                "a positive --kw-per-gpu"
-            )
-            raise typer.Exit(2)
-        df = single_row(usd_per_gpu_hour, tokens_per_s, kw_per_gpu)
-        title = "Unit economics of the given figures"
+        df, title, basis = _given(usd_per_gpu_hour, tokens_per_s, kw_per_gpu)
     else:
-        if model is None:
-            err_console.print(
-                "[red]error[/red] give --model ID (with --slo), or "
-                "--usd-per-gpu-hour, --tokens-per-s and --kw-per-gpu"
-            )
-            raise typer.Exit(2)
-        try:
-            cat = get_catalog(catalog)
-            profs = get_profiles(models)
-        except InputError as exc:
-            raise fail(exc) from exc
-        if model not in profs:
-            err_console.print(
-                f"[red]error[/red] no profile {model!r}; ids: {', '.join(sorted(profs))}"
-            )
-            raise typer.Exit(2)
-        prof = profs[model]
-        if system:
-            unknown = sorted(set(system) - {s.id for s in cat.systems})
-            if unknown:
-                err_console.print(f"[red]error[/red] not in the catalogue: {', '.join(unknown)}")
-                raise typer.Exit(2)
-        df = cost_table(
-            cat,
-            prof,
-            slo,
-            pue=pue,
-            usd_per_mwh=usd_per_mwh,
-            average_power_fraction=average_power_fraction,
-            rental=rental,
-            usd_per_gpu_hour=usd_per_gpu_hour,
-            systems=system,
-        )
-        basis = f"{prof.token_basis} tokens"
-        if df.empty:
-            err_console.print(
-                f"[yellow]no system in the catalogue can serve {model!r}"
-                + (" with a rental price" if rental else "")
-                + "[/yellow]"
-            )
-        mwh = usd_sig(usd_per_mwh, 6, grouping=False)
-        title = f"{model} at {slo:g} tok/s/user - PUE {pue:g}, {mwh}/MWh" + (
-            " - rental prices" if rental else ""
-        )
+        df, title, basis = _from_catalogue(
+            model, slo, catalog, models, pue=pue, usd_per_mwh=usd_per_mwh,
+            average_power_fraction=average_power_fraction, rental=rental, system=system,
+            usd_per_gpu_hour=usd_per_gpu_hour)
     if csv is not None:
         csv.write_text(frame_to_csv(df), encoding="utf-8")
     if fmt == "csv":
         sys.stdout.write(frame_to_csv(df))
         return
     if tokens_per_s is not None:
-        r = df.iloc[0]
-        console.print(
-            f"{title}: {usd_fixed(r['usd_per_gpu_hour'], 2, grouping=False)}/GPU-hour, "
-            f"{num_seed(r['tokens_per_s_per_gpu'])} "
-            f"tokens/s per GPU, {r['kw_per_gpu_all_in']:.2f} kW all-in per GPU",
-            highlight=False,
-        )
-        console.print(f"cost per million tokens: {usd_cents(r['cost_per_mtok_usd'])}",
-                      highlight=False)
-        console.print(f"tokens/s per MW: {num_seed(r['tokens_per_s_per_mw_all_in'])}",
-                      highlight=False)
-        console.print(f"GPUs per MW: {1000 / r['kw_per_gpu_all_in']:.0f}", highlight=False)
+        _print_given(df, title)
     else:
         console.print(_table(df, title, basis.split()[0]))
     if csv is not None:
         console.print(f"wrote {csv}")
 
 
-def _register() -> None:
-    # the root app: cli/__init__ imports this module while it registers the commands
-    from planner.cli import app as root
+def _given(usd_per_gpu_hour: float | None, tokens_per_s: float,
+           kw_per_gpu: float | None) -> tuple[pd.DataFrame, str, str]:
+    """The one-row table of given figures, its title and its token basis."""
+    if usd_per_gpu_hour is None or kw_per_gpu is None or kw_per_gpu <= 0:
+        fail(InputError([Issue("--tokens-per-s", "", "needs --usd-per-gpu-hour and a "
+                               "positive --kw-per-gpu")]))
+    df = single_row(usd_per_gpu_hour, tokens_per_s, kw_per_gpu)
+    return df, "Unit economics of the given figures", "tokens"
 
-    root.command("cost")(cost)
+
+def _from_catalogue(model: str | None, slo: float, catalog: str, models: str, *, pue: float,
+                    usd_per_mwh: float, average_power_fraction: float, rental: bool,
+                    system: list[str] | None, usd_per_gpu_hour: float | None
+                    ) -> tuple[pd.DataFrame, str, str]:
+    """A row per catalogue system serving `model` at the SLO, its title and its basis."""
+    if model is None:
+        fail(InputError([Issue("--model", "", "give --model ID (with --slo), or "
+                               "--usd-per-gpu-hour, --tokens-per-s and --kw-per-gpu")]))
+    try:
+        cat = get_catalog(catalog)
+        profs = get_profiles(models)
+    except InputError as exc:
+        fail(exc)
+    if model not in profs:
+        fail(InputError([Issue(models, "", f"no profile {model!r}; ids: "
+                               f"{', '.join(sorted(profs))}")]))
+    prof = profs[model]
+    if system:
+        unknown = sorted(set(system) - {s.id for s in cat.systems})
+        if unknown:
+            fail(InputError([Issue("--system", "", "not in the catalogue: "
+                                   f"{', '.join(unknown)}")]))
+    df = cost_table(cat, prof, slo, pue=pue, usd_per_mwh=usd_per_mwh,
+                    average_power_fraction=average_power_fraction, rental=rental,
+                    usd_per_gpu_hour=usd_per_gpu_hour, systems=system)
+    if df.empty:
+        err_console.print(
+            f"[yellow]no system in the catalogue can serve {model!r}"
+            + (" with a rental price" if rental else "")
+            + "[/yellow]"
+        )
+    title = f"{model} at {slo:g} tok/s/user - PUE {pue:g}, ${usd_per_mwh:g}/MWh" + (
+        " - rental prices" if rental else ""
+    )
+    return df, title, f"{prof.token_basis} tokens"
 
 
-_register()
+def _print_given(df: pd.DataFrame, title: str) -> None:
+    r = df.iloc[0]
+    console.print(
+        f"{title}: {usd_fixed(r['usd_per_gpu_hour'], 2, grouping=False)}/GPU-hour, "
+        f"{num_seed(r['tokens_per_s_per_gpu'])} "
+        f"tokens/s per GPU, {r['kw_per_gpu_all_in']:.2f} kW all-in per GPU",
+        highlight=False,
+    )
+    console.print(f"cost per million tokens: {usd_cents(r['cost_per_mtok_usd'])}", highlight=False)
+    console.print(f"tokens/s per MW: {num_seed(r['tokens_per_s_per_mw_all_in'])}", highlight=False)
+    console.print(f"GPUs per MW: {1000 / r['kw_per_gpu_all_in']:.0f}", highlight=False)
+
+
+root.command("cost")(cost)

@@ -8,7 +8,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from planner.cli._common import console, fail, get_catalog, get_profiles, models_path
+from planner.cli import app as root
+from planner.cli import fail
+from planner.cli._common import console, get_catalog, get_profiles, models_path
 from planner.errors import InputError, Issue
 from planner.inputs.importers.inferencex import import_inferencex, parse_map
 from planner.inputs.importers.plain_csv import import_csv
@@ -32,7 +34,7 @@ def list_(models: str = ModelsOpt) -> None:
     try:
         profs = get_profiles(models)
     except InputError as exc:
-        raise fail(exc) from exc
+        fail(exc)
     t = Table(title=f"Served-model profiles ({len(profs)})")
     t.add_column("id", no_wrap=True, min_width=max([len(k) for k in profs] + [2]))
     for c in ("precision", "basis", "in/out", "systems", "interactivity range"):
@@ -57,10 +59,10 @@ def show(model_id: str = typer.Argument(..., metavar="ID"), models: str = Models
     try:
         profs = get_profiles(models)
     except InputError as exc:
-        raise fail(exc) from exc
+        fail(exc)
     if model_id not in profs:
-        console.print(f"[red]error[/red] no profile {model_id!r}; ids: {', '.join(sorted(profs))}")
-        raise typer.Exit(2)
+        fail(InputError([Issue(models, "", f"no profile {model_id!r}; ids: "
+                               f"{', '.join(sorted(profs))}")]))
     p = profs[model_id]
     console.print(
         f"[bold]{p.id}[/bold] {p.name or ''}\nprecision: {p.precision or '-'}   "
@@ -134,12 +136,12 @@ def validate(
             for f in sorted([*p.glob("*.yaml"), *p.glob("*.yml")]):
                 where.setdefault(load_profile(f).id, str(f))
     except InputError as exc:
-        raise fail(exc) from exc
+        fail(exc)
     issues, warns = check_profiles(profs, where, {s.id for s in cat.systems})
     for w in warns:
         console.print(f"[yellow]warning[/yellow] {w}", highlight=False)
     if issues:
-        raise fail(InputError(issues))
+        fail(InputError(issues))
     bases = sorted({q.token_basis for q in profs.values()})
     console.print(f"OK: {p}: {len(profs)} profile(s), token basis: {', '.join(bases)}")
 
@@ -212,7 +214,7 @@ def import_inferencex_cmd(
             source=source,
         )
     except InputError as exc:
-        raise fail(exc) from exc
+        fail(exc)
     write_profile(res.profile, out)
     _report(res, out, catalog)
 
@@ -239,8 +241,7 @@ def import_csv_cmd(
 ) -> None:
     """Build a profile from a plain CSV of (system, interactivity, throughput)."""
     if token_basis not in ("total", "output"):
-        console.print("[red]error[/red] --token-basis must be total or output")
-        raise typer.Exit(2)
+        fail(InputError([Issue("--token-basis", "", "must be total or output")]))
     try:
         res = import_csv(
             file,
@@ -258,16 +259,9 @@ def import_csv_cmd(
             source=source,
         )
     except InputError as exc:
-        raise fail(exc) from exc
+        fail(exc)
     write_profile(res.profile, out)
     _report(res, out, catalog)
 
 
-def _register() -> None:
-    # the root app: cli/__init__ imports this module while it registers the commands
-    from planner.cli import app as root
-
-    root.add_typer(app, name="models")
-
-
-_register()
+root.add_typer(app, name="models")

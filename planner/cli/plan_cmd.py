@@ -1,4 +1,7 @@
-"""`planner plan SCENARIO -o DIR`: plan a scenario and write the plan files."""
+"""`planner plan SCENARIO -o DIR`: plan a scenario and write the plan files.
+
+Thin: the command calls `planner.workflow.plan.plan_to_folder` and prints the plan.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +15,11 @@ from rich.table import Table
 
 from planner.analysis.verdicts import plan_standing
 from planner.cli import app, err_console, fail
+from planner.cli.progress import LiveLine
 from planner.core.summary import PlanSummary
 from planner.fmt import num, pct, usd, usd_fixed
-from planner.inputs.loader import load_inputs
-from planner.io.output import REPORT_SET, check_output_dir, summary_json, write_files
-from planner.report import plan_set
-from planner.whatif.overlays import MERGED_FILE, merge_scenario
+from planner.io.output import summary_json
+from planner.workflow.plan import plan_to_folder
 
 console = Console(highlight=False)
 
@@ -105,42 +107,6 @@ def print_demand(s: PlanSummary) -> None:
         console.print(f"  and {rest} more class(es): service.csv lists every one")
 
 
-def plan_and_write(scenario: Path, out: Path, what_ifs: list[Path], sets: list[str], *,
-                   live: Any, debug: bool, report: bool, marginals: bool, baselines: bool,
-                   analysis_time_s: float | None, **plan_kw: Any) -> Any:
-    """Plan (a what-if merged onto the scenario, if any), analyse, and write every file
-    as one set: the plan, its analyses and its report, or nothing (docs/reliability.md).
-    An analysis that fails is named on stderr and in the report; the plan is kept."""
-    # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
-    from planner.api import plan
-
-    check_output_dir(out)  # an unusable -o is refused before the solve, not after
-    extra: dict[str, str] = {}
-    if what_ifs or sets:  # what-if planning (docs/what-if.md)
-        merged = merge_scenario(scenario, what_ifs, sets)
-        inputs = merged.inputs()
-        extra[MERGED_FILE] = merged.to_yaml()
-    else:
-        inputs = load_inputs(scenario)
-    result = plan(inputs, on_stage=live.on_stage, progress=live.on_solver, **plan_kw)
-
-    def on_error(name: str, exc: BaseException) -> None:
-        live.stop()
-        err_console.print(f"[yellow]warning[/] {escape(name)} was not written: internal "
-                          f"error ({escape(type(exc).__name__)}: {escape(str(exc))}); the "
-                          "plan and the other analyses are written", soft_wrap=True)
-        if debug:
-            err_console.print_exception()
-        live.start()
-
-    files = plan_set(result, out, inputs.profiles, report=report, marginals=marginals,
-                     baselines=baselines, progress=live.on_step, budget_s=analysis_time_s,
-                     extra=extra, on_error=on_error)
-    live.on_stage("write")
-    write_files(out, files, remove=[f for f in REPORT_SET if f not in files])
-    return result
-
-
 @app.command("plan")
 def plan_command(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML (the v1 contract).")],
@@ -183,17 +149,14 @@ def plan_command(
     Exit codes: 0 plan written (optimal or time-limited), 2 invalid input,
     3 infeasible, 1 anything else.
     """
-    # report_cmd registers its command after this module's: keeps the `--help` order
-    from planner.cli.report_cmd import LiveLine
-
-    live = LiveLine(not (as_json or quiet) and err_console.is_terminal)
+    live = LiveLine(not (as_json or quiet) and err_console.is_terminal, debug=debug)
     live.start()
     try:
-        result = plan_and_write(scenario, out, what_if or [], set_ or [], live=live,
-                                debug=debug, time_limit_s=time_limit, mip_rel_gap=gap,
-                                threads=threads, report=not no_report,
-                                marginals=not no_marginals, baselines=not no_baselines,
-                                analysis_time_s=analysis_time)
+        result = plan_to_folder(scenario, out, what_if or [], set_ or [],
+                                time_limit_s=time_limit, mip_rel_gap=gap, threads=threads,
+                                report=not no_report, marginals=not no_marginals,
+                                baselines=not no_baselines, analysis_time_s=analysis_time,
+                                progress=live, on_error=live.on_error)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
         live.stop()
         fail(exc, debug)

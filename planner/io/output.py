@@ -380,10 +380,16 @@ def plan_files(result: PlanResult) -> dict[str, str]:
     return files
 
 
+#: The files of one plan, as `plan_files` writes them: the tables and summary.json.
+PLAN_FILES = (*CSV_FILES.values(), "summary.json")
+#: The merged scenario a what-if plan was made from, written beside its plan files.
+MERGED_FILE = "scenario.merged.yaml"
+#: The report (`planner.report`) and the analysis tables it reads.
+REPORT_FILES = ("report.md", "report.html")
+ANALYSIS_FILES = ("limits.csv", "marginal_values.csv", "baselines.csv")
 #: Files `planner plan` writes after the plan (docs/report.md). A new plan removes older
 #: ones in the same atomic set, so a folder never shows a report of another plan.
-REPORT_SET = ("report.md", "report.html", "limits.csv", "marginal_values.csv",
-              "baselines.csv")
+REPORT_SET = (*REPORT_FILES, *ANALYSIS_FILES)
 
 
 def write_plan(result: PlanResult, out_dir: Path,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from planner.analysis.verdicts import plan_standing
 from planner.errors import InputError, Issue
 from planner.fmt import pct
-from planner.io.output import frame_to_csv, plan_files, write_files
+from planner.io.output import ANALYSIS_FILES, REPORT_FILES, frame_to_csv, plan_files, write_files
 from planner.report.content import build
 from planner.report.document import Report
 from planner.report.folder import PlanFolder, folder_from_texts, load_folder
@@ -28,9 +28,6 @@ from planner.report.render import to_html, to_markdown
 
 if TYPE_CHECKING:
     from planner.api import PlanResult
-
-REPORT_FILES = ("report.md", "report.html")
-ANALYSIS_FILES = ("limits.csv", "marginal_values.csv", "baselines.csv")
 
 __all__ = ["ANALYSIS_FILES", "REPORT_FILES", "PlanFolder", "Report", "build",
            "folder_from_texts", "load_folder", "plan_set", "report_files", "to_html",

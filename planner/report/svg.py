@@ -1,8 +1,15 @@
 """Inline SVG charts, written by hand: no JavaScript, no network, printable.
 
-Each function returns one ``<svg>`` element (a string) with a title, axes, a legend and
-a ``<title>`` tooltip on every mark. Colours come from a fixed palette, so the same
-input gives the same bytes.
+Each function returns one ``<svg>`` element (a string) with a title, axes and a legend.
+Colours come from fixed palettes, so the same input gives the same bytes.
+
+Two families, each with its own palette and size, kept apart so that no page changes:
+
+- the plan report's (`planner.report.content`): `stacked_bars`, `bars_vs_line`;
+  `REPORT_PALETTE` (Tableau 10, then four more), 760 x 300 px, a ``<title>`` tooltip on every
+  mark, styled by the report's CSS classes;
+- the what-if pages' (`planner.report.whatif`): `line_chart`, `bar_chart`;
+  `WHATIF_PALETTE` (matplotlib's tab10), 720 x 340 px, styled inline.
 """
 
 from __future__ import annotations
@@ -10,20 +17,44 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from html import escape
+from typing import Any, NamedTuple
 
-from planner.fmt import tick
+from planner.fmt import num_fixed, tick, usd_short
+from planner.whatif.words import value_text
 
-PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
-           "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#8c564b", "#17becf", "#bcbd22"]
 
+class Box(NamedTuple):
+    """A chart's size and its margins, px: the axis labels sit in the left margin, the
+    legend in the right one, the title in the top one."""
+
+    w: int
+    h: int
+    ml: int
+    mr: int
+    mt: int
+    mb: int
+
+
+REPORT_PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
+                  "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#8c564b",
+                  "#17becf", "#bcbd22"]
+WHATIF_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+#: the report's lines drawn across its bars (a cap, demand), in order
+REPORT_LINE_COLORS = ["#222222", "#d62728", "#7f7f7f"]
+#: the report's colour for a bar that hits its cap
 ALERT = "#e15759"
 
-W, H = 760, 300
-ML, MR, MT, MB = 70, 170, 34, 46  # margins: left (axis), right (legend), top, bottom
+REPORT_BOX = Box(760, 300, 70, 170, 34, 46)
+WHATIF_BOX = Box(720, 340, 90, 170, 36, 56)
 
 
-def color(i: int) -> str:
-    return PALETTE[i % len(PALETTE)]
+def color(i: int, palette: Sequence[str] = REPORT_PALETTE) -> str:
+    """The i-th colour of a palette, cycling."""
+    return palette[i % len(palette)]
+
+
+# --------------------------------------------------------------------------- plan report
 
 
 def _nice_max(v: float) -> float:
@@ -37,6 +68,7 @@ def _nice_max(v: float) -> float:
 
 
 def _frame(title: str, y_label: str, ymax: float, cats: Sequence[str]) -> list[str]:
+    W, H, ML, MR, MT, MB = REPORT_BOX
     pw, ph = W - ML - MR, H - MT - MB
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {W} {H}" '
            f'width="{W}" height="{H}" role="img" aria-label="{escape(title)}">',
@@ -64,6 +96,7 @@ def _frame(title: str, y_label: str, ymax: float, cats: Sequence[str]) -> list[s
 
 def _legend(items: Sequence[tuple[str, str, str]]) -> list[str]:
     """items: (label, colour, kind) with kind 'box' or 'line' or 'dash'."""
+    W, _, _, MR, MT, _ = REPORT_BOX
     out = []
     x0 = W - MR + 14
     for i, (label, col, kind) in enumerate(items[:14]):
@@ -87,6 +120,7 @@ def stacked_bars(title: str, y_label: str, cats: Sequence[str],
     totals = [sum(s[1][i] for s in series) for i in range(len(cats))]
     ymax = _nice_max(max(totals, default=0.0))
     out = _frame(title, y_label, ymax, cats)
+    W, H, ML, MR, MT, MB = REPORT_BOX
     pw, ph = W - ML - MR, H - MT - MB
     n = max(1, len(cats))
     bw = pw / n * 0.7
@@ -121,6 +155,7 @@ def bars_vs_line(title: str, y_label: str, cats: Sequence[str],
               + [0.0])
     ymax = _nice_max(top)
     out = _frame(title, y_label, ymax, cats)
+    W, H, ML, MR, MT, MB = REPORT_BOX
     pw, ph = W - ML - MR, H - MT - MB
     n = max(1, len(cats))
     nb = max(1, len(bars))
@@ -138,9 +173,8 @@ def bars_vs_line(title: str, y_label: str, cats: Sequence[str],
                        f'width="{bw * 0.92:.1f}" height="{h:.1f}" fill="{col}" '
                        f'class="bar"><title>{escape(c)} {escape(name)}: {tick(v)} '
                        f'{escape(unit)}{escape(note)}</title></rect>')
-    line_cols = ["#222222", "#d62728", "#7f7f7f"]
     for k, (name, vals) in enumerate(lines):
-        col = line_cols[k % len(line_cols)]
+        col = color(k, REPORT_LINE_COLORS)
         pts = []
         for i, v in enumerate(vals):
             xa = ML + pw * i / n
@@ -154,8 +188,163 @@ def bars_vs_line(title: str, y_label: str, cats: Sequence[str],
     legend = [(name, color(k), "box") for k, (name, _) in enumerate(bars)]
     if highlight is not None and any(highlight) and highlight_label:
         legend.append((highlight_label, ALERT, "box"))
-    legend += [(name, line_cols[k % len(line_cols)], "dash" if k == 0 else "line")
+    legend += [(name, color(k, REPORT_LINE_COLORS), "dash" if k == 0 else "line")
                for k, (name, _) in enumerate(lines)]
     out += _legend(legend)
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- what-if pages
+
+
+def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return [0.0]
+    if hi <= lo:
+        hi = lo + (abs(lo) or 1.0)
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    start = math.floor(lo / step) * step
+    ticks = [round(start, 12)]
+    while ticks[-1] < hi - step * 1e-9 or len(ticks) < 2:
+        ticks.append(round(start + step * len(ticks), 12))
+    return ticks
+
+
+def _svg_open(title: str) -> list[str]:
+    W, H = WHATIF_BOX.w, WHATIF_BOX.h
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
+            f'viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="11">',
+            f'<text x="{W / 2:.0f}" y="18" text-anchor="middle" font-size="14" '
+            f'font-weight="bold">{escape(title)}</text>']
+
+
+def _y_axis(out: list[str], ticks: list[float], ymap: Any, y_title: str,
+            fmt: Any) -> None:
+    W, H, ML, MR, MT, MB = WHATIF_BOX
+    for t in ticks:
+        y = ymap(t)
+        out.append(f'<line x1="{ML}" y1="{y:.1f}" x2="{W - MR}" y2="{y:.1f}" '
+                   'stroke="#ddd"/>')
+        out.append(f'<text x="{ML - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                   f'{escape(fmt(t))}</text>')
+    out.append(f'<text x="14" y="{(MT + H - MB) / 2:.0f}" text-anchor="middle" '
+               f'transform="rotate(-90 14 {(MT + H - MB) / 2:.0f})">'
+               f'{escape(y_title)}</text>')
+
+
+def _whatif_legend(out: list[str], names: Sequence[str]) -> None:
+    W, MR, MT = WHATIF_BOX.w, WHATIF_BOX.mr, WHATIF_BOX.mt
+    for i, name in enumerate(names):
+        y = MT + 8 + i * 16
+        out.append(f'<rect x="{W - MR + 12}" y="{y - 8}" width="10" height="10" '
+                   f'fill="{color(i, WHATIF_PALETTE)}"/>')
+        out.append(f'<text x="{W - MR + 28}" y="{y + 1}">{escape(name[:24])}</text>')
+
+
+def line_chart(xs: Sequence[Any], series: Sequence[tuple[str, Sequence[float | None]]],
+               title: str, x_title: str, y_title: str, fmt: Any = num_fixed) -> str:
+    """Lines of y against x (numeric x to scale, otherwise evenly spaced); gaps where
+    a point has no value."""
+    W, H, ML, MR, MT, MB = WHATIF_BOX
+    numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
+    xv = [float(x) for x in xs] if numeric else [float(i) for i in range(len(xs))]
+    ys = [y for _, s in series for y in s if y is not None and math.isfinite(y)]
+    out = _svg_open(title)
+    if not xv or not ys:
+        out.append(f'<text x="{W / 2:.0f}" y="{H / 2:.0f}" text-anchor="middle">'
+                   'no plan to chart</text></svg>')
+        return "\n".join(out)
+    lo, hi = min(ys), max(ys)
+    if lo > 0 and lo < 0.5 * hi:
+        lo = 0.0
+    yt = _nice_ticks(lo, hi)
+    x0, x1 = min(xv), max(xv)
+    if x1 == x0:
+        x0, x1 = x0 - 1, x1 + 1
+
+    def xmap(v: float) -> float:
+        return ML + (v - x0) / (x1 - x0) * (W - ML - MR)
+
+    def ymap(v: float) -> float:
+        return H - MB - (v - yt[0]) / (yt[-1] - yt[0]) * (H - MT - MB)
+
+    _y_axis(out, yt, ymap, y_title, fmt)
+    xticks = _nice_ticks(x0, x1) if numeric else xv
+    for i, t in enumerate(xticks):
+        if t < x0 - 1e-9 or t > x1 + 1e-9:
+            continue
+        label = value_text(t) if numeric else value_text(xs[i])
+        out.append(f'<text x="{xmap(t):.1f}" y="{H - MB + 16}" text-anchor="middle">'
+                   f'{escape(label)}</text>')
+    out.append(f'<text x="{(ML + W - MR) / 2:.0f}" y="{H - 12}" text-anchor="middle">'
+               f'{escape(x_title)}</text>')
+    out.append(f'<line x1="{ML}" y1="{H - MB}" x2="{W - MR}" y2="{H - MB}" stroke="#333"/>')
+    for k, (_, s) in enumerate(series):
+        hue = color(k, WHATIF_PALETTE)
+        seg: list[str] = []
+        for x, y in zip(xv, s, strict=True):
+            if y is None or not math.isfinite(y):
+                if len(seg) > 1:
+                    out.append(f'<polyline fill="none" stroke="{hue}" stroke-width="2" '
+                               f'points="{" ".join(seg)}"/>')
+                seg = []
+                continue
+            seg.append(f"{xmap(x):.1f},{ymap(y):.1f}")
+            out.append(f'<circle cx="{xmap(x):.1f}" cy="{ymap(y):.1f}" r="3" '
+                       f'fill="{hue}"/>')
+        if len(seg) > 1:
+            out.append(f'<polyline fill="none" stroke="{hue}" stroke-width="2" '
+                       f'points="{" ".join(seg)}"/>')
+    _whatif_legend(out, [name for name, _ in series])
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def bar_chart(labels: Sequence[str], stacks: Sequence[tuple[str, Sequence[float | None]]],
+              title: str, y_title: str, fmt: Any = usd_short) -> str:
+    """Stacked bars, one per label (a label without values is marked "no plan")."""
+    W, H, ML, MR, MT, MB = WHATIF_BOX
+    out = _svg_open(title)
+    totals = []
+    for i in range(len(labels)):
+        vals = [s[i] for _, s in stacks]
+        totals.append(None if any(v is None for v in vals)
+                      else sum(max(0.0, float(v)) for v in vals if v is not None))
+    have = [t for t in totals if t is not None]
+    if not labels or not have:
+        out.append(f'<text x="{W / 2:.0f}" y="{H / 2:.0f}" text-anchor="middle">'
+                   'no plan to chart</text></svg>')
+        return "\n".join(out)
+    yt = _nice_ticks(0.0, max(have) or 1.0)
+
+    def ymap(v: float) -> float:
+        return H - MB - (v - yt[0]) / (yt[-1] - yt[0]) * (H - MT - MB)
+
+    _y_axis(out, yt, ymap, y_title, fmt)
+    slot = (W - ML - MR) / len(labels)
+    bw = min(60.0, slot * 0.7)
+    for i, label in enumerate(labels):
+        cx = ML + slot * (i + 0.5)
+        out.append(f'<text x="{cx:.1f}" y="{H - MB + 16}" text-anchor="middle">'
+                   f'{escape(label[:16])}</text>')
+        if totals[i] is None:
+            out.append(f'<text x="{cx:.1f}" y="{H - MB - 6}" text-anchor="middle" '
+                       'fill="#d62728">no plan</text>')
+            continue
+        acc = 0.0
+        for k, (_, s) in enumerate(stacks):
+            v = max(0.0, float(s[i] or 0.0))
+            if v <= 0:
+                continue
+            y_top, y_bot = ymap(acc + v), ymap(acc)
+            out.append(f'<rect x="{cx - bw / 2:.1f}" y="{y_top:.1f}" width="{bw:.1f}" '
+                       f'height="{y_bot - y_top:.1f}" fill="{color(k, WHATIF_PALETTE)}"/>')
+            acc += v
+    out.append(f'<line x1="{ML}" y1="{H - MB}" x2="{W - MR}" y2="{H - MB}" stroke="#333"/>')
+    if len(stacks) > 1:
+        _whatif_legend(out, [name for name, _ in stacks])
     out.append("</svg>")
     return "\n".join(out)

@@ -11,15 +11,8 @@ A what-if file is a scenario written partially. It is merged onto the base like 
   ``remove: [sites.hall-b]`` plus a ``sites`` entry named ``hall-b`` replaces that hall
   whole instead of merging onto it. Removing a key brings back its default.
 
-Paths (``remove:``, ``--set``, ``--vary``) are dot-separated keys. In a list of named
-entries (``sites``) a segment is an entry's ``name``; ``[n]`` picks the n-th item of any list
-(0-based); ``[name]`` or ``["a.b"]`` picks a named entry whose name has dots. Examples:
-``sites.hall-b.power_mw``, ``sites.hall-a.existing[0]``, ``options.target_utilization``,
-``budget.total_capex_usd``.
-
-``--set PATH=VALUE`` parses VALUE as YAML (``40`` a number, ``2028Q1`` a period, ``null``,
-``[a, b]`` a list). Setting a field of a site that does not exist creates that site (a
-new hall must then get its ``power_mw``). Setting a missing key creates it.
+Paths (``remove:``, ``--set``) and ``--set`` values are written as `planner.whatif.paths`
+says.
 
 Files: paths written in the base resolve against the base's folder, paths written in a
 what-if file against that file's folder (the scenario contract's rule), and paths given
@@ -47,174 +40,18 @@ from planner.inputs.loader import load_referenced
 from planner.inputs.messages import parse_model
 from planner.inputs.schemas import Scenario
 from planner.inputs.yaml_safe import load_yaml
-from planner.io.output import write_plan
+from planner.io.output import MERGED_FILE
+from planner.whatif.paths import (
+    SET_SOURCE,
+    named_index,
+    parse_path,
+    parse_set,
+    remove_path,
+    set_path,
+)
 
 PATH_KEYS = ("catalog", "models", "demand")  # scenario fields that name files
 NAMED_LISTS = ("sites",)  # lists merged by `name`
-SET_SOURCE = "--set"
-
-# --------------------------------------------------------------------------- paths
-
-Token = tuple[str, Any]  # ("key", str) | ("index", int) | ("name", str)
-
-_SEGMENT = re.compile(r"""\[\s*(?:(-?\d+)|"([^"]*)"|'([^']*)'|([^\]]*?))\s*\]""")
-
-
-def parse_path(path: str, source: str = SET_SOURCE) -> list[Token]:
-    """Tokens of a path such as ``sites.hall-a.existing[0]`` or ``sites["a.b"].pue``."""
-    text = path.strip()
-    if not text:
-        raise InputError([Issue(source, "", "empty path")])
-    tokens: list[Token] = []
-    i = 0
-    expect_key = True
-    while i < len(text):
-        ch = text[i]
-        if ch == "[":
-            m = _SEGMENT.match(text, i)
-            if not m:
-                raise InputError([Issue(source, path, "unclosed '[' in path")])
-            if m.group(1) is not None:
-                tokens.append(("index", int(m.group(1))))
-            else:
-                name = next(g for g in m.groups()[1:] if g is not None)
-                if not name:
-                    raise InputError([Issue(source, path, "empty [] in path")])
-                tokens.append(("name", name))
-            i = m.end()
-            expect_key = False
-        elif ch == ".":
-            if expect_key:
-                raise InputError([Issue(source, path, "empty segment in path")])
-            i += 1
-            expect_key = True
-        else:
-            j = i
-            while j < len(text) and text[j] not in ".[":
-                j += 1
-            if not expect_key:
-                raise InputError([Issue(source, path, "expected '.' or '[' in path")])
-            tokens.append(("key", text[i:j].strip()))
-            i = j
-            expect_key = False
-    if expect_key:
-        raise InputError([Issue(source, path, "path ends with '.'")])
-    return tokens
-
-
-def _named(items: list[Any], name: str) -> int | None:
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and str(item.get("name")) == name:
-            return i
-    return None
-
-
-def _step(node: Any, tok: Token, path: str, source: str, create: bool) -> tuple[Any, Any]:
-    """The child of `node` that `tok` addresses, and the key/index it sits at."""
-    kind, val = tok
-    if isinstance(node, dict):
-        if kind == "index":
-            what = "nothing" if not node else "a mapping"
-            raise InputError([Issue(source, path, f"[{val}] indexes a list, but there is "
-                                    f"{what} there")])
-        key = str(val)
-        if key not in node:
-            if not create:
-                raise InputError([Issue(source, path, f"no key {key!r} there")])
-            node[key] = {}
-        return node[key], key
-    if isinstance(node, list):
-        if kind == "index":
-            idx = int(val)
-            if not -len(node) <= idx < len(node):
-                raise InputError([Issue(source, path, f"index [{idx}] is out of range "
-                                        f"(the list has {len(node)} items)")])
-            return node[idx], idx
-        name = str(val)
-        idx_found = _named(node, name)
-        if idx_found is None:
-            if node and not all(isinstance(x, dict) and "name" in x for x in node):
-                raise InputError([Issue(source, path, f"{name!r}: this list has no named "
-                                        "entries; use [n] to pick an item")])
-            if not create:
-                names = [str(x.get("name")) for x in node if isinstance(x, dict)]
-                raise InputError([Issue(source, path, f"no entry named {name!r} (have: "
-                                        f"{', '.join(names) or 'none'})")])
-            node.append({"name": name})
-            idx_found = len(node) - 1
-        return node[idx_found], idx_found
-    raise InputError([Issue(source, path, f"cannot go inside a {type(node).__name__} value")])
-
-
-def set_path(doc: dict[str, Any], path: str, value: Any, source: str = SET_SOURCE) -> None:
-    """Set `path` in a scenario dict to `value` (creating missing keys and named sites)."""
-    tokens = parse_path(path, source)
-    node: Any = doc
-    for tok in tokens[:-1]:
-        node, _ = _step(node, tok, path, source, create=True)
-    kind, val = tokens[-1]
-    value = copy.deepcopy(value)
-    if isinstance(node, dict):
-        if kind == "index":
-            raise InputError([Issue(source, path, f"[{val}] indexes a list, but this is a "
-                                    "mapping")])
-        node[str(val)] = value
-        return
-    if isinstance(node, list):
-        if kind == "index":
-            _, idx = _step(node, tokens[-1], path, source, create=False)
-            node[idx] = value
-            return
-        name = str(val)
-        if isinstance(value, dict) and str(value.setdefault("name", name)) != name:
-            raise InputError([Issue(source, path, f"the value names {value['name']!r}, "
-                                    f"the path {name!r}")])
-        idx_found = _named(node, name)
-        if idx_found is None:
-            node.append(value)
-        else:
-            node[idx_found] = value
-        return
-    raise InputError([Issue(source, path, f"cannot set inside a {type(node).__name__} value")])
-
-
-def remove_path(doc: dict[str, Any], path: str, source: str) -> None:
-    """Drop the entry `path` addresses (a key, a list item, a named site)."""
-    tokens = parse_path(path, source)
-    node: Any = doc
-    for tok in tokens[:-1]:
-        node, _ = _step(node, tok, path, source, create=False)
-    _, where = _step(node, tokens[-1], path, source, create=False)
-    del node[where]
-
-
-def get_path(doc: dict[str, Any], path: str, source: str = SET_SOURCE) -> Any:
-    """The value at `path` (raises InputError if there is none)."""
-    node: Any = doc
-    for tok in parse_path(path, source):
-        node, _ = _step(node, tok, path, source, create=False)
-    return node
-
-
-def parse_value(text: str, source: str = SET_SOURCE, where: str = "") -> Any:
-    """A command-line value read as YAML (numbers, periods as text, null, lists)."""
-    try:
-        return yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError as exc:
-        raise InputError([Issue(source, where, f"value {text!r} is not valid YAML: "
-                                f"{getattr(exc, 'problem', None) or exc}")]) from None
-
-
-def parse_set(text: str) -> tuple[str, Any]:
-    """``PATH=VALUE`` -> (path, YAML-parsed value)."""
-    if "=" not in text:
-        raise InputError([Issue(SET_SOURCE, text, "expected PATH=VALUE, e.g. "
-                                "sites.hall-b.power_mw=40")])
-    path, _, raw = text.partition("=")
-    path = path.strip()
-    parse_path(path)
-    return path, parse_value(raw, SET_SOURCE, path)
-
 
 # --------------------------------------------------------------------------- overlays
 
@@ -330,7 +167,7 @@ def merge_into(base: dict[str, Any], over: dict[str, Any], source: str,
         if key in NAMED_LISTS and not where and isinstance(value, list) and \
                 isinstance(cur, list):
             for item in value:
-                idx = _named(cur, str(item.get("name")))
+                idx = named_index(cur, str(item.get("name")))
                 if idx is None:
                     cur.append(copy.deepcopy(item))
                 elif isinstance(cur[idx], dict):
@@ -392,7 +229,7 @@ class MergedScenario:
         head = [f"# merged scenario: {self.base_file}"]
         head += [f"#   + {s}" for s in self.sources]
         head.append("# file paths are absolute, so this file can be planned from anywhere:")
-        head.append("#   planner plan scenario.merged.yaml")
+        head.append(f"#   planner plan {MERGED_FILE}")
         return "\n".join(head) + "\n" + yaml.safe_dump(self.data, sort_keys=False,
                                                        allow_unicode=True)
 
@@ -483,22 +320,3 @@ def merge_scenario(base: str | Path, overlays: Sequence[Overlay | str | Path] = 
 def _show(value: Any) -> str:
     text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
     return text[:-4].strip() if text.endswith("\n...") or text.endswith(" ...") else text
-
-
-# --------------------------------------------------------------------------- one plan
-
-
-def plan_merged(merged: MergedScenario, out_dir: str | Path | None = None,
-                **plan_kw: Any) -> Any:
-    """Plan a merged scenario; with `out_dir`, write the plan files and
-    ``scenario.merged.yaml`` together (atomically). Returns the PlanResult."""
-    # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
-    from planner.api import plan
-
-    result = plan(merged.inputs(), **plan_kw)
-    if out_dir is not None:
-        write_plan(result, Path(out_dir), {MERGED_FILE: merged.to_yaml()})
-    return result
-
-
-MERGED_FILE = "scenario.merged.yaml"

@@ -1,0 +1,70 @@
+"""`planner plan` as a library function: plan a scenario, analyse it, write every file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from planner.inputs.loader import load_inputs
+from planner.io.output import MERGED_FILE, REPORT_SET, check_output_dir, write_files
+from planner.report import plan_set
+from planner.whatif.overlays import merge_scenario
+
+if TYPE_CHECKING:
+    from planner.api import PlanResult
+
+
+class PlanProgress(Protocol):
+    """A display of one plan's progress."""
+
+    def on_stage(self, stage: str, elapsed_s: float = 0.0) -> None:
+        """A stage starts: load, build, solve, ..., write."""
+
+    def on_solver(self, info: dict[str, float]) -> None:
+        """HiGHS reports during the solve: objective (incumbent), bound, gap."""
+
+    def on_step(self, stage: str, done: int, total: int, label: str) -> None:
+        """A re-solve of the analyses (marginal values, baselines) starts."""
+
+
+def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
+                   sets: Sequence[str] = (), *, time_limit_s: float | None = None,
+                   mip_rel_gap: float | None = None, threads: int | None = None,
+                   report: bool = True, marginals: bool = True, baselines: bool = True,
+                   analysis_time_s: float | None = None,
+                   progress: PlanProgress | None = None,
+                   on_error: Callable[[str, BaseException], None] | None = None
+                   ) -> PlanResult:
+    """Plan a scenario (with `what_ifs` merged onto it and then `sets` applied, if any),
+    analyse the plan, and write every file into `out` as one set: the plan, its analyses
+    and its report, or nothing (docs/reliability.md).
+
+    The solver settings override the scenario's; `report`, `marginals` and `baselines`
+    choose the analyses, each of whose re-solve phases may take `analysis_time_s` in all
+    (`planner.report.plan_set`). An analysis that fails is left out, named in the report
+    and passed to `on_error(file name, exception)`; the plan is kept. A what-if plan
+    also gets its merged scenario (``scenario.merged.yaml``). Raises InputError (an
+    unusable `out` is refused before the solve), InfeasibleError or SolverError.
+    """
+    # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
+    from planner.api import plan
+
+    check_output_dir(out)  # an unusable -o is refused before the solve, not after
+    extra: dict[str, str] = {}
+    if what_ifs or sets:  # what-if planning (docs/what-if.md)
+        merged = merge_scenario(scenario, what_ifs, sets)
+        inputs = merged.inputs()
+        extra[MERGED_FILE] = merged.to_yaml()
+    else:
+        inputs = load_inputs(scenario)
+    result = plan(inputs, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=threads,
+                  on_stage=progress.on_stage if progress else None,
+                  progress=progress.on_solver if progress else None)
+    files = plan_set(result, out, inputs.profiles, report=report, marginals=marginals,
+                     baselines=baselines, progress=progress.on_step if progress else None,
+                     budget_s=analysis_time_s, extra=extra, on_error=on_error)
+    if progress:
+        progress.on_stage("write")
+    write_files(out, files, remove=[f for f in REPORT_SET if f not in files])
+    return result

@@ -1,0 +1,84 @@
+"""`planner compare`, `planner sweep` and `planner new-hall` as library functions.
+
+Each refuses an unusable output folder before any plan, plans the variants
+(`planner.whatif`), and with `out` writes its table (CSV), its page (HTML,
+`planner.report.whatif`) and any plan folders into `out` as one atomic set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from planner.io.output import check_output_dir, frame_to_csv, write_files
+from planner.report.whatif import comparison_page, new_hall_page, sweep_page
+from planner.whatif.compare import Comparison, run_compare
+from planner.whatif.newhall import NewHall, run_new_hall
+from planner.whatif.sweep import Sweep, parse_values, parse_vary, run_sweep
+from planner.whatif.variants import RunProgress, RunSettings, result_files
+
+#: the table and the page each command writes
+COMPARISON_FILES = ("comparison.csv", "comparison.html")
+SWEEP_FILES = ("sweep.csv", "sweep.html")
+NEW_HALL_FILES = ("new_hall.csv", "new_hall.html")
+#: where a sweep's plan folders go (`plans=True`), one per point
+POINTS_FOLDER = "points/"
+
+
+def compare(base: Path, what_ifs: Sequence[Path] = (), sets: Sequence[str] = (),
+            out: Path | None = None, settings: RunSettings | None = None, *,
+            timings: bool = False, progress: RunProgress | None = None) -> Comparison:
+    """Plan the base and each what-if side by side (`planner.whatif.compare`). With
+    `out`: the table, the page, and each plan in its own folder (the base in ``base/``, a
+    what-if named after its file; a failed one holds its ``error.txt``)."""
+    if out is not None:
+        check_output_dir(out, [])
+    cmp = run_compare(base, what_ifs, sets, settings or RunSettings(),
+                      keep_plans=out is not None, timings=timings, progress=progress)
+    if out is not None:
+        plans, stale = result_files(cmp.results)
+        table, page = COMPARISON_FILES
+        write_files(out, {table: frame_to_csv(cmp.table), page: comparison_page(cmp),
+                          **plans}, remove=stale)
+    return cmp
+
+
+def sweep(base: Path, vary: Sequence[str], what_ifs: Sequence[Path] = (),
+          sets: Sequence[str] = (), out: Path | None = None,
+          settings: RunSettings | None = None, *, plans: bool = False, chain: int = 4,
+          timings: bool = False, progress: RunProgress | None = None) -> Sweep:
+    """Plan every point of the grid the `vary` specs make (``PATH=START:STOP:STEP`` or
+    ``PATH=v1,v2``; `planner.whatif.sweep`). With `out`: the table and the page, and with
+    `plans` each point's plan in ``points/<n>/`` (the base's in ``points/base/``)."""
+    axes = [parse_vary(v) for v in vary]
+    if out is not None:
+        check_output_dir(out, [])
+    sw = run_sweep(base, axes, what_ifs, sets, settings or RunSettings(), chain=chain,
+                   keep_plans=plans and out is not None, timings=timings, progress=progress)
+    if out is not None:
+        files, stale = result_files(sw.all_results, POINTS_FOLDER) if plans else ({}, [])
+        table, page = SWEEP_FILES
+        write_files(out, {table: frame_to_csv(sw.table), page: sweep_page(sw), **files},
+                    remove=stale)
+    return sw
+
+
+def new_hall(base: Path, site: str, sizes: str, opens: str, out: Path | None = None,
+             settings: RunSettings | None = None, *, like: str | None = None,
+             tolerance_usd: float | None = None, what_ifs: Sequence[Path] = (),
+             sets: Sequence[str] = (), chain: int = 4,
+             progress: RunProgress | None = None) -> NewHall:
+    """Plan the base without the hall `site` and with it at every size (MW, `sizes`:
+    ``START:STOP:STEP`` or ``10,20,40``) and opening period (`opens`: ``2027Q3,2028Q1``;
+    `planner.whatif.newhall`). With `out`: the table and the page."""
+    size_vals = parse_values(sizes, "--sizes")
+    open_vals = parse_values(opens, "--open")
+    if out is not None:
+        check_output_dir(out, [])
+    nh = run_new_hall(base, site, size_vals, open_vals, settings or RunSettings(), like=like,
+                      what_ifs=what_ifs, sets=sets, tolerance_usd=tolerance_usd, chain=chain,
+                      progress=progress)
+    if out is not None:
+        table, page = NEW_HALL_FILES
+        write_files(out, {table: frame_to_csv(nh.table), page: new_hall_page(nh)})
+    return nh
