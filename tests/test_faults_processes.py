@@ -212,3 +212,52 @@ def test_ctrl_c_during_the_solve_is_an_interrupt_not_a_solver_failure(
     assert res.returncode == 130, (res.stdout, res.stderr)
     assert "interrupted" in res.stdout
     assert "Traceback" not in res.stderr, res.stderr
+
+
+_CTRL_C_CLI = """\
+import os, signal, sys
+import highspy
+
+real_run = highspy.Highs.run
+
+def run(self):  # Ctrl-C while HiGHS is searching (its first simplex callback)
+    sent = []
+    def once(e):
+        if not sent:
+            sent.append(1)
+            os.kill(os.getpid(), signal.SIGINT)
+    self.cbSimplexInterrupt.subscribe(once)
+    try:
+        return real_run(self)
+    finally:
+        self.cbSimplexInterrupt.unsubscribe(once)
+
+highspy.Highs.run = run
+from planner.cli import main
+sys.argv = ["planner", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_ctrl_c_in_planner_plan_exits_130_and_changes_nothing(
+        tmp_path: Path, scenario_factory: Any, existing: bool) -> None:
+    """`planner plan` interrupted during the solve: exit 130, one line saying what was
+    stopped and that nothing was written, no traceback; the output folder as it was."""
+    script = tmp_path / "cli.py"
+    script.write_text(_CTRL_C_CLI)
+    out = tmp_path / "out"
+    if existing:
+        out.mkdir()
+        (out / "summary.json").write_text("{}\n")
+    res = subprocess.run([sys.executable, str(script), "plan", str(scenario_factory()),
+                          "-o", str(out)], capture_output=True, text=True, timeout=BOUND_S)
+    assert res.returncode == 130, (res.stdout, res.stderr)
+    assert "interrupted: planner plan stopped by Ctrl-C; nothing was written" in res.stderr
+    assert "Traceback" not in res.stderr and "Aborted" not in res.stderr
+    if existing:
+        assert [p.name for p in out.iterdir()] == ["summary.json"]
+        assert (out / "summary.json").read_text() == "{}\n"
+    else:
+        assert not out.exists()
+    assert not list(tmp_path.glob(".out.tmp-*"))

@@ -2,7 +2,7 @@
 library function (`planner.workflow`, `planner.report`, ...) and prints what it returns.
 
 Exit codes: 0 plan written (optimal or time-limited), 2 invalid input, 3 infeasible,
-1 anything else (solver found no plan in time, internal error).
+1 anything else (solver found no plan in time, internal error), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -10,15 +10,47 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
+import typer.core
 from rich.console import Console
 
 from planner import __version__
 from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
+from planner.io.output import written_paths
+
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2, 3
+#: Ctrl-C: the shell's convention, 128 + SIGINT
+EXIT_INTERRUPTED = 130
+
+
+class _Commands(typer.core.TyperGroup):
+    """The command group: a Ctrl-C anywhere in a command ends it with one line and exit
+    130 (`interrupted`), before Click would print "Aborted!" and exit 1."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            interrupted(ctx.invoked_subcommand or "")
+
+
+def interrupted(command: str) -> NoReturn:
+    """Say what Ctrl-C stopped and what it left, and exit 130."""
+    written = written_paths()
+    what = f"planner {command}".strip()
+    if written:
+        left = ("what it had written stays: "
+                + ", ".join(sorted({str(p.parent) for p in written})))
+    else:
+        left = "nothing was written; any output folder is as it was"
+    err_console.print(f"[bold red]interrupted:[/] {what} stopped by Ctrl-C; {left}")
+    raise typer.Exit(EXIT_INTERRUPTED)
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="planner",
     help="Capacity planning for AI inference fleets: the least-cost purchase plan per "
     "data hall and period, under power, space, cooling, supply and budget limits.",
@@ -29,8 +61,6 @@ app = typer.Typer(
 
 #: The one console for errors and warnings, on stderr (`fail` prints through it).
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2, 3
 
 
 def fail(exc: BaseException, debug: bool = False) -> NoReturn:
@@ -85,7 +115,7 @@ def _root(
                                  callback=_version, is_eager=True),
 ) -> None:
     """Capacity planning for AI inference fleets (exit codes: 0 ok, 1 error, 2 invalid
-    input, 3 infeasible)."""
+    input, 3 infeasible, 130 interrupted)."""
     _wide_tables_on_pipes()
 
 

@@ -273,6 +273,15 @@ def settle(out_dir: str | Path) -> bool:
     return found
 
 
+_written: list[Path] = []  # every file this process has written (`written_paths`)
+
+
+def written_paths() -> list[Path]:
+    """The files this process has written so far (complete sets only): what an
+    interrupted command leaves behind."""
+    return list(_written)
+
+
 def write_files(out_dir: Path, files: dict[str, str],
                 remove: Sequence[str] = ()) -> list[Path]:
     """Write text files into out_dir atomically as a set (temp folder, then rename).
@@ -294,7 +303,9 @@ def write_files(out_dir: Path, files: dict[str, str],
     try:
         with folder_lock(out_dir):
             settle(out_dir)
-            return _write_locked(out_dir, files, remove)
+            paths = _write_locked(out_dir, files, remove)
+            _written.extend(paths)
+            return paths
     except OSError as exc:
         raise OutputError(f"cannot write the plan to {out_dir}: {exc.strerror or exc}") from None
 
