@@ -107,3 +107,29 @@ def test_reports_are_byte_identical_across_reruns(tmp_path: Path) -> None:
                  "baselines.csv"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     assert "solved in" not in (outs[0] / "report.md").read_text()
+
+
+def test_dotted_what_if_names_stay_inside_their_own_folders(tmp_path: Path) -> None:
+    """What-if files named `..yaml` and `...yaml` (stems `.` and `..`) become variants
+    with folders of their own inside the output folder, never the folder or its parent."""
+    import yaml
+    from conftest import make_scenario
+
+    scenario = make_scenario(tmp_path / "s")
+    whatifs = []
+    for name in ("..yaml", "...yaml", ".hidden.yaml"):
+        f = tmp_path / "w" / name
+        f.parent.mkdir(exist_ok=True)
+        f.write_text(yaml.safe_dump({"sites": [{"name": "hall-a", "power_mw": 0.2}]}))
+        whatifs += ["--what-if", str(f)]
+    out = tmp_path / "cmp"
+    res = runner.invoke(app, ["compare", str(scenario), *whatifs, "-o", str(out), "-q",
+                              "-j", "1"])
+    assert res.exit_code == 0, res.output
+    assert "internal error" not in res.output
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert folders == ["base", "hidden", "variant", "variant-2"]
+    assert not (out / "summary.json").exists()  # no plan written into the top
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp", "s", "w"]
+    for d in folders:
+        assert (out / d / "summary.json").is_file()

@@ -55,11 +55,16 @@ class RunProgress(Protocol):
 
 
 def unique_names(names: Sequence[str]) -> list[str]:
-    """The names made safe as folder names, a clash suffixed ``-2``, ``-3``, ..."""
+    """The names made safe as folder names, a clash suffixed ``-2``, ``-3``, ...
+
+    Only letters, digits and ``._=+-`` are kept (others become ``_``), and leading dots
+    are dropped: a what-if file named ``..yaml`` or ``...yaml`` (stems ``.`` and ``..``)
+    must not name the output folder itself or its parent, and no variant is hidden. A
+    name left empty is ``variant``."""
     seen: dict[str, int] = {}
     out = []
     for n in names:
-        clean = re.sub(r"[^A-Za-z0-9._=+-]", "_", n) or "variant"
+        clean = re.sub(r"[^A-Za-z0-9._=+-]", "_", n).lstrip(".") or "variant"
         if clean in seen:
             seen[clean] += 1
             clean = f"{clean}-{seen[clean]}"
