@@ -28,16 +28,18 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
          progress: Callable[[dict[str, float]], None] | None = None,
          on_stage: StageFn | None = None,
          start_from: PlanResult | None = None,
-         max_columns: int = MAX_COLUMNS) -> PlanResult:
+         max_columns: int = MAX_COLUMNS, started_at: float | None = None) -> PlanResult:
     """Plan a scenario: the least-cost purchase plan and its tables.
 
     `start_from`: a neighbouring scenario's plan to start from (see `solve_data`).
     `time_limit_s` bounds the whole call, loading and building included (HiGHS gets
-    what is left). `max_columns`: the largest model to build (`planner.core.size`); a larger one is
-    refused with InputError before it is built.
+    what is left; `started_at`, a `time.perf_counter()` reading, when the caller's run
+    began, if earlier). `max_columns`: the largest model to build (`planner.core.size`);
+    a larger one is refused with InputError before it is built.
     Raises InputError (invalid input), InfeasibleError (no feasible plan) or SolverError.
     """
     t0 = time.perf_counter()
+    started = t0 if started_at is None else started_at
     inputs = scenario if isinstance(scenario, Inputs) else load_inputs(scenario)
     t_load = time.perf_counter() - t0
     data = prepare(inputs)
@@ -47,6 +49,6 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
     settings = solver_settings(inputs, time_limit_s, mip_rel_gap, threads, random_seed)
     # the time limit bounds the run from here: loading and preparing count against it
     result = solve_data(data, settings, progress, on_stage, start_from=start_from,
-                        started_at=t0)
+                        started_at=started)
     result.timings = {"load_s": t_load, "validate_s": t_prep, **result.timings}
     return result

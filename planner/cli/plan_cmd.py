@@ -16,6 +16,7 @@ from rich.table import Table
 from planner.analysis.verdicts import plan_standing
 from planner.cli import app, err_console, fail
 from planner.cli.progress import LiveLine
+from planner.core.size import MAX_COLUMNS
 from planner.core.summary import PlanSummary
 from planner.fmt import num, pct, usd, usd_fixed
 from planner.io.output import summary_json
@@ -143,11 +144,16 @@ def plan_command(
         "--analysis-time", min=0.0,
         help="Seconds the marginal-value re-solves, and the baseline plans, may each take "
         "in all (default: twice the plan's solve time, at least 20 s).")] = None,
+    max_columns: Annotated[int, typer.Option(
+        "--max-columns", min=1,
+        help="Largest model to build, in variables (about 3 KB of memory each while it "
+        "is built); a larger one is refused before building (docs/reliability.md).")
+                           ] = MAX_COLUMNS,
 ) -> None:
     """Plan a scenario: least-cost purchases per hall and period; writes the plan files.
 
     Exit codes: 0 plan written (optimal or time-limited), 2 invalid input,
-    3 infeasible, 1 anything else.
+    3 infeasible, 1 anything else, 130 interrupted.
     """
     live = LiveLine(not (as_json or quiet) and err_console.is_terminal, debug=debug)
     live.start()
@@ -156,7 +162,8 @@ def plan_command(
                                 time_limit_s=time_limit, mip_rel_gap=gap, threads=threads,
                                 report=not no_report, marginals=not no_marginals,
                                 baselines=not no_baselines, analysis_time_s=analysis_time,
-                                progress=live, on_error=live.on_error)
+                                progress=live, on_error=live.on_error,
+                                max_columns=max_columns)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
         live.stop()
         fail(exc, debug)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from planner.core.size import MAX_COLUMNS
 from planner.inputs.loader import load_inputs
 from planner.io.output import MERGED_FILE, REPORT_SET, check_output_dir, write_files
 from planner.report import plan_set
@@ -34,8 +36,8 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
                    report: bool = True, marginals: bool = True, baselines: bool = True,
                    analysis_time_s: float | None = None,
                    progress: PlanProgress | None = None,
-                   on_error: Callable[[str, BaseException], None] | None = None
-                   ) -> PlanResult:
+                   on_error: Callable[[str, BaseException], None] | None = None,
+                   max_columns: int = MAX_COLUMNS) -> PlanResult:
     """Plan a scenario (with `what_ifs` merged onto it and then `sets` applied, if any),
     analyse the plan, and write every file into `out` as one set: the plan, its analyses
     and its report, or nothing (docs/reliability.md).
@@ -44,12 +46,14 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
     choose the analyses, each of whose re-solve phases may take `analysis_time_s` in all
     (`planner.report.plan_set`). An analysis that fails is left out, named in the report
     and passed to `on_error(file name, exception)`; the plan is kept. A what-if plan
-    also gets its merged scenario (``scenario.merged.yaml``). Raises InputError (an
+    also gets its merged scenario (``scenario.merged.yaml``). `max_columns`: the largest
+    model to build (`planner.core.size`). Raises InputError (an
     unusable `out` is refused before the solve), InfeasibleError or SolverError.
     """
     # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
     from planner.api import plan
 
+    started = time.perf_counter()  # the time limit counts loading too
     check_output_dir(out)  # an unusable -o is refused before the solve, not after
     extra: dict[str, str] = {}
     if what_ifs or sets:  # what-if planning (docs/what-if.md)
@@ -60,7 +64,8 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
         inputs = load_inputs(scenario)
     result = plan(inputs, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=threads,
                   on_stage=progress.on_stage if progress else None,
-                  progress=progress.on_solver if progress else None)
+                  progress=progress.on_solver if progress else None,
+                  max_columns=max_columns, started_at=started)
     files = plan_set(result, out, inputs.profiles, report=report, marginals=marginals,
                      baselines=baselines, progress=progress.on_step if progress else None,
                      budget_s=analysis_time_s, extra=extra, on_error=on_error)
