@@ -89,3 +89,11 @@ class IssueCollector:
     def raise_if_any(self) -> None:
         if self.issues:
             raise InputError(self.issues)
+
+
+class Terminated(SystemExit):
+    """SIGTERM stopped a run (after its worker processes were ended): the process exits
+    with 143 (128 + SIGTERM) through the normal shutdown, so nothing is left behind."""
+
+    def __init__(self) -> None:
+        super().__init__(143)

@@ -17,12 +17,18 @@ import typer.core
 from rich.console import Console
 
 from planner import __version__
-from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
+from planner.errors import (
+    InfeasibleError,
+    InputError,
+    PlannerError,
+    SolverError,
+    Terminated,
+)
 from planner.io.output import written_paths
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2, 3
-#: Ctrl-C: the shell's convention, 128 + SIGINT
-EXIT_INTERRUPTED = 130
+#: Ctrl-C and SIGTERM: the shell's convention, 128 + the signal
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 
 class _Commands(typer.core.TyperGroup):
@@ -34,10 +40,12 @@ class _Commands(typer.core.TyperGroup):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             interrupted(ctx.invoked_subcommand or "")
+        except Terminated:
+            interrupted(ctx.invoked_subcommand or "", by="SIGTERM", code=EXIT_TERMINATED)
 
 
-def interrupted(command: str) -> NoReturn:
-    """Say what Ctrl-C stopped and what it left, and exit 130."""
+def interrupted(command: str, by: str = "Ctrl-C", code: int = EXIT_INTERRUPTED) -> NoReturn:
+    """Say what Ctrl-C (or SIGTERM) stopped and what it left, and exit 130 (143)."""
     written = written_paths()
     what = f"planner {command}".strip()
     if written:
@@ -45,8 +53,8 @@ def interrupted(command: str) -> NoReturn:
                 + ", ".join(sorted({str(p.parent) for p in written})))
     else:
         left = "nothing was written; any output folder is as it was"
-    err_console.print(f"[bold red]interrupted:[/] {what} stopped by Ctrl-C; {left}")
-    raise typer.Exit(EXIT_INTERRUPTED)
+    err_console.print(f"[bold red]interrupted:[/] {what} stopped by {by}; {left}")
+    raise typer.Exit(code)
 
 
 app = typer.Typer(

@@ -33,7 +33,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
+from planner.errors import (
+    InfeasibleError,
+    InputError,
+    PlannerError,
+    SolverError,
+    Terminated,
+)
 
 if TYPE_CHECKING:
     from planner.core.summary import PlanSummary
@@ -293,14 +299,13 @@ class _StopRequest:
 
     def check(self, pool: ProcessPoolExecutor) -> None:
         """If a stop was asked: end the workers, then act on the signal as it would have
-        been without the pool (KeyboardInterrupt for Ctrl-C; SIGTERM's default, ending
-        this process, once no worker is left)."""
+        been without the pool: KeyboardInterrupt for Ctrl-C, `Terminated` (SystemExit
+        143) for SIGTERM, once no worker is left."""
         if self.signum is None:
             return
         _stop(pool)
         if self.signum == signal.SIGTERM:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
+            raise Terminated
         raise KeyboardInterrupt
 
 
