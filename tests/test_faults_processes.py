@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from planner.whatif.runner import Job, run_dask
+from planner.whatif.cluster import run_dask
+from planner.whatif.jobs import Job
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 
@@ -28,7 +29,8 @@ BOUND_S = 120  # a bound for a hung run, not a timing
 _HELD = """\
 import multiprocessing, os, sys, time
 from pathlib import Path
-from planner.whatif.runner import Job, run_jobs
+from planner.whatif.jobs import Job
+from planner.whatif.runner import run_jobs
 
 def hold(path):
     import planner.core.highs  # the solver stack, as a worker that plans has it
@@ -46,7 +48,9 @@ if __name__ == "__main__":
     try:
         run_jobs(jobs, workers=2)
     except KeyboardInterrupt:
-        print("interrupted; worker processes left:", len(multiprocessing.active_children()))
+        left = multiprocessing.active_children()
+        print("interrupted; worker processes left:", len(left),
+              [(p.name, p.pid, p.exitcode) for p in left])
         sys.exit(130)
     print("finished")
 """

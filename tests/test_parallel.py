@@ -14,8 +14,10 @@ from conftest import GROWING, TIGHT
 from typer.testing import CliRunner
 
 from planner.cli import app
+from planner.whatif.cluster import ClusterError, run_dask
+from planner.whatif.jobs import Job, JobResult
 from planner.whatif.overlays import merge_scenario
-from planner.whatif.runner import ClusterError, Job, JobResult, run_dask, run_jobs
+from planner.whatif.runner import run_jobs
 
 runner = CliRunner()
 

@@ -18,8 +18,8 @@ from planner.api import plan
 from planner.cli import app
 from planner.core.highs import MatrixProgram
 from planner.core.warm import is_feasible
+from planner.whatif.jobs import Job, chains, run_chain
 from planner.whatif.overlays import merge_scenario
-from planner.whatif.runner import Job, chains, run_chain
 
 runner = CliRunner()
 

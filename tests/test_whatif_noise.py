@@ -22,7 +22,7 @@ from planner.analysis.verdicts import cost_noise_usd
 from planner.cli import app
 from planner.core.summary import CostBreakdown, Horizon, PlanSummary, SiteSummary
 from planner.report.whatif import html_page
-from planner.whatif.runner import Job, JobResult
+from planner.whatif.jobs import Job, JobResult
 from planner.whatif.saturation import new_hall_verdicts, saturation
 from planner.whatif.tables import SAME, comparison_frame, new_hall_frame, sweep_frame
 from planner.whatif.variants import RunSettings

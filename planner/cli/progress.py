@@ -22,7 +22,7 @@ from rich.text import Text
 from planner.cli import err_console
 from planner.fmt import usd, usd_short
 from planner.whatif import words
-from planner.whatif.runner import JobResult
+from planner.whatif.jobs import JobResult
 
 
 class LiveLine:

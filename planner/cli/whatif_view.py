@@ -18,8 +18,8 @@ from rich.table import Table
 from planner.cli import EXIT_ERROR, EXIT_INFEASIBLE, EXIT_INPUT
 from planner.fmt import num_fixed, pct_down, usd_short, usd_signed
 from planner.whatif.compare import Comparison
+from planner.whatif.jobs import JobResult
 from planner.whatif.newhall import NewHall
-from planner.whatif.runner import JobResult
 from planner.whatif.sweep import Sweep
 from planner.whatif.tables import SAME
 from planner.whatif.words import (

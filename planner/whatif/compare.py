@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from planner.errors import InputError
+from planner.whatif.jobs import JobResult
 from planner.whatif.overlays import merge_scenario, read_base, read_overlay
-from planner.whatif.runner import JobResult
 from planner.whatif.tables import comparison_frame
 from planner.whatif.variants import (
     RunProgress,

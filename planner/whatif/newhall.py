@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from planner.errors import InputError, Issue
+from planner.whatif.jobs import JobResult
 from planner.whatif.overlays import MergedScenario, merge_scenario, read_base, read_overlay
-from planner.whatif.runner import JobResult
 from planner.whatif.saturation import new_hall_verdicts
 from planner.whatif.tables import Series, new_hall_frame
 from planner.whatif.variants import RunProgress, RunSettings, Variant, penalty_price, run_variants

@@ -14,7 +14,7 @@ from typing import Any
 
 from planner.analysis.verdicts import same_cost
 from planner.core.summary import PlanSummary
-from planner.whatif.runner import JobResult
+from planner.whatif.jobs import JobResult
 from planner.whatif.tables import Summary, cost_change, hall_used_mw
 from planner.whatif.words import change_headline, value_text
 

@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 
 from planner.errors import InputError, Issue
+from planner.whatif.jobs import JobResult
 from planner.whatif.overlays import merge_scenario, read_base, read_overlay
 from planner.whatif.paths import parse_path, parse_value
-from planner.whatif.runner import JobResult
 from planner.whatif.tables import Series, sweep_frame
 from planner.whatif.variants import RunProgress, RunSettings, penalty_price, run_variants, variant
 from planner.whatif.words import value_text

@@ -22,7 +22,7 @@ import pandas as pd
 
 from planner.analysis.verdicts import cost_noise_usd, same_cost
 from planner.core.summary import PlanSummary
-from planner.whatif.runner import JobResult
+from planner.whatif.jobs import JobResult
 
 SAME = "same within solver gap"
 

@@ -15,8 +15,9 @@ from typing import Any, Protocol
 
 from planner.errors import InputError
 from planner.io.output import MERGED_FILE, PLAN_FILES
+from planner.whatif.jobs import Job, JobResult
 from planner.whatif.overlays import InputsCache, MergedScenario, merge_scenario
-from planner.whatif.runner import Job, JobResult, run_jobs
+from planner.whatif.runner import run_jobs
 
 #: what a variant's folder holds instead of plan files when it has no plan
 ERROR_FILE = "error.txt"

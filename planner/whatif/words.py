@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from planner.fmt import num_fixed, pct_down, usd_short, usd_sig, usd_signed
-from planner.whatif.runner import JobResult
+from planner.whatif.jobs import JobResult
 from planner.whatif.tables import SAME, Summary, cost_change, tokens_change
 
 NOT_MONEY = "a price you set, not money"
