@@ -302,7 +302,7 @@ def test_compare_output_is_one_set_a_failed_write_changes_nothing(
     """The comparison table and every variant's folder are written as one set: a write
     that fails half-way leaves the earlier comparison exactly as it was; a plan that
     now fails leaves its error.txt and none of its older plan files."""
-    import planner.io.output
+    import planner.io.atomic
 
     base = scenario_factory(scenario=TIGHT, demand=GROWING)
     bigger = _write(tmp_path / "bigger.yaml", {"sites": [{"name": "hall-a", "power_mw": 0.2}]})
@@ -318,7 +318,7 @@ def test_compare_output_is_one_set_a_failed_write_changes_nothing(
     _write(bigger, {"sites": [{"name": "hall-a", "power_mw": 0.01}],
                     "options": {"strict_demand": True}})
     with monkeypatch.context() as m:  # fails with the base's new plan and more moved in
-        m.setattr(planner.io.output.os, "replace", failing_replace(24))
+        m.setattr(planner.io.atomic.os, "replace", failing_replace(24))
         res = runner.invoke(app, args)
     assert res.exit_code == 1 and "No space left on device" in res.output
     after = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from planner.errors import InputError
-from planner.io.output import folder_lock, settle, write_files
+from planner.io.atomic import folder_lock, settle, write_files
 from planner.report.folder import load_folder
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and flock")
@@ -40,7 +40,7 @@ def _set(tag: str, report: bool = False) -> dict[str, str]:
 _KILLED = """\
 import os, signal, sys
 from pathlib import Path
-import planner.io.output as out
+import planner.io.atomic as out
 
 target, step, where = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 calls = {"n": 0}
@@ -139,7 +139,7 @@ def test_settle_leaves_folders_it_did_not_make(tmp_path: Path) -> None:
 _WRITER = """\
 import os, sys, time
 from pathlib import Path
-import planner.io.output as out
+import planner.io.atomic as out
 
 real = os.replace
 def slow(*a, **k):  # widen the window between the files of one set

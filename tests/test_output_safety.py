@@ -22,18 +22,12 @@ from conftest import BASE_CATALOG, BASE_PROFILE, failing_replace, make_scenario
 from typer.testing import CliRunner
 
 import planner.core.solve
-import planner.io.output
+import planner.io.atomic
 from planner.cli import app
 from planner.core.highs import SolveOutcome
 from planner.core.session import PlanSession
-from planner.io.output import (
-    FORMULA_START,
-    REPORT_SET,
-    escape_text,
-    frame_to_csv,
-    unescape_text,
-    write_files,
-)
+from planner.io.atomic import write_files
+from planner.io.output import FORMULA_START, REPORT_SET, escape_text, frame_to_csv, unescape_text
 
 runner = CliRunner()
 
@@ -122,7 +116,7 @@ def test_failure_while_writing_restores_the_old_files(
     (path.parent / "demand.csv").write_text(
         "period,model,tokens_per_s,min_tokens_per_s_per_user\n2027Q2,m1,20000,10\n")
     # the 6th move fails: a few files already moved in
-    monkeypatch.setattr(planner.io.output.os, "replace", failing_replace(6))
+    monkeypatch.setattr(planner.io.atomic.os, "replace", failing_replace(6))
     res = plan(path, out)
     text = " ".join(res.output.split())
     assert res.exit_code == 1, res.output
@@ -195,7 +189,7 @@ def test_a_new_plan_removes_the_older_report_in_the_same_set(
     (path.parent / "demand.csv").write_text(
         "period,model,tokens_per_s,min_tokens_per_s_per_user\n2027Q3,m1,30000,10\n")
     with monkeypatch.context() as m:  # fails with the older report aside, the plan half in
-        m.setattr(planner.io.output.os, "replace", failing_replace(len(REPORT_SET) + 2))
+        m.setattr(planner.io.atomic.os, "replace", failing_replace(len(REPORT_SET) + 2))
         res = plan(path, out)
     assert res.exit_code == 1, res.output
     assert snapshot(out) == snap  # the older report is back, with its plan

@@ -24,7 +24,7 @@ from planner.errors import (
     SolverError,
     Terminated,
 )
-from planner.io.output import written_paths
+from planner.io.atomic import written_paths
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE = 0, 1, 2, 3
 #: Ctrl-C and SIGTERM: the shell's convention, 128 + the signal

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from planner.analysis.verdicts import plan_standing
 from planner.errors import InputError, Issue
 from planner.fmt import pct
-from planner.io.output import ANALYSIS_FILES, REPORT_FILES, frame_to_csv, plan_files, write_files
+from planner.io.atomic import write_files
+from planner.io.output import ANALYSIS_FILES, REPORT_FILES, frame_to_csv, plan_files
 from planner.report.content import build
 from planner.report.document import Report
 from planner.report.folder import PlanFolder, folder_from_texts, load_folder

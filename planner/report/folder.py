@@ -15,7 +15,8 @@ import pandas as pd
 
 from planner.core.summary import PlanSummary, type_problems
 from planner.errors import InputError, Issue
-from planner.io.output import folder_lock, settle, unescape_text
+from planner.io.atomic import folder_lock, settle
+from planner.io.output import unescape_text
 
 TEXT_COLUMNS = {"period": str, "site": str, "system": str, "model": str, "kind": str,
                 "limit": str, "baseline": str, "status": str, "method": str, "unit": str,

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from planner.core.size import MAX_COLUMNS
 from planner.inputs.loader import load_inputs
-from planner.io.output import MERGED_FILE, REPORT_SET, check_output_dir, write_files
+from planner.io.atomic import write_files
+from planner.io.output import MERGED_FILE, REPORT_SET, check_output_dir
 from planner.report import plan_set
 from planner.whatif.overlays import merge_scenario
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from planner.io.output import check_output_dir, frame_to_csv, write_files
+from planner.io.atomic import write_files
+from planner.io.output import check_output_dir, frame_to_csv
 from planner.report.whatif import comparison_page, new_hall_page, sweep_page
 from planner.whatif.compare import Comparison, run_compare
 from planner.whatif.newhall import NewHall, run_new_hall
