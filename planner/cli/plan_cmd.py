@@ -15,7 +15,13 @@ from planner.cli import app, err_console, fail
 from planner.core.summary import PlanSummary
 from planner.fmt import num, pct, usd, usd_fixed
 from planner.inputs.loader import load_inputs
-from planner.io.output import REPORT_SET, check_output_dir, summary_json, write_files
+from planner.io.output import (
+    OPTIONAL_CSV_FILES,
+    REPORT_SET,
+    check_output_dir,
+    summary_json,
+    write_files,
+)
 from planner.report import plan_set
 from planner.whatif.overlays import MERGED_FILE, merge_scenario
 
@@ -137,7 +143,8 @@ def plan_and_write(scenario: Path, out: Path, what_ifs: list[Path], sets: list[s
                      baselines=baselines, progress=live.on_step, budget_s=analysis_time_s,
                      extra=extra, on_error=on_error)
     live.on_stage("write")
-    write_files(out, files, remove=[f for f in REPORT_SET if f not in files])
+    write_files(out, files, remove=[f for f in (*REPORT_SET, *OPTIONAL_CSV_FILES.values())
+                                    if f not in files])
     return result
 
 

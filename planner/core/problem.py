@@ -11,7 +11,8 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import Any
+from dataclasses import dataclass, field
 
 from planner.gcpause import paused_gc
 from planner.inputs.bundle import Inputs
@@ -63,6 +64,20 @@ class DemandClass:
     slo: float
     tokens_per_s: float
     key: str  # unique within its period, e.g. "llama-70b@30"
+    #: D. prices: what a million of its tokens earns (None: the unmet penalty applies)
+    usd_per_mtok: float | None = None
+
+
+@dataclass(frozen=True)
+class RentData:
+    """B. renting: one offer of the scenario's `rent:` list, its price resolved."""
+
+    index: int  # its position in `rent:`, the `offer` column of rent_plan.csv
+    system: str
+    usd_per_gpu_hour: float
+    max_gpus: float | None
+    first_t: int
+    last_t: int
 
 
 @dataclass
@@ -91,6 +106,12 @@ class PlanData:
     discount_rate: float
     budget_per_period_usd: float | None
     budget_total_usd: float | None
+    # ---- B. renting: offers, (r, t) where rent[r,t] exists, (r, k) where rserve[r,k]
+    # exists, and tokens/s per GPU of a rented system at a class's SLO ----
+    rent_offers: list[RentData] = field(default_factory=list)
+    rent_index: list[tuple[int, int]] = field(default_factory=list)
+    rserve_index: list[tuple[int, int]] = field(default_factory=list)
+    rent_tput: dict[tuple[str, int], float] = field(default_factory=dict)
 
     @property
     def T(self) -> int:  # noqa: N802 - the contract's symbol
@@ -113,9 +134,18 @@ class PlanData:
         life_periods = self.systems[g].lifetime_years * self.periods_per_year
         return min(1.0, (self.T - t) / life_periods)
 
+    def unit_price_usd(self, g: str, t: int) -> float:
+        """E. the price of one unit of g commissioned in t, before accounting and discount:
+        capex_usd x (1 - capex_decline_per_year)^(t H / 8760) (the budgets' price)."""
+        sysd = self.systems[g]
+        if sysd.capex_decline_per_year == 0:
+            return sysd.capex_usd
+        return float(sysd.capex_usd * (1.0 - sysd.capex_decline_per_year)
+                     ** (t * self.hours / HOURS_PER_YEAR))
+
     def capex_charge_usd(self, g: str, t: int) -> float:
         """Objective cost of one unit of g commissioned in t (accounting and discount)."""
-        return self.systems[g].capex_usd * self.capex_share(g, t) * self.discount(t)
+        return self.unit_price_usd(g, t) * self.capex_share(g, t) * self.discount(t)
 
     def energy_usd_per_unit(self, s: str, g: str, t: int) -> float:
         site = self.site_by_name[s]
@@ -129,6 +159,38 @@ class PlanData:
     def unmet_usd_per_tokens_per_s(self, t: int) -> float:
         return (self.hours * SECONDS_PER_HOUR / TOKENS_PER_MTOK
                 * self.unmet_penalty_usd_per_mtok * self.discount(t))
+
+    # ---- D. prices ----
+    @property
+    def priced(self) -> bool:
+        """Whether some demand class carries a price (`usd_per_mtok`)."""
+        return any(c.usd_per_mtok is not None for c in self.classes)
+
+    def unmet_usd_of_class(self, k: int) -> float:
+        """Objective cost of one token/s of class k unmet for its period: at the class's
+        price where given (revenue lost), else at the unmet penalty."""
+        c = self.classes[k]
+        if c.usd_per_mtok is None:
+            return self.unmet_usd_per_tokens_per_s(c.t)
+        return self.hours * SECONDS_PER_HOUR / TOKENS_PER_MTOK * c.usd_per_mtok \
+            * self.discount(c.t)
+
+    # ---- B. renting ----
+    def rent_cash_usd_per_gpu(self, r: int) -> float:
+        """What one GPU of offer r held through a period costs, undiscounted."""
+        return self.rent_offers[r].usd_per_gpu_hour * self.hours
+
+    def rent_tokens_per_gpu(self, r: int, k: int) -> float:
+        """Tokens/s one rented GPU of offer r serves for class k."""
+        return self.rent_tput[(self.rent_offers[r].system, k)] * self.target_utilization
+
+    def rent_gpu_bound(self, r: int, t: int) -> float | None:
+        """The most GPUs of offer r a plan needs in t: max_gpus, and (the bound the
+        strong formulation adds) the GPUs that serve all demand of t it can serve."""
+        need = sum(self.classes[k].tokens_per_s / self.rent_tokens_per_gpu(r, k)
+                   for rr, k in self.rserve_index if rr == r and self.classes[k].t == t)
+        cap = self.rent_offers[r].max_gpus
+        return need if cap is None else min(cap, need)
 
     def tokens_per_unit(self, g: str, k: int) -> float:
         """Tokens/s one unit of g serves for class k (GPUs x tput x target utilisation)."""
@@ -213,7 +275,42 @@ def _prepare(inputs: Inputs) -> PlanData:
         discount_rate=sc.finance.discount_rate,
         budget_per_period_usd=sc.budget.capex_usd_per_period,
         budget_total_usd=sc.budget.total_capex_usd,
+        **_rent_sets(inputs, classes, catalog, len(labels), t_of),
     )
+
+
+def _rent_sets(inputs: Inputs, classes: list[DemandClass], catalog: dict[str, System],
+               T: int, t_of: Callable[[str], int]) -> dict[str, Any]:
+    """B. renting: the offers (prices resolved), where `rent[r,t]` exists (inside the
+    window, unless max_gpus is 0), and where `rserve[r,k]` exists (the offer stands in
+    t_k and its system meets the SLO of k). The `systems:` list restricts purchases
+    only: an offer names its system."""
+    offers: list[RentData] = []
+    rent_tput: dict[tuple[str, int], float] = {}
+    rent_index: list[tuple[int, int]] = []
+    rserve_index: list[tuple[int, int]] = []
+    for i, o in enumerate(inputs.scenario.rent):
+        price = o.usd_per_gpu_hour
+        if price is None:
+            price = catalog[o.system].rental_usd_per_gpu_hour
+        assert price is not None  # validate() requires one of the two
+        lo = 0 if o.from_ is None else max(0, t_of(o.from_))
+        hi = T - 1 if o.until is None else min(T - 1, t_of(o.until))
+        offers.append(RentData(i, o.system, float(price), o.max_gpus, lo, hi))
+        if o.max_gpus == 0:
+            continue
+        for c in classes:
+            if lo <= c.t <= hi:
+                pts = inputs.profiles[c.model].throughput.get(o.system)
+                v = throughput_at(pts, c.slo) if pts else 0.0
+                if v > 0:
+                    rent_tput[(o.system, c.index)] = v
+                    rserve_index.append((i, c.index))
+        used = {classes[k].t for r, k in rserve_index if r == i}
+        rent_index.extend((i, t) for t in range(lo, hi + 1) if t in used)
+    rent_index.sort(key=lambda x: (x[1], x[0]))
+    return {"rent_offers": offers, "rent_index": rent_index, "rserve_index": rserve_index,
+            "rent_tput": rent_tput}
 
 
 def _demand_classes(inputs: Inputs, labels: list[str],
@@ -233,10 +330,11 @@ def _demand_classes(inputs: Inputs, labels: list[str],
         if n:
             key = f"{key}#{n + 1}"
         classes.append(DemandClass(len(classes), t, labels[t], row.model,
-                                   row.min_tokens_per_s_per_user, row.tokens_per_s, key))
+                                   row.min_tokens_per_s_per_user, row.tokens_per_s, key,
+                                   row.usd_per_mtok))
     classes.sort(key=lambda c: (c.t, c.model, c.slo, c.index))
-    return [DemandClass(i, c.t, c.period, c.model, c.slo, c.tokens_per_s, c.key)
-            for i, c in enumerate(classes)]
+    return [DemandClass(i, c.t, c.period, c.model, c.slo, c.tokens_per_s, c.key,
+                        c.usd_per_mtok) for i, c in enumerate(classes)]
 
 
 def _throughput(inputs: Inputs, classes: list[DemandClass], catalog: dict[str, System],

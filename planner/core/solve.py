@@ -109,7 +109,7 @@ def precheck(data: PlanData, diagnosis: Diagnosis,
                     racks_told = True
     unservable = []
     if data.strict_demand:
-        servable = {k for (_, _, k) in data.serve_index}
+        servable = {k for (_, _, k) in data.serve_index} | {k for _r, k in data.rserve_index}
         unservable = [c for c in data.classes if c.index not in servable]
     if unservable and not details:
         # the solver would not see these (no variable can serve them): explain them

@@ -68,11 +68,17 @@ CSV_FILES = {
     "service": "service.csv",
     "sites": "sites.csv",
 }
+#: plan files written only when the plan has the table (contract v2)
+OPTIONAL_CSV_FILES = {
+    # ---- B. renting: only with `rent:` ----
+    "rent_plan": "rent_plan.csv",
+    "rent_allocation": "rent_allocation.csv",
+}
 
 # OWASP "CSV Injection": cells starting with these are read as formulas by spreadsheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_START = FORMULA_START  # kept for callers of the old name
-__all__ = ["CSV_FILES", "FORMULA_START", "OutputError", "check_output_dir", "escape_text",
+__all__ = ["CSV_FILES", "FORMULA_START", "OPTIONAL_CSV_FILES", "OutputError", "check_output_dir", "escape_text",
            "frame_to_csv", "plan_files", "summary_json", "unescape_text", "write_files",
            "write_plan"]
 
@@ -376,6 +382,8 @@ def _replace_into(real: Path, out_dir: Path, new: Path, old: Path,
 def plan_files(result: PlanResult) -> dict[str, str]:
     frames = result.tables.frames()
     files = {fname: frame_to_csv(frames[key]) for key, fname in CSV_FILES.items()}
+    files.update({fname: frame_to_csv(frames[key]) for key, fname in OPTIONAL_CSV_FILES.items()
+                  if key in frames})
     files["summary.json"] = summary_json(result.summary)
     return files
 
@@ -389,4 +397,6 @@ REPORT_SET = ("report.md", "report.html", "limits.csv", "marginal_values.csv",
 def write_plan(result: PlanResult, out_dir: Path,
                extra: dict[str, str] | None = None) -> list[Path]:
     """The plan files (and `extra` files) as one set; any older report goes with it."""
-    return write_files(out_dir, {**plan_files(result), **(extra or {})}, remove=REPORT_SET)
+    # an optional table of an older plan must not survive beside a plan without it
+    return write_files(out_dir, {**plan_files(result), **(extra or {})},
+                       remove=(*REPORT_SET, *OPTIONAL_CSV_FILES.values()))
