@@ -29,13 +29,18 @@ TOP_CLASSES = 5
 
 def why_short(data: PlanData, tables: PlanTables, k: int) -> str:
     """Why demand class k is not fully served by the plan in `tables`."""
-    if not any(kk == k for (_, _, kk) in data.serve_index):
+    if not any(kk == k for (_, _, kk) in data.serve_index) \
+            and not any(kk == k for _r, kk in data.rserve_index):  # B. renting serves too
         return unservable_reason(data, k)
     caps = binding_caps(data, tables, k)
     if caps:
         return "binding: " + "; ".join(caps)
     if data.strict_demand:
         return "no single cap is full: the caps of other periods or models sharing the fleet"
+    price = data.classes[k].usd_per_mtok
+    if price is not None:  # D. prices: demand not served is revenue lost
+        return (f"no cap is full: serving it costs more than it earns at its price of "
+                f"{usd_sig(price, 4)} per million tokens (usd_per_mtok in the demand file)")
     return (f"no cap is full: serving it costs more than the unmet penalty of "
             f"{usd_sig(data.unmet_penalty_usd_per_mtok, 4)} per million tokens "
             "(options.unmet_penalty_usd_per_mtok; set options.strict_demand: true to "

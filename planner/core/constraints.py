@@ -362,6 +362,15 @@ SPARSITY_LIMITS: tuple[SparsityLimit, ...] = (
     SparsityLimit("supply, one hall (strong)", "buy[s,g,t] <= max_units_per_period[g] as a "
                   "bound, where only one hall can buy g in t (no `supply` row)",
                   "`planner.core.variables.add_variables` (`PlanData.buy_cap`)"),
+    # ---- B. renting (contract v2) ----
+    SparsityLimit("rent window", "no rent[r,t] or rserve[r,k] outside the offer's `from`.."
+                  "`until`, nor where its system cannot meet the SLO of k",
+                  "`planner.core.problem.prepare` (`_rent_sets`)"),
+    SparsityLimit("rent cap", "rent[r,t] <= max_gpus[r] as a bound",
+                  "`planner.core.variables.add_rent_variables`"),
+    SparsityLimit("implied rent bound (strong)", "rent[r,t] <= the GPUs that serve all "
+                  "demand of t the offer can serve: never cuts an optimum",
+                  "`planner.core.variables.add_rent_variables` (`PlanData.rent_gpu_bound`)"),
     SparsityLimit("implied power and space bounds (strong)", "buy[s,g,t] <= the units "
                   "hall s holds by power and racks: redundant with the `power` and `space` "
                   "rows, tighter for the LP relaxation",
