@@ -28,9 +28,10 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
                     demand row of k has a price (D: revenue lost), else
                     H * 3600 / 1e6 * unmet_penalty_usd_per_mtok
 
-    The last sum is renting (B, only with `rent:`). Installed units carry no capex. `unmet[k]` counts shares of D_k, hence the factor D_k
-    (`PlanData.capex_charge_usd`, `energy_usd_per_unit`, `opex_usd_per_unit` and
-    `unmet_usd_of_class` compute the coefficients).
+    The last sum is renting (B, only with `rent:`). Installed units carry no capex.
+    `unmet[k]` counts shares of D_k, hence the factor D_k (`PlanData.capex_charge_usd`,
+    `energy_usd_per_unit`, `opex_usd_per_unit` and `unmet_usd_of_class` compute the
+    coefficients).
     """
     L = data.labels
     terms: list[Term] = []

@@ -15,7 +15,9 @@ from typing import Any
 import pandas as pd
 
 from planner.core.highs import SolveOutcome
+from planner.core.prices import money_revenue, price_figures
 from planner.core.problem import PlanData
+from planner.core.rent_tables import money_rent, rent_frames, rent_serving, rented_tokens
 from planner.core.summary import (
     CostBreakdown,
     Horizon,
@@ -23,8 +25,6 @@ from planner.core.summary import (
     SiteSummary,
     usd_per_mtok,
 )
-from planner.core.prices import money_revenue, price_figures
-from planner.core.rent_tables import money_rent, rent_frames, rent_serving, rented_tokens
 from planner.errors import PlanCheckError
 
 PURCHASE_COLUMNS = ["period", "site", "system", "units", "capex_usd", "capex_charged_usd"]

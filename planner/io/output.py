@@ -78,9 +78,9 @@ OPTIONAL_CSV_FILES = {
 # OWASP "CSV Injection": cells starting with these are read as formulas by spreadsheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_START = FORMULA_START  # kept for callers of the old name
-__all__ = ["CSV_FILES", "FORMULA_START", "OPTIONAL_CSV_FILES", "OutputError", "check_output_dir", "escape_text",
-           "frame_to_csv", "plan_files", "summary_json", "unescape_text", "write_files",
-           "write_plan"]
+__all__ = ["CSV_FILES", "FORMULA_START", "OPTIONAL_CSV_FILES", "OutputError",
+           "check_output_dir", "escape_text", "frame_to_csv", "plan_files", "summary_json",
+           "unescape_text", "write_files", "write_plan"]
 
 
 def escape_text(text: str) -> str:
