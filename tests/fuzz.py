@@ -397,8 +397,7 @@ def _econ_v2(seed: int, sc: dict[str, Any], catalog: dict[str, Any] | None,
     g = Gen(seed * 7919 + 13)
     if g.chance(0.3):
         rental = {s["id"]: s.get("rental_usd_per_gpu_hour")
-                  for s in (catalog or {}).get("systems", [])} if catalog is not None \
-            else {sid: 1.0 for sid in system_ids}  # builtin systems all carry a rental
+                  for s in (catalog or _builtin_catalog())["systems"]}
         offers = []
         for _ in range(g.pick([1, 1, 2])):
             sid = g.pick(system_ids)
@@ -420,6 +419,12 @@ def _econ_v2(seed: int, sc: dict[str, Any], catalog: dict[str, Any] | None,
             if g.chance(0.7):
                 prices[(p, m, slo)] = 0.0 if g.chance(0.05) else g.log(0.001, 1e3)
     return prices
+
+
+def _builtin_catalog() -> dict[str, Any]:
+    from planner.inputs.loader import builtin_catalog_path
+
+    return dict(yaml.safe_load(builtin_catalog_path().read_text()))
 
 
 def _price_cell(v: float | None) -> str:
