@@ -32,7 +32,7 @@ def why_short(data: PlanData, tables: PlanTables, k: int) -> str:
     if not any(kk == k for (_, _, kk) in data.serve_index) \
             and not any(kk == k for _r, kk in data.rserve_index):  # B. renting serves too
         return unservable_reason(data, k)
-    caps = binding_caps(data, tables, k)
+    caps = binding_caps(data, tables, k) + _rent_caps(data, tables, k)
     if caps:
         return "binding: " + "; ".join(caps)
     if data.strict_demand:
@@ -45,6 +45,25 @@ def why_short(data: PlanData, tables: PlanTables, k: int) -> str:
             f"{usd_sig(data.unmet_penalty_usd_per_mtok, 4)} per million tokens "
             "(options.unmet_penalty_usd_per_mtok; set options.strict_demand: true to "
             "require it served)")
+
+
+def _rent_caps(data: PlanData, tables: PlanTables, k: int) -> list[str]:
+    """B. renting: the offers that could serve class k and hold their max_gpus in its
+    period."""
+    rp = tables.rent_plan
+    if rp is None:
+        return []
+    c = data.classes[k]
+    out = []
+    for r, kk in data.rserve_index:
+        cap = data.rent_offers[r].max_gpus
+        if kk != k or cap is None:
+            continue
+        held = float(rp.loc[(rp["period"] == c.period) & (rp["offer"] == r), "gpus"].sum())
+        if held >= cap * (1 - 1e-9) - 1e-9:
+            out.append(f"rent[{r}].max_gpus ({cap:g} GPUs of {data.rent_offers[r].system} "
+                       "held)")
+    return out
 
 
 def diagnose(data: PlanData, tables: PlanTables, top: int = TOP_CLASSES) -> Shortfall:
