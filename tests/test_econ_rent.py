@@ -99,7 +99,8 @@ def test_max_gpus_binds(tmp_path: Path) -> None:
         assert r.tables.rent_plan["gpus"].tolist() == pytest.approx([4.0])
         assert r.tables.service["unmet_tokens_per_s"].tolist() == pytest.approx([4000.0])
         assert r.summary.shortfall is not None
-        assert r.summary.shortfall.largest[0].why == "binding: rent[0].max_gpus (4 GPUs of new held)"
+        why = r.summary.shortfall.largest[0].why
+        assert why == "binding: rent[0].max_gpus (4 GPUs of new held)"
     _optimum(tmp_path / "free", 17_520.0, demand=PEAK,
              scenario={**cheap, **_rent(usd_per_gpu_hour=1.0)})
 
