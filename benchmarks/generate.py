@@ -19,6 +19,12 @@ real fleet plan, so that the solver faces what it would face in production:
   budgets (per period and in total) that bind too.
 
 Everything comes from one `random.Random(seed)`: same size and seed, same files.
+
+Contract v2 features, off by default (a second random stream, so the v1 files of a size
+and seed stay the same): `--rent` adds rent offers (B) for the two fastest systems at
+1.5-3x their owned cost per GPU-hour, capped and some with a window; `--prices` gives
+each demand row a token price (D, $0.05-$2 per million); `--capex-decline` lets the
+systems' prices fall 5-30% a year (E).
 """
 
 from __future__ import annotations
@@ -255,9 +261,42 @@ def generate(size: str, seed: int) -> dict[str, Any]:
     return {"scenario": scenario, "catalog": catalog, "profiles": profiles, "demand": demand}
 
 
-def write(size: str, seed: int, out: str | Path) -> Path:
-    """Write one scenario folder; returns the scenario.yaml path."""
+def add_v2(files: dict[str, Any], size: str, seed: int, *, rent: bool = False,
+           prices: bool = False, capex_decline: bool = False) -> dict[str, Any]:
+    """Contract v2 features on a generated scenario, in place (from their own random
+    stream): rent offers (B), prices per demand row (D, returned in `files["prices"]`),
+    falling capex (E)."""
+    rng = random.Random(f"planner-bench-v2:{size}:{seed}")
+    systems = files["catalog"]["systems"]
+    if rent:
+        fastest = sorted(systems, key=lambda s: -s["capex_usd"])[:2]
+        quarters = files["scenario"]["horizon"]["periods"]
+        offers = []
+        for s in fastest:
+            own = s["capex_usd"] / s["gpus_per_unit"] / (s.get("lifetime_years", 5) * 8760)
+            o: dict[str, Any] = {"system": s["id"],
+                                 "usd_per_gpu_hour": round(own * rng.uniform(1.5, 3.0), 3),
+                                 "max_gpus": rng.choice([256, 1024, 4096])}
+            if rng.random() < 0.5 and quarters > 1:
+                a = rng.randint(0, quarters - 1)
+                o["from"], o["until"] = quarter_label(a), quarter_label(
+                    rng.randint(a, quarters - 1))
+            offers.append(o)
+        files["scenario"]["rent"] = offers
+    if prices:
+        files["prices"] = [round(rng.uniform(0.05, 2.0), 3) for _ in files["demand"]]
+    if capex_decline:
+        for s in systems:
+            s["capex_decline_per_year"] = round(rng.uniform(0.05, 0.3), 3)
+    return files
+
+
+def write(size: str, seed: int, out: str | Path, **v2: bool) -> Path:
+    """Write one scenario folder; returns the scenario.yaml path. `v2`: `rent`,
+    `prices`, `capex_decline` (`add_v2`), all off by default."""
     files = generate(size, seed)
+    if any(v2.values()):
+        add_v2(files, size, seed, **v2)
     out = Path(out)
     (out / "models").mkdir(parents=True, exist_ok=True)
     for old in (out / "models").glob("*.yaml"):
@@ -266,8 +305,14 @@ def write(size: str, seed: int, out: str | Path) -> Path:
     for prof in files["profiles"]:
         (out / "models" / f"{prof['id']}.yaml").write_text(
             yaml.safe_dump(prof, sort_keys=False))
-    lines = ["period,model,tokens_per_s,min_tokens_per_s_per_user"]
-    lines += [f"{p},{m},{v:.0f},{slo:g}" for p, m, v, slo in files["demand"]]
+    if "prices" in files:  # D. prices
+        lines = ["period,model,tokens_per_s,min_tokens_per_s_per_user,usd_per_mtok"]
+        lines += [f"{p},{m},{v:.0f},{slo:g},{price:g}"
+                  for (p, m, v, slo), price in zip(files["demand"], files["prices"],
+                                                   strict=True)]
+    else:
+        lines = ["period,model,tokens_per_s,min_tokens_per_s_per_user"]
+        lines += [f"{p},{m},{v:.0f},{slo:g}" for p, m, v, slo in files["demand"]]
     (out / "demand.csv").write_text("\n".join(lines) + "\n")
     path = out / "scenario.yaml"
     path.write_text(yaml.safe_dump(files["scenario"], sort_keys=False))
@@ -280,8 +325,14 @@ def main(argv: list[str] | None = None) -> None:
                     help=f"one of {', '.join(SIZES)} or HALLSxQUARTERSxSYSTEMSxMODELS")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--out", required=True, help="folder to write")
+    ap.add_argument("--rent", action="store_true", help="add rent offers (contract v2, B)")
+    ap.add_argument("--prices", action="store_true",
+                    help="give demand rows token prices (contract v2, D)")
+    ap.add_argument("--capex-decline", action="store_true",
+                    help="let system prices fall year on year (contract v2, E)")
     a = ap.parse_args(argv)
-    print(write(a.size, a.seed, a.out))
+    print(write(a.size, a.seed, a.out, rent=a.rent, prices=a.prices,
+                capex_decline=a.capex_decline))
 
 
 if __name__ == "__main__":

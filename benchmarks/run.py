@@ -395,6 +395,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="folder to keep generated scenarios (default: a temporary one)")
     ap.add_argument("--highs-option", action="append", default=[], metavar="KEY=VALUE",
                     help="extra HiGHS option for the planner's runs (tuning), repeatable")
+    ap.add_argument("--v2", default="", metavar="FEATURES",
+                    help="contract v2 features in the generated scenarios: a comma list of "
+                         "rent, prices, capex-decline (benchmarks/generate.py)")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
                     help="run each (size, seed, peer) N times (peers interleaved) and "
                          "report the median of each field per seed; every run is kept in "
@@ -431,6 +434,10 @@ def main(argv: list[str] | None = None) -> None:
             except ValueError:
                 continue
         options[key] = val
+    v2 = {f.replace("-", "_"): True for f in a.v2.split(",") if f}
+    bad = set(v2) - {"rent", "prices", "capex_decline"}
+    if bad:
+        ap.error(f"--v2: unknown feature(s) {', '.join(sorted(bad))}")
     peers = ([] if a.no_planner else ["planner"]) + [
         p for p in a.peers.split(",") if p and p != "none"]
     out_dir = Path(a.out)
@@ -444,7 +451,7 @@ def main(argv: list[str] | None = None) -> None:
     all_runs: list[dict[str, Any]] = []
     for size in a.sizes.split(","):
         for seed in seeds:
-            path = write(size, seed, scen_root / f"{size}-{seed}")
+            path = write(size, seed, scen_root / f"{size}-{seed}", **v2)
             reps: dict[str, list[dict[str, Any]]] = {p: [] for p in peers}
             for rep in range(repeat):
                 for peer in peers:

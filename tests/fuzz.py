@@ -369,7 +369,12 @@ def generate(seed: int, avoid_known: bool = False) -> dict[str, Any]:
         rows = _extreme(sc, catalog, rows)
     if avoid_known:
         rows = _avoid_known(sc, catalog, rows)
-    if slo_col < 0.1 and all(r[3] == 0.0 for r in rows):
+    prices = _econ_v2(seed, sc, catalog, rows, labels, system_ids)  # B, D, E (own draws)
+    if prices:
+        text = "period,model,tokens_per_s,min_tokens_per_s_per_user,usd_per_mtok\n" + "".join(
+            f"{p},{m},{d!r},{s!r},{_price_cell(prices.get((p, m, s)))}\n"
+            for p, m, d, s in rows)
+    elif slo_col < 0.1 and all(r[3] == 0.0 for r in rows):
         text = "period,model,tokens_per_s\n" + "".join(
             f"{p},{m},{d!r}\n" for p, m, d, _ in rows)
     else:
@@ -378,6 +383,52 @@ def generate(seed: int, avoid_known: bool = False) -> dict[str, Any]:
             for p, m, d, s in rows)
     return {"scenario": sc, "catalog": catalog, "profiles": profiles, "demand_csv": text,
             "overlay": overlay}
+
+
+# ---- B. renting, D. prices, E. falling capex (contract v2) ----
+
+
+def _econ_v2(seed: int, sc: dict[str, Any], catalog: dict[str, Any] | None,
+             rows: list[tuple[str, str, float, float]], labels: list[str],
+             system_ids: list[str]) -> dict[tuple[str, str, float], float]:
+    """Rent offers (B) and falling capex (E) into the scenario and catalogue, in place;
+    returns the prices of the demand classes that get one (D). Drawn from their own
+    random stream, so the v1 draws of a seed stay as they were."""
+    g = Gen(seed * 7919 + 13)
+    if g.chance(0.3):
+        rental = {s["id"]: s.get("rental_usd_per_gpu_hour")
+                  for s in (catalog or _builtin_catalog())["systems"]}
+        offers = []
+        for _ in range(g.pick([1, 1, 2])):
+            sid = g.pick(system_ids)
+            o: dict[str, Any] = {"system": sid}
+            if rental.get(sid) is None or g.chance(0.6):
+                o["usd_per_gpu_hour"] = 0.0 if g.chance(0.05) else g.log(0.01, 50.0)
+            g.maybe(o, "max_gpus", 0.5, lambda: g.pick([0, 1, 8, 100, 1e4]))
+            if len(labels) > 1 and g.chance(0.4):
+                a, b = sorted(g.r.sample(range(len(labels)), 2))
+                o["from"], o["until"] = labels[a], labels[b]
+            offers.append(o)
+        sc["rent"] = offers
+    if catalog is not None and g.chance(0.3):
+        for s in catalog["systems"]:
+            g.maybe(s, "capex_decline_per_year", 0.6, lambda: g.pick([0.0, 0.1, 0.3, 0.9]))
+    prices: dict[tuple[str, str, float], float] = {}
+    if g.chance(0.3):
+        for p, m, _d, slo in rows:
+            if g.chance(0.7):
+                prices[(p, m, slo)] = 0.0 if g.chance(0.05) else g.log(0.001, 1e3)
+    return prices
+
+
+def _builtin_catalog() -> dict[str, Any]:
+    from planner.inputs.loader import builtin_catalog_path
+
+    return dict(yaml.safe_load(builtin_catalog_path().read_text()))
+
+
+def _price_cell(v: float | None) -> str:
+    return "" if v is None else repr(v)
 
 
 def _extreme(sc: dict[str, Any], catalog: dict[str, Any] | None,
@@ -541,6 +592,18 @@ def features(spec: dict[str, Any]) -> set[str]:
             r.get("min_tokens_per_s_per_user") or "")
     if any(len(v) > 1 for v in slos.values()):
         f.add("slo:several-per-model")
+    for o in sc.get("rent") or []:  # B. renting
+        f.add("rent")
+        if "max_gpus" in o:
+            f.add("rent:max_gpus")
+        if "from" in o:
+            f.add("rent:window")
+        if "usd_per_gpu_hour" not in o:
+            f.add("rent:catalogue-price")
+    if any(sdef.get("capex_decline_per_year") for sdef in systems):  # E. falling capex
+        f.add("capex_decline")
+    if "usd_per_mtok" in spec["demand_csv"].splitlines()[0]:  # D. prices
+        f.add("prices")
     pen = opt.get("unmet_penalty_usd_per_mtok")
     if pen is not None:
         f.add("penalty:low" if pen < 1 else "penalty:high" if pen > 1000 else "penalty:mid")
@@ -563,6 +626,9 @@ ALL_FEATURES = frozenset({
     "options.unmet_penalty_usd_per_mtok", "strict_demand", "systems:restricted",
     "demand:tiny", "demand:huge", "slo:several-per-model", "penalty:low", "penalty:high",
     "penalty:mid",
+    # ---- B. renting, D. prices, E. falling capex ----
+    "rent", "rent:max_gpus", "rent:window", "rent:catalogue-price", "capex_decline",
+    "prices",
 })
 
 
@@ -774,8 +840,12 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
         share = 1.0
         if fin.get("capex_accounting", "amortized") == "amortized":
             share = min(1.0, (T - t) / (float(g.get("lifetime_years", 5)) * ppy))
+        price = float(g["capex_usd"]) * (1 - float(g.get("capex_decline_per_year", 0.0))) \
+            ** (t * H / 8760)  # E. falling capex
+        differ(f"purchase_plan {r['period']} {r['site']} {r['system']} capex_usd",
+               float(r["capex_usd"]), u * price)
         differ(f"purchase_plan {r['period']} {r['site']} {r['system']} capex_charged_usd",
-               float(r["capex_charged_usd"]), u * float(g["capex_usd"]) * share * disc(t))
+               float(r["capex_charged_usd"]), u * price * share * disc(t))
     # fleet.csv: nameplate power, energy, opex, existing units
     fl = _rows(out / "fleet.csv")
     site_kw: dict[tuple[str, str], float] = {}
@@ -812,6 +882,11 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
         alloc_site[k2] = alloc_site.get(k2, 0.0) + tps
         k3 = (r["period"], r["model"], float(r["min_tokens_per_s_per_user"]))
         alloc_cls[k3] = alloc_cls.get(k3, 0.0) + tps
+    prices: dict[tuple[str, str, float], float] = {}  # D. prices
+    for r in _rows(base / sc["demand"]):
+        if r.get("usd_per_mtok"):
+            prices[(r["period"], r["model"], float(r.get("min_tokens_per_s_per_user") or 0))] \
+                = float(r["usd_per_mtok"])
     sv = _rows(out / "service.csv")
     served_cls: dict[tuple[str, str, float], float] = {}
     demand_cls: dict[tuple[str, str, float], float] = {}
@@ -821,10 +896,12 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
                       float(r["unmet_tokens_per_s"]))
         where = f"service {r['period']} {r['model']}@{r['min_tokens_per_s_per_user']}"
         differ(f"{where} served + unmet", got + un, d, 1e-9)
-        differ(f"{where} unmet_penalty_usd", float(r["unmet_penalty_usd"]),
-               un * H * 3600 / 1e6 * penalty * disc(tpos(r["period"])))
         k3 = (r["period"], r["model"], float(r["min_tokens_per_s_per_user"]))
-        served_cls[k3] = served_cls.get(k3, 0.0) + got
+        differ(f"{where} unmet_penalty_usd", float(r["unmet_penalty_usd"]),
+               un * H * 3600 / 1e6 * prices.get(k3, penalty) * disc(tpos(r["period"])))
+        # B. renting: rented tokens are served outside allocation.csv
+        served_cls[k3] = served_cls.get(k3, 0.0) + got - float(r.get("rented_tokens_per_s")
+                                                                or 0.0)
         demand_cls[k3] = demand_cls.get(k3, 0.0) + d
         demand_tokens += d * H * 3600
         unmet_tokens += un * H * 3600
@@ -860,6 +937,8 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
         # spend summed from the files (total - penalty cancels when the penalty is huge)
         spend = (sum(float(r["capex_charged_usd"]) for r in pp)
                  + sum(float(r["energy_usd"]) + float(r["opex_usd"]) for r in fl))
+        if (out / "rent_plan.csv").is_file():  # B. renting
+            spend += sum(float(r["charged_usd"]) for r in _rows(out / "rent_plan.csv"))
         differ("summary cost_per_mtok_usd", float(cpm), spend / served_tokens * 1e6, 1e-6)
     elif (served_tokens > 0) != (cpm is not None):
         probs.append(f"outputs: summary cost_per_mtok_usd {cpm!r} with {served_tokens!r} "
@@ -1024,6 +1103,8 @@ def _tolerance_usd(sc: dict[str, Any], demand_csv: Path) -> float:
     gran = h.get("granularity") or {4: "quarter", 7: "month"}.get(len(str(h["start"])), "year")
     hours = {"quarter": 2190, "month": 730, "year": 8760}[gran]
     penalty = float((sc.get("options") or {}).get("unmet_penalty_usd_per_mtok", 100.0))
+    prices = [float(r["usd_per_mtok"]) for r in _rows(demand_csv) if r.get("usd_per_mtok")]
+    penalty = max([penalty, *prices])  # D. prices replace the penalty per class
     n = sum(1 for r in _rows(demand_csv) if float(r["tokens_per_s"]) > 0)
     return 1.0 * n * hours * 3600 / 1e6 * penalty
 

@@ -8,6 +8,7 @@ import csv
 import json
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -80,12 +81,14 @@ def check_plan(scenario_path: Path, out: Path) -> float:
         assert u > 0
         s = systems[g]
         bought[(r["site"], g, t)] += u
-        spend[t] += u * s["capex_usd"]
-        assert float(r["capex_usd"]) == pytest.approx(u * s["capex_usd"])
+        # E. falling prices: the price of a unit commissioned in t
+        price = s["capex_usd"] * (1 - s.get("capex_decline_per_year", 0.0)) ** (t * H / 8760)
+        spend[t] += u * price
+        assert float(r["capex_usd"]) == pytest.approx(u * price)
         share = 1.0
         if fin.get("capex_accounting", "amortized") == "amortized":
             share = min(1.0, (T - t) / (s.get("lifetime_years", 5) * PPY[gran]))
-        total += u * s["capex_usd"] * share * disc(t)
+        total += u * price * share * disc(t)
         assert t >= s.get("lead_time_periods", 0)
         assert t >= avail[r["site"]], f"bought at {r['site']} before it is available"
         assert allowed is None or g in allowed, f"bought {g}, outside `systems:`"
@@ -153,10 +156,14 @@ def check_plan(scenario_path: Path, out: Path) -> float:
         served[(r["period"], r["model"], slo)] += tps
     for key, u in used.items():
         assert u <= fleet.get(key, 0) + 1e-6
+    total += _check_rent(sc, out, systems, profiles, tpos, H, util, disc, served)
     demand: dict[tuple[str, str, float], float] = defaultdict(float)
+    price: dict[tuple[str, str, float], float] = {}  # D. prices: per class, else penalty
     for r in rows(base / sc["demand"]):
         slo = float(r.get("min_tokens_per_s_per_user") or 0)
         demand[(r["period"], r["model"], slo)] += float(r["tokens_per_s"])
+        if r.get("usd_per_mtok") not in (None, "") and float(r["tokens_per_s"]) > 0:
+            price[(r["period"], r["model"], slo)] = float(r["usd_per_mtok"])
     strict = opt.get("strict_demand", False)
     for key, d in demand.items():
         # allocations never exceed a class's demand (README, Outputs)
@@ -167,10 +174,49 @@ def check_plan(scenario_path: Path, out: Path) -> float:
             unmet = 0.0
         if strict:
             assert unmet == 0.0, f"strict_demand: {key} short {unmet!r} tokens/s"
-        total += unmet * H * 3600 / 1e6 * penalty * disc(tpos[key[0]])
+        total += unmet * H * 3600 / 1e6 * price.get(key, penalty) * disc(tpos[key[0]])
     assert summary["total_cost_usd"] == pytest.approx(total, rel=1e-7, abs=1e-3), \
         f"summary total {summary['total_cost_usd']!r} != recomputed {total!r}"
     return total
+
+
+def _check_rent(sc: dict, out: Path, systems: dict, profiles: dict, tpos: dict[str, int],
+                H: float, util: float, disc: Any,
+                served: dict[tuple[str, str, float], float]) -> float:
+    """B. renting: rented GPUs inside each offer's window and cap, serving no more than
+    held, at the throughput of the class's SLO; adds their tokens to `served` and returns
+    their discounted cost."""
+    offers = sc.get("rent") or []
+    if not offers:
+        assert not (out / "rent_plan.csv").exists()
+        return 0.0
+    T = len(tpos)
+    cost = 0.0
+    held: dict[tuple[int, str], float] = {}
+    for r in rows(out / "rent_plan.csv"):
+        o, t, gpus = offers[int(r["offer"])], tpos[r["period"]], float(r["gpus"])
+        assert r["system"] == o["system"]
+        lo = tpos[str(o["from"])] if o.get("from") is not None else 0
+        hi = tpos[str(o["until"])] if o.get("until") is not None else T - 1
+        assert lo <= t <= hi, f"offer {r['offer']} rented in {r['period']}, outside its window"
+        cap = o.get("max_gpus")
+        assert cap is None or gpus <= float(cap) * (1 + 1e-9) + 1e-9
+        usd_h = o.get("usd_per_gpu_hour")
+        usd_h = systems[o["system"]]["rental_usd_per_gpu_hour"] if usd_h is None else usd_h
+        assert float(r["usd"]) == pytest.approx(gpus * float(usd_h) * H, rel=1e-9)
+        cost += gpus * float(usd_h) * H * disc(t)
+        held[(int(r["offer"]), r["period"])] = gpus
+    use: dict[tuple[int, str], float] = defaultdict(float)
+    for r in rows(out / "rent_allocation.csv"):
+        slo = float(r["min_tokens_per_s_per_user"])
+        gpus = float(r["gpus"])
+        use[(int(r["offer"]), r["period"])] += gpus
+        tput = throughput_at(profiles[r["model"]]["throughput"][r["system"]], slo)
+        assert float(r["tokens_per_s"]) == pytest.approx(gpus * tput * util, rel=1e-9)
+        served[(r["period"], r["model"], slo)] += float(r["tokens_per_s"])
+    for key, g in use.items():
+        assert g <= held.get(key, 0.0) * (1 + 1e-9) + 1e-9
+    return cost
 
 
 EXAMPLES = [ROOT / "examples" / "quickstart" / "scenario.yaml",

@@ -37,6 +37,7 @@ MINIMAL: dict[type[BaseModel], dict[str, Any]] = {
     schemas.Options: {},
     schemas.System: {"id": "x", "gpus_per_unit": 1, "unit_power_kw": 1, "capex_usd": 1},
     schemas.DemandRow: {"period": "2027Q1", "model": "m", "tokens_per_s": 1},
+    schemas.RentOffer: {"system": "x"},  # B. renting
 }
 
 

@@ -117,7 +117,7 @@ def binding_caps(data: PlanData, tables: PlanTables, k: int) -> list[str]:
                 binds(r.racks, r.max_racks, min(racks), FINE_TOL):
             out.append(f"max_racks at {r.site} ({r.racks:g} of {r.max_racks:g} racks used)")
     pp = tables.purchase_plan
-    capex = [data.systems[g].capex_usd for g in able]
+    capex = [data.unit_price_usd(g, c.t) for g in able]  # E: the price in the class's period
     min_capex = min(capex) if capex else 0.0
     if data.budget_per_period_usd is not None:
         tight = []

@@ -21,7 +21,10 @@ How they are computed (`marginal_values`):
    `penalty_change_usd` (the change of the unmet penalty, a price the scenario sets) and
    `extra_tokens_served` (tokens over the horizon the plan serves in addition). A MW
    "worth $1.6B" that is $1.6B of penalty avoided and $2M more spend is worth the tokens
-   it serves for $2M of money.
+   it serves for $2M of money. Where demand rows carry prices (`usd_per_mtok`, contract
+   v2 D), unserved priced demand is revenue lost, so the value is margin: the table then
+   has `margin_change_usd` = revenue gained (the fall of the priced classes' lost
+   revenue) - the spend change, the money the step makes.
 3. The LP-relaxation estimate: integrality relaxed on the same instance, one LP solve,
    the row duals times the step in the row's own units (power rows are in kW, so USD/MW
    = dual x 1000; budget and demand rows are scaled (`planner.core.scaling`), so a step of d
@@ -53,6 +56,9 @@ MARGINAL_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd",
                     "lp_dual_estimate", "method", "limit", "delta_unit", "value_per_unit_usd",
                     "value_unit", "spend_change_usd", "penalty_change_usd",
                     "extra_tokens_served"]
+
+#: D. prices: the column a plan with priced demand adds (margin gained by the step)
+MARGIN_COLUMN = "margin_change_usd"
 
 POWER_STEP_MW = 1.0
 BUDGET_STEP = 0.10
@@ -239,13 +245,16 @@ def marginal_values(data: PlanData, settings: HighsSettings,
     base_obj = float(base.objective)
     unmet_j, unmet_tps = unmet_columns(session)
     c_unmet = session.program.c[unmet_j]
+    c_priced = c_unmet * priced_unmet(session, data)  # D. prices: revenue lost
 
-    def split(x: np.ndarray | None) -> tuple[float, float]:
-        """(penalty USD, unmet tokens over the horizon) of a solution vector."""
+    def split(x: np.ndarray | None) -> tuple[float, float, float]:
+        """(penalty USD, unmet tokens over the horizon, priced revenue lost USD) of a
+        solution vector."""
         if x is None or not len(unmet_j):
-            return 0.0, 0.0
+            return 0.0, 0.0, 0.0
         u = np.maximum(np.asarray(x)[unmet_j], 0.0)
-        return float(c_unmet @ u), float(u @ unmet_tps) * data.hours * 3600.0
+        return (float(c_unmet @ u), float(u @ unmet_tps) * data.hours * 3600.0,
+                float(c_priced @ u))
 
     base_split = split(x0)
     if sites_table is None:
@@ -286,12 +295,37 @@ def marginal_values(data: PlanData, settings: HighsSettings,
                     session.set_row_bounds(i, lo=session.row_lo[i] + d)
             st = _demand_start(session, x0, data, task) if task.kind == "demand" else x0
         out: SolveOutcome = session.solve(start=st)
+        out_split = split(out.x) if out.objective is not None else None
+        if out_split is not None and task.kind == "demand":  # D: the added demand's price
+            out_split = (*out_split[:2], out_split[2] - _priced_step_usd(data, task))
         done[id(task)] = _row(task, base, out, base_obj, duals, settings, base_split,
-                              split(out.x) if out.objective is not None else None)
+                              out_split)
     session.reset()
     if progress:
         progress(total, total, "done")
-    return pd.DataFrame([done[id(t)] for t in tasks], columns=MARGINAL_COLUMNS)
+    if data.priced:  # D. prices: the margin column
+        return pd.DataFrame([done[id(t)] for t in tasks],
+                            columns=[*MARGINAL_COLUMNS, MARGIN_COLUMN])
+    return pd.DataFrame([done[id(t)][:-1] for t in tasks], columns=MARGINAL_COLUMNS)
+
+
+def _priced_step_usd(data: PlanData, task: _Task) -> float:
+    """D. prices: what the demand a `demand` step adds would earn if served in full (the
+    revenue the step makes possible)."""
+    return sum(task.delta * c.tokens_per_s * data.unmet_usd_of_class(c.index)
+               for c in data.classes if c.model == task.model and c.usd_per_mtok is not None)
+
+
+def priced_unmet(session: PlanSession, data: PlanData) -> np.ndarray:
+    """1.0 for each `unmet` column (as `unmet_columns` lists them) of a class with a price
+    (D), else 0.0."""
+    compiled = session.compiled
+    if "unmet" not in compiled.columns:
+        return np.zeros(0)
+    keys, pos = compiled.columns["unmet"]
+    flags = [data.classes[data.class_of_key[(str(k[0]), str(k[1]))]].usd_per_mtok is not None
+             for k in keys]
+    return np.asarray(flags, dtype=float)[pos >= 0]
 
 
 def unmet_columns(session: PlanSession) -> tuple[np.ndarray, np.ndarray]:
@@ -309,7 +343,8 @@ def unmet_columns(session: PlanSession) -> tuple[np.ndarray, np.ndarray]:
 
 def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: float,
          duals: np.ndarray | None, settings: HighsSettings,
-         base_split: tuple[float, float], out_split: tuple[float, float] | None,
+         base_split: tuple[float, float, float],
+         out_split: tuple[float, float, float] | None,
          budget_s: float | None = None) -> tuple[object, ...]:
     sign = -1.0 if task.bound == "hi" else 1.0  # caps: cost saved; demand: cost added
     value: float
@@ -333,7 +368,7 @@ def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: fl
     value = round(value, 2) + 0.0 if not math.isnan(value) else value
     est = round(est, 2) + 0.0 if not math.isnan(est) else est
     per_unit = value / task.per_unit if task.per_unit and not math.isnan(value) else math.nan
-    spend_d = penalty_d = extra = math.nan
+    spend_d = penalty_d = extra = margin_d = math.nan
     if out_split is not None and out is not None and out.objective is not None \
             and not math.isnan(value):
         penalty_d = round(out_split[0] - base_split[0], 2) + 0.0
@@ -343,6 +378,8 @@ def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: fl
         extra = base_split[1] - out_split[1]
         if task.kind == "demand":
             extra += task.per_unit * 1e6
+        # D. prices: revenue gained (priced demand served in addition) less more spend
+        margin_d = round(-(out_split[2] - base_split[2]) - spend_d, 2) + 0.0
     return (task.kind, task.site, task.period, task.model, task.delta, value, est, method,
             task.limit, task.delta_unit, per_unit, task.value_unit, spend_d, penalty_d,
-            extra)
+            extra, margin_d)

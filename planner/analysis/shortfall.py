@@ -29,17 +29,41 @@ TOP_CLASSES = 5
 
 def why_short(data: PlanData, tables: PlanTables, k: int) -> str:
     """Why demand class k is not fully served by the plan in `tables`."""
-    if not any(kk == k for (_, _, kk) in data.serve_index):
+    if not any(kk == k for (_, _, kk) in data.serve_index) \
+            and not any(kk == k for _r, kk in data.rserve_index):  # B. renting serves too
         return unservable_reason(data, k)
-    caps = binding_caps(data, tables, k)
+    caps = binding_caps(data, tables, k) + _rent_caps(data, tables, k)
     if caps:
         return "binding: " + "; ".join(caps)
     if data.strict_demand:
         return "no single cap is full: the caps of other periods or models sharing the fleet"
+    price = data.classes[k].usd_per_mtok
+    if price is not None:  # D. prices: demand not served is revenue lost
+        return (f"no cap is full: serving it costs more than it earns at its price of "
+                f"{usd_sig(price, 4)} per million tokens (usd_per_mtok in the demand file)")
     return (f"no cap is full: serving it costs more than the unmet penalty of "
             f"{usd_sig(data.unmet_penalty_usd_per_mtok, 4)} per million tokens "
             "(options.unmet_penalty_usd_per_mtok; set options.strict_demand: true to "
             "require it served)")
+
+
+def _rent_caps(data: PlanData, tables: PlanTables, k: int) -> list[str]:
+    """B. renting: the offers that could serve class k and hold their max_gpus in its
+    period."""
+    rp = tables.rent_plan
+    if rp is None:
+        return []
+    c = data.classes[k]
+    out = []
+    for r, kk in data.rserve_index:
+        cap = data.rent_offers[r].max_gpus
+        if kk != k or cap is None:
+            continue
+        held = float(rp.loc[(rp["period"] == c.period) & (rp["offer"] == r), "gpus"].sum())
+        if held >= cap * (1 - 1e-9) - 1e-9:
+            out.append(f"rent[{r}].max_gpus ({cap:g} GPUs of {data.rent_offers[r].system} "
+                       "held)")
+    return out
 
 
 def diagnose(data: PlanData, tables: PlanTables, top: int = TOP_CLASSES) -> Shortfall:

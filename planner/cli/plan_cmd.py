@@ -20,6 +20,7 @@ from planner.core.size import MAX_COLUMNS
 from planner.core.summary import PlanSummary
 from planner.fmt import num, pct, usd, usd_fixed
 from planner.io.output import summary_json
+from planner.report.econ import econ_lines
 from planner.workflow.plan import plan_to_folder
 
 console = Console(highlight=False)
@@ -53,7 +54,8 @@ def print_summary(summary: PlanSummary, tables: Any, out_dir: Path | None) -> No
               show_header=True)
     t.add_column("item")
     t.add_column("USD", justify="right")
-    for k, v in (("capex", b.capex), ("energy", b.energy), ("opex", b.opex)):
+    for k, v in (("capex", b.capex), ("energy", b.energy), ("opex", b.opex),
+                 *((("rent", b.rent),) if b.rent is not None else ())):  # B. renting
         t.add_row(k, usd(v))
     t.add_row("[bold]spend[/]", f"[bold]{usd(s.spend_usd)}[/]")
     if s.unmet_penalty_usd:
@@ -65,6 +67,8 @@ def print_summary(summary: PlanSummary, tables: Any, out_dir: Path | None) -> No
     console.print(f"cost per million tokens served: [bold]"
                   f"{usd_fixed(cpm, 4)}[/] (spend / tokens served)   "
                   f"tokens/s per MW: [bold]{num(s.tokens_per_s_per_mw)}[/]")
+    for line in econ_lines(s):  # B. renting, D. prices
+        console.print(line)
     pp = tables.purchase_plan
     if len(pp):
         pt = Table(title="Purchases by period")
@@ -80,7 +84,9 @@ def print_summary(summary: PlanSummary, tables: Any, out_dir: Path | None) -> No
         console.print("no purchases: the installed fleet, with the shortfall above, is the "
                       "least-cost plan")
     else:
-        console.print("no purchases: the installed fleet serves all demand at least cost")
+        console.print("no purchases: the installed fleet and rented GPUs serve all demand "
+                      "at least cost" if s.rented_tokens else
+                      "no purchases: the installed fleet serves all demand at least cost")
     if out_dir is not None:
         console.print(f"plan written to {escape(str(out_dir))}/")
 

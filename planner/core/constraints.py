@@ -20,6 +20,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from planner.core.problem import KW_PER_MW, PlanData
+from planner.core.renting import add_rent_constraints, rent_demand_terms
 from planner.core.scaling import (
     DEMAND_ROW_RHS,
     WHOLE_UNIT_SHARE,
@@ -69,6 +70,9 @@ def add_demand_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
         plain:  sum_{s,g} tokens_per_unit[g,k] / D_k * serve[s,g,k] + unmet[k] >= 1
                                                               for k in K
 
+    With `rent:` (B), each row also gains the rented tokens,
+    sum_r tput[g_r,k] * target_utilization / D_k * rserve[r,k] (`rent_use`).
+
     Scaled so, `unmet[k]` counts shares of D_k, and a demand of 0.01 tokens/s and one of
     1e9 are held to the same relative tolerance. With `strict_demand` there is no
     `unmet`, and a class that no unit can serve has no row (`planner.core.solve.precheck`
@@ -92,6 +96,8 @@ def add_demand_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
             c = cls[k]
             terms[k].append((data.tokens_per_unit(g, k) / c.tokens_per_s,
                              serve[s, g, c.period, c.key]))
+    for k, ts in rent_demand_terms(m, data).items():  # B. renting
+        terms[k].extend(ts)
     rows = {}
     scale = record_row_scale(m, "demand")
     for c in cls:
@@ -265,14 +271,18 @@ def add_budget_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     Rows ``budget[t]`` where `capex_usd_per_period` is set and ``budget_total`` where
     `total_capex_usd` is set, each divided by f = budget_scale(the prices in it)::
 
-        sum_{s,g}   capex_usd[g] / f * buy[s,g,t] <= capex_usd_per_period / f   for t
-        sum_{s,g,t} capex_usd[g] / f * buy[s,g,t] <= total_capex_usd / f
+        sum_{s,g}   price[g,t] / f * buy[s,g,t] <= capex_usd_per_period / f   for t
+        sum_{s,g,t} price[g,t] / f * buy[s,g,t] <= total_capex_usd / f
+
+        price[g,t] = capex_usd[g] * (1 - capex_decline_per_year[g])^(t * H / 8760)
+
+    (E: the price of a unit commissioned in t; capex_usd[g] where the price does not fall.)
     """
     buy = m.buy
     by_t: dict[str, list[Term]] = defaultdict(list)
     for s, g, t in data.buy_index:
         lab = data.labels[t]
-        by_t[lab].append((data.systems[g].capex_usd, buy[s, g, lab]))
+        by_t[lab].append((data.unit_price_usd(g, t), buy[s, g, lab]))
     cap_p, cap_total = data.budget_per_period_usd, data.budget_total_usd
 
     def scaled(ts: list[Term], cap: float) -> tuple[float, list[Term], float]:
@@ -305,6 +315,8 @@ CONSTRAINT_FAMILIES: list[ConstraintFamily] = [
     add_space_constraints,
     add_supply_constraints,
     add_budget_constraints,
+    # ---- B. renting (contract v2) ----
+    add_rent_constraints,
 ]
 
 
@@ -350,6 +362,15 @@ SPARSITY_LIMITS: tuple[SparsityLimit, ...] = (
     SparsityLimit("supply, one hall (strong)", "buy[s,g,t] <= max_units_per_period[g] as a "
                   "bound, where only one hall can buy g in t (no `supply` row)",
                   "`planner.core.variables.add_variables` (`PlanData.buy_cap`)"),
+    # ---- B. renting (contract v2) ----
+    SparsityLimit("rent window", "no rent[r,t] or rserve[r,k] outside the offer's `from`.."
+                  "`until`, nor where its system cannot meet the SLO of k",
+                  "`planner.core.problem.prepare` (`_rent_sets`)"),
+    SparsityLimit("rent cap", "rent[r,t] <= max_gpus[r] as a bound",
+                  "`planner.core.variables.add_rent_variables`"),
+    SparsityLimit("implied rent bound (strong)", "rent[r,t] <= the GPUs that serve all "
+                  "demand of t the offer can serve: never cuts an optimum",
+                  "`planner.core.variables.add_rent_variables` (`PlanData.rent_gpu_bound`)"),
     SparsityLimit("implied power and space bounds (strong)", "buy[s,g,t] <= the units "
                   "hall s holds by power and racks: redundant with the `power` and `space` "
                   "rows, tighter for the LP relaxation",

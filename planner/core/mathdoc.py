@@ -31,7 +31,7 @@ from planner.core.build import build_model
 from planner.core.constraints import CONSTRAINT_FAMILIES, SPARSITY_LIMITS
 from planner.core.objective import add_objective
 from planner.core.problem import throughput_at
-from planner.core.variables import add_variables
+from planner.core.variables import add_rent_variables, add_variables
 
 #: docs/math.md of the repository this module belongs to
 MATH_MD = Path(__file__).resolve().parents[2] / "docs" / "math.md"
@@ -116,7 +116,7 @@ def _families() -> str:
         title, lead = _title(fn)
         rows = ", ".join(f"`{r}`" for r in row_names(fn))
         index.append(f"| {title} | {rows} | `{fn.__name__}` |")
-        sections.append(f"### {title}\n\n`planner.core.constraints.{fn.__name__}`. {lead}\n\n"
+        sections.append(f"### {title}\n\n`{fn.__module__}.{fn.__name__}`. {lead}\n\n"
                         + _body(fn))
     return "\n".join(index) + "\n\n" + "\n".join(sections)
 
@@ -132,6 +132,7 @@ def render() -> str:
     """The text of docs/math.md."""
     _t, objective_lead = _title(add_objective)
     _t, variables_lead = _title(add_variables)
+    _t, rent_lead = _title(add_rent_variables)
     parts = [
         HEADER,
         "## Sets and notation\n\n" + markdown(variables.__doc__, skip_summary=True),
@@ -139,6 +140,8 @@ def render() -> str:
         + markdown(throughput_at.__doc__),
         f"## Variables\n\n`planner.core.variables.add_variables`. {variables_lead}\n\n"
         + _body(add_variables),
+        f"### Renting\n\n`planner.core.variables.add_rent_variables`. {rent_lead}\n\n"
+        + _body(add_rent_variables),
         f"## Objective\n\n`planner.core.objective.add_objective`. {objective_lead}\n\n"
         + _body(add_objective),
         "## Constraints\n\nIn build order (`CONSTRAINT_FAMILIES`).\n\n" + _families(),

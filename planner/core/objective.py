@@ -13,20 +13,25 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
 
     The cost of each term is charged with its period's discount factor d_t::
 
-        min  sum_{(s,g,t) in B} capex_usd[g] * a[g,t] * d_t * buy[s,g,t]
+        min  sum_{(s,g,t) in B} price[g,t] * a[g,t] * d_t * buy[s,g,t]
            + sum_{(s,g,t) in F} (energy[s,g] + opex[g]) * d_t * fleet[s,g,t]
-           + sum_{k in K} unmet_usd * d_{t_k} * D_k * unmet[k]
+           + sum_{k in K} unmet_usd[k] * d_{t_k} * D_k * unmet[k]
+           + sum_{(r,t) in R} usd_per_gpu_hour[r] * H * d_t * rent[r,t]
 
         d_t       = 1 / (1 + discount_rate)^(t * H / 8760)
+        price[g,t] = capex_usd[g] * (1 - capex_decline_per_year[g])^(t * H / 8760)
         a[g,t]    = 1 (upfront), or min(1, (T - t) / (lifetime_years[g] * P)) (amortized)
         energy[s,g] = unit_power_kw[g] / 1000 * average_power_fraction * pue[s] * H
                       * electricity_usd_per_mwh[s]
         opex[g]   = opex_usd_per_year[g] * H / 8760
-        unmet_usd = H * 3600 / 1e6 * unmet_penalty_usd_per_mtok    (per token/s unmet)
+        unmet_usd[k] = H * 3600 / 1e6 * usd_per_mtok[k]    (per token/s unmet), where the
+                    demand row of k has a price (D: revenue lost), else
+                    H * 3600 / 1e6 * unmet_penalty_usd_per_mtok
 
-    Installed units carry no capex. `unmet[k]` counts shares of D_k, hence the factor D_k
-    (`PlanData.capex_charge_usd`, `energy_usd_per_unit`, `opex_usd_per_unit` and
-    `unmet_usd_per_tokens_per_s` compute the coefficients).
+    The last sum is renting (B, only with `rent:`). Installed units carry no capex.
+    `unmet[k]` counts shares of D_k, hence the factor D_k (`PlanData.capex_charge_usd`,
+    `energy_usd_per_unit`, `opex_usd_per_unit` and `unmet_usd_of_class` compute the
+    coefficients).
     """
     L = data.labels
     terms: list[Term] = []
@@ -41,7 +46,11 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
             terms.append((coef, fleet[s, g, L[t]]))
     if not data.strict_demand:
         for c in data.classes:
-            coef = data.unmet_usd_per_tokens_per_s(c.t) * c.tokens_per_s  # unmet: shares
+            coef = data.unmet_usd_of_class(c.index) * c.tokens_per_s  # unmet: shares
             if coef:
                 terms.append((coef, m.unmet[c.period, c.key]))
+    for r, t in data.rent_index:  # B. renting
+        coef = data.rent_cash_usd_per_gpu(r) * data.discount(t)
+        if coef:
+            terms.append((coef, m.rent[r, L[t]]))
     m.cost = pyo.Objective(expr=lin(terms) if terms else 0.0, sense=pyo.minimize)

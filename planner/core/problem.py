@@ -11,8 +11,9 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from planner.core.rent_sets import RentData, rent_sets
 from planner.gcpause import paused_gc
 from planner.inputs.bundle import Inputs
 from planner.inputs.periods import HOURS_PER_PERIOD, PERIODS_PER_YEAR, parse_period, period_labels
@@ -63,6 +64,8 @@ class DemandClass:
     slo: float
     tokens_per_s: float
     key: str  # unique within its period, e.g. "llama-70b@30"
+    #: D. prices: what a million of its tokens earns (None: the unmet penalty applies)
+    usd_per_mtok: float | None = None
 
 
 @dataclass
@@ -91,6 +94,12 @@ class PlanData:
     discount_rate: float
     budget_per_period_usd: float | None
     budget_total_usd: float | None
+    # ---- B. renting: offers, (r, t) where rent[r,t] exists, (r, k) where rserve[r,k]
+    # exists, and tokens/s per GPU of a rented system at a class's SLO ----
+    rent_offers: list[RentData] = field(default_factory=list)
+    rent_index: list[tuple[int, int]] = field(default_factory=list)
+    rserve_index: list[tuple[int, int]] = field(default_factory=list)
+    rent_tput: dict[tuple[str, int], float] = field(default_factory=dict)
 
     @property
     def T(self) -> int:  # noqa: N802 - the contract's symbol
@@ -113,9 +122,18 @@ class PlanData:
         life_periods = self.systems[g].lifetime_years * self.periods_per_year
         return min(1.0, (self.T - t) / life_periods)
 
+    def unit_price_usd(self, g: str, t: int) -> float:
+        """E. the price of one unit of g commissioned in t, before accounting and discount:
+        capex_usd x (1 - capex_decline_per_year)^(t H / 8760) (the budgets' price)."""
+        sysd = self.systems[g]
+        if sysd.capex_decline_per_year == 0:
+            return sysd.capex_usd
+        return float(sysd.capex_usd * (1.0 - sysd.capex_decline_per_year)
+                     ** (t * self.hours / HOURS_PER_YEAR))
+
     def capex_charge_usd(self, g: str, t: int) -> float:
         """Objective cost of one unit of g commissioned in t (accounting and discount)."""
-        return self.systems[g].capex_usd * self.capex_share(g, t) * self.discount(t)
+        return self.unit_price_usd(g, t) * self.capex_share(g, t) * self.discount(t)
 
     def energy_usd_per_unit(self, s: str, g: str, t: int) -> float:
         site = self.site_by_name[s]
@@ -129,6 +147,38 @@ class PlanData:
     def unmet_usd_per_tokens_per_s(self, t: int) -> float:
         return (self.hours * SECONDS_PER_HOUR / TOKENS_PER_MTOK
                 * self.unmet_penalty_usd_per_mtok * self.discount(t))
+
+    # ---- D. prices ----
+    @property
+    def priced(self) -> bool:
+        """Whether some demand class carries a price (`usd_per_mtok`)."""
+        return any(c.usd_per_mtok is not None for c in self.classes)
+
+    def unmet_usd_of_class(self, k: int) -> float:
+        """Objective cost of one token/s of class k unmet for its period: at the class's
+        price where given (revenue lost), else at the unmet penalty."""
+        c = self.classes[k]
+        if c.usd_per_mtok is None:
+            return self.unmet_usd_per_tokens_per_s(c.t)
+        return self.hours * SECONDS_PER_HOUR / TOKENS_PER_MTOK * c.usd_per_mtok \
+            * self.discount(c.t)
+
+    # ---- B. renting ----
+    def rent_cash_usd_per_gpu(self, r: int) -> float:
+        """What one GPU of offer r held through a period costs, undiscounted."""
+        return self.rent_offers[r].usd_per_gpu_hour * self.hours
+
+    def rent_tokens_per_gpu(self, r: int, k: int) -> float:
+        """Tokens/s one rented GPU of offer r serves for class k."""
+        return self.rent_tput[(self.rent_offers[r].system, k)] * self.target_utilization
+
+    def rent_gpu_bound(self, r: int, t: int) -> float | None:
+        """The most GPUs of offer r a plan needs in t: max_gpus, and (the bound the
+        strong formulation adds) the GPUs that serve all demand of t it can serve."""
+        need = sum(self.classes[k].tokens_per_s / self.rent_tokens_per_gpu(r, k)
+                   for rr, k in self.rserve_index if rr == r and self.classes[k].t == t)
+        cap = self.rent_offers[r].max_gpus
+        return need if cap is None else min(cap, need)
 
     def tokens_per_unit(self, g: str, k: int) -> float:
         """Tokens/s one unit of g serves for class k (GPUs x tput x target utilisation)."""
@@ -213,6 +263,7 @@ def _prepare(inputs: Inputs) -> PlanData:
         discount_rate=sc.finance.discount_rate,
         budget_per_period_usd=sc.budget.capex_usd_per_period,
         budget_total_usd=sc.budget.total_capex_usd,
+        **rent_sets(inputs, classes, catalog, len(labels), t_of, throughput_at),
     )
 
 
@@ -233,10 +284,11 @@ def _demand_classes(inputs: Inputs, labels: list[str],
         if n:
             key = f"{key}#{n + 1}"
         classes.append(DemandClass(len(classes), t, labels[t], row.model,
-                                   row.min_tokens_per_s_per_user, row.tokens_per_s, key))
+                                   row.min_tokens_per_s_per_user, row.tokens_per_s, key,
+                                   row.usd_per_mtok))
     classes.sort(key=lambda c: (c.t, c.model, c.slo, c.index))
-    return [DemandClass(i, c.t, c.period, c.model, c.slo, c.tokens_per_s, c.key)
-            for i, c in enumerate(classes)]
+    return [DemandClass(i, c.t, c.period, c.model, c.slo, c.tokens_per_s, c.key,
+                        c.usd_per_mtok) for i, c in enumerate(classes)]
 
 
 def _throughput(inputs: Inputs, classes: list[DemandClass], catalog: dict[str, System],

@@ -15,7 +15,9 @@ from typing import Any
 import pandas as pd
 
 from planner.core.highs import SolveOutcome
+from planner.core.prices import money_revenue, price_figures
 from planner.core.problem import PlanData
+from planner.core.rent_tables import money_rent, rent_frames, rent_serving, rented_tokens
 from planner.core.summary import (
     CostBreakdown,
     Horizon,
@@ -43,17 +45,28 @@ class PlanTables:
     allocation: pd.DataFrame
     service: pd.DataFrame
     sites: pd.DataFrame
+    # ---- B. renting (only with `rent:`; planner.core.rent_tables) ----
+    rent_plan: pd.DataFrame | None = None
+    rent_allocation: pd.DataFrame | None = None
+    #: money per period (period, kind, usd; undiscounted, + paid, - earned) for the cash
+    #: flow: kind `rent` (B, `money_rent`) and `revenue` (D, `money_revenue`); empty when
+    #: the plan has neither
+    money: pd.DataFrame | None = None
     #: set by `extract` once the tables are complete
     summary: PlanSummary = field(init=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {
+        out = {
             "purchase_plan": self.purchase_plan,
             "fleet": self.fleet,
             "allocation": self.allocation,
             "service": self.service,
             "sites": self.sites,
         }
+        if self.rent_plan is not None and self.rent_allocation is not None:  # B. renting
+            out["rent_plan"] = self.rent_plan
+            out["rent_allocation"] = self.rent_allocation
+        return out
 
 
 def _round_units(v: float) -> int:
@@ -107,11 +120,13 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
     served = defaultdict(float)
     for (_s, g, k), v in serve.items():
         served[k] += v * data.tokens_per_unit(g, k)
+    rserve = rent_serving(data, values, served) if data.rent_offers else {}  # B. renting
+    rented = rented_tokens(data, rserve)
 
     pp_rows = []
     for (s, g, t), u in sorted(buys.items(), key=lambda x: (x[0][2], site_order[x[0][0]],
                                                           sys_order[x[0][1]])):
-        pp_rows.append((L[t], s, g, u, u * data.systems[g].capex_usd,
+        pp_rows.append((L[t], s, g, u, u * data.unit_price_usd(g, t),
                         u * data.capex_charge_usd(g, t)))
     fl_rows = []
     site_agg: dict[tuple[str, int], list[float]] = {}
@@ -138,12 +153,13 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         site_agg.setdefault((s, c.t), [0.0, 0.0, 0.0, 0.0])[3] += tps
     sv_rows = []
     for c in data.classes:
-        got = min(served.get(c.index, 0.0), c.tokens_per_s)
+        got = min(served.get(c.index, 0.0) + rented.get(c.index, 0.0), c.tokens_per_s)
         if c.tokens_per_s - got <= 1e-7 * c.tokens_per_s:
             got = c.tokens_per_s  # solver tolerance, not a shortfall
         unmet = max(0.0, c.tokens_per_s - got)
-        sv_rows.append((c.period, c.model, c.slo, c.tokens_per_s, got, unmet,
-                        unmet * data.unmet_usd_per_tokens_per_s(c.t)))
+        row = (c.period, c.model, c.slo, c.tokens_per_s, got, unmet,
+               unmet * data.unmet_usd_of_class(c.index))
+        sv_rows.append((*row, rented.get(c.index, 0.0)) if data.rent_offers else row)
     st_rows = []
     for t in range(data.T):
         for site in data.sites:
@@ -157,21 +173,32 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         purchase_plan=pd.DataFrame(pp_rows, columns=PURCHASE_COLUMNS),
         fleet=pd.DataFrame(fl_rows, columns=FLEET_COLUMNS),
         allocation=pd.DataFrame(al_rows, columns=ALLOCATION_COLUMNS),
-        service=pd.DataFrame(sv_rows, columns=SERVICE_COLUMNS),
+        service=pd.DataFrame(sv_rows, columns=SERVICE_COLUMNS + (
+            ["rented_tokens_per_s"] if data.rent_offers else [])),
         sites=pd.DataFrame(st_rows, columns=SITE_COLUMNS),
     )
+    if data.rent_offers:  # B. renting
+        tables.rent_plan, tables.rent_allocation = rent_frames(data, values, rserve)
+    if data.rent_offers or data.priced:  # money per period for the cash flow (B, D)
+        parts = [f for f in (money_rent(tables.rent_plan), money_revenue(data, tables.service))
+                 if len(f)]
+        tables.money = pd.concat(parts, ignore_index=True) if parts else money_rent(None)
     tables.summary = summarize(data, tables, outcome, settings or {})
     return tables
 
 
 def cost_of_tables(tables: PlanTables) -> dict[str, float]:
-    """The cost breakdown recomputed from the tables (what the objective charges)."""
-    return {
+    """The cost breakdown recomputed from the tables (what the objective charges); `rent`
+    only in a plan with `rent:`."""
+    out = {
         "capex": float(tables.purchase_plan["capex_charged_usd"].sum()),
         "energy": float(tables.fleet["energy_usd"].sum()),
         "opex": float(tables.fleet["opex_usd"].sum()),
         "unmet_penalty": float(tables.service["unmet_penalty_usd"].sum()),
     }
+    if tables.rent_plan is not None:  # B. renting
+        out["rent"] = float(tables.rent_plan["charged_usd"].sum())
+    return out
 
 
 def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
@@ -187,6 +214,8 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
     served_tokens = float((sv["served_tokens_per_s"] * H * 3600).sum())
     # summed, not total - penalty: a penalty of $1e13 would leave a $20 spend in rounding
     cost_wo_penalty = breakdown["capex"] + breakdown["energy"] + breakdown["opex"]
+    if "rent" in breakdown:  # B. renting: money spent
+        cost_wo_penalty += breakdown["rent"]
     cpm = usd_per_mtok(cost_wo_penalty, served_tokens) if served_tokens > 0 else None
 
     st = tables.sites
@@ -233,7 +262,23 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
         horizon=Horizon(start=data.labels[0], periods=data.T,
                         granularity=data.granularity, hours_per_period=data.hours),
         solver_settings=settings,
+        **_v2_figures(data, tables, served_tokens, cost_wo_penalty),
     )
+
+
+def _v2_figures(data: PlanData, tables: PlanTables, served_tokens: float,
+                spend_usd: float) -> dict[str, Any]:
+    """The summary's renting (B) and price (D) figures, where the scenario has them."""
+    out: dict[str, Any] = {}
+    if data.rent_offers:
+        sv = tables.service
+        rented = float((sv["rented_tokens_per_s"] * data.hours * 3600).sum())
+        out.update(has_rent=True, rented_tokens=rented,
+                   rented_share=rented / served_tokens if served_tokens > 0 else None)
+    if data.priced:
+        out.update(has_prices=True,
+                   **price_figures(data, tables.service, tables.sites, spend_usd))
+    return out
 
 
 # --------------------------------------------------------------------------- post-solve check

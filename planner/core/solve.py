@@ -109,7 +109,7 @@ def precheck(data: PlanData, diagnosis: Diagnosis,
                     racks_told = True
     unservable = []
     if data.strict_demand:
-        servable = {k for (_, _, k) in data.serve_index}
+        servable = {k for (_, _, k) in data.serve_index} | {k for _r, k in data.rserve_index}
         unservable = [c for c in data.classes if c.index not in servable]
     if unservable and not details:
         # the solver would not see these (no variable can serve them): explain them
@@ -138,7 +138,9 @@ def explain_infeasible(data: PlanData, settings: HighsSettings,
     hint = ("set options.strict_demand: false to plan anyway and see the shortfall in "
             "service.csv, or relax the caps named above")
     relaxed = replace(data, strict_demand=False,
-                      unmet_penalty_usd_per_mtok=max(1e6, data.unmet_penalty_usd_per_mtok))
+                      unmet_penalty_usd_per_mtok=max(1e6, data.unmet_penalty_usd_per_mtok),
+                      # D. prices: the high price applies to every class here
+                      classes=[replace(c, usd_per_mtok=None) for c in data.classes])
     try:
         result = solve_data(relaxed, replace(settings, mip_rel_gap=min(settings.mip_rel_gap,
                                                                       1e-5)),

@@ -43,6 +43,8 @@ class CostBreakdown:
     opex: float
     #: unserved tokens at the scenario's unmet-demand price: not money spent
     unmet_penalty: float
+    #: B. rented GPUs (money); only in a plan with `rent:` (summary.json omits it else)
+    rent: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -108,7 +110,10 @@ class ModelSize:
 
 
 #: fields summary.json carries only when they are set, in this order after the others
-_OPTIONAL = ("shortfall", "model_size", "analyses_skipped", "analysis_errors")
+_OPTIONAL = ("shortfall", "model_size", "analyses_skipped", "analysis_errors",
+             # ---- B. renting, D. prices (contract v2) ----
+             "rented_tokens", "rented_share", "revenue_usd", "revenue_cash_usd",
+             "margin_usd", "margin_per_mw_usd")
 
 
 @dataclass(kw_only=True)
@@ -159,14 +164,37 @@ class PlanSummary:
     analyses_skipped: dict[str, str] | None = None
     #: analyses that failed, one sentence each (`planner.report.plan_set`)
     analysis_errors: list[str] | None = None
+    # ---- B. renting (only with `rent:`) ----
+    #: tokens rented GPUs serve over the horizon (included in `tokens_served`)
+    rented_tokens: float | None = None
+    #: rented tokens over tokens served (None when nothing is served)
+    rented_share: float | None = None
+    # ---- D. prices (only where a demand row has `usd_per_mtok`; `planner.core.prices`) ----
+    #: price x tokens served over the priced classes, discounted like the costs
+    revenue_usd: float | None = None
+    #: the same, undiscounted
+    revenue_cash_usd: float | None = None
+    #: revenue_usd - spend_usd (discounted; penalties are not money)
+    margin_usd: float | None = None
+    #: margin_usd per MW of peak IT power in service over all halls
+    margin_per_mw_usd: float | None = None
+    #: whether the plan has rent / prices (set by `summarize`; not written)
+    has_rent: bool = False
+    has_prices: bool = False
 
     def to_json_dict(self) -> dict[str, Any]:
         """summary.json's content: every field in order; `shortfall`, `model_size`,
-        `analyses_skipped` and `analysis_errors` only when set."""
+        `analyses_skipped` and `analysis_errors` only when set; the renting fields and
+        `cost_breakdown_usd.rent` only with `rent:`, the price fields only with prices."""
         out = asdict(self)
+        has_rent, has_prices = out.pop("has_rent"), out.pop("has_prices")
         for key in _OPTIONAL:
-            if out[key] is None:
+            if out[key] is None and not (
+                    (has_rent and key in ("rented_tokens", "rented_share"))
+                    or (has_prices and key in _PRICE_FIELDS)):
                 del out[key]
+        if out["cost_breakdown_usd"].get("rent") is None:
+            out["cost_breakdown_usd"].pop("rent", None)
         return out
 
     @classmethod
@@ -182,7 +210,7 @@ class PlanSummary:
         """
         b = d["cost_breakdown_usd"]
         breakdown = CostBreakdown(capex=b["capex"], energy=b["energy"], opex=b["opex"],
-                                  unmet_penalty=b["unmet_penalty"])
+                                  unmet_penalty=b["unmet_penalty"], rent=b.get("rent"))
         spend = finite(d.get("spend_usd"))
         if spend is None:
             spend = sum(float(x or 0.0) for x in (b["capex"], b["energy"], b["opex"]))
@@ -213,9 +241,13 @@ class PlanSummary:
                 columns=ms["columns"], rows=ms["rows"], nonzeros=ms["nonzeros"]),
             analyses_skipped=d.get("analyses_skipped"),
             analysis_errors=d.get("analysis_errors"),
+            **{k: d.get(k) for k in _V2_FIELDS},
+            has_rent="rented_tokens" in d, has_prices="revenue_usd" in d,
         )
 
 
+_PRICE_FIELDS = ("revenue_usd", "revenue_cash_usd", "margin_usd", "margin_per_mw_usd")
+_V2_FIELDS = ("rented_tokens", "rented_share", *_PRICE_FIELDS)
 _SITE_FIELDS = ("power_cap_mw", "peak_power_mw", "tokens_per_s_per_mw", "peak_racks",
                 "max_racks")
 _HORIZON_FIELDS = ("start", "periods", "granularity", "hours_per_period")

@@ -96,3 +96,37 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "stro
     m.unmet = pyo.Var(unmet_idx, domain=pyo.NonNegativeReals)  # shares of each demand
     if unmet_idx:
         record_col_scale(m, "unmet", {(c.period, c.key): c.tokens_per_s for c in data.classes})
+    if data.rent_offers:
+        add_rent_variables(m, data, strong)
+
+
+def add_rent_variables(m: pyo.ConcreteModel, data: PlanData, strong: bool) -> None:
+    """B. Renting: GPUs held from an offer, and what they serve (only with `rent:`).
+
+    Both formulations::
+
+        rent[r,t]     >= 0            for (r,t) in R     GPUs of offer r held through t
+                      <= max_gpus[r]                     (the offer's cap, where given)
+        rserve[r,k]   >= 0            for (r,k) in RS    rented GPUs of r serving k
+
+        R   (r,t): t inside the offer's window (`from`..`until`) and some class of t
+            that its system can serve
+        RS  (r,k): t_k inside the window and tput[g_r,k] > 0
+
+    Strong, the bound the demand implies (renting more than serves all the demand r
+    can serve in t buys nothing)::
+
+        rent[r,t]     <= sum_{k: t_k = t, (r,k) in RS} D_k / (tput[g_r,k] * target_utilization)
+    """
+    L = data.labels
+
+    def bound(r: int, t: int) -> tuple[float, float | None]:
+        if strong:
+            return (0.0, data.rent_gpu_bound(r, t))
+        return (0.0, data.rent_offers[r].max_gpus)
+
+    bounds = {(r, L[t]): bound(r, t) for r, t in data.rent_index}
+    m.rent = pyo.Var(list(bounds), domain=pyo.NonNegativeReals,
+                     bounds=lambda _m, r, lab: bounds[(r, lab)])
+    m.rserve = pyo.Var([(r, data.classes[k].period, data.classes[k].key)
+                        for r, k in data.rserve_index], domain=pyo.NonNegativeReals)

@@ -22,7 +22,12 @@ from planner.inputs.schemas import DemandRow
 
 DEMAND_COLUMNS = ("period", "model", "tokens_per_s", "min_tokens_per_s_per_user")
 REQUIRED_DEMAND_COLUMNS = ("period", "model", "tokens_per_s")
-NUMBER_COLUMNS = ("tokens_per_s", "min_tokens_per_s_per_user")
+#: D. prices (contract v2): optional columns beside DEMAND_COLUMNS; empty means not given
+PRICE_COLUMNS = ("usd_per_mtok",)
+ALLOWED_COLUMNS = DEMAND_COLUMNS + PRICE_COLUMNS
+NUMBER_COLUMNS = ("tokens_per_s", "min_tokens_per_s_per_user", *PRICE_COLUMNS)
+#: number columns an empty cell leaves at their default
+OPTIONAL_NUMBER_COLUMNS = ("min_tokens_per_s_per_user", *PRICE_COLUMNS)
 TEXT_COLUMNS = ("period", "model")
 
 
@@ -84,10 +89,10 @@ def _header(header_line: int, raw: list[str], name: str, errs: IssueCollector) -
     for i, col in enumerate(header):
         if col == "":
             errs.add(name, f"line {header_line}", f"column {i + 1} of the header has no name")
-        elif col not in DEMAND_COLUMNS:
-            close = difflib.get_close_matches(col, DEMAND_COLUMNS, n=1, cutoff=0.6)
+        elif col not in ALLOWED_COLUMNS:
+            close = difflib.get_close_matches(col, ALLOWED_COLUMNS, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else (
-                f"; allowed: {', '.join(DEMAND_COLUMNS)}")
+                f"; allowed: {', '.join(ALLOWED_COLUMNS)}")
             errs.add(name, f"column {col!r}", f"unknown column{hint}")
     for col in sorted(set(header)):
         if header.count(col) > 1:
@@ -112,8 +117,8 @@ def _demand_row(raw: list[str], header: list[str], lineno: int, name: str,
     row: dict[str, Any] = {"period": rec["period"], "model": rec["model"]}
     bad = False
     for col in NUMBER_COLUMNS:
-        if col not in rec or (col == "min_tokens_per_s_per_user" and rec[col] == ""):
-            continue  # the SLO is optional: absent or empty means 0
+        if col not in rec or (col in OPTIONAL_NUMBER_COLUMNS and rec[col] == ""):
+            continue  # the SLO and the price are optional: absent or empty means the default
         val = _number(rec[col], f"line {lineno}: {col}", DemandRow.model_fields[col], name,
                       errs)
         if val is None:

@@ -156,6 +156,30 @@ class SolverSettings(Strict):
                     "same plan.")
 
 
+# ---- B. renting (contract v2) ----
+
+
+class RentOffer(Strict):
+    """Rented capacity outside the halls: GPUs of a catalogue system at a price per GPU-hour."""
+
+    system: Name = Field(
+        description="The catalogue id of the system rented; its throughput curves apply.")
+    usd_per_gpu_hour: float | None = Field(
+        default=None, ge=0, le=1e6, json_schema_extra=PLAUSIBLE,
+        description="Price of one GPU held for one hour, USD; None takes the system's "
+                    "`rental_usd_per_gpu_hour` (one of the two is required).")
+    max_gpus: float | None = Field(
+        default=None, ge=0, le=1e12, json_schema_extra=PLAUSIBLE,
+        description="Most GPUs of this offer held in any one period; None means no cap.")
+    from_: PeriodLabel | None = Field(
+        default=None, alias="from",
+        description="First period the offer stands (written `from`); None means the "
+                    "horizon start.")
+    until: PeriodLabel | None = Field(
+        default=None,
+        description="Last period the offer stands; None means the horizon end.")
+
+
 class Scenario(Strict):
     """A planning scenario (the YAML a user writes)."""
 
@@ -187,6 +211,10 @@ class Scenario(Strict):
     description: FreeText | None = Field(
         default=None,
         description="Free text for the reader; not used by the plan.")
+    # ---- B. renting (contract v2) ----
+    rent: list[RentOffer] = Field(
+        default_factory=list,
+        description="Rented capacity that serves demand outside the halls (contract v2, B).")
 
     @field_validator("catalog", "models", "demand")
     @classmethod
@@ -275,6 +303,11 @@ class System(Strict):
         default_factory=dict,
         description="Per figure (a field name of this system): where it comes from.")
     notes: FreeText | None = Field(default=None, description="Free text.")
+    # ---- E. falling prices (contract v2) ----
+    capex_decline_per_year: float = Field(
+        default=0.0, ge=0, lt=1,
+        description="Yearly fall of the purchase price: a unit commissioned in period t costs "
+                    "capex_usd x (1 - this)^(t x H / 8760), in the objective and the budgets.")
 
 
 class Catalog(Strict):
@@ -376,3 +409,9 @@ class DemandRow(Strict):
     min_tokens_per_s_per_user: float = Field(
         default=0.0, ge=0, le=MAX_CURVE_VALUE, json_schema_extra=PLAUSIBLE,
         description="The interactivity SLO, tokens/s per user.")
+    # ---- D. prices (contract v2) ----
+    usd_per_mtok: float | None = Field(
+        default=None, ge=0, le=1e6, json_schema_extra=PLAUSIBLE,
+        description="What one million of this class's tokens earns, USD; replaces "
+                    "`unmet_penalty_usd_per_mtok` for the class (demand not served is revenue "
+                    "lost). None: the penalty applies.")

@@ -23,7 +23,7 @@ from planner.inputs.periods import (
     format_period,
     parse_period,
 )
-from planner.inputs.schemas import Catalog, DemandRow, Horizon, ModelProfile, Scenario
+from planner.inputs.schemas import Catalog, DemandRow, Horizon, ModelProfile, Scenario, System
 
 
 def _did_you_mean(name: str, options: list[str]) -> str:
@@ -141,6 +141,34 @@ def _check_scenario(sc: Scenario, cat: Catalog | None, periods: _Periods, sf: st
                          f"site {site.name!r} is not available until "
                          f"{site.available_from}, so it cannot hold existing units at the "
                          "horizon start")
+    _check_rent(sc, systems, system_ids, periods, sf, catalog_file, errs)
+
+
+def _check_rent(sc: Scenario, systems: dict[str, System] | None, system_ids: list[str],
+                periods: _Periods, sf: str, catalog_file: str, errs: IssueCollector) -> None:
+    """B. renting: each offer names a catalogue system, has a price (its own or the
+    system's `rental_usd_per_gpu_hour`), and a window inside the horizon, in order."""
+    for i, offer in enumerate(sc.rent):
+        fld = f"rent[{i}]"
+        sysdef = systems.get(offer.system) if systems is not None else None
+        if systems is not None and sysdef is None:
+            errs.add(sf, f"{fld}.system", f"unknown system {offer.system!r} in {catalog_file}"
+                     + _did_you_mean(offer.system, system_ids))
+        elif sysdef is not None and offer.usd_per_gpu_hour is None \
+                and sysdef.rental_usd_per_gpu_hour is None:
+            errs.add(sf, f"{fld}.usd_per_gpu_hour",
+                     f"is required: the catalogue gives {offer.system!r} no "
+                     "rental_usd_per_gpu_hour (write the offer's price per GPU-hour)")
+        lo = hi = None
+        if offer.from_ is not None:
+            lo = periods.check(offer.from_, sf, f"{fld}.from", allow_before=False,
+                               allow_after=False)
+        if offer.until is not None:
+            hi = periods.check(offer.until, sf, f"{fld}.until", allow_before=False,
+                               allow_after=False)
+        if lo is not None and hi is not None and lo > hi:
+            errs.add(sf, f"{fld}.until", f"{offer.until} is before from {offer.from_}: the "
+                     "offer stands in no period")
 
 
 def _check_demand(demand: Sequence[DemandRow], lines: Sequence[int],

@@ -47,11 +47,18 @@ CSV_FILES = {
     "service": "service.csv",
     "sites": "sites.csv",
 }
+#: plan files written only when the plan has the table (contract v2)
+OPTIONAL_CSV_FILES = {
+    # ---- B. renting: only with `rent:` ----
+    "rent_plan": "rent_plan.csv",
+    "rent_allocation": "rent_allocation.csv",
+}
 
 # OWASP "CSV Injection": cells starting with these are read as formulas by spreadsheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-__all__ = ["CSV_FILES", "FORMULA_START", "check_output_dir", "escape_text", "frame_to_csv",
-           "plan_files", "summary_json", "unescape_text", "write_plan"]
+__all__ = ["CSV_FILES", "FORMULA_START", "OPTIONAL_CSV_FILES", "check_output_dir",
+           "escape_text", "frame_to_csv", "plan_files", "summary_json", "unescape_text",
+           "write_plan"]
 
 
 def escape_text(text: str) -> str:
@@ -134,6 +141,8 @@ def check_output_dir(out_dir: str | Path, names: list[str] | None = None) -> Non
 def plan_files(result: PlanResult) -> dict[str, str]:
     frames = result.tables.frames()
     files = {fname: frame_to_csv(frames[key]) for key, fname in CSV_FILES.items()}
+    files.update({fname: frame_to_csv(frames[key]) for key, fname in OPTIONAL_CSV_FILES.items()
+                  if key in frames})
     files["summary.json"] = summary_json(result.summary)
     return files
 
@@ -153,4 +162,6 @@ REPORT_SET = (*REPORT_FILES, *ANALYSIS_FILES)
 def write_plan(result: PlanResult, out_dir: Path,
                extra: dict[str, str] | None = None) -> list[Path]:
     """The plan files (and `extra` files) as one set; any older report goes with it."""
-    return write_files(out_dir, {**plan_files(result), **(extra or {})}, remove=REPORT_SET)
+    # an optional table of an older plan must not survive beside a plan without it
+    return write_files(out_dir, {**plan_files(result), **(extra or {})},
+                       remove=(*REPORT_SET, *OPTIONAL_CSV_FILES.values()))

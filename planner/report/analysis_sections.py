@@ -41,9 +41,17 @@ def marginal_section(pf: PlanFolder) -> Section:
         "problem with fractional units; the re-solved value is the real MILP answer, exact "
         "up to the solver's MIP gap.")
     rows = [_marginal_row(r) for r in mv.itertuples()]
-    sec.blocks.append(Table(["step", "re-solved value", "spend change", "penalty change",
-                             "extra tokens served", "LP-dual estimate", "per unit",
-                             "method"], rows, "lrrrrrrl",
+    head = ["step", "re-solved value", "spend change", "penalty change",
+            "extra tokens served", "LP-dual estimate", "per unit", "method"]
+    if "margin_change_usd" in mv.columns:  # D. prices: values are margin
+        sec.blocks.append(
+            "The demand carries token prices (usd_per_mtok): unserved priced demand is "
+            "revenue lost, so these values are margin, not penalty avoided. **Margin "
+            "change** is the revenue the step gains less the spend it adds (money).")
+        head.append("margin change")
+        rows = [[*row, usd(r.margin_change_usd)]
+                for row, r in zip(rows, mv.itertuples(), strict=True)]
+    sec.blocks.append(Table(head, rows, "lrrrrrrl" + "r" * (len(head) - 8),
                             "Value: cost saved by the step (for demand: cost added), USD "
                             "over the horizon; what it is made of: the change of spend "
                             "(money: capex, energy, opex; + is more spent), the change of "

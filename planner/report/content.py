@@ -13,6 +13,7 @@ from __future__ import annotations
 from planner.analysis.verdicts import plan_standing
 from planner.report.analysis_sections import baseline_section, marginal_section
 from planner.report.document import Report
+from planner.report.econ import rent_section
 from planner.report.folder import PlanFolder
 from planner.report.headline import headline_section, shortfall_of, subtitle, tiles
 from planner.report.plan_sections import (
@@ -33,6 +34,7 @@ def build(pf: PlanFolder) -> Report:
         headline_section(pf, short, standing),
         purchases_section(pf, short, standing),
         charts_section(pf),
+        *filter(None, [rent_section(pf)]),  # B. renting
         limits_section(pf),
         unmet_section(pf),
         marginal_section(pf),

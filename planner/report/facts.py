@@ -64,7 +64,7 @@ def limits_table(data: PlanData, tables: PlanTables,
     spent = {lab: float(pp.loc[pp["period"] == lab, "capex_usd"].sum()) for lab in data.labels}
     dear: dict[int, float] = {}
     for _s, g, t in data.buy_index:
-        dear[t] = max(dear.get(t, 0.0), data.systems[g].capex_usd)
+        dear[t] = max(dear.get(t, 0.0), data.unit_price_usd(g, t))  # E: price in t
     if data.budget_per_period_usd is not None:
         cap = float(data.budget_per_period_usd)
         for t, lab in enumerate(data.labels):

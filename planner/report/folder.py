@@ -39,7 +39,8 @@ BOOL_COLUMNS = {"binding"}
 
 REQUIRED = ["summary.json", "purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv",
             "sites.csv"]
-OPTIONAL = ["limits.csv", "marginal_values.csv", "baselines.csv"]
+OPTIONAL = ["limits.csv", "marginal_values.csv", "baselines.csv",
+            "rent_plan.csv"]  # B. renting: only with `rent:`
 
 
 @dataclass
@@ -54,6 +55,8 @@ class PlanFolder:
     limits: pd.DataFrame | None
     marginal: pd.DataFrame | None
     baselines: pd.DataFrame | None
+    #: B. renting: rent_plan.csv, in a plan with `rent:`
+    rent_plan: pd.DataFrame | None = None
 
     @property
     def hours(self) -> float:
@@ -180,4 +183,4 @@ def folder_from_texts(p: Path, texts: Mapping[str, str]) -> PlanFolder:
                       fleet=req("fleet.csv"), allocation=req("allocation.csv"),
                       service=req("service.csv"), sites=req("sites.csv"),
                       limits=frames["limits.csv"], marginal=frames["marginal_values.csv"],
-                      baselines=frames["baselines.csv"])
+                      baselines=frames["baselines.csv"], rent_plan=frames["rent_plan.csv"])

@@ -15,6 +15,7 @@ import pandas as pd
 from planner.core.summary import PlanSummary, Shortfall, usd_per_mtok
 from planner.fmt import fixed, is_number, num, pct, sig, usd, usd_small
 from planner.report.document import Block, Bullets, Section, Table
+from planner.report.econ import econ_tiles, margin_blocks
 from planner.report.folder import PlanFolder
 
 
@@ -31,7 +32,7 @@ def tiles(s: PlanSummary) -> list[tuple[str, str]]:
     penalty = float(s.cost_breakdown_usd.unmet_penalty or 0.0)
     if penalty:
         out.append(("Unmet penalty (not spend)", usd(penalty)))
-    return out
+    return out + econ_tiles(s)  # B. renting, D. prices
 
 
 def subtitle(s: PlanSummary) -> str:
@@ -62,6 +63,7 @@ def headline_section(pf: PlanFolder, short: Shortfall, standing: str) -> Section
         head.blocks.append(f"**Analysis failed:** {err}")
     head.blocks.append(_shortfall_block(short, s))
     head.blocks.append(_spend_table(s))
+    head.blocks.extend(margin_blocks(s))  # D. prices
     cpm = cost_per_model(pf)
     if cpm:
         head.blocks.append(Table(
@@ -92,7 +94,8 @@ def _spend_table(s: PlanSummary) -> Table:
     spend = s.spend_usd
     penalty = float(b.unmet_penalty or 0.0)
     rows = [[k, usd(v), pct(float(v or 0) / spend if spend else None)]
-            for k, v in (("capex", b.capex), ("energy", b.energy), ("opex", b.opex))]
+            for k, v in (("capex", b.capex), ("energy", b.energy), ("opex", b.opex),
+                         *((("rent", b.rent),) if b.rent is not None else ()))]
     rows.append(["spend", usd(spend), pct(1.0 if spend else None)])
     if penalty:
         rows.append(["unmet-demand penalty (a price the scenario sets, not money)",

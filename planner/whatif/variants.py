@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from planner.errors import InputError
-from planner.io.output import MERGED_FILE, PLAN_FILES
+from planner.io.output import MERGED_FILE, OPTIONAL_CSV_FILES, PLAN_FILES
 from planner.whatif.jobs import Job, JobResult
 from planner.whatif.overlays import InputsCache, MergedScenario, merge_scenario
 from planner.whatif.runner import run_jobs
@@ -153,7 +153,8 @@ def result_files(results: Sequence[JobResult], prefix: str = "") -> tuple[dict[s
         d = f"{prefix}{res.name}/"
         mine = dict(res.files)
         if not res.ok:
-            remove += [d + name for name in (*PLAN_FILES, MERGED_FILE) if name not in mine]
+            remove += [d + name for name in (*PLAN_FILES, *OPTIONAL_CSV_FILES.values(),
+                                             MERGED_FILE) if name not in mine]
             mine[ERROR_FILE] = f"{res.status}\n\n{res.message}\n"
         else:
             remove.append(d + ERROR_FILE)

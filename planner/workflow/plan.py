@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from planner.core.size import MAX_COLUMNS
 from planner.inputs.loader import load_inputs
 from planner.io.atomic import write_files
-from planner.io.output import MERGED_FILE, REPORT_SET, check_output_dir
+from planner.io.output import MERGED_FILE, OPTIONAL_CSV_FILES, REPORT_SET, check_output_dir
 from planner.report import plan_set
 from planner.whatif.overlays import merge_scenario
 
@@ -72,5 +72,7 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
                      budget_s=analysis_time_s, extra=extra, on_error=on_error)
     if progress:
         progress.on_stage("write")
-    write_files(out, files, remove=[f for f in REPORT_SET if f not in files])
+    # an older plan's report, or a table this plan does not have, must not survive beside it
+    write_files(out, files, remove=[f for f in (*REPORT_SET, *OPTIONAL_CSV_FILES.values())
+                                    if f not in files])
     return result
