@@ -78,7 +78,7 @@ def folder_lock(out_dir: str | Path) -> Iterator[None]:
     process (a report read and written under one lock). Where `fcntl` is missing
     (Windows), runs unlocked.
     """
-    try:
+    try:  # POSIX only: the module does not exist on Windows
         import fcntl
     except ImportError:  # not POSIX: no advisory locks on folders
         yield

@@ -14,6 +14,7 @@ imports Pyomo.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -162,8 +163,6 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
         def bp(done: int, total: int, label: str) -> None:
             if progress:
                 progress("baselines", done, total, label)
-
-        from dataclasses import replace
 
         settings = replace(result.settings, time_limit_s=time_limit_s)
         pp = result.tables.purchase_plan

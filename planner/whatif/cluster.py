@@ -19,7 +19,7 @@ class ClusterError(PlannerError):
 
 
 def _dask_client(address: str, timeout_s: float) -> Any:
-    try:
+    try:  # Dask is optional (pip install 'planner[cluster]'): imported only when asked for
         from distributed import Client
     except ImportError:
         raise ClusterError(
