@@ -43,6 +43,11 @@ class CostBreakdown:
     opex: float
     #: unserved tokens at the scenario's unmet-demand price: not money spent
     unmet_penalty: float
+    # A. building power: only when some site has `build` (else None, not written)
+    #: capex of the blocks built, as the scenario accounts it
+    build_capex: float | None = None
+    #: fixed opex of the MW built
+    build_opex: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -108,7 +113,10 @@ class ModelSize:
 
 
 #: fields summary.json carries only when they are set, in this order after the others
-_OPTIONAL = ("shortfall", "model_size", "analyses_skipped", "analysis_errors")
+_OPTIONAL = ("shortfall", "model_size", "analyses_skipped", "analysis_errors",
+             "built_mw")
+#: cost_breakdown_usd keys written only when set (section A)
+_OPTIONAL_COSTS = ("build_capex", "build_opex")
 
 
 @dataclass(kw_only=True)
@@ -159,6 +167,8 @@ class PlanSummary:
     analyses_skipped: dict[str, str] | None = None
     #: analyses that failed, one sentence each (`planner.report.plan_set`)
     analysis_errors: list[str] | None = None
+    # A. building power: MW built over the horizon, all sites (only with `build`)
+    built_mw: float | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """summary.json's content: every field in order; `shortfall`, `model_size`,
@@ -167,6 +177,9 @@ class PlanSummary:
         for key in _OPTIONAL:
             if out[key] is None:
                 del out[key]
+        for key in _OPTIONAL_COSTS:
+            if out["cost_breakdown_usd"][key] is None:
+                del out["cost_breakdown_usd"][key]
         return out
 
     @classmethod
@@ -182,7 +195,8 @@ class PlanSummary:
         """
         b = d["cost_breakdown_usd"]
         breakdown = CostBreakdown(capex=b["capex"], energy=b["energy"], opex=b["opex"],
-                                  unmet_penalty=b["unmet_penalty"])
+                                  unmet_penalty=b["unmet_penalty"],
+                                  **{k: b[k] for k in _OPTIONAL_COSTS if k in b})
         spend = finite(d.get("spend_usd"))
         if spend is None:
             spend = sum(float(x or 0.0) for x in (b["capex"], b["energy"], b["opex"]))
@@ -213,6 +227,7 @@ class PlanSummary:
                 columns=ms["columns"], rows=ms["rows"], nonzeros=ms["nonzeros"]),
             analyses_skipped=d.get("analyses_skipped"),
             analysis_errors=d.get("analysis_errors"),
+            built_mw=d.get("built_mw"),
         )
 
 

@@ -72,7 +72,7 @@ CSV_FILES = {
 # OWASP "CSV Injection": cells starting with these are read as formulas by spreadsheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_START = FORMULA_START  # kept for callers of the old name
-__all__ = ["CSV_FILES", "FORMULA_START", "OutputError", "check_output_dir", "escape_text",
+__all__ = ["CSV_FILES", "FEATURE_CSV_FILES", "FEATURE_FILES", "FORMULA_START", "OutputError", "check_output_dir", "escape_text",
            "frame_to_csv", "plan_files", "summary_json", "unescape_text", "write_files",
            "write_plan"]
 
@@ -373,9 +373,19 @@ def _replace_into(real: Path, out_dir: Path, new: Path, old: Path,
     return [out_dir / name for name in names]
 
 
+#: tables of contract v2 features, written only when the plan has them
+#: (A. building power: build_plan.csv only when some site has `build`)
+FEATURE_CSV_FILES = {
+    "build_plan": "build_plan.csv",
+}
+FEATURE_FILES = tuple(FEATURE_CSV_FILES.values())
+
+
 def plan_files(result: PlanResult) -> dict[str, str]:
     frames = result.tables.frames()
     files = {fname: frame_to_csv(frames[key]) for key, fname in CSV_FILES.items()}
+    files.update({fname: frame_to_csv(frames[key]) for key, fname in FEATURE_CSV_FILES.items()
+                  if key in frames})
     files["summary.json"] = summary_json(result.summary)
     return files
 
@@ -395,4 +405,5 @@ REPORT_SET = (*REPORT_FILES, *ANALYSIS_FILES)
 def write_plan(result: PlanResult, out_dir: Path,
                extra: dict[str, str] | None = None) -> list[Path]:
     """The plan files (and `extra` files) as one set; any older report goes with it."""
-    return write_files(out_dir, {**plan_files(result), **(extra or {})}, remove=REPORT_SET)
+    return write_files(out_dir, {**plan_files(result), **(extra or {})},
+                       remove=(*REPORT_SET, *FEATURE_FILES))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from planner.errors import InputError
-from planner.io.output import MERGED_FILE, PLAN_FILES
+from planner.io.output import FEATURE_FILES, MERGED_FILE, PLAN_FILES
 from planner.whatif.overlays import InputsCache, MergedScenario, merge_scenario
 from planner.whatif.runner import Job, JobResult, run_jobs
 
@@ -147,9 +147,11 @@ def result_files(results: Sequence[JobResult], prefix: str = "") -> tuple[dict[s
         d = f"{prefix}{res.name}/"
         mine = dict(res.files)
         if not res.ok:
-            remove += [d + name for name in (*PLAN_FILES, MERGED_FILE) if name not in mine]
+            remove += [d + name for name in (*PLAN_FILES, *FEATURE_FILES, MERGED_FILE)
+                       if name not in mine]
             mine[ERROR_FILE] = f"{res.status}\n\n{res.message}\n"
         else:
             remove.append(d + ERROR_FILE)
+            remove += [d + name for name in FEATURE_FILES if name not in mine]
         files.update({d + name: text for name, text in mine.items()})
     return files, remove

@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from planner.inputs.loader import load_inputs
-from planner.io.output import MERGED_FILE, REPORT_SET, check_output_dir, write_files
+from planner.io.output import (
+    FEATURE_FILES,
+    MERGED_FILE,
+    REPORT_SET,
+    check_output_dir,
+    write_files,
+)
 from planner.report import plan_set
 from planner.whatif.overlays import merge_scenario
 
@@ -66,5 +72,5 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
                      budget_s=analysis_time_s, extra=extra, on_error=on_error)
     if progress:
         progress.on_stage("write")
-    write_files(out, files, remove=[f for f in REPORT_SET if f not in files])
+    write_files(out, files, remove=[f for f in (*REPORT_SET, *FEATURE_FILES) if f not in files])
     return result
