@@ -85,9 +85,9 @@ class Build(Strict):
     def _max_holds_a_block(self) -> Build:
         if self.max_mw < self.block_mw:
             raise PydanticCustomError(
-                "max_below_block", "max_mw ({max_mw:g}) must be >= block_mw ({block_mw:g}): "
-                "not one block could be built", {"max_mw": self.max_mw,
-                                                  "block_mw": self.block_mw})
+                "max_below_block", "max_mw ({max_mw}) must be >= block_mw ({block_mw}): not "
+                "one block could be built", {"max_mw": f"{self.max_mw:g}",
+                                             "block_mw": f"{self.block_mw:g}"})
         return self
 
 
@@ -103,8 +103,8 @@ class Site(Strict):
                     "hall's power is fixed.")
     power_mw: float = Field(
         ge=0, le=1e6, json_schema_extra=PLAUSIBLE,
-        description="Critical IT power for accelerators, MW (the limit is a terawatt); 0 only "
-                    "for a site with `build` (a greenfield site).")
+        description="Critical IT power for accelerators, MW (the limit is a terawatt): > 0, "
+                    "or >= 0 for a site with `build` (0: a greenfield site).")
     pue: float = Field(
         default=1.0, ge=1.0,
         description="Facility energy over IT energy; multiplies the energy bill. No upper bound of "
@@ -128,10 +128,12 @@ class Site(Strict):
         default_factory=list,
         description="The installed base at the horizon start.")
 
-    @field_validator("power_mw")
+    @field_validator("power_mw", mode="before")
     @classmethod
-    def _power_or_build(cls, v: float, info: ValidationInfo) -> float:
-        if v <= 0 and info.data.get("build") is None:
+    def _power_or_build(cls, v: object, info: ValidationInfo) -> object:
+        """Without `build`, power_mw must be > 0 (as in v1); with it, >= 0 (the field)."""
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0 \
+                and info.data.get("build") is None:
             raise PydanticCustomError("greater_than", "Input should be greater than {gt}",
                                       {"gt": 0})
         return v
