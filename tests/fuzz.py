@@ -321,6 +321,7 @@ def generate(seed: int, avoid_known: bool = False) -> dict[str, Any]:
                     cap = site["power_mw"] * 1000.0 / kw[e["system"]] / 2
                     e["units"] = int(min(e["units"], cap))
 
+    _add_build(random.Random(seed * 7919 + 3), sites, T)  # A. building power
     sc: dict[str, Any] = {"name": f"fuzz-{seed}"}
     g.maybe(sc, "description", 0.2, "a fuzzed scenario")
     horizon: dict[str, Any] = {"start": labels[0], "periods": T}
@@ -378,6 +379,30 @@ def generate(seed: int, avoid_known: bool = False) -> dict[str, Any]:
             for p, m, d, s in rows)
     return {"scenario": sc, "catalog": catalog, "profiles": profiles, "demand_csv": text,
             "overlay": overlay}
+
+
+# A. building power
+def _add_build(r: random.Random, sites: list[dict[str, Any]], T: int) -> None:
+    """`build` on about a third of the halls, from a stream of its own (so every other
+    draw of a seed stays as it was): blocks of 1/20 to 2x the hall's power, up to 6
+    blocks, cost per MW from 0 to $1e8, sometimes opex, a life, a lead time; a hall
+    without an installed base sometimes starts at 0 MW (greenfield)."""
+    for site in sites:
+        if r.random() >= 0.35:
+            continue
+        block = float(f"{site['power_mw'] * 10 ** r.uniform(-1.3, 0.3):.4g}")
+        b: dict[str, Any] = {"block_mw": block,
+                             "max_mw": float(f"{block * r.choice([1, 1.5, 2, 3, 6]):.6g}"),
+                             "capex_usd_per_mw": r.choice([0.0, 1e5, 1e6, 1.1e7, 1e8])}
+        if r.random() < 0.4:
+            b["opex_usd_per_mw_year"] = r.choice([0.0, 2e5, 1e6])
+        if r.random() < 0.4:
+            b["lifetime_years"] = r.choice([0.5, 5, 15, 40])
+        if r.random() < 0.4:
+            b["lead_time_periods"] = r.randint(0, max(0, T))
+        site["build"] = b
+        if not site.get("existing") and r.random() < 0.5:
+            site["power_mw"] = 0
 
 
 def _extreme(sc: dict[str, Any], catalog: dict[str, Any] | None,
@@ -500,6 +525,10 @@ def features(spec: dict[str, Any]) -> set[str]:
                   else "available_from:early")
         for e in site.get("existing", []):
             f.add("existing:retire_after" if "retire_after" in e else "existing:kept")
+        if "build" in site:  # A. building power
+            f.add("build:greenfield" if site["power_mw"] == 0 else "build:added")
+            f.update(f"build.{k}" for k in ("opex_usd_per_mw_year", "lead_time_periods")
+                     if k in site["build"])
     systems = (cat or {}).get("systems", [])
     for sdef in systems:
         for k in ("opex_usd_per_year", "lifetime_years", "lead_time_periods", "cooling",
@@ -563,6 +592,8 @@ ALL_FEATURES = frozenset({
     "options.unmet_penalty_usd_per_mtok", "strict_demand", "systems:restricted",
     "demand:tiny", "demand:huge", "slo:several-per-model", "penalty:low", "penalty:high",
     "penalty:mid",
+    # A. building power
+    "build:greenfield", "build:added", "build.opex_usd_per_mw_year", "build.lead_time_periods",
 })
 
 
@@ -846,7 +877,7 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
         differ(f"{where} units", float(r["units"]), float(site_units.get(key, 0)))
         differ(f"{where} tokens_per_s", float(r["tokens_per_s"]), alloc_site.get(key, 0.0))
         differ(f"{where} power_cap_kw", float(r["power_cap_kw"]),
-               float(sites[r["site"]]["power_mw"]) * 1000)
+               (float(sites[r["site"]]["power_mw"]) + float(r.get("built_mw") or 0.0)) * 1000)
     missing = {k for k in site_kw if k not in {(r["period"], r["site"]) for r in st}}
     if missing:
         probs.append(f"outputs: sites.csv lacks periods with a fleet: {sorted(missing)[:3]}")
@@ -859,7 +890,8 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
     if served_tokens > 0 and cpm is not None:
         # spend summed from the files (total - penalty cancels when the penalty is huge)
         spend = (sum(float(r["capex_charged_usd"]) for r in pp)
-                 + sum(float(r["energy_usd"]) + float(r["opex_usd"]) for r in fl))
+                 + sum(float(r["energy_usd"]) + float(r["opex_usd"]) for r in fl)
+                 + _build_spend(out, st, sites, H, disc, tpos))  # A. building power
         differ("summary cost_per_mtok_usd", float(cpm), spend / served_tokens * 1e6, 1e-6)
     elif (served_tokens > 0) != (cpm is not None):
         probs.append(f"outputs: summary cost_per_mtok_usd {cpm!r} with {served_tokens!r} "
@@ -883,6 +915,20 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
             float(bound) > float(obj) + 1e-6 * abs(float(obj)) + 1e-6:
         probs.append(f"outputs: best_bound_usd {bound!r} above objective_usd {obj!r}")
     return probs
+
+
+def _build_spend(out: Path, st: list[dict[str, str]], sites: dict[str, Any], H: float,
+                 disc: Any, tpos: Any) -> float:
+    """A. The blocks' charged capex (build_plan.csv) and their fixed opex, recomputed from
+    sites.csv's built_mw (per MW-year, H/8760 of it a period, discounted)."""
+    if not (out / "build_plan.csv").exists():
+        return 0.0
+    usd = sum(float(r["capex_charged_usd"]) for r in _rows(out / "build_plan.csv"))
+    for r in st:
+        b = sites[r["site"]].get("build") or {}
+        usd += (float(r.get("built_mw") or 0.0) * float(b.get("opex_usd_per_mw_year", 0.0))
+                * H / 8760 * disc(tpos(r["period"])))
+    return usd
 
 
 def _exact(sc_path: Path, folder: Path, slack: float) -> tuple[dict[str, Any], list[str]]:
