@@ -17,8 +17,8 @@ from planner.cli.progress import PlanCounter
 from planner.cli.whatif_view import (
     exit_code,
     print_comparison,
-    print_json,
     print_decision,
+    print_json,
     print_new_hall,
     print_sweep,
 )

@@ -223,8 +223,8 @@ class _Rounding:
             acc, done = 0.0, 0
             for _t, j in lst:
                 acc += max(0.0, float(x_lp[j]))
-                cum = math.ceil(acc - LP_UNIT_TOL)
-                self.x[j] = max(0, min(cum - done, prog.col_hi[j]))
+                so_far = math.ceil(acc - LP_UNIT_TOL)
+                self.x[j] = max(0, min(so_far - done, prog.col_hi[j]))
                 done += int(self.x[j])
                 self.fixed[j] = True
         self.act = A @ self.x

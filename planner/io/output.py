@@ -72,7 +72,8 @@ CSV_FILES = {
 # OWASP "CSV Injection": cells starting with these are read as formulas by spreadsheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_START = FORMULA_START  # kept for callers of the old name
-__all__ = ["CSV_FILES", "FEATURE_CSV_FILES", "FEATURE_FILES", "FORMULA_START", "OutputError", "check_output_dir", "escape_text",
+__all__ = ["CSV_FILES", "FEATURE_CSV_FILES", "FEATURE_FILES", "FORMULA_START", "OutputError",
+           "check_output_dir", "escape_text",
            "frame_to_csv", "plan_files", "summary_json", "unescape_text", "write_files",
            "write_plan"]
 

@@ -38,9 +38,9 @@ BISECTIONS = 7
 MAX_DOUBLINGS = 24
 #: the first cost per MW tried above a price of 0
 FIRST_PRICE_USD_PER_MW = 1e5
-#: the `build:` fields the command line may set
-BUILD_KEYS = ("block_mw", "max_mw", "capex_usd_per_mw", "opex_usd_per_mw_year",
-              "lifetime_years", "lead_time_periods")
+#: the command-line option of each required `build:` field
+OPTION_OF = {"block_mw": "--block-mw", "max_mw": "--max-mw", "capex_usd_per_mw": "--capex-per-mw"}
+
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def hall_build_scenario(base: Path, base_data: dict[str, Any], site: str,
     missing = [k for k in ("block_mw", "max_mw", "capex_usd_per_mw") if k not in spec]
     if missing:
         raise InputError([Issue("new-hall", "build", "the hall's build needs "
-                                + ", ".join(f"--{k.replace('_', '-')}" for k in missing)
+                                + ", ".join(OPTION_OF[k] for k in missing)
                                 + f" (or sites.{site}.build in the base)")])
     template["build"] = spec
     return MergedScenario(doc, merged.base_file, merged.base_dir,

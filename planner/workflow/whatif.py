@@ -7,7 +7,7 @@ Each refuses an unusable output folder before any plan, plans the variants
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from planner.io.output import check_output_dir, frame_to_csv, write_files
@@ -89,9 +89,9 @@ def new_hall(base: Path, site: str, sizes: str, opens: str, out: Path | None = N
     return nh
 
 
-def new_hall_decision(base: Path, site: str, build: dict[str, object], out: Path | None = None,
-                      settings: RunSettings | None = None, *,
-                      hall: dict[str, object] | None = None, like: str | None = None,
+def new_hall_decision(base: Path, site: str, build: Mapping[str, object],
+                      out: Path | None = None, settings: RunSettings | None = None, *,
+                      hall: Mapping[str, object] | None = None, like: str | None = None,
                       what_ifs: Sequence[Path] = (), sets: Sequence[str] = (),
                       search: bool = True, progress: RunProgress | None = None
                       ) -> HallDecision:
