@@ -197,7 +197,8 @@ def check_plan(scenario_path: Path, out: Path) -> float:
 
 
 EXAMPLES = [ROOT / "examples" / "quickstart" / "scenario.yaml",
-            ROOT / "examples" / "new-hall" / "scenario.yaml"]
+            ROOT / "examples" / "new-hall" / "scenario.yaml",
+            ROOT / "examples" / "build-or-not" / "scenario.yaml"]  # A. building power
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)

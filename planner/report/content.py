@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from planner.analysis.verdicts import plan_standing
 from planner.report.analysis_sections import baseline_section, marginal_section
+from planner.report.build_section import build_sections
 from planner.report.document import Report
 from planner.report.folder import PlanFolder
 from planner.report.headline import headline_section, shortfall_of, subtitle, tiles
@@ -32,6 +33,7 @@ def build(pf: PlanFolder) -> Report:
     sections = [
         headline_section(pf, short, standing),
         purchases_section(pf, short, standing),
+        *build_sections(pf),  # A. building power (only when the scenario builds)
         charts_section(pf),
         limits_section(pf),
         unmet_section(pf),

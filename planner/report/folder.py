@@ -33,12 +33,15 @@ READ_COLUMNS: dict[str, list[str]] = {
     "limits.csv": ["limit", "site", "period", "used", "cap", "unit", "binding"],
     "marginal_values.csv": ["kind", "site", "period", "value_usd", "method"],
     "baselines.csv": ["baseline", "system", "status", "total_cost_usd", "savings_usd"],
+    # A. building power
+    "build_plan.csv": ["period", "site", "blocks", "mw", "capex_usd"],
 }
 BOOL_COLUMNS = {"binding"}
 
 REQUIRED = ["summary.json", "purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv",
             "sites.csv"]
-OPTIONAL = ["limits.csv", "marginal_values.csv", "baselines.csv"]
+OPTIONAL = ["limits.csv", "marginal_values.csv", "baselines.csv",
+            "build_plan.csv"]  # A. building power
 
 
 @dataclass
@@ -53,6 +56,8 @@ class PlanFolder:
     limits: pd.DataFrame | None
     marginal: pd.DataFrame | None
     baselines: pd.DataFrame | None
+    #: A. building power: build_plan.csv, only when the scenario has `build:`
+    build_plan: pd.DataFrame | None = None
 
     @property
     def hours(self) -> float:
@@ -179,4 +184,4 @@ def folder_from_texts(p: Path, texts: Mapping[str, str]) -> PlanFolder:
                       fleet=req("fleet.csv"), allocation=req("allocation.csv"),
                       service=req("service.csv"), sites=req("sites.csv"),
                       limits=frames["limits.csv"], marginal=frames["marginal_values.csv"],
-                      baselines=frames["baselines.csv"])
+                      baselines=frames["baselines.csv"], build_plan=frames["build_plan.csv"])
