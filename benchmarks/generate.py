@@ -19,6 +19,13 @@ real fleet plan, so that the solver faces what it would face in production:
   budgets (per period and in total) that bind too.
 
 Everything comes from one `random.Random(seed)`: same size and seed, same files.
+
+Contract v2 features, off by default (so v1 scenarios stay as they were):
+
+- ``--build`` (A, building power): about half the halls may build power in blocks of a
+  quarter to a half of their power, up to one or two times it, at $8M-$12M per MW (a
+  lead time of up to 4 quarters), and demand grows into it; from a random stream of its
+  own, so every other number of the scenario is the same as without it.
 """
 
 from __future__ import annotations
@@ -167,8 +174,28 @@ def _sites(rng: random.Random, n: int, quarters: int, systems: list[dict[str, An
     return out
 
 
-def generate(size: str, seed: int) -> dict[str, Any]:
-    """The files of one scenario as Python objects (see `write`)."""
+def _add_build(d: Dims, seed: int, sites: list[dict[str, Any]]) -> float:
+    """A. Building power on about half the halls (module docstring); returns the most kW
+    the halls may add."""
+    rng = random.Random(f"planner-bench-build:{d.halls}x{d.quarters}x{d.systems}x{d.models}:"
+                        f"{seed}")
+    added_kw = 0.0
+    for site in sites:
+        if rng.random() >= 0.5:
+            continue
+        block = round(site["power_mw"] * rng.uniform(0.25, 0.5), 2) or 0.01
+        blocks = rng.randint(2, 4)
+        site["build"] = {"block_mw": block, "max_mw": round(block * blocks, 2),
+                         "capex_usd_per_mw": round(rng.uniform(8e6, 1.2e7), -4),
+                         "opex_usd_per_mw_year": round(rng.uniform(1.5e5, 2.5e5), -3),
+                         "lead_time_periods": rng.randint(0, min(4, d.quarters - 1))}
+        added_kw += block * blocks * 1000
+    return added_kw
+
+
+def generate(size: str, seed: int, build: bool = False) -> dict[str, Any]:
+    """The files of one scenario as Python objects (see `write`); `build`: halls may
+    build power (contract v2, A)."""
     d = Dims.parse(size)
     rng = random.Random(f"planner-bench:{d.halls}x{d.quarters}x{d.systems}x{d.models}:{seed}")
     systems = _systems(rng, d.systems, d.quarters)
@@ -215,6 +242,8 @@ def generate(size: str, seed: int) -> dict[str, Any]:
                     if t == last and best_tok_per_kw(m, slo) > 0)
     total_kw = sum(s["power_mw"] * 1000 for s in sites)
     load = rng.uniform(0.7, 0.95)
+    if build:  # A: demand grows into the power the halls may build
+        total_kw += 0.6 * _add_build(d, seed, sites)
     scale = load * total_kw / max(kw_needed, 1e-9)
     demand = [(quarter_label(t), m, round(w * scale, 0), slo) for t, m, w, slo in rows]
     demand.sort(key=lambda r: (r[0], r[1], r[3]))
@@ -255,9 +284,9 @@ def generate(size: str, seed: int) -> dict[str, Any]:
     return {"scenario": scenario, "catalog": catalog, "profiles": profiles, "demand": demand}
 
 
-def write(size: str, seed: int, out: str | Path) -> Path:
+def write(size: str, seed: int, out: str | Path, build: bool = False) -> Path:
     """Write one scenario folder; returns the scenario.yaml path."""
-    files = generate(size, seed)
+    files = generate(size, seed, build)
     out = Path(out)
     (out / "models").mkdir(parents=True, exist_ok=True)
     for old in (out / "models").glob("*.yaml"):
@@ -280,8 +309,10 @@ def main(argv: list[str] | None = None) -> None:
                     help=f"one of {', '.join(SIZES)} or HALLSxQUARTERSxSYSTEMSxMODELS")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--out", required=True, help="folder to write")
+    ap.add_argument("--build", action="store_true",
+                    help="v2, A: halls may build power in blocks (off by default)")
     a = ap.parse_args(argv)
-    print(write(a.size, a.seed, a.out))
+    print(write(a.size, a.seed, a.out, build=a.build))
 
 
 if __name__ == "__main__":
