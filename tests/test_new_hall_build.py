@@ -93,3 +93,13 @@ def test_sensitivity_needs_sizes_and_open(scenario_factory: Any) -> None:
     res = runner.invoke(app, ["new-hall", str(base(scenario_factory)), "--site", "hall-b",
                               "--sensitivity"])
     assert res.exit_code == 2 and "--sizes and --open" in res.output
+
+
+def test_sizes_and_open_still_give_the_table(scenario_factory: Any, tmp_path: Path) -> None:
+    """The command's old form (--sizes, --open) runs the sensitivity table."""
+    out = tmp_path / "nh"
+    res = runner.invoke(app, ["new-hall", str(base(scenario_factory)), "--site", "hall-b",
+                              "--sizes", "0.015", "--open", "2027Q1", "--workers", "1",
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "new_hall.csv").exists() and not (out / "new_hall.txt").exists()

@@ -209,10 +209,13 @@ def new_hall_command(  # noqa: PLR0913 - one option per field of the hall and it
     which it would change (a short bisection of re-solves).
 
     With -o DIR: DIR/new_hall.txt, DIR/new_hall_probes.csv and the plan in DIR/plan/.
-    With --sensitivity: plans the base without the hall and with it at every size and
-    opening period, and writes DIR/new_hall.csv and DIR/new_hall.html.
+    With --sensitivity (or --sizes and --open): plans the base without the hall and with
+    it at every size and opening period, and writes DIR/new_hall.csv and
+    DIR/new_hall.html.
     """
     settings = RunSettings(workers, scheduler, threads, time_limit, gap)
+    # --sizes and --open (the command's old form) ask for the table
+    sensitivity = sensitivity or (sizes is not None and opens is not None)
     if not sensitivity:
         build = {"block_mw": block_mw, "max_mw": max_mw, "capex_usd_per_mw": capex_per_mw,
                  "opex_usd_per_mw_year": opex_per_mw_year, "lifetime_years": lifetime_years,
