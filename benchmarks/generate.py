@@ -20,11 +20,16 @@ real fleet plan, so that the solver faces what it would face in production:
 
 Everything comes from one `random.Random(seed)`: same size and seed, same files.
 
-Contract v2 features, off by default (a second random stream, so the v1 files of a size
-and seed stay the same): `--rent` adds rent offers (B) for the two fastest systems at
-1.5-3x their owned cost per GPU-hour, capped and some with a window; `--prices` gives
-each demand row a token price (D, $0.05-$2 per million); `--capex-decline` lets the
-systems' prices fall 5-30% a year (E).
+Contract v2 features, off by default (each from a random stream of its own, so the v1
+files of a size and seed stay the same):
+
+- ``--build`` (A, building power): about half the halls may build power in blocks of a
+  quarter to a half of their power, up to one or two times it, at $8M-$12M per MW (a
+  lead time of up to 4 quarters), and demand grows into it.
+- ``--rent`` adds rent offers (B) for the two fastest systems at 1.5-3x their owned cost
+  per GPU-hour, capped and some with a window; ``--prices`` gives each demand row a token
+  price (D, $0.05-$2 per million); ``--capex-decline`` lets the systems' prices fall
+  5-30% a year (E).
 """
 
 from __future__ import annotations
@@ -173,8 +178,28 @@ def _sites(rng: random.Random, n: int, quarters: int, systems: list[dict[str, An
     return out
 
 
-def generate(size: str, seed: int) -> dict[str, Any]:
-    """The files of one scenario as Python objects (see `write`)."""
+def _add_build(d: Dims, seed: int, sites: list[dict[str, Any]]) -> float:
+    """A. Building power on about half the halls (module docstring); returns the most kW
+    the halls may add."""
+    rng = random.Random(f"planner-bench-build:{d.halls}x{d.quarters}x{d.systems}x{d.models}:"
+                        f"{seed}")
+    added_kw = 0.0
+    for site in sites:
+        if rng.random() >= 0.5:
+            continue
+        block = round(site["power_mw"] * rng.uniform(0.25, 0.5), 2) or 0.01
+        blocks = rng.randint(2, 4)
+        site["build"] = {"block_mw": block, "max_mw": round(block * blocks, 2),
+                         "capex_usd_per_mw": round(rng.uniform(8e6, 1.2e7), -4),
+                         "opex_usd_per_mw_year": round(rng.uniform(1.5e5, 2.5e5), -3),
+                         "lead_time_periods": rng.randint(0, min(4, d.quarters - 1))}
+        added_kw += block * blocks * 1000
+    return added_kw
+
+
+def generate(size: str, seed: int, build: bool = False) -> dict[str, Any]:
+    """The files of one scenario as Python objects (see `write`); `build`: halls may
+    build power (contract v2, A)."""
     d = Dims.parse(size)
     rng = random.Random(f"planner-bench:{d.halls}x{d.quarters}x{d.systems}x{d.models}:{seed}")
     systems = _systems(rng, d.systems, d.quarters)
@@ -221,6 +246,8 @@ def generate(size: str, seed: int) -> dict[str, Any]:
                     if t == last and best_tok_per_kw(m, slo) > 0)
     total_kw = sum(s["power_mw"] * 1000 for s in sites)
     load = rng.uniform(0.7, 0.95)
+    if build:  # A: demand grows into the power the halls may build
+        total_kw += 0.6 * _add_build(d, seed, sites)
     scale = load * total_kw / max(kw_needed, 1e-9)
     demand = [(quarter_label(t), m, round(w * scale, 0), slo) for t, m, w, slo in rows]
     demand.sort(key=lambda r: (r[0], r[1], r[3]))
@@ -291,10 +318,10 @@ def add_v2(files: dict[str, Any], size: str, seed: int, *, rent: bool = False,
     return files
 
 
-def write(size: str, seed: int, out: str | Path, **v2: bool) -> Path:
-    """Write one scenario folder; returns the scenario.yaml path. `v2`: `rent`,
-    `prices`, `capex_decline` (`add_v2`), all off by default."""
-    files = generate(size, seed)
+def write(size: str, seed: int, out: str | Path, build: bool = False, **v2: bool) -> Path:
+    """Write one scenario folder; returns the scenario.yaml path. `build`: halls may build
+    power (A); `v2`: `rent`, `prices`, `capex_decline` (`add_v2`); all off by default."""
+    files = generate(size, seed, build)
     if any(v2.values()):
         add_v2(files, size, seed, **v2)
     out = Path(out)
@@ -325,13 +352,15 @@ def main(argv: list[str] | None = None) -> None:
                     help=f"one of {', '.join(SIZES)} or HALLSxQUARTERSxSYSTEMSxMODELS")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--out", required=True, help="folder to write")
+    ap.add_argument("--build", action="store_true",
+                    help="v2, A: halls may build power in blocks (off by default)")
     ap.add_argument("--rent", action="store_true", help="add rent offers (contract v2, B)")
     ap.add_argument("--prices", action="store_true",
                     help="give demand rows token prices (contract v2, D)")
     ap.add_argument("--capex-decline", action="store_true",
                     help="let system prices fall year on year (contract v2, E)")
     a = ap.parse_args(argv)
-    print(write(a.size, a.seed, a.out, rent=a.rent, prices=a.prices,
+    print(write(a.size, a.seed, a.out, build=a.build, rent=a.rent, prices=a.prices,
                 capex_decline=a.capex_decline))
 
 

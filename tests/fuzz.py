@@ -321,6 +321,7 @@ def generate(seed: int, avoid_known: bool = False) -> dict[str, Any]:
                     cap = site["power_mw"] * 1000.0 / kw[e["system"]] / 2
                     e["units"] = int(min(e["units"], cap))
 
+    _add_build(random.Random(seed * 7919 + 3), sites, T)  # A. building power
     sc: dict[str, Any] = {"name": f"fuzz-{seed}"}
     g.maybe(sc, "description", 0.2, "a fuzzed scenario")
     horizon: dict[str, Any] = {"start": labels[0], "periods": T}
@@ -429,6 +430,30 @@ def _builtin_catalog() -> dict[str, Any]:
 
 def _price_cell(v: float | None) -> str:
     return "" if v is None else repr(v)
+
+
+# A. building power
+def _add_build(r: random.Random, sites: list[dict[str, Any]], T: int) -> None:
+    """`build` on about a third of the halls, from a stream of its own (so every other
+    draw of a seed stays as it was): blocks of 1/20 to 2x the hall's power, up to 6
+    blocks, cost per MW from 0 to $1e8, sometimes opex, a life, a lead time; a hall
+    without an installed base sometimes starts at 0 MW (greenfield)."""
+    for site in sites:
+        if r.random() >= 0.35:
+            continue
+        block = float(f"{site['power_mw'] * 10 ** r.uniform(-1.3, 0.3):.4g}")
+        b: dict[str, Any] = {"block_mw": block,
+                             "max_mw": float(f"{block * r.choice([1, 1.5, 2, 3, 6]):.6g}"),
+                             "capex_usd_per_mw": r.choice([0.0, 1e5, 1e6, 1.1e7, 1e8])}
+        if r.random() < 0.4:
+            b["opex_usd_per_mw_year"] = r.choice([0.0, 2e5, 1e6])
+        if r.random() < 0.4:
+            b["lifetime_years"] = r.choice([0.5, 5, 15, 40])
+        if r.random() < 0.4:
+            b["lead_time_periods"] = r.randint(0, max(0, T))
+        site["build"] = b
+        if not site.get("existing") and r.random() < 0.5:
+            site["power_mw"] = 0
 
 
 def _extreme(sc: dict[str, Any], catalog: dict[str, Any] | None,
@@ -551,6 +576,10 @@ def features(spec: dict[str, Any]) -> set[str]:
                   else "available_from:early")
         for e in site.get("existing", []):
             f.add("existing:retire_after" if "retire_after" in e else "existing:kept")
+        if "build" in site:  # A. building power
+            f.add("build:greenfield" if site["power_mw"] == 0 else "build:added")
+            f.update(f"build.{k}" for k in ("opex_usd_per_mw_year", "lead_time_periods")
+                     if k in site["build"])
     systems = (cat or {}).get("systems", [])
     for sdef in systems:
         for k in ("opex_usd_per_year", "lifetime_years", "lead_time_periods", "cooling",
@@ -629,6 +658,8 @@ ALL_FEATURES = frozenset({
     # ---- B. renting, D. prices, E. falling capex ----
     "rent", "rent:max_gpus", "rent:window", "rent:catalogue-price", "capex_decline",
     "prices",
+    # A. building power
+    "build:greenfield", "build:added", "build.opex_usd_per_mw_year", "build.lead_time_periods",
 })
 
 
@@ -923,7 +954,7 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
         differ(f"{where} units", float(r["units"]), float(site_units.get(key, 0)))
         differ(f"{where} tokens_per_s", float(r["tokens_per_s"]), alloc_site.get(key, 0.0))
         differ(f"{where} power_cap_kw", float(r["power_cap_kw"]),
-               float(sites[r["site"]]["power_mw"]) * 1000)
+               (float(sites[r["site"]]["power_mw"]) + float(r.get("built_mw") or 0.0)) * 1000)
     missing = {k for k in site_kw if k not in {(r["period"], r["site"]) for r in st}}
     if missing:
         probs.append(f"outputs: sites.csv lacks periods with a fleet: {sorted(missing)[:3]}")
@@ -936,7 +967,8 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
     if served_tokens > 0 and cpm is not None:
         # spend summed from the files (total - penalty cancels when the penalty is huge)
         spend = (sum(float(r["capex_charged_usd"]) for r in pp)
-                 + sum(float(r["energy_usd"]) + float(r["opex_usd"]) for r in fl))
+                 + sum(float(r["energy_usd"]) + float(r["opex_usd"]) for r in fl)
+                 + _build_spend(out, st, sites, H, disc, tpos))  # A. building power
         if (out / "rent_plan.csv").is_file():  # B. renting
             spend += sum(float(r["charged_usd"]) for r in _rows(out / "rent_plan.csv"))
         differ("summary cost_per_mtok_usd", float(cpm), spend / served_tokens * 1e6, 1e-6)
@@ -962,6 +994,20 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
             float(bound) > float(obj) + 1e-6 * abs(float(obj)) + 1e-6:
         probs.append(f"outputs: best_bound_usd {bound!r} above objective_usd {obj!r}")
     return probs
+
+
+def _build_spend(out: Path, st: list[dict[str, str]], sites: dict[str, Any], H: float,
+                 disc: Any, tpos: Any) -> float:
+    """A. The blocks' charged capex (build_plan.csv) and their fixed opex, recomputed from
+    sites.csv's built_mw (per MW-year, H/8760 of it a period, discounted)."""
+    if not (out / "build_plan.csv").exists():
+        return 0.0
+    usd = sum(float(r["capex_charged_usd"]) for r in _rows(out / "build_plan.csv"))
+    for r in st:
+        b = sites[r["site"]].get("build") or {}
+        usd += (float(r.get("built_mw") or 0.0) * float(b.get("opex_usd_per_mw_year", 0.0))
+                * H / 8760 * disc(tpos(r["period"])))
+    return usd
 
 
 def _exact(sc_path: Path, folder: Path, slack: float) -> tuple[dict[str, Any], list[str]]:

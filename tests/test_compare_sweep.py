@@ -228,7 +228,8 @@ def test_saturation() -> None:
 def test_new_hall_answers_size_and_opening(scenario_factory: Any, tmp_path: Path) -> None:
     base = scenario_factory(scenario=TIGHT, demand=GROWING)
     out = tmp_path / "nh"
-    res = runner.invoke(app, ["new-hall", str(base), "--site", "hall-b",
+    res = runner.invoke(app, ["new-hall", str(base), "--sensitivity",
+                              "--site", "hall-b",
                               "--sizes", "0.05:0.2:0.05", "--open", "2027Q2,2027Q4",
                               "-o", str(out), "--workers", "1"])
     assert res.exit_code == 0, res.output
@@ -254,7 +255,8 @@ def test_new_hall_rejects_a_hall_with_installed_base(scenario_factory: Any) -> N
     base = scenario_factory(scenario={"sites": [
         {"name": "hall-a", "power_mw": 1.0},
         {"name": "hall-b", "power_mw": 1.0, "existing": [{"system": "old", "units": 1}]}]})
-    res = runner.invoke(app, ["new-hall", str(base), "--site", "hall-b", "--sizes", "1,2",
+    res = runner.invoke(app, ["new-hall", str(base), "--sensitivity",
+                              "--site", "hall-b", "--sizes", "1,2",
                               "--open", "2027Q2"])
     assert res.exit_code == 2
     assert "installed base" in res.output
@@ -288,11 +290,13 @@ def test_sweep_over_periods_and_new_hall_like(scenario_factory: Any, tmp_path: P
     assert costs[0] <= costs[1] + 1e-6 <= costs[2] + 2e-6  # a later hall never helps more
     assert ">2027Q3<" in (out / "sweep.html").read_text()  # categorical axis labels
     # a hall not in the base takes pue, price and cooling from --like
-    res = runner.invoke(app, ["new-hall", str(base), "--site", "hall-c", "--like", "hall-a",
+    res = runner.invoke(app, ["new-hall", str(base), "--sensitivity",
+                              "--site", "hall-c", "--like", "hall-a",
                               "--sizes", "0.1", "--open", "2027Q2", "--workers", "1"])
     assert res.exit_code == 0, res.output
     assert "takes the pue, electricity price and cooling of hall-a" in res.output
-    res = runner.invoke(app, ["new-hall", str(base), "--site", "hall-c", "--like", "nope",
+    res = runner.invoke(app, ["new-hall", str(base), "--sensitivity",
+                              "--site", "hall-c", "--like", "nope",
                               "--sizes", "0.1", "--open", "2027Q2"])
     assert res.exit_code == 2 and "no site 'nope'" in res.output
 

@@ -94,6 +94,27 @@ def check_plan(scenario_path: Path, out: Path) -> float:
         assert allowed is None or g in allowed, f"bought {g}, outside `systems:`"
         if s.get("cooling", "air") == "liquid":
             assert sites[r["site"]].get("cooling", "air") == "liquid"
+    # A. building power: blocks from build_plan.csv, priced as the contract says
+    built: dict[tuple[str, int], float] = defaultdict(float)  # MW energised per (site, t)
+    if (out / "build_plan.csv").exists():
+        for r in rows(out / "build_plan.csv"):
+            t, b = tpos[r["period"]], sites[r["site"]]["build"]
+            n, mw = int(r["blocks"]), float(r["mw"])
+            assert n > 0 and mw == pytest.approx(n * float(b["block_mw"]))
+            assert t >= avail[r["site"]] and t >= b.get("lead_time_periods", 0)
+            built[(r["site"], t)] += mw
+            full = mw * float(b["capex_usd_per_mw"])
+            spend[t] += full
+            share = 1.0
+            if fin.get("capex_accounting", "amortized") == "amortized":
+                share = min(1.0, (T - t) / (float(b.get("lifetime_years", 15)) * PPY[gran]))
+            total += full * share * disc(t)
+            # fixed opex from the period energised to the horizon's end
+            total += sum(mw * float(b.get("opex_usd_per_mw_year", 0.0)) * H / 8760 * disc(u)
+                         for u in range(t, T))
+        for name, s in sites.items():
+            mw_all = sum(v for (n2, _t), v in built.items() if n2 == name)
+            assert mw_all <= float((s.get("build") or {}).get("max_mw", 0)) * (1 + 1e-9)
     # supply: units of a system bought in a period, over all halls
     per_gt: dict[tuple[str, int], int] = defaultdict(int)
     for (_, g, t), u in bought.items():
@@ -124,7 +145,9 @@ def check_plan(scenario_path: Path, out: Path) -> float:
                   * site.get("electricity_usd_per_mwh", 0.0) * disc(key[2]))
         total += u * s.get("opex_usd_per_year", 0.0) * H / 8760 * disc(key[2])
     for (name, t), kw in power.items():
-        assert kw <= sites[name]["power_mw"] * 1000 * (1 + 1e-9)
+        cap_mw = sites[name]["power_mw"] + sum(v for (n2, u), v in built.items()
+                                               if n2 == name and u <= t)
+        assert kw <= cap_mw * 1000 * (1 + 1e-9) + 1e-9
         if sites[name].get("max_racks") is not None:
             assert racks[(name, t)] <= sites[name]["max_racks"] + 1e-9
     for site in sc["sites"]:
@@ -220,7 +243,8 @@ def _check_rent(sc: dict, out: Path, systems: dict, profiles: dict, tpos: dict[s
 
 
 EXAMPLES = [ROOT / "examples" / "quickstart" / "scenario.yaml",
-            ROOT / "examples" / "new-hall" / "scenario.yaml"]
+            ROOT / "examples" / "new-hall" / "scenario.yaml",
+            ROOT / "examples" / "build-or-not" / "scenario.yaml"]  # A. building power
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)

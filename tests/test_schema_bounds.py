@@ -34,6 +34,7 @@ PLAUSIBLE = [(m, name, f) for m, name, f in FIELDS if plausibility_limit(f) is n
 MINIMAL: dict[type[BaseModel], dict[str, Any]] = {
     schemas.Existing: {"system": "x", "units": 1},
     schemas.Site: {"name": "a", "power_mw": 1},
+    schemas.Build: {"block_mw": 1, "max_mw": 1e6, "capex_usd_per_mw": 1},  # A. building power
     schemas.Options: {},
     schemas.System: {"id": "x", "gpus_per_unit": 1, "unit_power_kw": 1, "capex_usd": 1},
     schemas.DemandRow: {"period": "2027Q1", "model": "m", "tokens_per_s": 1},

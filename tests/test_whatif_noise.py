@@ -241,7 +241,8 @@ def test_new_hall_command_output_splits_spend_and_respects_noise(
         "30MW@2027Q3": summary(420e6 + 30e3, hall={hall: 11.5}),  # within the gap
     }))
     out = tmp_path / "nh"
-    res = runner.invoke(app, ["new-hall", str(base), "--site", hall, "--sizes", "10:30:10",
+    res = runner.invoke(app, ["new-hall", str(base), "--sensitivity",
+                              "--site", hall, "--sizes", "10:30:10",
                               "--open", "2027Q3", "--workers", "1", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "spend $300.00M, serves 62.8% of demand; 372.00T tokens unserved, penalty " \

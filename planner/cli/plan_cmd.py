@@ -87,6 +87,18 @@ def print_summary(summary: PlanSummary, tables: Any, out_dir: Path | None) -> No
         console.print("no purchases: the installed fleet and rented GPUs serve all demand "
                       "at least cost" if s.rented_tokens else
                       "no purchases: the installed fleet serves all demand at least cost")
+    bp = tables.build_plan  # A. building power: only when the scenario has `build:`
+    if bp is not None:
+        if len(bp):
+            bt = Table(title="Power built by period")
+            for col in ("period", "site", "blocks", "MW", "capex"):
+                bt.add_column(col, justify="left" if col in ("period", "site") else "right")
+            for r in bp.itertuples():
+                bt.add_row(r.period, escape(r.site), str(r.blocks), f"{r.mw:g}",
+                           usd(r.capex_usd))
+            console.print(bt)
+        else:
+            console.print("build nothing: no block of power pays for itself in this plan")
     if out_dir is not None:
         console.print(f"plan written to {escape(str(out_dir))}/")
 

@@ -17,12 +17,15 @@ from planner.cli.progress import PlanCounter
 from planner.cli.whatif_view import (
     exit_code,
     print_comparison,
+    print_decision,
     print_json,
     print_new_hall,
     print_sweep,
 )
+from planner.errors import InputError, Issue
+from planner.whatif.hallbuild import decision_frame
 from planner.whatif.variants import RunSettings
-from planner.workflow.whatif import compare, new_hall, sweep
+from planner.workflow.whatif import compare, new_hall, new_hall_decision, sweep
 
 # --------------------------------------------------------------------------- shared options
 
@@ -146,13 +149,40 @@ def sweep_command(
 
 
 @app.command("new-hall")
-def new_hall_command(
+def new_hall_command(  # noqa: PLR0913 - one option per field of the hall and its build
     base: Annotated[Path, typer.Argument(help="Base scenario YAML.")],
     site: Annotated[str, typer.Option("--site", help="Name of the new hall.")],
-    sizes: Annotated[str, typer.Option(
-        "--sizes", help="Hall sizes in MW: START:STOP:STEP or a list 10,20,40.")],
-    opens: Annotated[str, typer.Option(
-        "--open", help="Opening periods to try, a list: 2027Q3,2028Q1.")],
+    max_mw: Annotated[float | None, typer.Option(
+        "--max-mw", help="Most MW the hall may be built to (build.max_mw).")] = None,
+    block_mw: Annotated[float | None, typer.Option(
+        "--block-mw", help="MW per block (phase) built (build.block_mw).")] = None,
+    capex_per_mw: Annotated[float | None, typer.Option(
+        "--capex-per-mw", help="Building, electrical and cooling plant per MW, USD "
+        "(build.capex_usd_per_mw).")] = None,
+    opex_per_mw_year: Annotated[float | None, typer.Option(
+        "--opex-per-mw-year", help="Fixed yearly cost per MW built, USD.")] = None,
+    lifetime_years: Annotated[float | None, typer.Option(
+        "--lifetime-years", help="Depreciation life of what is built (default 15).")] = None,
+    lead_time: Annotated[int | None, typer.Option(
+        "--lead-time", help="Periods before the first block can be energised.")] = None,
+    available_from: Annotated[str | None, typer.Option(
+        "--from", help="First period the hall can hold equipment (available_from).")] = None,
+    pue: Annotated[float | None, typer.Option("--pue", help="The hall's PUE.")] = None,
+    electricity: Annotated[float | None, typer.Option(
+        "--electricity-usd-per-mwh", help="The hall's electricity price.")] = None,
+    cooling: Annotated[str | None, typer.Option(
+        "--cooling", help="air or liquid.")] = None,
+    no_search: Annotated[bool, typer.Option(
+        "--no-search", help="Skip the re-solves that find the cost per MW at which the "
+        "answer changes.")] = False,
+    sensitivity: Annotated[bool, typer.Option(
+        "--sensitivity", help="Instead: the table of sizes x opening periods (--sizes, "
+        "--open), one plan each.")] = False,
+    sizes: Annotated[str | None, typer.Option(
+        "--sizes", help="With --sensitivity: hall sizes in MW, START:STOP:STEP or "
+        "10,20,40.")] = None,
+    opens: Annotated[str | None, typer.Option(
+        "--open", help="With --sensitivity: opening periods, a list 2027Q3,2028Q1.")] = None,
     like: Annotated[str | None, typer.Option(
         "--like", help="Existing site whose pue, electricity price and cooling the new hall "
         "gets (default: the first site), when the base does not define the hall.")] = None,
@@ -173,16 +203,42 @@ def new_hall_command(
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """How large should the new hall be and when should it open? Plans the base without
-    the hall and with it at every size and opening period, and reports what the hall
-    changes (tokens served and spend; the unmet penalty avoided, a price, apart) and the
-    size past which more MW saves nothing beyond solver noise.
+    """How many MW should the new hall get, and from when? One optimisation in which the
+    hall is a build decision (blocks of --block-mw up to --max-mw at --capex-per-mw): the
+    answer is "build N MW at SITE from PERIOD" or "build nothing", with the cost per MW at
+    which it would change (a short bisection of re-solves).
 
-    With -o DIR: DIR/new_hall.csv (a row per size and opening) and DIR/new_hall.html.
+    With -o DIR: DIR/new_hall.txt, DIR/new_hall_probes.csv and the plan in DIR/plan/.
+    With --sensitivity (or --sizes and --open): plans the base without the hall and with
+    it at every size and opening period, and writes DIR/new_hall.csv and
+    DIR/new_hall.html.
     """
+    settings = RunSettings(workers, scheduler, threads, time_limit, gap)
+    # --sizes and --open (the command's old form) ask for the table
+    sensitivity = sensitivity or (sizes is not None and opens is not None)
+    if not sensitivity:
+        build = {"block_mw": block_mw, "max_mw": max_mw, "capex_usd_per_mw": capex_per_mw,
+                 "opex_usd_per_mw_year": opex_per_mw_year, "lifetime_years": lifetime_years,
+                 "lead_time_periods": lead_time}
+        hall = {"available_from": available_from, "pue": pue,
+                "electricity_usd_per_mwh": electricity, "cooling": cooling}
+        try:
+            d = new_hall_decision(base, site, build, out, settings, hall=hall, like=like,
+                                  what_ifs=what_if or [], sets=set_ or [],
+                                  search=not no_search, progress=_progress(quiet or as_json))
+        except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
+            fail(exc, debug)
+        if as_json:
+            print_json(decision_frame(d))
+        elif not quiet:
+            print_decision(d, out)
+        raise typer.Exit(exit_code([d.result]))
+    if sizes is None or opens is None:
+        fail(InputError([Issue("new-hall", "--sensitivity",
+                               "needs --sizes and --open")]), debug)
     try:
         nh = new_hall(base, site, sizes, opens, out,
-                      RunSettings(workers, scheduler, threads, time_limit, gap), like=like,
+                      settings, like=like,
                       tolerance_usd=tolerance, what_ifs=what_if or [], sets=set_ or [],
                       chain=chain, progress=_progress(quiet or as_json))
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message

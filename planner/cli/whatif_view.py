@@ -18,6 +18,7 @@ from rich.table import Table
 from planner.cli import EXIT_ERROR, EXIT_INFEASIBLE, EXIT_INPUT
 from planner.fmt import num_fixed, pct_down, usd_short, usd_signed
 from planner.whatif.compare import Comparison
+from planner.whatif.hallbuild import HallDecision, decision_lines
 from planner.whatif.jobs import JobResult
 from planner.whatif.newhall import NewHall
 from planner.whatif.sweep import Sweep
@@ -190,3 +191,19 @@ def _new_hall_cell(r: dict[str, Any], smaller: Any = None) -> str:
     if used is not None:
         parts.append(f"uses {used:,.3f} MW")
     return "; ".join(parts)
+
+
+def print_decision(d: HallDecision, out: Path | None) -> None:
+    """The new hall's answer ("build N MW at SITE from PERIOD" or "build nothing"), the
+    price at which it would change, and where it went."""
+    console.print(f"new hall {d.site!r} takes the {d.template}; the plan decides its MW",
+                  markup=False)
+    for line in decision_lines(d):
+        console.print(line, markup=False)
+    if d.result.summary is not None:
+        console.print(f"plan total cost: {usd_short(d.result.summary.total_cost_usd)}",
+                      markup=False)
+    print_failures([d.result])
+    if out is not None:
+        console.print(f"written to {out}/new_hall.txt, {out}/new_hall_probes.csv and "
+                      f"{out}/plan/")

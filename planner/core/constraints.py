@@ -19,6 +19,11 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from planner.core.build_power import (
+    add_build_most_constraints,
+    build_budget_terms,
+    build_power_terms,
+)
 from planner.core.problem import KW_PER_MW, PlanData
 from planner.core.renting import add_rent_constraints, rent_demand_terms
 from planner.core.scaling import (
@@ -210,6 +215,11 @@ def add_power_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
 
         sum_g unit_power_kw[g] * fleet[s,g,t] <= 1000 * power_mw[s]
                                                         for s, t with some fleet[s,g,t]
+
+    A site with `build` (section A) counts the blocks built so far::
+
+        sum_g unit_power_kw[g] * fleet[s,g,t]
+            - 1000 * block_mw[s] * sum_{t' <= t} build[s,t'] <= 1000 * power_mw[s]
     """
     fleet = m.fleet
     groups: dict[tuple[str, str], list[Term]] = defaultdict(list)
@@ -217,7 +227,9 @@ def add_power_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
         lab = data.labels[t]
         groups[(s, lab)].append((data.systems[g].unit_power_kw, fleet[s, g, lab]))
     sites = data.site_by_name
-    rows = {k: (None, ts, sites[k[0]].power_mw * KW_PER_MW) for k, ts in groups.items()}
+    pos = {lab: t for t, lab in enumerate(data.labels)}
+    rows = {k: (None, ts + build_power_terms(m, data, k[0], pos[k[1]]),  # A: built power
+                sites[k[0]].power_mw * KW_PER_MW) for k, ts in groups.items()}
     add_rows(m, "power", rows)
 
 
@@ -277,12 +289,17 @@ def add_budget_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
         price[g,t] = capex_usd[g] * (1 - capex_decline_per_year[g])^(t * H / 8760)
 
     (E: the price of a unit commissioned in t; capex_usd[g] where the price does not fall.)
+
+    Blocks built (section A) count at full price beside the units: each row gains
+    sum_s block_mw[s] * capex_usd_per_mw[s] / f * build[s,t] (over t for the total).
     """
     buy = m.buy
     by_t: dict[str, list[Term]] = defaultdict(list)
     for s, g, t in data.buy_index:
         lab = data.labels[t]
         by_t[lab].append((data.unit_price_usd(g, t), buy[s, g, lab]))
+    for lab, bts in build_budget_terms(m, data).items():  # A: blocks built
+        by_t[lab].extend(bts)
     cap_p, cap_total = data.budget_per_period_usd, data.budget_total_usd
 
     def scaled(ts: list[Term], cap: float) -> tuple[float, list[Term], float]:
@@ -317,6 +334,8 @@ CONSTRAINT_FAMILIES: list[ConstraintFamily] = [
     add_budget_constraints,
     # ---- B. renting (contract v2) ----
     add_rent_constraints,
+    # A. building power
+    add_build_most_constraints,
 ]
 
 
@@ -371,6 +390,13 @@ SPARSITY_LIMITS: tuple[SparsityLimit, ...] = (
     SparsityLimit("implied rent bound (strong)", "rent[r,t] <= the GPUs that serve all "
                   "demand of t the offer can serve: never cuts an optimum",
                   "`planner.core.variables.add_rent_variables` (`PlanData.rent_gpu_bound`)"),
+    # A. building power
+    SparsityLimit("build availability and lead time", "no build[s,t] at a site without "
+                  "`build`, before the hall's `available_from` or before the build's "
+                  "`lead_time_periods`", "`planner.core.problem.prepare` (`_build_index`)"),
+    SparsityLimit("implied build bounds (strong)", "build[s,t] <= nmax[s] and <= the blocks "
+                  "the capex budgets pay for: redundant with the `build_most` and `budget` "
+                  "rows", "`planner.core.build_power.add_build_variables` (`build_cap`)"),
     SparsityLimit("implied power and space bounds (strong)", "buy[s,g,t] <= the units "
                   "hall s holds by power and racks: redundant with the `power` and `space` "
                   "rows, tighter for the LP relaxation",

@@ -26,7 +26,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from planner.core import scaling, variables
+from planner.core import build_power, scaling, variables
 from planner.core.build import build_model
 from planner.core.constraints import CONSTRAINT_FAMILIES, SPARSITY_LIMITS
 from planner.core.objective import add_objective
@@ -142,6 +142,10 @@ def render() -> str:
         + _body(add_variables),
         f"### Renting\n\n`planner.core.variables.add_rent_variables`. {rent_lead}\n\n"
         + _body(add_rent_variables),
+        # A. building power: its notation and variable
+        "## Building power (contract v2, A)\n\n"
+        + markdown(build_power.__doc__, skip_summary=True) + "\n`planner.core.build_power."
+        "add_build_variables`. " + markdown(build_power.add_build_variables.__doc__),
         f"## Objective\n\n`planner.core.objective.add_objective`. {objective_lead}\n\n"
         + _body(add_objective),
         "## Constraints\n\nIn build order (`CONSTRAINT_FAMILIES`).\n\n" + _families(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from planner.core.build_power import build_cost_terms
 from planner.core.problem import PlanData
 from planner.core.terms import Term, lin
 
@@ -32,6 +33,21 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
     `unmet[k]` counts shares of D_k, hence the factor D_k (`PlanData.capex_charge_usd`,
     `energy_usd_per_unit`, `opex_usd_per_unit` and `unmet_usd_of_class` compute the
     coefficients).
+
+    A site with `build` (section A, `planner.core.build_power`) adds, per block
+    energised at s in t::
+
+           + sum_{(s,t) in W} (block_mw[s] * capex_usd_per_mw[s] * ab[s,t] * d_t
+                               + sum_{t' >= t} block_mw[s] * opex_usd_per_mw_year[s]
+                                 * H / 8760 * d_t') * build[s,t]
+
+        ab[s,t]   = 1 (upfront), or min(1, (T - t) / (lifetime_years[s] * P)) (amortized),
+                    with the build's own lifetime_years
+
+    that is build capex when energised, and fixed opex for every period a block stands.
+    Installed units carry no capex. `unmet[k]` counts shares of D_k, hence the factor D_k
+    (`PlanData.capex_charge_usd`, `energy_usd_per_unit`, `opex_usd_per_unit` and
+    `unmet_usd_per_tokens_per_s` compute the coefficients).
     """
     L = data.labels
     terms: list[Term] = []
@@ -53,4 +69,5 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
         coef = data.rent_cash_usd_per_gpu(r) * data.discount(t)
         if coef:
             terms.append((coef, m.rent[r, L[t]]))
+    terms += build_cost_terms(m, data)  # A: blocks built
     m.cost = pyo.Objective(expr=lin(terms) if terms else 0.0, sense=pyo.minimize)

@@ -100,6 +100,8 @@ class PlanData:
     rent_index: list[tuple[int, int]] = field(default_factory=list)
     rserve_index: list[tuple[int, int]] = field(default_factory=list)
     rent_tput: dict[tuple[str, int], float] = field(default_factory=dict)
+    # A. building power: (site, t) where blocks may be energised (`sites[].build`)
+    build_index: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def T(self) -> int:  # noqa: N802 - the contract's symbol
@@ -189,17 +191,60 @@ class PlanData:
         unit_power_kw[g]), floor(max_racks[s] / racks_per_unit[g]) where the hall caps its
         racks, and max_units_per_period[g] where the system's supply is capped.
 
-        `power_kw` is the hall's power cap (power_mw[s] x 1000 unless given). Purchases
+        `power_kw` is the hall's power cap (power_mw[s] x 1000 unless given), plus the
+        most MW the hall may build (`max_build_mw`, section A), so the bound holds for
+        every power the hall can ever have. Purchases
         carry this upper bound in the strong formulation (`planner.core.variables`); it
         never cuts a feasible plan, since the units bought in a period are in its fleet.
         """
         site, sysd = self.site_by_name[s], self.systems[g]
         kw = site.power_mw * KW_PER_MW if power_kw is None else power_kw
+        kw += self.max_build_mw(s) * KW_PER_MW  # A: the most power the hall can ever have
         cap = math.floor(kw / sysd.unit_power_kw + UNIT_FLOOR_SLACK)
         if site.max_racks is not None and sysd.racks_per_unit > 0:
             cap = min(cap, math.floor(site.max_racks / sysd.racks_per_unit + UNIT_FLOOR_SLACK))
         supply = sysd.max_units_per_period
         return float(cap) if supply is None else min(float(cap), float(supply))
+
+
+    # ---- A. building power (contract v2): blocks of MW energised at a site ----
+    def max_blocks(self, s: str) -> int:
+        """The most blocks site s may build over the horizon (0 without `build`)."""
+        b = self.site_by_name[s].build
+        return 0 if b is None else math.floor(b.max_mw / b.block_mw + UNIT_FLOOR_SLACK)
+
+    def max_build_mw(self, s: str) -> float:
+        """The most MW site s may add by building (whole blocks within max_mw)."""
+        b = self.site_by_name[s].build
+        return 0.0 if b is None else self.max_blocks(s) * b.block_mw
+
+    def block_capex_usd(self, s: str) -> float:
+        """Full price of one block at site s (block_mw x capex_usd_per_mw): budgets, cash."""
+        b = self.site_by_name[s].build
+        assert b is not None
+        return b.block_mw * b.capex_usd_per_mw
+
+    def block_capex_charge_usd(self, s: str, t: int) -> float:
+        """Objective cost of one block energised at s in t: its full price times the
+        accounting factor of the build's own lifetime, discounted."""
+        b = self.site_by_name[s].build
+        assert b is not None
+        share = 1.0 if self.capex_accounting == "upfront" else min(
+            1.0, (self.T - t) / (b.lifetime_years * self.periods_per_year))
+        return self.block_capex_usd(s) * share * self.discount(t)
+
+    def block_opex_usd(self, s: str, t: int, discounted: bool = True) -> float:
+        """Fixed opex of one block in service at s in period t (block_mw x
+        opex_usd_per_mw_year x H / 8760), discounted unless told otherwise."""
+        b = self.site_by_name[s].build
+        assert b is not None
+        usd = b.block_mw * b.opex_usd_per_mw_year * self.hours / HOURS_PER_YEAR
+        return usd * self.discount(t) if discounted else usd
+
+    def block_opex_charge_usd(self, s: str, t: int) -> float:
+        """Objective cost of the fixed opex of one block energised at s in t: its opex in
+        every period from t to the end of the horizon (built MW stay)."""
+        return sum(self.block_opex_usd(s, u) for u in range(t, self.T))
 
 
 def prepare(inputs: Inputs) -> PlanData:
@@ -264,7 +309,17 @@ def _prepare(inputs: Inputs) -> PlanData:
         budget_per_period_usd=sc.budget.capex_usd_per_period,
         budget_total_usd=sc.budget.total_capex_usd,
         **rent_sets(inputs, classes, catalog, len(labels), t_of, throughput_at),
+        build_index=_build_index(inputs, available_t, len(labels)),
     )
+
+
+def _build_index(inputs: Inputs, available_t: dict[str, int], T: int) -> list[tuple[str, int]]:
+    """A. (site, t) where a block may be energised: sites with `build`, from the later of
+    the hall's availability and the build's lead time; ordered by period, then site."""
+    out = [(site.name, t) for site in inputs.scenario.sites if site.build is not None
+           for t in range(max(available_t[site.name], site.build.lead_time_periods), T)]
+    pos = {s.name: i for i, s in enumerate(inputs.scenario.sites)}
+    return sorted(out, key=lambda x: (x[1], pos[x[0]]))
 
 
 def _demand_classes(inputs: Inputs, labels: list[str],

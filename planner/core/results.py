@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.core.build_results import build_blocks, build_tables, built_mw, money_build
 from planner.core.highs import SolveOutcome
 from planner.core.prices import money_revenue, price_figures
 from planner.core.problem import PlanData
@@ -52,6 +53,11 @@ class PlanTables:
     #: flow: kind `rent` (B, `money_rent`) and `revenue` (D, `money_revenue`); empty when
     #: the plan has neither
     money: pd.DataFrame | None = None
+    # A. building power (`planner.core.build_results`): only when some site has `build`
+    build_plan: pd.DataFrame | None = None
+    build_power: pd.DataFrame | None = None
+    #: undiscounted money per period of the blocks built (period, kind, usd)
+    money_build: pd.DataFrame | None = None
     #: set by `extract` once the tables are complete
     summary: PlanSummary = field(init=False)
 
@@ -66,6 +72,8 @@ class PlanTables:
         if self.rent_plan is not None and self.rent_allocation is not None:  # B. renting
             out["rent_plan"] = self.rent_plan
             out["rent_allocation"] = self.rent_allocation
+        if self.build_plan is not None:  # A. building power
+            out["build_plan"] = self.build_plan
         return out
 
 
@@ -161,13 +169,17 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
                unmet * data.unmet_usd_of_class(c.index))
         sv_rows.append((*row, rented.get(c.index, 0.0)) if data.rent_offers else row)
     st_rows = []
+    blocks = build_blocks(data, values) if data.build_index else {}  # A. building power
+    built = built_mw(data, blocks)
     for t in range(data.T):
         for site in data.sites:
             agg = site_agg.get((site.name, t), [0.0, 0.0, 0.0, 0.0])
             if t < data.available_t[site.name] and agg[2] == 0:
                 continue
-            st_rows.append((L[t], site.name, agg[0], site.power_mw * 1000.0, agg[1],
-                            site.max_racks, int(agg[2]), agg[3]))
+            mw = built.get((site.name, t), 0.0)
+            site_row = (L[t], site.name, agg[0], (site.power_mw + mw) * 1000.0, agg[1],
+                        site.max_racks, int(agg[2]), agg[3])
+            st_rows.append((*site_row, mw) if data.build_index else site_row)
 
     tables = PlanTables(
         purchase_plan=pd.DataFrame(pp_rows, columns=PURCHASE_COLUMNS),
@@ -175,7 +187,8 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         allocation=pd.DataFrame(al_rows, columns=ALLOCATION_COLUMNS),
         service=pd.DataFrame(sv_rows, columns=SERVICE_COLUMNS + (
             ["rented_tokens_per_s"] if data.rent_offers else [])),
-        sites=pd.DataFrame(st_rows, columns=SITE_COLUMNS),
+        sites=pd.DataFrame(st_rows, columns=SITE_COLUMNS
+                           + (["built_mw"] if data.build_index else [])),
     )
     if data.rent_offers:  # B. renting
         tables.rent_plan, tables.rent_allocation = rent_frames(data, values, rserve)
@@ -183,13 +196,17 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         parts = [f for f in (money_rent(tables.rent_plan), money_revenue(data, tables.service))
                  if len(f)]
         tables.money = pd.concat(parts, ignore_index=True) if parts else money_rent(None)
+    if data.build_index:  # A. building power
+        tables.build_plan, tables.build_power = build_tables(data, blocks)
+        tables.money_build = money_build(data, tables.build_plan, tables.build_power)
     tables.summary = summarize(data, tables, outcome, settings or {})
     return tables
 
 
 def cost_of_tables(tables: PlanTables) -> dict[str, float]:
     """The cost breakdown recomputed from the tables (what the objective charges); `rent`
-    only in a plan with `rent:`."""
+    only in a plan with `rent:`; with blocks built (section A), also ``build_capex`` and
+    ``build_opex``."""
     out = {
         "capex": float(tables.purchase_plan["capex_charged_usd"].sum()),
         "energy": float(tables.fleet["energy_usd"].sum()),
@@ -198,6 +215,9 @@ def cost_of_tables(tables: PlanTables) -> dict[str, float]:
     }
     if tables.rent_plan is not None:  # B. renting
         out["rent"] = float(tables.rent_plan["charged_usd"].sum())
+    if tables.build_plan is not None and tables.build_power is not None:
+        out["build_capex"] = float(tables.build_plan["capex_charged_usd"].sum())
+        out["build_opex"] = float(tables.build_power["opex_usd"].sum())
     return out
 
 
@@ -216,6 +236,7 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
     cost_wo_penalty = breakdown["capex"] + breakdown["energy"] + breakdown["opex"]
     if "rent" in breakdown:  # B. renting: money spent
         cost_wo_penalty += breakdown["rent"]
+    cost_wo_penalty += breakdown.get("build_capex", 0.0) + breakdown.get("build_opex", 0.0)
     cpm = usd_per_mtok(cost_wo_penalty, served_tokens) if served_tokens > 0 else None
 
     st = tables.sites
@@ -225,7 +246,7 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
         mw_periods = float(rows["power_kw"].sum()) / 1000.0
         tps_sum = float(rows["tokens_per_s"].sum())
         per_site[site.name] = SiteSummary(
-            power_cap_mw=site.power_mw,
+            power_cap_mw=site.power_mw + _final_built_mw(tables, site.name),
             peak_power_mw=float(rows["power_kw"].max()) / 1000.0 if len(rows) else 0.0,
             tokens_per_s_per_mw=tps_sum / mw_periods if mw_periods > 0 else None,
             peak_racks=float(rows["racks"].max()) if len(rows) else 0.0,
@@ -263,6 +284,7 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
                         granularity=data.granularity, hours_per_period=data.hours),
         solver_settings=settings,
         **_v2_figures(data, tables, served_tokens, cost_wo_penalty),
+        built_mw=None if tables.build_plan is None else float(tables.build_plan["mw"].sum()),
     )
 
 
@@ -279,6 +301,12 @@ def _v2_figures(data: PlanData, tables: PlanTables, served_tokens: float,
         out.update(has_prices=True,
                    **price_figures(data, tables.service, tables.sites, spend_usd))
     return out
+
+
+def _final_built_mw(tables: PlanTables, site: str) -> float:
+    """MW built at `site` over the horizon (section A; 0 without `build`)."""
+    bp = tables.build_plan
+    return 0.0 if bp is None else float(bp.loc[bp["site"] == site, "mw"].sum())
 
 
 # --------------------------------------------------------------------------- post-solve check
@@ -345,6 +373,7 @@ def plan_problems(data: PlanData, tables: PlanTables, outcome: SolveOutcome) -> 
         if cap is not None and over(float(u), float(cap)):
             out.append(f"supply of {g} in {lab}: {u} units bought over all halls, above "
                        f"max_units_per_period {cap}")
+    out += _build_problems(data, tables, spend)  # A. building power
     if data.budget_per_period_usd is not None:
         for lab, usd in sorted(spend.items(), key=lambda kv: pos[kv[0]]):
             if over(usd, data.budget_per_period_usd):
@@ -366,6 +395,30 @@ def plan_problems(data: PlanData, tables: PlanTables, outcome: SolveOutcome) -> 
                        f"{breakdown['unmet_penalty']:,.6f}), differs from the solver's "
                        f"objective ${obj:,.6f} by ${abs(total - obj):,.6g} "
                        f"(tolerance ${tol:,.6g})")
+    return out
+
+
+def _build_problems(data: PlanData, tables: PlanTables, spend: dict[str, float]) -> list[str]:
+    """Blocks only where `build` allows them, within max_mw; their full price is added
+    to `spend` (capex per period label) for the budget checks."""
+    out: list[str] = []
+    bp = tables.build_plan
+    if bp is None:
+        return out
+    pos = {lab: i for i, lab in enumerate(data.labels)}
+    allowed = set(data.build_index)
+    for r in bp.itertuples():
+        s, lab = str(r.site), str(r.period)
+        if (s, pos[lab]) not in allowed:
+            out.append(f"{int(r.blocks)} blocks built at {s} in {lab}, where the hall's "
+                       "availability or the build's lead time forbid it")
+        spend[lab] += float(r.capex_usd)
+    for site in data.sites:
+        if site.build is not None:
+            mw = float(bp.loc[bp["site"] == site.name, "mw"].sum())
+            if mw > site.build.max_mw * (1.0 + CAP_REL) + CAP_ABS:
+                out.append(f"{mw:g} MW built at {site.name}, above max_mw "
+                           f"{site.build.max_mw:g}")
     return out
 
 

@@ -95,10 +95,16 @@ def precheck(data: PlanData, diagnosis: Diagnosis,
             here = [(g, u) for (s, g, tt), u in data.existing.items()
                     if s == site.name and tt == t]
             kw = sum(u * data.systems[g].unit_power_kw for g, u in here)
-            if not power_told and kw > site.power_mw * 1000.0 + 1e-6:
+            # A: a site with `build` may have built up to its max_mw by t
+            can_build = any(s == site.name and u <= t for s, u in data.build_index)
+            cap_kw = (site.power_mw + (data.max_build_mw(site.name) if can_build else 0.0)) \
+                * 1000.0
+            if not power_told and kw > cap_kw + 1e-6:
                 details.append(f"site {site.name!r} in {data.labels[t]}: existing units draw "
-                               f"{kw / 1000:.4g} MW, above power_mw {site.power_mw:g} "
-                               "(raise power_mw, or retire units with retire_after)")
+                               f"{kw / 1000:.4g} MW, above power_mw {site.power_mw:g}"
+                               + (f" plus the {data.max_build_mw(site.name):g} MW it may "
+                                  "build" if can_build else "")
+                               + " (raise power_mw, or retire units with retire_after)")
                 power_told = True
             if site.max_racks is not None and not racks_told:
                 racks = sum(u * data.systems[g].racks_per_unit for g, u in here)

@@ -105,6 +105,8 @@ class _Layout:
     integer_cols: np.ndarray
     #: (site, system, period position) -> the fleet columns from that period on
     fleet_after: dict[tuple[object, object, int], list[int]]
+    #: A. building power: site -> its build columns, in period order (empty without)
+    build_of: dict[object, list[Slot]]
 
     def cum(self, xv: np.ndarray, sg: Sg) -> dict[int, float]:
         """Cumulative purchases of (s,g) in service at each fleet period."""
@@ -149,7 +151,16 @@ def _layout(compiled: CompiledModel, n: int) -> _Layout:
     for sg, lst in fleet_of.items():
         for i, (t, _j) in enumerate(lst):
             fleet_after[(sg[0], sg[1], t)] = [jj for _tt, jj in lst[i:]]
-    return _Layout(fleet_of, buys_of, integer_cols, fleet_after)
+    build_of: dict[object, list[Slot]] = defaultdict(list)
+    if "build" in compiled.columns:  # A: blocks are integers the caps count, like units
+        build_keys, build_pos = compiled.columns["build"]
+        for (s, lab), j in zip(build_keys, build_pos.tolist(), strict=True):
+            if j >= 0:
+                build_of[s].append((label_pos.get(lab, len(label_pos)), j))
+                integer_cols[j] = True
+        for lst in build_of.values():
+            lst.sort()
+    return _Layout(fleet_of, buys_of, integer_cols, fleet_after, build_of)
 
 
 @dataclass
@@ -207,8 +218,16 @@ class _Rounding:
         for sg, lst in layout.fleet_of.items():
             for t, j in lst:
                 self.x[j] = self.base[(sg[0], sg[1], t)]
-        self.act = A @ self.x
         self.fixed = np.zeros(n, dtype=bool)
+        for lst in layout.build_of.values():  # A: the LP's blocks so far, rounded up
+            acc, done = 0.0, 0
+            for _t, j in lst:
+                acc += max(0.0, float(x_lp[j]))
+                so_far = math.ceil(acc - LP_UNIT_TOL)
+                self.x[j] = max(0, min(so_far - done, prog.col_hi[j]))
+                done += int(self.x[j])
+                self.fixed[j] = True
+        self.act = A @ self.x
 
     def add_units(self, j: int, cols: list[int], want: int) -> int:
         """Add up to `want` units at buy column j (and its later fleet), caps holding."""

@@ -45,6 +45,11 @@ class CostBreakdown:
     unmet_penalty: float
     #: B. rented GPUs (money); only in a plan with `rent:` (summary.json omits it else)
     rent: float | None = None
+    # A. building power: only when some site has `build` (else None, not written)
+    #: capex of the blocks built, as the scenario accounts it
+    build_capex: float | None = None
+    #: fixed opex of the MW built
+    build_opex: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -113,7 +118,11 @@ class ModelSize:
 _OPTIONAL = ("shortfall", "model_size", "analyses_skipped", "analysis_errors",
              # ---- B. renting, D. prices (contract v2) ----
              "rented_tokens", "rented_share", "revenue_usd", "revenue_cash_usd",
-             "margin_usd", "margin_per_mw_usd")
+             "margin_usd", "margin_per_mw_usd",
+             # ---- A. building power ----
+             "built_mw")
+#: cost_breakdown_usd keys written only when set (section A)
+_OPTIONAL_COSTS = ("build_capex", "build_opex")
 
 
 @dataclass(kw_only=True)
@@ -181,6 +190,8 @@ class PlanSummary:
     #: whether the plan has rent / prices (set by `summarize`; not written)
     has_rent: bool = False
     has_prices: bool = False
+    # A. building power: MW built over the horizon, all sites (only with `build`)
+    built_mw: float | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """summary.json's content: every field in order; `shortfall`, `model_size`,
@@ -195,6 +206,9 @@ class PlanSummary:
                 del out[key]
         if out["cost_breakdown_usd"].get("rent") is None:
             out["cost_breakdown_usd"].pop("rent", None)
+        for key in _OPTIONAL_COSTS:
+            if out["cost_breakdown_usd"][key] is None:
+                del out["cost_breakdown_usd"][key]
         return out
 
     @classmethod
@@ -210,7 +224,8 @@ class PlanSummary:
         """
         b = d["cost_breakdown_usd"]
         breakdown = CostBreakdown(capex=b["capex"], energy=b["energy"], opex=b["opex"],
-                                  unmet_penalty=b["unmet_penalty"], rent=b.get("rent"))
+                                  unmet_penalty=b["unmet_penalty"], rent=b.get("rent"),
+                                  **{k: b[k] for k in _OPTIONAL_COSTS if k in b})
         spend = finite(d.get("spend_usd"))
         if spend is None:
             spend = sum(float(x or 0.0) for x in (b["capex"], b["energy"], b["opex"]))
@@ -241,7 +256,7 @@ class PlanSummary:
                 columns=ms["columns"], rows=ms["rows"], nonzeros=ms["nonzeros"]),
             analyses_skipped=d.get("analyses_skipped"),
             analysis_errors=d.get("analysis_errors"),
-            **{k: d.get(k) for k in _V2_FIELDS},
+            **{k: d.get(k) for k in _V2_FIELDS}, built_mw=d.get("built_mw"),
             has_rent="rented_tokens" in d, has_prices="revenue_usd" in d,
         )
 

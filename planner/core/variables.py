@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from planner.core.build_power import add_build_variables
 from planner.core.problem import PlanData
 from planner.core.scaling import record_col_scale
 
@@ -59,6 +60,10 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "stro
     system's supply cap: it never cuts a feasible plan. `fleet` is integer (installed
     units plus integer purchases), so HiGHS's knapsack and cover cuts apply to the
     power and space rows directly.
+
+    Section A (sites with `build`): `build[s,t]`, `planner.core.build_power`; with it,
+    `buy_cap[s,g]` counts the most power the hall can ever have (power_mw + the blocks
+    of max_mw).
 
     Plain (the contract's math as written)::
 
@@ -98,6 +103,10 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "stro
         record_col_scale(m, "unmet", {(c.period, c.key): c.tokens_per_s for c in data.classes})
     if data.rent_offers:
         add_rent_variables(m, data, strong)
+
+    # A. building power: build[s,t] (planner.core.build_power)
+    if data.build_index:
+        add_build_variables(m, data, strong)
 
 
 def add_rent_variables(m: pyo.ConcreteModel, data: PlanData, strong: bool) -> None:

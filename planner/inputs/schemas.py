@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from planner.inputs.fields import (
@@ -58,15 +58,53 @@ class Existing(Strict):
         description="Last period these units are in service; None keeps them to the end.")
 
 
+# A. building power (contract v2)
+class Build(Strict):
+    """Power the planner may add to a hall, in whole blocks (contract v2, section A)."""
+
+    block_mw: float = Field(
+        gt=0, le=1e6, json_schema_extra=PLAUSIBLE,
+        description="Power is added in whole blocks (phases) of this many MW.")
+    max_mw: float = Field(
+        gt=0, le=1e6, json_schema_extra=PLAUSIBLE,
+        description="Most MW that may be added over the horizon; at least one block.")
+    capex_usd_per_mw: float = Field(
+        ge=0, le=1e12, json_schema_extra=PLAUSIBLE,
+        description="Building, electrical and cooling plant per MW of IT power, USD.")
+    opex_usd_per_mw_year: float = Field(
+        default=0.0, ge=0, le=1e12, json_schema_extra=PLAUSIBLE,
+        description="Fixed yearly cost per built MW, USD.")
+    lifetime_years: float = Field(
+        default=15.0, gt=0, le=1000, json_schema_extra=PLAUSIBLE,
+        description="Depreciation life of what is built, years, for amortized capex.")
+    lead_time_periods: int = Field(
+        default=0, ge=0, le=10_000, json_schema_extra=PLAUSIBLE,
+        description="The first block can be energised at the horizon start plus this.")
+
+    @model_validator(mode="after")
+    def _max_holds_a_block(self) -> Build:
+        if self.max_mw < self.block_mw:
+            raise PydanticCustomError(
+                "max_below_block", "max_mw ({max_mw}) must be >= block_mw ({block_mw}): not "
+                "one block could be built", {"max_mw": f"{self.max_mw:g}",
+                                             "block_mw": f"{self.block_mw:g}"})
+        return self
+
+
 class Site(Strict):
     """A hall: its power, energy price, cooling, floor space and installed base."""
 
     name: Name = Field(
         min_length=1,
         description="How the hall is named in every output; unique among the sites.")
+    build: Build | None = Field(
+        default=None,
+        description="Power the planner may add here, in blocks (contract v2, A); None: the "
+                    "hall's power is fixed.")
     power_mw: float = Field(
-        gt=0, le=1e6, json_schema_extra=PLAUSIBLE,
-        description="Critical IT power for accelerators, MW (the limit is a terawatt).")
+        ge=0, le=1e6, json_schema_extra=PLAUSIBLE,
+        description="Critical IT power for accelerators, MW (the limit is a terawatt): > 0, "
+                    "or >= 0 for a site with `build` (0: a greenfield site).")
     pue: float = Field(
         default=1.0, ge=1.0,
         description="Facility energy over IT energy; multiplies the energy bill. No upper bound of "
@@ -89,6 +127,16 @@ class Site(Strict):
     existing: list[Existing] = Field(
         default_factory=list,
         description="The installed base at the horizon start.")
+
+    @field_validator("power_mw", mode="before")
+    @classmethod
+    def _power_or_build(cls, v: object, info: ValidationInfo) -> object:
+        """Without `build`, power_mw must be > 0 (as in v1); with it, >= 0 (the field)."""
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0 \
+                and info.data.get("build") is None:
+            raise PydanticCustomError("greater_than", "Input should be greater than {gt}",
+                                      {"gt": 0})
+        return v
 
 
 class Budget(Strict):

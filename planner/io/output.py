@@ -52,6 +52,8 @@ OPTIONAL_CSV_FILES = {
     # ---- B. renting: only with `rent:` ----
     "rent_plan": "rent_plan.csv",
     "rent_allocation": "rent_allocation.csv",
+    # ---- A. building power: only when some site has `build` ----
+    "build_plan": "build_plan.csv",
 }
 
 # OWASP "CSV Injection": cells starting with these are read as formulas by spreadsheets.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from planner.analysis.verdicts import plan_standing
 from planner.report.analysis_sections import baseline_section, marginal_section
+from planner.report.build_section import build_sections
 from planner.report.document import Report
 from planner.report.econ import rent_section
 from planner.report.folder import PlanFolder
@@ -33,6 +34,7 @@ def build(pf: PlanFolder) -> Report:
     sections = [
         headline_section(pf, short, standing),
         purchases_section(pf, short, standing),
+        *build_sections(pf),  # A. building power (only when the scenario builds)
         charts_section(pf),
         *filter(None, [rent_section(pf)]),  # B. renting
         limits_section(pf),

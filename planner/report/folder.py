@@ -34,13 +34,16 @@ READ_COLUMNS: dict[str, list[str]] = {
     "limits.csv": ["limit", "site", "period", "used", "cap", "unit", "binding"],
     "marginal_values.csv": ["kind", "site", "period", "value_usd", "method"],
     "baselines.csv": ["baseline", "system", "status", "total_cost_usd", "savings_usd"],
+    # A. building power
+    "build_plan.csv": ["period", "site", "blocks", "mw", "capex_usd"],
 }
 BOOL_COLUMNS = {"binding"}
 
 REQUIRED = ["summary.json", "purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv",
             "sites.csv"]
 OPTIONAL = ["limits.csv", "marginal_values.csv", "baselines.csv",
-            "rent_plan.csv"]  # B. renting: only with `rent:`
+            "rent_plan.csv",  # B. renting: only with `rent:`
+            "build_plan.csv"]  # A. building power
 
 
 @dataclass
@@ -57,6 +60,8 @@ class PlanFolder:
     baselines: pd.DataFrame | None
     #: B. renting: rent_plan.csv, in a plan with `rent:`
     rent_plan: pd.DataFrame | None = None
+    #: A. building power: build_plan.csv, only when the scenario has `build:`
+    build_plan: pd.DataFrame | None = None
 
     @property
     def hours(self) -> float:

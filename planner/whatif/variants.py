@@ -158,5 +158,6 @@ def result_files(results: Sequence[JobResult], prefix: str = "") -> tuple[dict[s
             mine[ERROR_FILE] = f"{res.status}\n\n{res.message}\n"
         else:
             remove.append(d + ERROR_FILE)
+            remove += [d + name for name in OPTIONAL_CSV_FILES.values() if name not in mine]
         files.update({d + name: text for name, text in mine.items()})
     return files, remove

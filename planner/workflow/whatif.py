@@ -7,13 +7,14 @@ Each refuses an unusable output folder before any plan, plans the variants
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from planner.io.atomic import write_files
 from planner.io.output import check_output_dir, frame_to_csv
 from planner.report.whatif import comparison_page, new_hall_page, sweep_page
 from planner.whatif.compare import Comparison, run_compare
+from planner.whatif.hallbuild import HallDecision, decision_frame, decision_lines, run_hall_decision
 from planner.whatif.newhall import NewHall, run_new_hall
 from planner.whatif.sweep import Sweep, parse_values, parse_vary, run_sweep
 from planner.whatif.variants import RunProgress, RunSettings, result_files
@@ -22,6 +23,10 @@ from planner.whatif.variants import RunProgress, RunSettings, result_files
 COMPARISON_FILES = ("comparison.csv", "comparison.html")
 SWEEP_FILES = ("sweep.csv", "sweep.html")
 NEW_HALL_FILES = ("new_hall.csv", "new_hall.html")
+#: what `planner new-hall` (the build decision) writes: the answer, the re-solves of the
+#: break-even search, and the decision's plan in ``plan/``
+NEW_HALL_DECISION_FILES = ("new_hall.txt", "new_hall_probes.csv")
+DECISION_PLAN_FOLDER = "plan/"
 #: where a sweep's plan folders go (`plans=True`), one per point
 POINTS_FOLDER = "points/"
 
@@ -83,3 +88,25 @@ def new_hall(base: Path, site: str, sizes: str, opens: str, out: Path | None = N
         table, page = NEW_HALL_FILES
         write_files(out, {table: frame_to_csv(nh.table), page: new_hall_page(nh)})
     return nh
+
+
+def new_hall_decision(base: Path, site: str, build: Mapping[str, object],
+                      out: Path | None = None, settings: RunSettings | None = None, *,
+                      hall: Mapping[str, object] | None = None, like: str | None = None,
+                      what_ifs: Sequence[Path] = (), sets: Sequence[str] = (),
+                      search: bool = True, progress: RunProgress | None = None
+                      ) -> HallDecision:
+    """`planner new-hall`: one optimisation in which the hall `site` is a build decision
+    (`planner.whatif.hallbuild`), and the capex per MW at which its answer changes. With
+    `out`: the answer (``new_hall.txt``), the re-solves (``new_hall_probes.csv``) and the
+    decision's plan files in ``plan/``."""
+    if out is not None:
+        check_output_dir(out, [])
+    d = run_hall_decision(base, site, build, settings or RunSettings(), hall=hall, like=like,
+                          what_ifs=what_ifs, sets=sets, search=search, progress=progress)
+    if out is not None:
+        answer, probes = NEW_HALL_DECISION_FILES
+        plan = {DECISION_PLAN_FOLDER + name: text for name, text in d.result.files.items()}
+        write_files(out, {answer: "\n".join(decision_lines(d)) + "\n",
+                          probes: frame_to_csv(decision_frame(d)), **plan})
+    return d
