@@ -31,9 +31,3 @@ def get_catalog(ref: str) -> Catalog:
 
 def get_profiles(ref: str) -> dict[str, ModelProfile]:
     return load_profiles(models_path(ref))
-
-
-def fmt_num(v: float | None, digits: int = 0) -> str:
-    if v is None:
-        return "-"
-    return f"{v:,.{digits}f}"

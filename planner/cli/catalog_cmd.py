@@ -8,10 +8,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from planner.cli import app as root
-from planner.cli import fail
-from planner.cli._common import console, fmt_num, get_catalog
+from planner.cli._common import console, get_catalog
+from planner.cli.base import app as root
+from planner.cli.base import fail
 from planner.errors import InputError, Issue
+from planner.fmt import fixed
 from planner.inputs.loader import load_catalog
 from planner.inputs.schemas import Catalog
 
@@ -63,14 +64,14 @@ def list_(catalog: str = CatalogOpt) -> None:
             s.id,
             s.name or "",
             str(s.gpus_per_unit),
-            fmt_num(s.unit_power_kw, 1),
-            fmt_num(s.capex_usd),
-            fmt_num(s.opex_usd_per_year),
+            fixed(s.unit_power_kw, 1),
+            fixed(s.capex_usd),
+            fixed(s.opex_usd_per_year),
             f"{s.lifetime_years:g}",
             str(s.lead_time_periods),
             s.cooling,
             f"{s.racks_per_unit:g}",
-            fmt_num(s.rental_usd_per_gpu_hour, 2),
+            fixed(s.rental_usd_per_gpu_hour, 2),
         )
     console.print(t)
 

@@ -12,9 +12,9 @@ import typer
 from rich.table import Table
 
 from planner.analysis.economics import cost_table, single_row
-from planner.cli import app as root
-from planner.cli import err_console, fail
 from planner.cli._common import console, get_catalog, get_profiles
+from planner.cli.base import app as root
+from planner.cli.base import err_console, fail
 from planner.errors import InputError, Issue
 from planner.fmt import num_seed, usd_cents, usd_fixed
 from planner.io.output import frame_to_csv  # spreadsheet-safe cells (docs/reliability.md)

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from planner.cli import app
+from planner.cli.base import app
 from planner.workflow.doctor import check_install
 
 console = Console(highlight=False)

@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from planner.cli import app as root
-from planner.cli import fail
 from planner.cli._common import console, get_catalog, get_profiles, models_path
+from planner.cli.base import app as root
+from planner.cli.base import fail
 from planner.errors import InputError, Issue
 from planner.inputs.importers.inferencex import import_inferencex, parse_map
 from planner.inputs.importers.plain_csv import import_csv

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from planner.analysis.verdicts import plan_standing
-from planner.cli import app, err_console, fail
+from planner.cli.base import app, err_console, fail
 from planner.cli.progress import LiveLine
 from planner.core.size import MAX_COLUMNS
 from planner.core.summary import PlanSummary

@@ -19,7 +19,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
-from planner.cli import err_console
+from planner.cli.base import err_console
 from planner.fmt import usd, usd_short
 from planner.whatif import words
 from planner.whatif.jobs import JobResult

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from planner.cli import app, fail
+from planner.cli.base import app, fail
 from planner.report import write_report
 
 console = Console(highlight=False)

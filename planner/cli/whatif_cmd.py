@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from planner.cli import app, err_console, fail
+from planner.cli.base import app, err_console, fail
 from planner.cli.progress import PlanCounter
 from planner.cli.whatif_view import (
     exit_code,

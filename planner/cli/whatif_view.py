@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from planner.cli import EXIT_ERROR, EXIT_INFEASIBLE, EXIT_INPUT
+from planner.cli.base import EXIT_ERROR, EXIT_INFEASIBLE, EXIT_INPUT
 from planner.fmt import num_fixed, pct_down, usd_short, usd_signed
 from planner.whatif.compare import Comparison
 from planner.whatif.hallbuild import HallDecision, decision_lines
