@@ -116,7 +116,7 @@ def _families() -> str:
         title, lead = _title(fn)
         rows = ", ".join(f"`{r}`" for r in row_names(fn))
         index.append(f"| {title} | {rows} | `{fn.__name__}` |")
-        sections.append(f"### {title}\n\n`planner.core.constraints.{fn.__name__}`. {lead}\n\n"
+        sections.append(f"### {title}\n\n`{fn.__module__}.{fn.__name__}`. {lead}\n\n"
                         + _body(fn))
     return "\n".join(index) + "\n\n" + "\n".join(sections)
 

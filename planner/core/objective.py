@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from planner.core.problem import PlanData
+from planner.core.refresh_model import retirement_objective_terms
 from planner.core.terms import Term, lin
 
 
@@ -23,6 +24,15 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
                       * electricity_usd_per_mwh[s]
         opex[g]   = opex_usd_per_year[g] * H / 8760
         unmet_usd = H * 3600 / 1e6 * unmet_penalty_usd_per_mtok    (per token/s unmet)
+
+    With `options.allow_retirement` (C. refresh) each unit retired in t earns its
+    resale, discounted (a negative cost)::
+
+           - sum_{(s,g,t) in R} resale[g,t] * d_t * retire[s,g,t]
+           - sum_{(s,e,t) in X} resale[g_e,t] * d_t * xretire[s,e,t]
+
+        resale[g,t] = resale_fraction[g] * unit_price[g,t] * a[g,t]
+        unit_price[g,t] = capex_usd[g] * (1 - capex_decline_per_year[g])^(t * H / 8760)
 
     Installed units carry no capex. `unmet[k]` counts shares of D_k, hence the factor D_k
     (`PlanData.capex_charge_usd`, `energy_usd_per_unit`, `opex_usd_per_unit` and
@@ -44,4 +54,5 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
             coef = data.unmet_usd_per_tokens_per_s(c.t) * c.tokens_per_s  # unmet: shares
             if coef:
                 terms.append((coef, m.unmet[c.period, c.key]))
+    terms += retirement_objective_terms(m, data)  # C. refresh: empty without it
     m.cost = pyo.Objective(expr=lin(terms) if terms else 0.0, sense=pyo.minimize)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from planner.gcpause import paused_gc
 from planner.inputs.bundle import Inputs
@@ -91,6 +91,17 @@ class PlanData:
     discount_rate: float
     budget_per_period_usd: float | None
     budget_total_usd: float | None
+    # --- C. refresh (contract v2): empty unless options.allow_retirement
+    allow_retirement: bool = False
+    #: the installed entries that may retire early: (site, entry position, system, units,
+    #: last period in service)
+    existing_entries: list[tuple[str, int, str, int, int]] = field(default_factory=list)
+    #: (site, system, t) where bought units may retire: after the first purchase period
+    retire_index: list[tuple[str, str, int]] = field(default_factory=list)
+    #: (site, entry position, t) where installed units may retire: up to their last period
+    xretire_index: list[tuple[str, int, int]] = field(default_factory=list)
+    #: what the planner warns about this problem (printed, never an error)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def T(self) -> int:  # noqa: N802 - the contract's symbol
@@ -116,6 +127,25 @@ class PlanData:
     def capex_charge_usd(self, g: str, t: int) -> float:
         """Objective cost of one unit of g commissioned in t (accounting and discount)."""
         return self.systems[g].capex_usd * self.capex_share(g, t) * self.discount(t)
+
+    def unit_price_usd(self, g: str, t: int) -> float:
+        """The price of a new unit of g commissioned in t: capex_usd, falling by the
+        system's `capex_decline_per_year` (section E; 0 when the catalogue has none)."""
+        sysd = self.systems[g]
+        decline = float(getattr(sysd, "capex_decline_per_year", 0.0) or 0.0)
+        if not decline:
+            return sysd.capex_usd
+        return float(sysd.capex_usd * (1.0 - decline) ** (t * self.hours / HOURS_PER_YEAR))
+
+    def resale_usd(self, g: str, t: int) -> float:
+        """Undiscounted resale of one unit of g retired in t: resale_fraction x the price
+        of a new unit in t x the accounting factor of t (section C)."""
+        return self.systems[g].resale_fraction * self.unit_price_usd(g, t) * \
+            self.capex_share(g, t)
+
+    def resale_credit_usd(self, g: str, t: int) -> float:
+        """Objective credit (discounted) of one unit of g retired in t."""
+        return self.resale_usd(g, t) * self.discount(t)
 
     def energy_usd_per_unit(self, s: str, g: str, t: int) -> float:
         site = self.site_by_name[s]
@@ -213,6 +243,7 @@ def _prepare(inputs: Inputs) -> PlanData:
         discount_rate=sc.finance.discount_rate,
         budget_per_period_usd=sc.budget.capex_usd_per_period,
         budget_total_usd=sc.budget.total_capex_usd,
+        **_retirement_sets(inputs, buy_index, len(labels), t_of),
     )
 
 
@@ -319,3 +350,35 @@ def _serve_index(classes: list[DemandClass], tput: dict[tuple[str, int], float],
             if (g, c.index) in tput:
                 serve_index.append((s, g, c.index))
     return serve_index
+
+
+def _retirement_sets(inputs: Inputs, buy_index: list[tuple[str, str, int]], T: int,
+                     t_of: Callable[[str], int]) -> dict[str, object]:
+    """Section C: where units may retire early (nothing without `allow_retirement`).
+
+    Bought units of (s,g) may retire in any period after the first in which (s,g) may be
+    bought; each installed entry in any period up to its last in service.
+    """
+    if not inputs.scenario.options.allow_retirement:
+        return {}
+    entries: list[tuple[str, int, str, int, int]] = []
+    for site in inputs.scenario.sites:
+        for j, ex in enumerate(site.existing):
+            last_t = T - 1 if ex.retire_after is None else min(T - 1, t_of(ex.retire_after))
+            if ex.units > 0 and last_t >= 0:
+                entries.append((site.name, j, ex.system, ex.units, last_t))
+    first_buy: dict[tuple[str, str], int] = {}
+    for s, g, t in buy_index:  # ordered by period
+        first_buy.setdefault((s, g), t)
+    retire_index = sorted(((s, g, t) for (s, g), t0 in first_buy.items()
+                           for t in range(t0 + 1, T)), key=lambda x: (x[2], x[0], x[1]))
+    xretire_index = sorted(((s, j, t) for s, j, _g, _u, last in entries
+                            for t in range(0, last + 1)), key=lambda x: (x[2], x[0], x[1]))
+    warnings = []
+    if not retire_index and not xretire_index:
+        warnings.append("options.allow_retirement is true but there is nothing to retire: "
+                        "no installed units, and no system the plan may buy before the "
+                        "last period")
+    return {"allow_retirement": True, "existing_entries": entries,
+            "retire_index": retire_index, "xretire_index": xretire_index,
+            "warnings": warnings}

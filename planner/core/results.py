@@ -14,8 +14,15 @@ from typing import Any
 
 import pandas as pd
 
+from planner.core.cashflow import cashflow_table, has_prices, money_table, money_v1
 from planner.core.highs import SolveOutcome
 from planner.core.problem import PlanData
+from planner.core.refresh import (
+    money_resale,
+    retired_so_far,
+    retired_units,
+    retirements_table,
+)
 from planner.core.summary import (
     CostBreakdown,
     Horizon,
@@ -43,17 +50,28 @@ class PlanTables:
     allocation: pd.DataFrame
     service: pd.DataFrame
     sites: pd.DataFrame
+    #: C. refresh: retirements.csv, only with options.allow_retirement
+    retirements: pd.DataFrame | None = None
+    #: money per period and kind, undiscounted (`planner.core.cashflow`; not a file)
+    money: pd.DataFrame | None = None
+    #: F. cashflow.csv, by calendar year
+    cashflow: pd.DataFrame | None = None
     #: set by `extract` once the tables are complete
     summary: PlanSummary = field(init=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {
+        out = {
             "purchase_plan": self.purchase_plan,
             "fleet": self.fleet,
             "allocation": self.allocation,
             "service": self.service,
             "sites": self.sites,
         }
+        if self.retirements is not None:  # C. refresh
+            out["retirements"] = self.retirements
+        if self.cashflow is not None:  # F. cash flow
+            out["cashflow"] = self.cashflow
+        return out
 
 
 def _round_units(v: float) -> int:
@@ -74,11 +92,15 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         u = _round_units(v)
         if u > 0:
             buys[(str(s), str(g), pos[str(lab)])] = u
+    ret, xret = retired_units(data, values)  # C. refresh: empty without it
+    gone_x, gone_b = retired_so_far(data, ret, xret)
+    in_service = {k: u - gone_x.get(k, 0) for k, u in data.existing.items()}
     fleet_units: dict[tuple[str, str, int], int] = {}
     cum: dict[tuple[str, str], int] = defaultdict(int)
     for s, g, t in data.fleet_index:  # ordered by t
         cum[(s, g)] += buys.get((s, g, t), 0)
-        fleet_units[(s, g, t)] = data.existing.get((s, g, t), 0) + cum[(s, g)]
+        fleet_units[(s, g, t)] = (in_service.get((s, g, t), 0) + cum[(s, g)]
+                                  - gone_b.get((s, g, t), 0))
 
     # allocation: clip to the integer fleet, then to each class's demand
     class_of = {(c.period, c.key): c.index for c in data.classes}
@@ -120,7 +142,7 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         if u <= 0:
             continue
         sysd = data.systems[g]
-        fl_rows.append((L[t], s, g, u, u * sysd.unit_power_kw, data.existing.get((s, g, t), 0),
+        fl_rows.append((L[t], s, g, u, u * sysd.unit_power_kw, in_service.get((s, g, t), 0),
                         u * data.energy_usd_per_unit(s, g, t), u * data.opex_usd_per_unit(g, t)))
         agg = site_agg.setdefault((s, t), [0.0, 0.0, 0.0, 0.0])
         agg[0] += u * sysd.unit_power_kw
@@ -160,18 +182,28 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         service=pd.DataFrame(sv_rows, columns=SERVICE_COLUMNS),
         sites=pd.DataFrame(st_rows, columns=SITE_COLUMNS),
     )
+    if data.allow_retirement:  # C. refresh
+        tables.retirements = retirements_table(data, ret, xret)
+    # F. cash flow: every kind of money the plan moves, by period
+    tables.money = money_table([money_v1(data, tables.purchase_plan, tables.fleet),
+                                money_resale(tables.retirements)])
+    tables.cashflow = cashflow_table(data, tables.money)
     tables.summary = summarize(data, tables, outcome, settings or {})
     return tables
 
 
 def cost_of_tables(tables: PlanTables) -> dict[str, float]:
-    """The cost breakdown recomputed from the tables (what the objective charges)."""
-    return {
+    """The cost breakdown recomputed from the tables (what the objective charges);
+    ``resale`` (negative) only with retirements allowed."""
+    out = {
         "capex": float(tables.purchase_plan["capex_charged_usd"].sum()),
         "energy": float(tables.fleet["energy_usd"].sum()),
         "opex": float(tables.fleet["opex_usd"].sum()),
         "unmet_penalty": float(tables.service["unmet_penalty_usd"].sum()),
     }
+    if tables.retirements is not None:  # C. refresh
+        out["resale"] = -float(tables.retirements["resale_credited_usd"].sum())
+    return out
 
 
 def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
@@ -187,6 +219,8 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
     served_tokens = float((sv["served_tokens_per_s"] * H * 3600).sum())
     # summed, not total - penalty: a penalty of $1e13 would leave a $20 spend in rounding
     cost_wo_penalty = breakdown["capex"] + breakdown["energy"] + breakdown["opex"]
+    if "resale" in breakdown:  # C. refresh: money earned back
+        cost_wo_penalty += breakdown["resale"]
     cpm = usd_per_mtok(cost_wo_penalty, served_tokens) if served_tokens > 0 else None
 
     st = tables.sites
@@ -233,6 +267,10 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
         horizon=Horizon(start=data.labels[0], periods=data.T,
                         granularity=data.granularity, hours_per_period=data.hours),
         solver_settings=settings,
+        retired_units=None if tables.retirements is None
+        else int(tables.retirements["units"].sum()),
+        npv_usd=float(tables.cashflow["net_discounted_usd"].sum())
+        if tables.cashflow is not None and has_prices(data) else None,
     )
 
 

@@ -42,6 +42,9 @@ class CostBreakdown:
     opex: float
     #: unserved tokens at the scenario's unmet-demand price: not money spent
     unmet_penalty: float
+    #: C. refresh: the resale of units retired early, negative (money earned back); only
+    #: with options.allow_retirement
+    resale: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -107,7 +110,8 @@ class ModelSize:
 
 
 #: fields summary.json carries only when they are set, in this order after the others
-_OPTIONAL = ("shortfall", "model_size", "analyses_skipped", "analysis_errors")
+_OPTIONAL = ("shortfall", "model_size", "analyses_skipped", "analysis_errors",
+             "retired_units", "npv_usd")
 
 
 @dataclass(kw_only=True)
@@ -158,11 +162,19 @@ class PlanSummary:
     analyses_skipped: dict[str, str] | None = None
     #: analyses that failed, one sentence each (`planner.report.plan_set`)
     analysis_errors: list[str] | None = None
+    #: C. refresh: units retired early (installed and bought); only with
+    #: options.allow_retirement
+    retired_units: int | None = None
+    #: F. cash flow: the sum of cashflow.csv's net_discounted_usd; only where demand
+    #: carries token prices
+    npv_usd: float | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """summary.json's content: every field in order; `shortfall`, `model_size`,
         `analyses_skipped` and `analysis_errors` only when set."""
         out = asdict(self)
+        if out["cost_breakdown_usd"]["resale"] is None:
+            del out["cost_breakdown_usd"]["resale"]
         for key in _OPTIONAL:
             if out[key] is None:
                 del out[key]
@@ -181,7 +193,7 @@ class PlanSummary:
         """
         b = d["cost_breakdown_usd"]
         breakdown = CostBreakdown(capex=b["capex"], energy=b["energy"], opex=b["opex"],
-                                  unmet_penalty=b["unmet_penalty"])
+                                  unmet_penalty=b["unmet_penalty"], resale=b.get("resale"))
         spend = finite(d.get("spend_usd"))
         if spend is None:
             spend = sum(float(x or 0.0) for x in (b["capex"], b["energy"], b["opex"]))
@@ -212,6 +224,8 @@ class PlanSummary:
                 columns=ms["columns"], rows=ms["rows"], nonzeros=ms["nonzeros"]),
             analyses_skipped=d.get("analyses_skipped"),
             analysis_errors=d.get("analysis_errors"),
+            retired_units=d.get("retired_units"),
+            npv_usd=d.get("npv_usd"),
         )
 
 

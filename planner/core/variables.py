@@ -30,6 +30,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from planner.core.problem import PlanData
+from planner.core.refresh_model import add_retirement_variables
 from planner.core.scaling import record_col_scale
 
 #: the two formulations of `planner.core.build.build_model`
@@ -64,6 +65,18 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "stro
 
         fleet[s,g,t]  continuous
         serve[s,g,k]  >= 0            for (s,g,k) in V   units of g at s serving k
+
+    C. Refresh, only with `options.allow_retirement` (`planner.core.refresh_model`)::
+
+        retire[s,g,t]   integer >= 0  for (s,g,t) in R   bought units retired in t
+        xretire[s,e,t]  integer >= 0  for (s,e,t) in X   units of installed entry e
+                                                         retired early in t
+        strong:  retire[s,g,t] <= the units of g hall s holds by power and racks (and
+                 the supply of the periods before t);  xretire[s,e,t] <= U_e
+
+    R holds (s,g,t) for t after the first period g may be bought at s; X holds (s,e,t)
+    for each installed entry e of hall s (system g_e, U_e units, last period in service
+    l_e) and t in 0..l_e. A unit retired in t is out of the fleet from t on.
     """
     if formulation not in FORMULATIONS:
         raise ValueError(f"formulation {formulation!r}: use one of {', '.join(FORMULATIONS)}")
@@ -96,3 +109,4 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "stro
     m.unmet = pyo.Var(unmet_idx, domain=pyo.NonNegativeReals)  # shares of each demand
     if unmet_idx:
         record_col_scale(m, "unmet", {(c.period, c.key): c.tokens_per_s for c in data.classes})
+    add_retirement_variables(m, data, strong)  # C. refresh: nothing without allow_retirement
