@@ -123,6 +123,8 @@ def plan_and_write(scenario: Path, out: Path, what_ifs: list[Path], sets: list[s
     else:
         inputs = load_inputs(scenario)
     result = plan(inputs, on_stage=live.on_stage, progress=live.on_solver, **plan_kw)
+    for warning in result.data.warnings:  # e.g. allow_retirement with nothing to retire
+        err_console.print(f"[yellow]warning[/] {escape(warning)}", soft_wrap=True)
 
     def on_error(name: str, exc: BaseException) -> None:
         live.stop()

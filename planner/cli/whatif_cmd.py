@@ -56,7 +56,7 @@ from planner.whatif.runner import Job, JobResult, run_jobs
 console = Console(highlight=False, soft_wrap=True)
 
 PLAN_FILES = ("purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv", "sites.csv",
-              "summary.json")
+              "summary.json", "retirements.csv", "cashflow.csv", "plan.xlsx")
 MAX_POINTS = 10_000
 # the two rules of every what-if table, said once on each page (planner.report.whatif)
 _NOISE_NOTE = ("spend: what money changes hands; penalty: demand not served, at the "
@@ -171,12 +171,12 @@ def _run(jobs: list[Job], workers: int | None, scheduler: str | None, quiet: boo
         fail(exc, debug)
 
 
-def _plan_set(results: Sequence[JobResult], prefix: str = "") -> tuple[dict[str, str],
-                                                                        list[str]]:
+def _plan_set(results: Sequence[JobResult], prefix: str = ""
+              ) -> tuple[dict[str, str | bytes], list[str]]:
     """Each result's files as `<prefix><name>/<file>`, and the stale files to remove with
     them: a failed plan leaves an `error.txt` and no plan files of an older run; a plan
     leaves no older `error.txt`. The caller writes them with its own tables as one set."""
-    files: dict[str, str] = {}
+    files: dict[str, str | bytes] = {}
     remove: list[str] = []
     for res in results:
         d = f"{prefix}{res.name}/"

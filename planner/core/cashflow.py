@@ -86,7 +86,7 @@ def cashflow_table(data: PlanData, money: pd.DataFrame) -> pd.DataFrame:
         per[(year_of(data.labels[t]), col)] += -usd if col in EARNED else usd
         net_p[t] -= usd
     years = list(dict.fromkeys(year_of(lab) for lab in data.labels))
-    first_t = {}
+    first_t: dict[int, int] = {}
     for t, lab in enumerate(data.labels):
         first_t.setdefault(year_of(lab), t)
     rows = []

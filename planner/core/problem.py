@@ -220,7 +220,7 @@ def _prepare(inputs: Inputs) -> PlanData:
     purchasable = {g for g in systems if g in serving and (buyable is None or g in buyable)}
     buy_index, fleet_index = _buy_and_fleet(inputs, systems, purchasable, available_t,
                                             existing, len(labels))
-    return PlanData(
+    data = PlanData(
         name=sc.name,
         granularity=gran,
         labels=labels,
@@ -243,8 +243,9 @@ def _prepare(inputs: Inputs) -> PlanData:
         discount_rate=sc.finance.discount_rate,
         budget_per_period_usd=sc.budget.capex_usd_per_period,
         budget_total_usd=sc.budget.total_capex_usd,
-        **_retirement_sets(inputs, buy_index, len(labels), t_of),
     )
+    _retirement_sets(data, inputs, t_of)  # C. refresh: nothing without allow_retirement
+    return data
 
 
 def _demand_classes(inputs: Inputs, labels: list[str],
@@ -352,15 +353,15 @@ def _serve_index(classes: list[DemandClass], tput: dict[tuple[str, int], float],
     return serve_index
 
 
-def _retirement_sets(inputs: Inputs, buy_index: list[tuple[str, str, int]], T: int,
-                     t_of: Callable[[str], int]) -> dict[str, object]:
+def _retirement_sets(data: PlanData, inputs: Inputs, t_of: Callable[[str], int]) -> None:
     """Section C: where units may retire early (nothing without `allow_retirement`).
 
     Bought units of (s,g) may retire in any period after the first in which (s,g) may be
     bought; each installed entry in any period up to its last in service.
     """
     if not inputs.scenario.options.allow_retirement:
-        return {}
+        return
+    T, buy_index = data.T, data.buy_index
     entries: list[tuple[str, int, str, int, int]] = []
     for site in inputs.scenario.sites:
         for j, ex in enumerate(site.existing):
@@ -374,11 +375,10 @@ def _retirement_sets(inputs: Inputs, buy_index: list[tuple[str, str, int]], T: i
                            for t in range(t0 + 1, T)), key=lambda x: (x[2], x[0], x[1]))
     xretire_index = sorted(((s, j, t) for s, j, _g, _u, last in entries
                             for t in range(0, last + 1)), key=lambda x: (x[2], x[0], x[1]))
-    warnings = []
+    data.allow_retirement = True
+    data.existing_entries, data.retire_index = entries, retire_index
+    data.xretire_index = xretire_index
     if not retire_index and not xretire_index:
-        warnings.append("options.allow_retirement is true but there is nothing to retire: "
+        data.warnings.append("options.allow_retirement is true but there is nothing to retire: "
                         "no installed units, and no system the plan may buy before the "
                         "last period")
-    return {"allow_retirement": True, "existing_entries": entries,
-            "retire_index": retire_index, "xretire_index": xretire_index,
-            "warnings": warnings}

@@ -20,7 +20,7 @@ from planner.core.cashflow import MONEY_COLUMNS
 from planner.core.problem import PlanData
 
 RETIREMENT_COLUMNS = ["period", "site", "system", "units", "source", "resale_usd",
-                      "resale_credited_usd"]
+                      "resale_credited_usd", "power_kw", "racks"]
 
 #: (site, system, t) -> units of bought units retired in t
 Retired = dict[tuple[str, str, int], int]
@@ -80,7 +80,8 @@ def retirements_table(data: PlanData, ret: Retired, xret: XRetired) -> pd.DataFr
     installed units, ``bought`` for the plan's own); `resale_usd` is the cash the units
     earn (resale_fraction x the price of a new unit then, like `capex_usd` of a
     purchase), `resale_credited_usd` what the objective credits (x the accounting factor
-    of the period, discounted), like `capex_charged_usd`."""
+    of the period, discounted), like `capex_charged_usd`; `power_kw` and `racks` what
+    the units free in their hall."""
     units: dict[tuple[int, str, str, str], int] = defaultdict(int)
     system = {(s, j): g for s, j, g, _u, _l in data.existing_entries}
     for (s, j, t), u in xret.items():
@@ -92,9 +93,11 @@ def retirements_table(data: PlanData, ret: Retired, xret: XRetired) -> pd.DataFr
     rows = []
     for (t, s, g, src), u in sorted(units.items(), key=lambda kv: (
             kv[0][0], site_pos[kv[0][1]], sys_pos[kv[0][2]], kv[0][3] != "existing")):
-        cash = data.systems[g].resale_fraction * data.unit_price_usd(g, t)
+        sysd = data.systems[g]
+        cash = sysd.resale_fraction * data.unit_price_usd(g, t)
         rows.append((data.labels[t], s, g, u, src, u * cash,
-                     u * data.resale_credit_usd(g, t)))
+                     u * data.resale_credit_usd(g, t), u * sysd.unit_power_kw,
+                     u * sysd.racks_per_unit))
     return pd.DataFrame(rows, columns=RETIREMENT_COLUMNS)
 
 

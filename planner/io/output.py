@@ -35,7 +35,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -67,14 +67,20 @@ CSV_FILES = {
     "allocation": "allocation.csv",
     "service": "service.csv",
     "sites": "sites.csv",
+    # C. refresh: only with options.allow_retirement
+    "retirements": "retirements.csv",
+    # F. cash flow: every plan
+    "cashflow": "cashflow.csv",
 }
+#: F. the plan's tables in one workbook (`planner.io.workbook`), every plan
+WORKBOOK_FILE = "plan.xlsx"
 
 # OWASP "CSV Injection": cells starting with these are read as formulas by spreadsheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FORMULA_START = FORMULA_START  # kept for callers of the old name
 __all__ = ["CSV_FILES", "FORMULA_START", "OutputError", "check_output_dir", "escape_text",
            "frame_to_csv", "plan_files", "summary_json", "unescape_text", "write_files",
-           "write_plan"]
+           "write_plan", "WORKBOOK_FILE"]
 
 
 def escape_text(text: str) -> str:
@@ -158,7 +164,8 @@ def check_output_dir(out_dir: str | Path, names: list[str] | None = None) -> Non
         raise InputError([Issue(str(out), "", "exists and is not a folder; the plan is "
                                 "written into a folder (choose another -o/--out)")])
     if out.is_dir():
-        for name in names if names is not None else [*CSV_FILES.values(), "summary.json"]:
+        for name in names if names is not None else [*CSV_FILES.values(), "summary.json",
+                                                    WORKBOOK_FILE]:
             target = out / name
             if target.is_dir() and not target.is_symlink():
                 raise InputError([Issue(str(target), "", "is a folder, but the planner "
@@ -166,7 +173,14 @@ def check_output_dir(out_dir: str | Path, names: list[str] | None = None) -> Non
                                         "choose another -o/--out")])
 
 
-def _fsync_write(path: Path, text: str) -> None:
+def _fsync_write(path: Path, text: str | bytes) -> None:
+    if isinstance(text, bytes):
+        with open(path, "wb") as bfh:
+            bfh.write(text)
+            bfh.flush()
+            with contextlib.suppress(OSError):
+                os.fsync(bfh.fileno())
+        return
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
         fh.flush()
@@ -273,7 +287,7 @@ def settle(out_dir: str | Path) -> bool:
     return found
 
 
-def write_files(out_dir: Path, files: dict[str, str],
+def write_files(out_dir: Path, files: Mapping[str, str | bytes],
                 remove: Sequence[str] = ()) -> list[Path]:
     """Write text files into out_dir atomically as a set (temp folder, then rename).
 
@@ -299,7 +313,7 @@ def write_files(out_dir: Path, files: dict[str, str],
         raise OutputError(f"cannot write the plan to {out_dir}: {exc.strerror or exc}") from None
 
 
-def _write_locked(out_dir: Path, files: dict[str, str], remove: Sequence[str]) -> list[Path]:
+def _write_locked(out_dir: Path, files: Mapping[str, str | bytes], remove: Sequence[str]) -> list[Path]:
     """`write_files` with the folder's lock held."""
     try:
         real = out_dir.resolve()
@@ -373,10 +387,18 @@ def _replace_into(real: Path, out_dir: Path, new: Path, old: Path,
     return [out_dir / name for name in names]
 
 
-def plan_files(result: PlanResult) -> dict[str, str]:
+def plan_files(result: PlanResult) -> dict[str, str | bytes]:
+    """The plan's files: a CSV per table it has, summary.json and plan.xlsx."""
+    # XlsxWriter: imported here, so `planner --help` does not load it
+    from planner.io.workbook import plan_workbook
+
     frames = result.tables.frames()
-    files = {fname: frame_to_csv(frames[key]) for key, fname in CSV_FILES.items()}
+    files: dict[str, str | bytes] = {fname: frame_to_csv(frames[key])
+                                     for key, fname in CSV_FILES.items() if key in frames}
     files["summary.json"] = summary_json(result.summary)
+    files[WORKBOOK_FILE] = plan_workbook(
+        {key: frames[key] for key in CSV_FILES if key in frames},
+        _clean(result.summary.to_json_dict()))
     return files
 
 
@@ -387,6 +409,6 @@ REPORT_SET = ("report.md", "report.html", "limits.csv", "marginal_values.csv",
 
 
 def write_plan(result: PlanResult, out_dir: Path,
-               extra: dict[str, str] | None = None) -> list[Path]:
+               extra: Mapping[str, str | bytes] | None = None) -> list[Path]:
     """The plan files (and `extra` files) as one set; any older report goes with it."""
     return write_files(out_dir, {**plan_files(result), **(extra or {})}, remove=REPORT_SET)

@@ -15,6 +15,7 @@ from planner.report.analysis_sections import baseline_section, marginal_section
 from planner.report.document import Report
 from planner.report.folder import PlanFolder
 from planner.report.headline import headline_section, shortfall_of, subtitle, tiles
+from planner.report.money_sections import cashflow_section, refresh_section
 from planner.report.plan_sections import (
     charts_section,
     limits_section,
@@ -33,6 +34,8 @@ def build(pf: PlanFolder) -> Report:
         headline_section(pf, short, standing),
         purchases_section(pf, short, standing),
         charts_section(pf),
+        refresh_section(pf),  # C. refresh: only with retirements.csv
+        cashflow_section(pf),  # F. cash flow
         limits_section(pf),
         unmet_section(pf),
         marginal_section(pf),
@@ -40,4 +43,4 @@ def build(pf: PlanFolder) -> Report:
         notes_section(pf),
     ]
     return Report(f"Capacity plan: {s.scenario or pf.path.name}", subtitle(s), tiles(s),
-                  sections)
+                  [sec for sec in sections if sec is not None])

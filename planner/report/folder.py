@@ -23,7 +23,8 @@ TEXT_COLUMNS = {"period": str, "site": str, "system": str, "model": str, "kind":
 
 REQUIRED = ["summary.json", "purchase_plan.csv", "fleet.csv", "allocation.csv", "service.csv",
             "sites.csv"]
-OPTIONAL = ["limits.csv", "marginal_values.csv", "baselines.csv"]
+OPTIONAL = ["limits.csv", "marginal_values.csv", "baselines.csv",
+            "retirements.csv", "cashflow.csv"]  # C. refresh; F. cash flow
 
 
 @dataclass
@@ -38,6 +39,10 @@ class PlanFolder:
     limits: pd.DataFrame | None
     marginal: pd.DataFrame | None
     baselines: pd.DataFrame | None
+    #: C. refresh: retirements.csv (with options.allow_retirement)
+    retirements: pd.DataFrame | None = None
+    #: F. cashflow.csv (None in a folder written before it existed)
+    cashflow: pd.DataFrame | None = None
 
     @property
     def hours(self) -> float:
@@ -141,4 +146,5 @@ def folder_from_texts(p: Path, texts: Mapping[str, str]) -> PlanFolder:
                       fleet=req("fleet.csv"), allocation=req("allocation.csv"),
                       service=req("service.csv"), sites=req("sites.csv"),
                       limits=frames["limits.csv"], marginal=frames["marginal_values.csv"],
-                      baselines=frames["baselines.csv"])
+                      baselines=frames["baselines.csv"],
+                      retirements=frames["retirements.csv"], cashflow=frames["cashflow.csv"])
