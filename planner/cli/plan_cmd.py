@@ -52,6 +52,8 @@ def print_summary(summary: PlanSummary, tables: Any, out_dir: Path | None) -> No
     t.add_column("USD", justify="right")
     for k, v in (("capex", b.capex), ("energy", b.energy), ("opex", b.opex)):
         t.add_row(k, usd(v))
+    if b.resale is not None:  # C. refresh
+        t.add_row("resale (units retired early)", usd(b.resale))
     t.add_row("[bold]spend[/]", f"[bold]{usd(s.spend_usd)}[/]")
     if s.unmet_penalty_usd:
         t.add_row("unmet-demand penalty (a price set in the scenario, not money)",
@@ -123,8 +125,11 @@ def plan_and_write(scenario: Path, out: Path, what_ifs: list[Path], sets: list[s
     else:
         inputs = load_inputs(scenario)
     result = plan(inputs, on_stage=live.on_stage, progress=live.on_solver, **plan_kw)
-    for warning in result.data.warnings:  # e.g. allow_retirement with nothing to retire
-        err_console.print(f"[yellow]warning[/] {escape(warning)}", soft_wrap=True)
+    if result.data.warnings:  # e.g. allow_retirement with nothing to retire
+        live.stop()
+        for warning in result.data.warnings:
+            err_console.print(f"[yellow]warning[/] {escape(warning)}", soft_wrap=True)
+        live.start()
 
     def on_error(name: str, exc: BaseException) -> None:
         live.stop()
