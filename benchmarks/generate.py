@@ -18,6 +18,11 @@ real fleet plan, so that the solver faces what it would face in production:
 - demand sized so that by the end of the horizon the halls' power binds, and capex
   budgets (per period and in total) that bind too.
 
+Contract v2 features are off by default (the files are then v1's, byte for byte):
+``--refresh`` (C) allows retirement (`options.allow_retirement`) and gives every system
+a `resale_fraction` (0.3; 0.2 for racks), so the installed base and the plan's own units
+may be sold to make room.
+
 Everything comes from one `random.Random(seed)`: same size and seed, same files.
 """
 
@@ -167,8 +172,9 @@ def _sites(rng: random.Random, n: int, quarters: int, systems: list[dict[str, An
     return out
 
 
-def generate(size: str, seed: int) -> dict[str, Any]:
-    """The files of one scenario as Python objects (see `write`)."""
+def generate(size: str, seed: int, *, refresh: bool = False) -> dict[str, Any]:
+    """The files of one scenario as Python objects (see `write`); `refresh`: contract v2
+    section C on (see the module docstring)."""
     d = Dims.parse(size)
     rng = random.Random(f"planner-bench:{d.halls}x{d.quarters}x{d.systems}x{d.models}:{seed}")
     systems = _systems(rng, d.systems, d.quarters)
@@ -252,12 +258,16 @@ def generate(size: str, seed: int) -> dict[str, Any]:
                     "unmet_penalty_usd_per_mtok": 100.0},
         "solver": {"time_limit_s": 300, "mip_rel_gap": 0.001, "random_seed": 0},
     }
+    if refresh:  # C. refresh: no random draw, so the rest of the scenario is unchanged
+        scenario["options"]["allow_retirement"] = True
+        for s in catalog["systems"]:
+            s["resale_fraction"] = 0.2 if s["gpus_per_unit"] > 8 else 0.3
     return {"scenario": scenario, "catalog": catalog, "profiles": profiles, "demand": demand}
 
 
-def write(size: str, seed: int, out: str | Path) -> Path:
+def write(size: str, seed: int, out: str | Path, *, refresh: bool = False) -> Path:
     """Write one scenario folder; returns the scenario.yaml path."""
-    files = generate(size, seed)
+    files = generate(size, seed, refresh=refresh)
     out = Path(out)
     (out / "models").mkdir(parents=True, exist_ok=True)
     for old in (out / "models").glob("*.yaml"):
@@ -280,8 +290,10 @@ def main(argv: list[str] | None = None) -> None:
                     help=f"one of {', '.join(SIZES)} or HALLSxQUARTERSxSYSTEMSxMODELS")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--out", required=True, help="folder to write")
+    ap.add_argument("--refresh", action="store_true",
+                    help="contract v2 C: allow retirement, with resale values")
     a = ap.parse_args(argv)
-    print(write(a.size, a.seed, a.out))
+    print(write(a.size, a.seed, a.out, refresh=a.refresh))
 
 
 if __name__ == "__main__":
