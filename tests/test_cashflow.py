@@ -131,7 +131,8 @@ def test_workbook_is_the_same_bytes_for_the_same_plan(tmp_path: Path) -> None:
     assert isinstance(a, bytes) and a == b
     r.write(tmp_path / "o1")
     r.write(tmp_path / "o2")
-    assert (tmp_path / "o1" / "plan.xlsx").read_bytes() == (tmp_path / "o2" / "plan.xlsx").read_bytes()
+    written = [(tmp_path / o / "plan.xlsx").read_bytes() for o in ("o1", "o2")]
+    assert written[0] == written[1] == a
     core = zipfile.ZipFile(BytesIO(a)).read("docProps/core.xml").decode()
     assert "2000-01-01T00:00:00Z" in core
 

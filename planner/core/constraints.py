@@ -20,6 +20,10 @@ from typing import Any
 import pyomo.environ as pyo
 
 from planner.core.problem import KW_PER_MW, PlanData
+from planner.core.refresh_model import (
+    add_retirement_constraints,
+    retirement_balance_terms,
+)
 from planner.core.scaling import (
     DEMAND_ROW_RHS,
     WHOLE_UNIT_SHARE,
@@ -27,10 +31,6 @@ from planner.core.scaling import (
     program_options,
     record_row_scale,
     whole_unit_tolerance,
-)
-from planner.core.refresh_model import (
-    add_retirement_constraints,
-    retirement_balance_terms,
 )
 from planner.core.terms import Row, Term, add_rows, lin, pooled
 

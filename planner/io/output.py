@@ -313,7 +313,8 @@ def write_files(out_dir: Path, files: Mapping[str, str | bytes],
         raise OutputError(f"cannot write the plan to {out_dir}: {exc.strerror or exc}") from None
 
 
-def _write_locked(out_dir: Path, files: Mapping[str, str | bytes], remove: Sequence[str]) -> list[Path]:
+def _write_locked(out_dir: Path, files: Mapping[str, str | bytes],
+                  remove: Sequence[str]) -> list[Path]:
     """`write_files` with the folder's lock held."""
     try:
         real = out_dir.resolve()
