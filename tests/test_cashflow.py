@@ -164,3 +164,10 @@ def test_workbook_text_is_escaped_as_in_the_csvs(tmp_path: Path) -> None:
     assert not any("<f>" in z.read(n).decode() for n in z.namelist()
                    if n.startswith("xl/worksheets/"))
     assert (out / "cashflow.csv").read_text().splitlines()[0] == ",".join(CASHFLOW_COLUMNS)
+
+
+def test_workbook_leaves_out_run_times(tmp_path: Path) -> None:
+    """Two solves of one scenario differ only in their run times: same workbook."""
+    a, b = one_new(tmp_path / "a"), one_new(tmp_path / "b")
+    b.tables.summary.solve_seconds = a.summary.solve_seconds + 1.0
+    assert plan_files(a)["plan.xlsx"] == plan_files(b)["plan.xlsx"]

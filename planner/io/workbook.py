@@ -1,14 +1,15 @@
 """plan.xlsx: a plan's tables in one Excel workbook (finance teams open plans there).
 
 One sheet per plan table, in the order of the CSVs (with cashflow.csv's), and a
-``summary`` sheet with summary.json's figures, one per row. Each sheet has its header
+``summary`` sheet with summary.json's figures, one per row (run times left out). Each sheet has its header
 frozen, widths fitted to its columns and a number format by column: money
 (``*_usd``) as dollars, units as whole numbers, shares and factors as decimals or
 percentages. Text cells are escaped as the CSVs escape them (`escape_text`: a leading
 formula character is quoted), and written as text, never as a formula or a link.
 
-The same plan gives the same bytes: the workbook's created date is fixed (`FIXED_DATE`),
-and XlsxWriter stamps every file of the archive with one fixed date.
+The same plan gives the same bytes, however long its solve took: the workbook's created
+date is fixed (`FIXED_DATE`), XlsxWriter stamps every file of the archive with one fixed
+date, and the summary sheet leaves out run times.
 """
 
 from __future__ import annotations
@@ -99,8 +100,12 @@ def _table_sheet(wb: Any, name: str, df: pd.DataFrame, formats: dict[str, Any]) 
 
 
 def _flatten(d: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """summary.json's figures as (dotted key, value), without run times (`*_seconds`):
+    they differ from run to run of the same plan."""
     out: list[tuple[str, Any]] = []
     for k, v in d.items():
+        if str(k).endswith("_seconds"):
+            continue
         key = f"{prefix}{k}"
         if isinstance(v, Mapping):
             out += _flatten(v, key + ".")
