@@ -76,7 +76,9 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "stro
 
     R holds (s,g,t) for t after the first period g may be bought at s; X holds (s,e,t)
     for each installed entry e of hall s (system g_e, U_e units, last period in service
-    l_e) and t in 0..l_e. A unit retired in t is out of the fleet from t on.
+    l_e) and t in 0..l_e. A unit retired in t is out of the fleet from t on. The strong
+    bounds above stay valid: only units bought before t retire in t, so the units bought
+    in t are in the fleet of t (buy <= buy_cap), and the fleet stays integer.
     """
     if formulation not in FORMULATIONS:
         raise ValueError(f"formulation {formulation!r}: use one of {', '.join(FORMULATIONS)}")
