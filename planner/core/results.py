@@ -18,6 +18,8 @@ from planner.core.cashflow import cashflow_table, has_prices, money_table, money
 from planner.core.highs import SolveOutcome
 from planner.core.problem import PlanData
 from planner.core.refresh import (
+    Retired,
+    XRetired,
     money_resale,
     retired_so_far,
     retired_units,
@@ -93,14 +95,7 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         if u > 0:
             buys[(str(s), str(g), pos[str(lab)])] = u
     ret, xret = retired_units(data, values)  # C. refresh: empty without it
-    gone_x, gone_b = retired_so_far(data, ret, xret)
-    in_service = {k: u - gone_x.get(k, 0) for k, u in data.existing.items()}
-    fleet_units: dict[tuple[str, str, int], int] = {}
-    cum: dict[tuple[str, str], int] = defaultdict(int)
-    for s, g, t in data.fleet_index:  # ordered by t
-        cum[(s, g)] += buys.get((s, g, t), 0)
-        fleet_units[(s, g, t)] = (in_service.get((s, g, t), 0) + cum[(s, g)]
-                                  - gone_b.get((s, g, t), 0))
+    fleet_units, in_service = _fleet_units(data, buys, ret, xret)
 
     # allocation: clip to the integer fleet, then to each class's demand
     class_of = {(c.period, c.key): c.index for c in data.classes}
@@ -182,14 +177,35 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         service=pd.DataFrame(sv_rows, columns=SERVICE_COLUMNS),
         sites=pd.DataFrame(st_rows, columns=SITE_COLUMNS),
     )
-    if data.allow_retirement:  # C. refresh
+    _money_tables(data, tables, ret, xret)
+    tables.summary = summarize(data, tables, outcome, settings or {})
+    return tables
+
+
+def _fleet_units(data: PlanData, buys: dict[tuple[str, str, int], int], ret: Retired,
+                 xret: XRetired) -> tuple[dict[tuple[str, str, int], int],
+                                          dict[tuple[str, str, int], int]]:
+    """The whole units in service per (site, system, period), and the installed ones
+    among them: installed units in service (less those retired early) plus purchases
+    so far (less those retired)."""
+    gone_x, gone_b = retired_so_far(data, ret, xret)
+    in_service = {k: u - gone_x.get(k, 0) for k, u in data.existing.items()}
+    fleet_units: dict[tuple[str, str, int], int] = {}
+    cum: dict[tuple[str, str], int] = defaultdict(int)
+    for s, g, t in data.fleet_index:  # ordered by t
+        cum[(s, g)] += buys.get((s, g, t), 0)
+        fleet_units[(s, g, t)] = (in_service.get((s, g, t), 0) + cum[(s, g)]
+                                  - gone_b.get((s, g, t), 0))
+    return fleet_units, in_service
+
+
+def _money_tables(data: PlanData, tables: PlanTables, ret: Retired, xret: XRetired) -> None:
+    """C. retirements.csv (with allow_retirement); F. the money table and cashflow.csv."""
+    if data.allow_retirement:
         tables.retirements = retirements_table(data, ret, xret)
-    # F. cash flow: every kind of money the plan moves, by period
     tables.money = money_table([money_v1(data, tables.purchase_plan, tables.fleet),
                                 money_resale(tables.retirements)])
     tables.cashflow = cashflow_table(data, tables.money)
-    tables.summary = summarize(data, tables, outcome, settings or {})
-    return tables
 
 
 def cost_of_tables(tables: PlanTables) -> dict[str, float]:

@@ -1,8 +1,9 @@
 """plan.xlsx: a plan's tables in one Excel workbook (finance teams open plans there).
 
 One sheet per plan table, in the order of the CSVs (with cashflow.csv's), and a
-``summary`` sheet with summary.json's figures, one per row (run times left out). Each sheet has its header
-frozen, widths fitted to its columns and a number format by column: money
+``summary`` sheet with summary.json's figures, one per row (run times left out). Each
+sheet has its header frozen, widths fitted to its columns and a number format by column:
+money
 (``*_usd``) as dollars, units as whole numbers, shares and factors as decimals or
 percentages. Text cells are escaped as the CSVs escape them (`escape_text`: a leading
 formula character is quoted), and written as text, never as a formula or a link.
