@@ -197,7 +197,8 @@ def check_plan(scenario_path: Path, out: Path) -> float:
 
 
 EXAMPLES = [ROOT / "examples" / "quickstart" / "scenario.yaml",
-            ROOT / "examples" / "new-hall" / "scenario.yaml"]
+            ROOT / "examples" / "new-hall" / "scenario.yaml",
+            ROOT / "examples" / "refresh" / "scenario.yaml"]  # C. refresh
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
