@@ -18,6 +18,11 @@ real fleet plan, so that the solver faces what it would face in production:
 - demand sized so that by the end of the horizon the halls' power binds, and capex
   budgets (per period and in total) that bind too.
 
+Contract v2 features are off by default (the files are then v1's, byte for byte):
+``--refresh`` (C) allows retirement (`options.allow_retirement`) and gives every system
+a `resale_fraction` (0.3; 0.2 for racks), so the installed base and the plan's own units
+may be sold to make room.
+
 Everything comes from one `random.Random(seed)`: same size and seed, same files.
 
 Contract v2 features, off by default (each from a random stream of its own, so the v1
@@ -197,9 +202,10 @@ def _add_build(d: Dims, seed: int, sites: list[dict[str, Any]]) -> float:
     return added_kw
 
 
-def generate(size: str, seed: int, build: bool = False) -> dict[str, Any]:
+def generate(size: str, seed: int, build: bool = False, *, refresh: bool = False
+             ) -> dict[str, Any]:
     """The files of one scenario as Python objects (see `write`); `build`: halls may
-    build power (contract v2, A)."""
+    build power (contract v2, A); `refresh`: retirement with resale (C)."""
     d = Dims.parse(size)
     rng = random.Random(f"planner-bench:{d.halls}x{d.quarters}x{d.systems}x{d.models}:{seed}")
     systems = _systems(rng, d.systems, d.quarters)
@@ -285,6 +291,10 @@ def generate(size: str, seed: int, build: bool = False) -> dict[str, Any]:
                     "unmet_penalty_usd_per_mtok": 100.0},
         "solver": {"time_limit_s": 300, "mip_rel_gap": 0.001, "random_seed": 0},
     }
+    if refresh:  # C. refresh: no random draw, so the rest of the scenario is unchanged
+        scenario["options"]["allow_retirement"] = True
+        for s in catalog["systems"]:
+            s["resale_fraction"] = 0.2 if s["gpus_per_unit"] > 8 else 0.3
     return {"scenario": scenario, "catalog": catalog, "profiles": profiles, "demand": demand}
 
 
@@ -318,10 +328,12 @@ def add_v2(files: dict[str, Any], size: str, seed: int, *, rent: bool = False,
     return files
 
 
-def write(size: str, seed: int, out: str | Path, build: bool = False, **v2: bool) -> Path:
+def write(size: str, seed: int, out: str | Path, build: bool = False, *,
+          refresh: bool = False, **v2: bool) -> Path:
     """Write one scenario folder; returns the scenario.yaml path. `build`: halls may build
-    power (A); `v2`: `rent`, `prices`, `capex_decline` (`add_v2`); all off by default."""
-    files = generate(size, seed, build)
+    power (A); `refresh`: retirement with resale (C); `v2`: `rent`, `prices`,
+    `capex_decline` (`add_v2`); all off by default."""
+    files = generate(size, seed, build, refresh=refresh)
     if any(v2.values()):
         add_v2(files, size, seed, **v2)
     out = Path(out)
@@ -352,6 +364,8 @@ def main(argv: list[str] | None = None) -> None:
                     help=f"one of {', '.join(SIZES)} or HALLSxQUARTERSxSYSTEMSxMODELS")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--out", required=True, help="folder to write")
+    ap.add_argument("--refresh", action="store_true",
+                    help="contract v2 C: allow retirement, with resale values")
     ap.add_argument("--build", action="store_true",
                     help="v2, A: halls may build power in blocks (off by default)")
     ap.add_argument("--rent", action="store_true", help="add rent offers (contract v2, B)")
@@ -360,8 +374,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--capex-decline", action="store_true",
                     help="let system prices fall year on year (contract v2, E)")
     a = ap.parse_args(argv)
-    print(write(a.size, a.seed, a.out, build=a.build, rent=a.rent, prices=a.prices,
-                capex_decline=a.capex_decline))
+    print(write(a.size, a.seed, a.out, build=a.build, refresh=a.refresh, rent=a.rent,
+                prices=a.prices, capex_decline=a.capex_decline))
 
 
 if __name__ == "__main__":

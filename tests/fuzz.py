@@ -366,6 +366,7 @@ def generate(seed: int, avoid_known: bool = False) -> dict[str, Any]:
         sc["systems"] = g.r.sample(system_ids, g.r.randint(1, len(system_ids)))
 
     overlay = _overlay(g, sc, labels, system_ids)  # (the last draw of `g`)
+    _v2_refresh(random.Random(seed * 7919 + 13), sc, catalog)  # C (own stream)
     if random.Random(seed * 7919 + 2).random() < 0.1:
         rows = _extreme(sc, catalog, rows)
     if avoid_known:
@@ -454,6 +455,17 @@ def _add_build(r: random.Random, sites: list[dict[str, Any]], T: int) -> None:
         site["build"] = b
         if not site.get("existing") and r.random() < 0.5:
             site["power_mw"] = 0
+
+
+def _v2_refresh(r: random.Random, sc: dict[str, Any], catalog: dict[str, Any] | None) -> None:
+    """Contract v2, C. refresh: `options.allow_retirement` (a quarter of the scenarios) and
+    catalogue `resale_fraction` (a third of the own catalogues' systems), from their own
+    random stream so the v1 draws of a seed stay as they were."""
+    if r.random() < 0.25:
+        sc["options"] = {**(sc.get("options") or {}), "allow_retirement": True}
+    for s in (catalog or {}).get("systems", []):
+        if r.random() < 0.35:
+            s["resale_fraction"] = r.choice([0.0, 0.1, 0.3, 0.5, 0.9, 0.999])
 
 
 def _extreme(sc: dict[str, Any], catalog: dict[str, Any] | None,
@@ -583,7 +595,7 @@ def features(spec: dict[str, Any]) -> set[str]:
     systems = (cat or {}).get("systems", [])
     for sdef in systems:
         for k in ("opex_usd_per_year", "lifetime_years", "lead_time_periods", "cooling",
-                  "max_units_per_period"):
+                  "max_units_per_period", "resale_fraction"):
             if k in sdef:
                 f.add(f"system.{k}")
         if "racks_per_unit" in sdef:
@@ -660,6 +672,8 @@ ALL_FEATURES = frozenset({
     "prices",
     # A. building power
     "build:greenfield", "build:added", "build.opex_usd_per_mw_year", "build.lead_time_periods",
+    # contract v2, C. refresh
+    "options.allow_retirement", "system.resale_fraction",
 })
 
 
@@ -877,6 +891,12 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
                float(r["capex_usd"]), u * price)
         differ(f"purchase_plan {r['period']} {r['site']} {r['system']} capex_charged_usd",
                float(r["capex_charged_usd"]), u * price * share * disc(t))
+    # C. refresh: retirements.csv only with allow_retirement
+    refresh = (out / "retirements.csv").is_file()
+    if refresh != bool(opt.get("allow_retirement", False)):
+        probs.append(f"outputs: retirements.csv {'written' if refresh else 'missing'} with "
+                     f"allow_retirement {opt.get('allow_retirement', False)}")
+    rt = _rows(out / "retirements.csv") if refresh else []
     # fleet.csv: nameplate power, energy, opex, existing units
     fl = _rows(out / "fleet.csv")
     site_kw: dict[tuple[str, str], float] = {}
@@ -898,7 +918,7 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
             ret = e.get("retire_after")
             if e["system"] == r["system"] and (ret is None or t <= tpos(str(ret))):
                 ex += int(e["units"])
-        if int(r["existing_units"]) != ex:
+        if int(r["existing_units"]) != ex and not (refresh and int(r["existing_units"]) < ex):
             probs.append(f"outputs: {where} existing_units {r['existing_units']}, scenario {ex}")
         key = (r["period"], r["site"])
         site_kw[key] = site_kw.get(key, 0.0) + kw
@@ -968,7 +988,8 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
         # spend summed from the files (total - penalty cancels when the penalty is huge)
         spend = (sum(float(r["capex_charged_usd"]) for r in pp)
                  + sum(float(r["energy_usd"]) + float(r["opex_usd"]) for r in fl)
-                 + _build_spend(out, st, sites, H, disc, tpos))  # A. building power
+                 + _build_spend(out, st, sites, H, disc, tpos)  # A. building power
+                 - sum(float(r["resale_credited_usd"]) for r in rt))
         if (out / "rent_plan.csv").is_file():  # B. renting
             spend += sum(float(r["charged_usd"]) for r in _rows(out / "rent_plan.csv"))
         differ("summary cost_per_mtok_usd", float(cpm), spend / served_tokens * 1e6, 1e-6)
@@ -989,6 +1010,7 @@ def check_outputs(sc_path: Path, out: Path) -> list[str]:
             summary["units_bought"] != sum(by_period.values()):
         probs.append(f"outputs: summary units_bought_by_period {summary['units_bought_by_period']}"
                      f", purchase_plan.csv {by_period}")
+    probs += _check_cashflow(out, summary, rt, T, gran, start)
     bound, obj = summary.get("best_bound_usd"), summary.get("objective_usd")
     if bound is not None and obj is not None and \
             float(bound) > float(obj) + 1e-6 * abs(float(obj)) + 1e-6:
@@ -1008,6 +1030,47 @@ def _build_spend(out: Path, st: list[dict[str, str]], sites: dict[str, Any], H: 
         usd += (float(r.get("built_mw") or 0.0) * float(b.get("opex_usd_per_mw_year", 0.0))
                 * H / 8760 * disc(tpos(r["period"])))
     return usd
+
+
+CASHFLOW_HEADER = ["year", "capex_usd", "energy_usd", "opex_usd", "rent_usd", "resale_usd",
+                   "revenue_usd", "net_usd", "discount_factor", "net_discounted_usd"]
+
+
+def _check_cashflow(out: Path, summary: dict[str, Any], rt: list[dict[str, str]], T: int,
+                    gran: str, start: int) -> list[str]:
+    """F. cashflow.csv: the contract's columns, one row per calendar year, net = revenue
+    + resale - the rest, capex and resale as the purchase plan and the retirements."""
+    from planner.inputs.periods import format_period
+
+    probs: list[str] = []
+    path = out / "cashflow.csv"
+    if not path.is_file():
+        return ["outputs: cashflow.csv missing"]
+    header = path.read_text().splitlines()[0].split(",")
+    if header != CASHFLOW_HEADER:
+        return [f"outputs: cashflow.csv columns {header}"]
+    cf = _rows(path)
+    years = list(dict.fromkeys(int(format_period(start + t, gran)[:4]) for t in range(T)))
+    if [int(r["year"]) for r in cf] != years:
+        probs.append(f"outputs: cashflow.csv years {[r['year'] for r in cf]}, horizon {years}")
+    for r in cf:
+        v = {k: float(r[k]) for k in CASHFLOW_HEADER}
+        net = v["revenue_usd"] + v["resale_usd"] - v["capex_usd"] - v["energy_usd"] \
+            - v["opex_usd"] - v["rent_usd"]
+        scale = sum(abs(v[k]) for k in CASHFLOW_HEADER[1:7])
+        if not _close(v["net_usd"], net, 1e-9, 1e-6 + 1e-12 * scale):
+            probs.append(f"outputs: cashflow.csv {r['year']} net_usd {v['net_usd']!r}, "
+                         f"recomputed {net!r}")
+    capex = sum(float(r["capex_usd"]) for r in cf)
+    if not _close(capex, float(summary["capex_cash_usd"]), 1e-9, 1e-6):
+        probs.append(f"outputs: cashflow.csv capex {capex!r}, capex_cash_usd "
+                     f"{summary['capex_cash_usd']!r}")
+    resale = sum(float(r["resale_usd"]) for r in cf)
+    if not _close(resale, sum(float(r["resale_usd"]) for r in rt), 1e-9, 1e-6):
+        probs.append(f"outputs: cashflow.csv resale {resale!r} against retirements.csv")
+    if not (out / "plan.xlsx").is_file():
+        probs.append("outputs: plan.xlsx missing")
+    return probs
 
 
 def _exact(sc_path: Path, folder: Path, slack: float) -> tuple[dict[str, Any], list[str]]:

@@ -129,6 +129,23 @@ def check_plan(scenario_path: Path, out: Path) -> float:
         assert max(spend.values(), default=0) <= cap * (1 + 1e-9)
     if budget.get("total_capex_usd") is not None:
         assert sum(spend.values()) <= float(budget["total_capex_usd"]) * (1 + 1e-9)
+    # C. refresh: units retired early earn resale_fraction x the unit price x a x d
+    ret_b: dict[tuple[str, str, int], int] = defaultdict(int)
+    ret_x: dict[tuple[str, str, int], int] = defaultdict(int)
+    if (out / "retirements.csv").is_file():
+        assert opt.get("allow_retirement", False)
+        for r in rows(out / "retirements.csv"):
+            t, g, u = tpos[r["period"]], r["system"], int(r["units"])
+            s = systems[g]
+            (ret_x if r["source"] == "existing" else ret_b)[(r["site"], g, t)] += u
+            price = s["capex_usd"] * (1 - s.get("capex_decline_per_year", 0.0)) ** (
+                t * H / 8760)
+            share = 1.0
+            if fin.get("capex_accounting", "amortized") == "amortized":
+                share = min(1.0, (T - t) / (s.get("lifetime_years", 5) * PPY[gran]))
+            total -= u * s.get("resale_fraction", 0.0) * price * share * disc(t)
+    else:
+        assert not opt.get("allow_retirement", False)
     # fleet = existing in service + cumulative purchases; power and racks within caps
     fleet: dict[tuple[str, str, int], int] = {}
     power: dict[tuple[str, int], float] = defaultdict(float)
@@ -162,7 +179,13 @@ def check_plan(scenario_path: Path, out: Path) -> float:
                     if ret is None or t <= parse_period(str(ret), gran) - start:
                         ex += e["units"]
                 cum = sum(bought.get((site["name"], g, tt), 0) for tt in range(t + 1))
-                assert fleet.get((site["name"], g, t), 0) == ex + cum
+                # retired: bought units only those bought before; installed ones at most
+                # as many as retired so far (an entry's scheduled end takes the rest)
+                gone_b = sum(ret_b[(site["name"], g, tt)] for tt in range(t + 1))
+                gone_x = sum(ret_x[(site["name"], g, tt)] for tt in range(t + 1))
+                assert gone_b <= sum(bought.get((site["name"], g, tt), 0) for tt in range(t))
+                here = fleet.get((site["name"], g, t), 0)
+                assert ex + cum - gone_b - gone_x <= here <= ex + cum - gone_b
     # allocation: within the fleet, tokens at the SLO's throughput
     used: dict[tuple[str, str, int], float] = defaultdict(float)
     served: dict[tuple[str, str, float], float] = defaultdict(float)
@@ -244,7 +267,8 @@ def _check_rent(sc: dict, out: Path, systems: dict, profiles: dict, tpos: dict[s
 
 EXAMPLES = [ROOT / "examples" / "quickstart" / "scenario.yaml",
             ROOT / "examples" / "new-hall" / "scenario.yaml",
-            ROOT / "examples" / "build-or-not" / "scenario.yaml"]  # A. building power
+            ROOT / "examples" / "build-or-not" / "scenario.yaml",  # A. building power
+            ROOT / "examples" / "refresh" / "scenario.yaml"]  # C. refresh
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)

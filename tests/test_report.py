@@ -71,8 +71,9 @@ def test_html_is_self_contained(plan_dir: Path) -> None:
     assert urls <= {"http://www.w3.org/2000/svg"}, urls
     assert not re.search(r"""(src|href)\s*=\s*["'](?!#)""", html)
     assert "@media print" in html
-    # charts: fleet mix, power per hall (1), demand per model (2)
-    assert html.count("<svg") == 4
+    # charts: fleet mix, power per hall (1), demand per model (2), cash flow (F)
+    assert html.count("<svg") == 5
+    assert "Cash flow by year: paid and earned" in html
     assert "Fleet mix over time" in html and "Power used against the cap: hall-a" in html
     assert "Demand and served tokens/s: m1" in html and "Demand and served tokens/s: m2" in html
 

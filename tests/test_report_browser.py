@@ -64,8 +64,8 @@ def test_loads_without_console_errors_and_shows_charts(report_html: Path,
     assert console == [], console
     assert "<h1>Capacity plan: test</h1>" in dom
     svgs = re.findall(r"<svg[^>]*>.*?</svg>", dom, flags=re.S)
-    # fleet mix + power for each of the two halls + demand for the one model
-    assert len(svgs) == 4
+    # fleet mix + power for each of the two halls + demand for the one model + cash flow
+    assert len(svgs) == 5
     for s in svgs:
         assert "<rect" in s and "<title>" in s
     assert "Power used against the cap: hall-b" in dom

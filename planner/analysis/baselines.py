@@ -76,6 +76,7 @@ def restrict_to_system(data: PlanData, g: str) -> PlanData:
         systems={k: v for k, v in data.systems.items() if k == g or k in installed},
         tput={k: v for k, v in data.tput.items() if k[0] == g or k[0] in installed},
         buy_index=[x for x in data.buy_index if x[1] == g],
+        retire_index=[x for x in data.retire_index if x[1] == g],  # C. refresh
         fleet_index=[x for x in data.fleet_index if x[1] == g or x in existing_keys],
         serve_index=serve_index,
     )

@@ -57,6 +57,8 @@ def print_summary(summary: PlanSummary, tables: Any, out_dir: Path | None) -> No
     for k, v in (("capex", b.capex), ("energy", b.energy), ("opex", b.opex),
                  *((("rent", b.rent),) if b.rent is not None else ())):  # B. renting
         t.add_row(k, usd(v))
+    if b.resale is not None:  # C. refresh
+        t.add_row("resale (units retired early)", usd(b.resale))
     t.add_row("[bold]spend[/]", f"[bold]{usd(s.spend_usd)}[/]")
     if s.unmet_penalty_usd:
         t.add_row("unmet-demand penalty (a price set in the scenario, not money)",

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from pyomo.core.base.var import VarData
 
 #: the model's variables, in the order their columns are listed
-VARIABLES = ("buy", "fleet", "serve", "pool", "unmet", "rent", "rserve", "build")
+VARIABLES = ("buy", "fleet", "serve", "pool", "unmet", "rent", "rserve", "build", "retire",
+             "xretire")
 #: a site's fleet below this many units takes no share of a pool (`split_pool`)
 EMPTY_FLEET_UNITS = 1e-9
 #: units of a pool, or of a site's room, below this are rounding noise (`split_pool`)

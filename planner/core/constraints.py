@@ -25,6 +25,10 @@ from planner.core.build_power import (
     build_power_terms,
 )
 from planner.core.problem import KW_PER_MW, PlanData
+from planner.core.refresh_model import (
+    add_retirement_constraints,
+    retirement_balance_terms,
+)
 from planner.core.renting import add_rent_constraints, rent_demand_terms
 from planner.core.scaling import (
     DEMAND_ROW_RHS,
@@ -46,13 +50,21 @@ def add_fleet_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
                                                               for (s,g,t) in F
 
     that is fleet[s,g,t] = E[s,g,t] + sum_{t' <= t} buy[s,g,t']: bought units stay to the
-    end of the horizon, installed ones until their `retire_after`.
+    end of the horizon, installed ones until their `retire_after`. With
+    `options.allow_retirement` (C. refresh) the row also carries the retirements::
+
+        ... + retire[s,g,t] + sum_{e of g at s, t <= l_e} xretire[s,e,t]
+            - sum_{e of g at s, l_e = t - 1} sum_{t' <= l_e} xretire[s,e,t'] = ...
+
+    (an entry's scheduled end removes only its units still in service), so units retired
+    in t are out of the fleet from t on (`add_retirement_constraints`).
     """
     L = data.labels
     buys = {(s, g, t) for s, g, t in data.buy_index}
     fleet_set = set(data.fleet_index)
     ex = data.existing
     fleet, buy = m.fleet, m.buy
+    retirements = retirement_balance_terms(m, data)  # C. refresh: empty without it
     rows = {}
     for s, g, t in data.fleet_index:
         lab = L[t]
@@ -61,6 +73,7 @@ def add_fleet_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
             terms.append((-1.0, fleet[s, g, L[t - 1]]))
         if (s, g, t) in buys:
             terms.append((-1.0, buy[s, g, lab]))
+        terms += retirements.get((s, g, t), [])
         rhs = float(ex.get((s, g, t), 0) - ex.get((s, g, t - 1), 0))
         rows[(s, g, lab)] = (rhs, terms, rhs)
     add_rows(m, "fleet_balance", rows)
@@ -336,6 +349,8 @@ CONSTRAINT_FAMILIES: list[ConstraintFamily] = [
     add_rent_constraints,
     # A. building power
     add_build_most_constraints,
+    # C. refresh (contract v2): no rows without options.allow_retirement
+    add_retirement_constraints,
 ]
 
 
@@ -374,8 +389,18 @@ SPARSITY_LIMITS: tuple[SparsityLimit, ...] = (
                   "`retire_after` period",
                   "`planner.core.problem.prepare` (`_existing`)"),
     SparsityLimit("bought units stay", "fleet[s,g,t] exists from the first purchase "
-                  "period to the end of the horizon; nothing bought is retired",
+                  "period to the end of the horizon; nothing bought is retired (unless "
+                  "`options.allow_retirement`)",
                   "`planner.core.problem.prepare` (`_buy_and_fleet`)"),
+    # C. refresh (contract v2)
+    SparsityLimit("retirement allowed", "retire[s,g,t] and xretire[s,e,t] exist only with "
+                  "`options.allow_retirement`: bought units from the period after the first "
+                  "purchase period, installed entries up to their last period in service",
+                  "`planner.core.problem.prepare` (`_retirement_sets`)"),
+    SparsityLimit("retirement bounds (strong)", "retire[s,g,t] <= the units of g hall s "
+                  "holds by power and racks (and the supply before t); xretire[s,e,t] <= "
+                  "U_e: redundant with the rows, tighter for the LP relaxation",
+                  "`planner.core.refresh_model.add_retirement_variables`"),
     SparsityLimit("strict demand", "with `strict_demand`, no unmet[k]: every class must "
                   "be served in full", "`planner.core.variables.add_variables`"),
     SparsityLimit("supply, one hall (strong)", "buy[s,g,t] <= max_units_per_period[g] as a "

@@ -6,6 +6,7 @@ import pyomo.environ as pyo
 
 from planner.core.build_power import build_cost_terms
 from planner.core.problem import PlanData
+from planner.core.refresh_model import retirement_objective_terms
 from planner.core.terms import Term, lin
 
 
@@ -45,6 +46,16 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
                     with the build's own lifetime_years
 
     that is build capex when energised, and fixed opex for every period a block stands.
+
+    With `options.allow_retirement` (C. refresh) each unit retired in t earns its
+    resale, discounted (a negative cost)::
+
+           - sum_{(s,g,t) in R} resale[g,t] * d_t * retire[s,g,t]
+           - sum_{(s,e,t) in X} resale[g_e,t] * d_t * xretire[s,e,t]
+
+        resale[g,t] = resale_fraction[g] * unit_price[g,t] * a[g,t]
+        unit_price[g,t] = capex_usd[g] * (1 - capex_decline_per_year[g])^(t * H / 8760)
+
     Installed units carry no capex. `unmet[k]` counts shares of D_k, hence the factor D_k
     (`PlanData.capex_charge_usd`, `energy_usd_per_unit`, `opex_usd_per_unit` and
     `unmet_usd_per_tokens_per_s` compute the coefficients).
@@ -70,4 +81,5 @@ def add_objective(m: pyo.ConcreteModel, data: PlanData) -> None:
         if coef:
             terms.append((coef, m.rent[r, L[t]]))
     terms += build_cost_terms(m, data)  # A: blocks built
+    terms += retirement_objective_terms(m, data)  # C. refresh: empty without it
     m.cost = pyo.Objective(expr=lin(terms) if terms else 0.0, sense=pyo.minimize)

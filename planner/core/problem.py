@@ -102,6 +102,17 @@ class PlanData:
     rent_tput: dict[tuple[str, int], float] = field(default_factory=dict)
     # A. building power: (site, t) where blocks may be energised (`sites[].build`)
     build_index: list[tuple[str, int]] = field(default_factory=list)
+    # --- C. refresh (contract v2): empty unless options.allow_retirement
+    allow_retirement: bool = False
+    #: the installed entries that may retire early: (site, entry position, system, units,
+    #: last period in service)
+    existing_entries: list[tuple[str, int, str, int, int]] = field(default_factory=list)
+    #: (site, system, t) where bought units may retire: after the first purchase period
+    retire_index: list[tuple[str, str, int]] = field(default_factory=list)
+    #: (site, entry position, t) where installed units may retire: up to their last period
+    xretire_index: list[tuple[str, int, int]] = field(default_factory=list)
+    #: what the planner warns about this problem (printed, never an error)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def T(self) -> int:  # noqa: N802 - the contract's symbol
@@ -136,6 +147,16 @@ class PlanData:
     def capex_charge_usd(self, g: str, t: int) -> float:
         """Objective cost of one unit of g commissioned in t (accounting and discount)."""
         return self.unit_price_usd(g, t) * self.capex_share(g, t) * self.discount(t)
+
+    def resale_usd(self, g: str, t: int) -> float:
+        """Undiscounted resale of one unit of g retired in t: resale_fraction x the price
+        of a new unit in t x the accounting factor of t (section C)."""
+        return self.systems[g].resale_fraction * self.unit_price_usd(g, t) * \
+            self.capex_share(g, t)
+
+    def resale_credit_usd(self, g: str, t: int) -> float:
+        """Objective credit (discounted) of one unit of g retired in t."""
+        return self.resale_usd(g, t) * self.discount(t)
 
     def energy_usd_per_unit(self, s: str, g: str, t: int) -> float:
         site = self.site_by_name[s]
@@ -285,7 +306,7 @@ def _prepare(inputs: Inputs) -> PlanData:
     purchasable = {g for g in systems if g in serving and (buyable is None or g in buyable)}
     buy_index, fleet_index = _buy_and_fleet(inputs, systems, purchasable, available_t,
                                             existing, len(labels))
-    return PlanData(
+    data = PlanData(
         name=sc.name,
         granularity=gran,
         labels=labels,
@@ -311,6 +332,8 @@ def _prepare(inputs: Inputs) -> PlanData:
         **rent_sets(inputs, classes, catalog, len(labels), t_of, throughput_at),
         build_index=_build_index(inputs, available_t, len(labels)),
     )
+    _retirement_sets(data, inputs, t_of)  # C. refresh: nothing without allow_retirement
+    return data
 
 
 def _build_index(inputs: Inputs, available_t: dict[str, int], T: int) -> list[tuple[str, int]]:
@@ -426,3 +449,34 @@ def _serve_index(classes: list[DemandClass], tput: dict[tuple[str, int], float],
             if (g, c.index) in tput:
                 serve_index.append((s, g, c.index))
     return serve_index
+
+
+def _retirement_sets(data: PlanData, inputs: Inputs, t_of: Callable[[str], int]) -> None:
+    """Section C: where units may retire early (nothing without `allow_retirement`).
+
+    Bought units of (s,g) may retire in any period after the first in which (s,g) may be
+    bought; each installed entry in any period up to its last in service.
+    """
+    if not inputs.scenario.options.allow_retirement:
+        return
+    T, buy_index = data.T, data.buy_index
+    entries: list[tuple[str, int, str, int, int]] = []
+    for site in inputs.scenario.sites:
+        for j, ex in enumerate(site.existing):
+            last_t = T - 1 if ex.retire_after is None else min(T - 1, t_of(ex.retire_after))
+            if ex.units > 0 and last_t >= 0:
+                entries.append((site.name, j, ex.system, ex.units, last_t))
+    first_buy: dict[tuple[str, str], int] = {}
+    for s, g, t in buy_index:  # ordered by period
+        first_buy.setdefault((s, g), t)
+    retire_index = sorted(((s, g, t) for (s, g), t0 in first_buy.items()
+                           for t in range(t0 + 1, T)), key=lambda x: (x[2], x[0], x[1]))
+    xretire_index = sorted(((s, j, t) for s, j, _g, _u, last in entries
+                            for t in range(0, last + 1)), key=lambda x: (x[2], x[0], x[1]))
+    data.allow_retirement = True
+    data.existing_entries, data.retire_index = entries, retire_index
+    data.xretire_index = xretire_index
+    if not retire_index and not xretire_index:
+        data.warnings.append("options.allow_retirement is true but there is nothing to retire: "
+                        "no installed units, and no system the plan may buy before the "
+                        "last period")

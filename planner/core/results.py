@@ -15,9 +15,18 @@ from typing import Any
 import pandas as pd
 
 from planner.core.build_results import build_blocks, build_tables, built_mw, money_build
+from planner.core.cashflow import cashflow_table, money_table, money_v1
 from planner.core.highs import SolveOutcome
 from planner.core.prices import money_revenue, price_figures
 from planner.core.problem import PlanData
+from planner.core.refresh import (
+    Retired,
+    XRetired,
+    money_resale,
+    retired_so_far,
+    retired_units,
+    retirements_table,
+)
 from planner.core.rent_tables import money_rent, rent_frames, rent_serving, rented_tokens
 from planner.core.summary import (
     CostBreakdown,
@@ -49,15 +58,15 @@ class PlanTables:
     # ---- B. renting (only with `rent:`; planner.core.rent_tables) ----
     rent_plan: pd.DataFrame | None = None
     rent_allocation: pd.DataFrame | None = None
-    #: money per period (period, kind, usd; undiscounted, + paid, - earned) for the cash
-    #: flow: kind `rent` (B, `money_rent`) and `revenue` (D, `money_revenue`); empty when
-    #: the plan has neither
-    money: pd.DataFrame | None = None
     # A. building power (`planner.core.build_results`): only when some site has `build`
     build_plan: pd.DataFrame | None = None
     build_power: pd.DataFrame | None = None
-    #: undiscounted money per period of the blocks built (period, kind, usd)
-    money_build: pd.DataFrame | None = None
+    #: C. refresh: retirements.csv, only with options.allow_retirement
+    retirements: pd.DataFrame | None = None
+    #: money per period and kind, undiscounted (`planner.core.cashflow`; not a file)
+    money: pd.DataFrame | None = None
+    #: F. cashflow.csv, by calendar year
+    cashflow: pd.DataFrame | None = None
     #: set by `extract` once the tables are complete
     summary: PlanSummary = field(init=False)
 
@@ -74,6 +83,10 @@ class PlanTables:
             out["rent_allocation"] = self.rent_allocation
         if self.build_plan is not None:  # A. building power
             out["build_plan"] = self.build_plan
+        if self.retirements is not None:  # C. refresh
+            out["retirements"] = self.retirements
+        if self.cashflow is not None:  # F. cash flow
+            out["cashflow"] = self.cashflow
         return out
 
 
@@ -95,11 +108,8 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         u = _round_units(v)
         if u > 0:
             buys[(str(s), str(g), pos[str(lab)])] = u
-    fleet_units: dict[tuple[str, str, int], int] = {}
-    cum: dict[tuple[str, str], int] = defaultdict(int)
-    for s, g, t in data.fleet_index:  # ordered by t
-        cum[(s, g)] += buys.get((s, g, t), 0)
-        fleet_units[(s, g, t)] = data.existing.get((s, g, t), 0) + cum[(s, g)]
+    ret, xret = retired_units(data, values)  # C. refresh: empty without it
+    fleet_units, in_service = _fleet_units(data, buys, ret, xret)
 
     # allocation: clip to the integer fleet, then to each class's demand
     class_of = {(c.period, c.key): c.index for c in data.classes}
@@ -143,7 +153,7 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         if u <= 0:
             continue
         sysd = data.systems[g]
-        fl_rows.append((L[t], s, g, u, u * sysd.unit_power_kw, data.existing.get((s, g, t), 0),
+        fl_rows.append((L[t], s, g, u, u * sysd.unit_power_kw, in_service.get((s, g, t), 0),
                         u * data.energy_usd_per_unit(s, g, t), u * data.opex_usd_per_unit(g, t)))
         agg = site_agg.setdefault((s, t), [0.0, 0.0, 0.0, 0.0])
         agg[0] += u * sysd.unit_power_kw
@@ -192,21 +202,50 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
     )
     if data.rent_offers:  # B. renting
         tables.rent_plan, tables.rent_allocation = rent_frames(data, values, rserve)
-    if data.rent_offers or data.priced:  # money per period for the cash flow (B, D)
-        parts = [f for f in (money_rent(tables.rent_plan), money_revenue(data, tables.service))
-                 if len(f)]
-        tables.money = pd.concat(parts, ignore_index=True) if parts else money_rent(None)
     if data.build_index:  # A. building power
         tables.build_plan, tables.build_power = build_tables(data, blocks)
-        tables.money_build = money_build(data, tables.build_plan, tables.build_power)
+    _money_tables(data, tables, ret, xret)
     tables.summary = summarize(data, tables, outcome, settings or {})
     return tables
+
+
+def _fleet_units(data: PlanData, buys: dict[tuple[str, str, int], int], ret: Retired,
+                 xret: XRetired) -> tuple[dict[tuple[str, str, int], int],
+                                          dict[tuple[str, str, int], int]]:
+    """The whole units in service per (site, system, period), and the installed ones
+    among them: installed units in service (less those retired early) plus purchases
+    so far (less those retired)."""
+    gone_x, gone_b = retired_so_far(data, ret, xret)
+    in_service = {k: u - gone_x.get(k, 0) for k, u in data.existing.items()}
+    fleet_units: dict[tuple[str, str, int], int] = {}
+    cum: dict[tuple[str, str], int] = defaultdict(int)
+    for s, g, t in data.fleet_index:  # ordered by t
+        cum[(s, g)] += buys.get((s, g, t), 0)
+        fleet_units[(s, g, t)] = (in_service.get((s, g, t), 0) + cum[(s, g)]
+                                  - gone_b.get((s, g, t), 0))
+    return fleet_units, in_service
+
+
+def _money_tables(data: PlanData, tables: PlanTables, ret: Retired, xret: XRetired) -> None:
+    """C. retirements.csv (with allow_retirement); F. the money table (every section's
+    money per period: v1 capex, energy and opex, C resale, B rent, D revenue, A the blocks
+    built) and cashflow.csv."""
+    if data.allow_retirement:
+        tables.retirements = retirements_table(data, ret, xret)
+    tables.money = money_table([
+        money_v1(data, tables.purchase_plan, tables.fleet),
+        money_resale(tables.retirements),  # C
+        money_rent(tables.rent_plan) if tables.rent_plan is not None else None,  # B
+        money_revenue(data, tables.service) if data.priced else None,  # D
+        money_build(data, tables.build_plan, tables.build_power)  # A
+        if tables.build_plan is not None and tables.build_power is not None else None])
+    tables.cashflow = cashflow_table(data, tables.money)
 
 
 def cost_of_tables(tables: PlanTables) -> dict[str, float]:
     """The cost breakdown recomputed from the tables (what the objective charges); `rent`
     only in a plan with `rent:`; with blocks built (section A), also ``build_capex`` and
-    ``build_opex``."""
+    ``build_opex``; ``resale`` (negative) only with retirements allowed."""
     out = {
         "capex": float(tables.purchase_plan["capex_charged_usd"].sum()),
         "energy": float(tables.fleet["energy_usd"].sum()),
@@ -218,6 +257,8 @@ def cost_of_tables(tables: PlanTables) -> dict[str, float]:
     if tables.build_plan is not None and tables.build_power is not None:
         out["build_capex"] = float(tables.build_plan["capex_charged_usd"].sum())
         out["build_opex"] = float(tables.build_power["opex_usd"].sum())
+    if tables.retirements is not None:  # C. refresh
+        out["resale"] = -float(tables.retirements["resale_credited_usd"].sum())
     return out
 
 
@@ -237,6 +278,8 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
     if "rent" in breakdown:  # B. renting: money spent
         cost_wo_penalty += breakdown["rent"]
     cost_wo_penalty += breakdown.get("build_capex", 0.0) + breakdown.get("build_opex", 0.0)
+    if "resale" in breakdown:  # C. refresh: money earned back
+        cost_wo_penalty += breakdown["resale"]
     cpm = usd_per_mtok(cost_wo_penalty, served_tokens) if served_tokens > 0 else None
 
     st = tables.sites
@@ -285,6 +328,10 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
         solver_settings=settings,
         **_v2_figures(data, tables, served_tokens, cost_wo_penalty),
         built_mw=None if tables.build_plan is None else float(tables.build_plan["mw"].sum()),
+        retired_units=None if tables.retirements is None
+        else int(tables.retirements["units"].sum()),
+        npv_usd=float(tables.cashflow["net_discounted_usd"].sum())
+        if tables.cashflow is not None and data.priced else None,
     )
 
 

@@ -47,7 +47,8 @@ class ModelSize:
 def model_size(data: PlanData, formulation: str = "strong") -> ModelSize:
     """The number of columns `build_model(data, formulation)` would create."""
     serving = len(data.tput) if formulation == "strong" else len(data.serve_index)
-    return ModelSize(purchase_columns=len(data.buy_index) + len(data.fleet_index),
+    return ModelSize(purchase_columns=len(data.buy_index) + len(data.fleet_index)
+                     + len(data.retire_index) + len(data.xretire_index),  # C. refresh
                      serving_columns=serving, unmet_columns=len(data.classes),
                      sites=len(data.sites), systems=len(data.systems), periods=data.T,
                      classes=len(data.classes))

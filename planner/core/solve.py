@@ -89,7 +89,7 @@ def precheck(data: PlanData, diagnosis: Diagnosis,
     explained at once (`explain_infeasible`), not only those.
     """
     details: list[str] = []
-    for site in data.sites:
+    for site in [] if data.allow_retirement else data.sites:  # C: retiring makes room
         power_told = racks_told = False
         for t in range(data.T):
             here = [(g, u) for (s, g, tt), u in data.existing.items()

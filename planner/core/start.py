@@ -330,6 +330,14 @@ def _improve(rnd: _Rounding, relax: PlanSession, best_x: np.ndarray, best_obj: f
     return best_x, best_obj
 
 
+def _retirement_columns(compiled: CompiledModel) -> np.ndarray:
+    """The columns of retirements (section C; none without `allow_retirement`)."""
+    cols = [compiled.columns[name][1] for name in ("retire", "xretire")
+            if name in compiled.columns]
+    pos = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    return pos[pos >= 0]
+
+
 def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
                lumpy_share: float = 0.01, improve_rounds: int = 3) -> StartPlan:
     """Relax, round in two phases, re-solve the rest: a feasible starting plan (the steps
@@ -348,11 +356,19 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
         return StartPlan(None, None, time.perf_counter() - t0)
     lp_bound = float(prog.c @ x_lp + prog.offset)
     n = prog.shape[1]
+    kept = _retirement_columns(compiled)
+    if len(kept):  # C. refresh: the start keeps every unit (a v1 plan); the MIP retires
+        lo, up = prog.col_lo.copy(), prog.col_hi.copy()
+        up[kept] = 0.0
+        x_lp = _lp(relax, left(), (lo, up))
+        if x_lp is None:
+            return StartPlan(None, None, time.perf_counter() - t0, lp_bound)
     layout = _layout(compiled, n)
     A = prog.A.tocsr()
     caps = _caps(prog, A, layout.integer_cols)
     lumpy = _lumpy(layout, A, caps, n, lumpy_share)
     rnd = _Rounding(prog, A, layout, caps, x_lp)
+    rnd.fixed[kept] = True  # at 0
     if lumpy:
         rnd.round_group(lumpy, x_lp, nearest=True)
         rnd.fix(lumpy)

@@ -50,6 +50,9 @@ class CostBreakdown:
     build_capex: float | None = None
     #: fixed opex of the MW built
     build_opex: float | None = None
+    #: C. refresh: the resale of units retired early, negative (money earned back); only
+    #: with options.allow_retirement
+    resale: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -120,9 +123,11 @@ _OPTIONAL = ("shortfall", "model_size", "analyses_skipped", "analysis_errors",
              "rented_tokens", "rented_share", "revenue_usd", "revenue_cash_usd",
              "margin_usd", "margin_per_mw_usd",
              # ---- A. building power ----
-             "built_mw")
-#: cost_breakdown_usd keys written only when set (section A)
-_OPTIONAL_COSTS = ("build_capex", "build_opex")
+             "built_mw",
+             # ---- C. refresh, F. cash flow ----
+             "retired_units", "npv_usd")
+#: cost_breakdown_usd keys written only when set (A. building power, C. refresh)
+_OPTIONAL_COSTS = ("build_capex", "build_opex", "resale")
 
 
 @dataclass(kw_only=True)
@@ -192,6 +197,12 @@ class PlanSummary:
     has_prices: bool = False
     # A. building power: MW built over the horizon, all sites (only with `build`)
     built_mw: float | None = None
+    #: C. refresh: units retired early (installed and bought); only with
+    #: options.allow_retirement
+    retired_units: int | None = None
+    #: F. cash flow: the sum of cashflow.csv's net_discounted_usd; only where demand
+    #: carries token prices
+    npv_usd: float | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """summary.json's content: every field in order; `shortfall`, `model_size`,
@@ -258,6 +269,8 @@ class PlanSummary:
             analysis_errors=d.get("analysis_errors"),
             **{k: d.get(k) for k in _V2_FIELDS}, built_mw=d.get("built_mw"),
             has_rent="rented_tokens" in d, has_prices="revenue_usd" in d,
+            retired_units=d.get("retired_units"),
+            npv_usd=d.get("npv_usd"),
         )
 
 

@@ -31,6 +31,7 @@ import pyomo.environ as pyo
 
 from planner.core.build_power import add_build_variables
 from planner.core.problem import PlanData
+from planner.core.refresh_model import add_retirement_variables
 from planner.core.scaling import record_col_scale
 
 #: the two formulations of `planner.core.build.build_model`
@@ -69,6 +70,20 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "stro
 
         fleet[s,g,t]  continuous
         serve[s,g,k]  >= 0            for (s,g,k) in V   units of g at s serving k
+
+    C. Refresh, only with `options.allow_retirement` (`planner.core.refresh_model`)::
+
+        retire[s,g,t]   integer >= 0  for (s,g,t) in R   bought units retired in t
+        xretire[s,e,t]  integer >= 0  for (s,e,t) in X   units of installed entry e
+                                                         retired early in t
+        strong:  retire[s,g,t] <= the units of g hall s holds by power and racks (and
+                 the supply of the periods before t);  xretire[s,e,t] <= U_e
+
+    R holds (s,g,t) for t after the first period g may be bought at s; X holds (s,e,t)
+    for each installed entry e of hall s (system g_e, U_e units, last period in service
+    l_e) and t in 0..l_e. A unit retired in t is out of the fleet from t on. The strong
+    bounds above stay valid: only units bought before t retire in t, so the units bought
+    in t are in the fleet of t (buy <= buy_cap), and the fleet stays integer.
     """
     if formulation not in FORMULATIONS:
         raise ValueError(f"formulation {formulation!r}: use one of {', '.join(FORMULATIONS)}")
@@ -107,6 +122,8 @@ def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "stro
     # A. building power: build[s,t] (planner.core.build_power)
     if data.build_index:
         add_build_variables(m, data, strong)
+
+    add_retirement_variables(m, data, strong)  # C. refresh: nothing without allow_retirement
 
 
 def add_rent_variables(m: pyo.ConcreteModel, data: PlanData, strong: bool) -> None:

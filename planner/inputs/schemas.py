@@ -183,6 +183,12 @@ class Options(Strict):
         default=False,
         description="True: every demand class must be met in full, else the scenario is "
                     "infeasible.")
+    # --- C. refresh (contract v2)
+    allow_retirement: bool = Field(
+        default=False,
+        description="True: installed and bought units may be retired early (sold at the "
+                    "system's resale_fraction of a new unit's price); false: units stay in "
+                    "service (installed ones to their retire_after).")
 
 
 class SolverSettings(Strict):
@@ -343,6 +349,11 @@ class System(Strict):
         default=None, ge=0,
         description="Accelerator thermal design power, W. No upper bound of its own: descriptive, "
                     "not used by the plan (`unit_power_kw` is).")
+    resale_fraction: float = Field(
+        default=0.0, ge=0, lt=1,
+        description="C. refresh: share of a new unit's price (times the accounting factor of "
+                    "the period) that a unit retired early earns, with "
+                    "options.allow_retirement; in [0, 1).")
     rental_usd_per_gpu_hour: float | None = Field(
         default=None, ge=0,
         description="A published rental price, USD per GPU-hour, used by `planner cost --rental`. "

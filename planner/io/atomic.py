@@ -27,7 +27,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,14 @@ def check_target(out_dir: str | Path, names: Sequence[str]) -> None:
                                         "choose another -o/--out")])
 
 
-def _fsync_write(path: Path, text: str) -> None:
+def _fsync_write(path: Path, text: str | bytes) -> None:
+    if isinstance(text, bytes):  # a binary file (plan.xlsx)
+        with open(path, "wb") as bfh:
+            bfh.write(text)
+            bfh.flush()
+            with contextlib.suppress(OSError):
+                os.fsync(bfh.fileno())
+        return
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
         fh.flush()
@@ -169,9 +176,10 @@ def written_paths() -> list[Path]:
     return list(_written)
 
 
-def write_files(out_dir: Path, files: dict[str, str],
+def write_files(out_dir: Path, files: Mapping[str, str | bytes],
                 remove: Sequence[str] = ()) -> list[Path]:
-    """Write text files into out_dir atomically as a set (temp folder, then rename).
+    """Write files (text, or bytes for a binary file) into out_dir atomically as a set
+    (temp folder, then rename).
 
     `remove`: names of files that belong to an older set and must not survive beside the
     new one (a report of an older plan); they are removed as part of the same set.
@@ -197,7 +205,8 @@ def write_files(out_dir: Path, files: dict[str, str],
         raise OutputError(f"cannot write the plan to {out_dir}: {exc.strerror or exc}") from None
 
 
-def _write_locked(out_dir: Path, files: dict[str, str], remove: Sequence[str]) -> list[Path]:
+def _write_locked(out_dir: Path, files: Mapping[str, str | bytes],
+                  remove: Sequence[str]) -> list[Path]:
     """`write_files` with the folder's lock held."""
     try:
         real = out_dir.resolve()

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,6 +47,8 @@ CSV_FILES = {
     "allocation": "allocation.csv",
     "service": "service.csv",
     "sites": "sites.csv",
+    # F. cash flow: every plan
+    "cashflow": "cashflow.csv",
 }
 #: plan files written only when the plan has the table (contract v2)
 OPTIONAL_CSV_FILES = {
@@ -54,13 +57,17 @@ OPTIONAL_CSV_FILES = {
     "rent_allocation": "rent_allocation.csv",
     # ---- A. building power: only when some site has `build` ----
     "build_plan": "build_plan.csv",
+    # ---- C. refresh: only with options.allow_retirement ----
+    "retirements": "retirements.csv",
 }
+#: F. the plan's tables in one workbook (`planner.io.workbook`), every plan
+WORKBOOK_FILE = "plan.xlsx"
 
 # OWASP "CSV Injection": cells starting with these are read as formulas by spreadsheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 __all__ = ["CSV_FILES", "FORMULA_START", "OPTIONAL_CSV_FILES", "check_output_dir",
            "escape_text", "frame_to_csv", "plan_files", "summary_json", "unescape_text",
-           "write_plan"]
+           "write_plan", "WORKBOOK_FILE"]
 
 
 def escape_text(text: str) -> str:
@@ -140,17 +147,26 @@ def check_output_dir(out_dir: str | Path, names: list[str] | None = None) -> Non
     check_target(out_dir, list(PLAN_FILES) if names is None else names)
 
 
-def plan_files(result: PlanResult) -> dict[str, str]:
+def plan_files(result: PlanResult) -> dict[str, str | bytes]:
+    """The plan's files: a CSV per table it has, summary.json and plan.xlsx."""
+    # XlsxWriter: imported here, so `planner --help` does not load it
+    from planner.io.workbook import plan_workbook
+
     frames = result.tables.frames()
-    files = {fname: frame_to_csv(frames[key]) for key, fname in CSV_FILES.items()}
+    files: dict[str, str | bytes] = {fname: frame_to_csv(frames[key])
+                                     for key, fname in CSV_FILES.items()}
     files.update({fname: frame_to_csv(frames[key]) for key, fname in OPTIONAL_CSV_FILES.items()
                   if key in frames})
     files["summary.json"] = summary_json(result.summary)
+    files[WORKBOOK_FILE] = plan_workbook(
+        {key: frames[key] for key in (*CSV_FILES, *OPTIONAL_CSV_FILES) if key in frames},
+        _clean(result.summary.to_json_dict()))
     return files
 
 
-#: The files of one plan, as `plan_files` writes them: the tables and summary.json.
-PLAN_FILES = (*CSV_FILES.values(), "summary.json")
+#: The files of every plan, as `plan_files` writes them: the tables, summary.json and the
+#: workbook (and, only when the plan has them, `OPTIONAL_CSV_FILES`).
+PLAN_FILES = (*CSV_FILES.values(), "summary.json", WORKBOOK_FILE)
 #: The merged scenario a what-if plan was made from, written beside its plan files.
 MERGED_FILE = "scenario.merged.yaml"
 #: The report (`planner.report`) and the analysis tables it reads.
@@ -162,7 +178,7 @@ REPORT_SET = (*REPORT_FILES, *ANALYSIS_FILES)
 
 
 def write_plan(result: PlanResult, out_dir: Path,
-               extra: dict[str, str] | None = None) -> list[Path]:
+               extra: Mapping[str, str | bytes] | None = None) -> list[Path]:
     """The plan files (and `extra` files) as one set; any older report goes with it."""
     # an optional table of an older plan must not survive beside a plan without it
     return write_files(out_dir, {**plan_files(result), **(extra or {})},

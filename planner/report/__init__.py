@@ -62,7 +62,7 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
              progress: ProgressFn | None = None, budget_s: float | None = None,
              extra: Mapping[str, str] | None = None,
              on_error: Callable[[str, BaseException], None] | None = None
-             ) -> dict[str, str]:
+             ) -> dict[str, str | bytes]:
     """Every file `planner plan` writes, as texts, built before anything is written.
 
     The plan tables and summary.json, `extra` files, and with `report` the analysis
@@ -78,7 +78,7 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
     not analysed further: its marginal values and baselines would rest on a plan that is
     not an answer; summary.json says so in ``analyses_skipped``.
     """
-    files: dict[str, str] = {}
+    files: dict[str, str | bytes] = {}
     if report:
         skipped: dict[str, str] = {}
         if plan_standing(result.summary) == "weak":
@@ -90,16 +90,18 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
             if baselines:
                 skipped["baselines"] = why
             marginals = baselines = False
-        files, errors = _analyses(result, profiles, marginals=marginals,
+        analysed, errors = _analyses(result, profiles, marginals=marginals,
                                   baselines=baselines, progress=progress,
                                   budget_s=budget_s, on_error=on_error)
+        files = {**analysed}
         if skipped:
             result.summary.analyses_skipped = skipped
         if errors:
             result.summary.analysis_errors = errors
     files = {**plan_files(result), **(extra or {}), **files}
     if report:
-        rep = build(folder_from_texts(Path(out), files))
+        rep = build(folder_from_texts(Path(out), {k: v for k, v in files.items()
+                                                  if isinstance(v, str)}))
         files["report.md"] = to_markdown(rep)
         files["report.html"] = to_html(rep)
     return files

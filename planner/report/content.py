@@ -17,6 +17,7 @@ from planner.report.document import Report
 from planner.report.econ import rent_section
 from planner.report.folder import PlanFolder
 from planner.report.headline import headline_section, shortfall_of, subtitle, tiles
+from planner.report.money_sections import cashflow_section, refresh_section
 from planner.report.plan_sections import (
     charts_section,
     limits_section,
@@ -37,6 +38,8 @@ def build(pf: PlanFolder) -> Report:
         *build_sections(pf),  # A. building power (only when the scenario builds)
         charts_section(pf),
         *filter(None, [rent_section(pf)]),  # B. renting
+        refresh_section(pf),  # C. refresh: only with retirements.csv
+        cashflow_section(pf),  # F. cash flow
         limits_section(pf),
         unmet_section(pf),
         marginal_section(pf),
@@ -44,4 +47,4 @@ def build(pf: PlanFolder) -> Report:
         notes_section(pf),
     ]
     return Report(f"Capacity plan: {s.scenario or pf.path.name}", subtitle(s), tiles(s),
-                  sections)
+                  [sec for sec in sections if sec is not None])

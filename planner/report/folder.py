@@ -43,7 +43,8 @@ REQUIRED = ["summary.json", "purchase_plan.csv", "fleet.csv", "allocation.csv", 
             "sites.csv"]
 OPTIONAL = ["limits.csv", "marginal_values.csv", "baselines.csv",
             "rent_plan.csv",  # B. renting: only with `rent:`
-            "build_plan.csv"]  # A. building power
+            "build_plan.csv",  # A. building power
+            "retirements.csv", "cashflow.csv"]  # C. refresh; F. cash flow
 
 
 @dataclass
@@ -62,6 +63,10 @@ class PlanFolder:
     rent_plan: pd.DataFrame | None = None
     #: A. building power: build_plan.csv, only when the scenario has `build:`
     build_plan: pd.DataFrame | None = None
+    #: C. refresh: retirements.csv (with options.allow_retirement)
+    retirements: pd.DataFrame | None = None
+    #: F. cashflow.csv (None in a folder written before it existed)
+    cashflow: pd.DataFrame | None = None
 
     @property
     def hours(self) -> float:
@@ -188,4 +193,6 @@ def folder_from_texts(p: Path, texts: Mapping[str, str]) -> PlanFolder:
                       fleet=req("fleet.csv"), allocation=req("allocation.csv"),
                       service=req("service.csv"), sites=req("sites.csv"),
                       limits=frames["limits.csv"], marginal=frames["marginal_values.csv"],
-                      baselines=frames["baselines.csv"], rent_plan=frames["rent_plan.csv"])
+                      baselines=frames["baselines.csv"], rent_plan=frames["rent_plan.csv"],
+                      build_plan=frames["build_plan.csv"],
+                      retirements=frames["retirements.csv"], cashflow=frames["cashflow.csv"])

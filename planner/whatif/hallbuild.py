@@ -136,7 +136,7 @@ def _with_price(m: MergedScenario, site: str, usd_per_mw: float) -> MergedScenar
 def build_blocks_of(res: JobResult, site: str) -> list[tuple[str, float]]:
     """(period, MW) energised at `site`, from the plan's build_plan.csv."""
     text = res.files.get("build_plan.csv")
-    if not text:
+    if not isinstance(text, str) or not text:
         return []
     out: dict[str, float] = {}
     for r in csv.DictReader(io.StringIO(text)):

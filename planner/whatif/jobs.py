@@ -53,7 +53,7 @@ class JobResult:
     summary: PlanSummary | None = None
     purchases: list[tuple[str, str, str, int, float]] = field(default_factory=list)
     peak_mw: float | None = None
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str | bytes] = field(default_factory=dict)
     message: str = ""
     seconds: float = 0.0
 
@@ -123,7 +123,7 @@ def _plan_job(job: Job, start_from: Any) -> tuple[JobResult, Any]:
                  for r in pp.itertuples()]
     st = result.tables.sites
     peak = float(st.groupby("period")["power_kw"].sum().max()) / 1000.0 if len(st) else 0.0
-    files: dict[str, str] = {}
+    files: dict[str, str | bytes] = {}
     if job.keep_files:
         files = plan_files(result)
         files.update(job.extra_files)

@@ -142,12 +142,12 @@ def run_variants(variants: Sequence[Variant], settings: RunSettings, *, keep_fil
                     on_done=on_done)
 
 
-def result_files(results: Sequence[JobResult], prefix: str = "") -> tuple[dict[str, str],
-                                                                            list[str]]:
+def result_files(results: Sequence[JobResult], prefix: str = ""
+                 ) -> tuple[dict[str, str | bytes], list[str]]:
     """Each result's files as `<prefix><name>/<file>`, and the stale files to remove with
     them: a failed plan leaves an `error.txt` and no plan files of an older run; a plan
     leaves no older `error.txt`. The caller writes them with its own tables as one set."""
-    files: dict[str, str] = {}
+    files: dict[str, str | bytes] = {}
     remove: list[str] = []
     for res in results:
         d = f"{prefix}{res.name}/"
