@@ -13,7 +13,6 @@ import re
 import zipfile
 from io import BytesIO
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from typer.testing import CliRunner
 
 from planner.api import PlanResult, solve_data
 from planner.cli import app
-from planner.core.cashflow import CASHFLOW_COLUMNS, has_prices
+from planner.core.cashflow import CASHFLOW_COLUMNS
 from planner.core.highs import HighsSettings
 from planner.core.problem import prepare
 from planner.inputs.loader import load_inputs
@@ -112,10 +111,20 @@ def test_months_fall_in_their_years(tmp_path: Path) -> None:
 
 
 def test_npv_only_with_token_prices(tmp_path: Path) -> None:
-    data = prepare(load_inputs(make_scenario(tmp_path)))
-    assert not has_prices(data)
-    data.classes = [SimpleNamespace(usd_per_mtok=2.0)]  # type: ignore[list-item]
-    assert has_prices(data)
+    """summary.json's npv_usd: the sum of the cash flow's discounted nets, only where a
+    demand row has a price (D); the revenue then shows in the cash flow."""
+    from planner.api import plan
+
+    plain = plan(make_scenario(tmp_path / "a"))
+    assert plain.summary.npv_usd is None
+    assert "npv_usd" not in plain.summary.to_json_dict()
+    priced = plan(make_scenario(tmp_path / "b", demand=(
+        "period,model,tokens_per_s,min_tokens_per_s_per_user,usd_per_mtok\n"
+        "2027Q2,m1,1000,10,50\n")))
+    cf = priced.tables.cashflow
+    assert cf is not None and priced.summary.npv_usd is not None
+    assert priced.summary.npv_usd == pytest.approx(float(cf["net_discounted_usd"].sum()))
+    assert float(cf["revenue_usd"].sum()) > 0
 
 
 def _sheets(xlsx: bytes) -> dict[str, str]:

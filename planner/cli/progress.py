@@ -99,6 +99,12 @@ class LiveLine:
         self.detail = label if done < total else "done"
         self._update(force=True)
 
+    def on_warning(self, message: str) -> None:
+        """A warning about the inputs or the plan: printed above the line."""
+        self.stop()
+        err_console.print(f"[yellow]warning[/] {escape(message)}", soft_wrap=True)
+        self.start()
+
     def on_error(self, name: str, exc: BaseException) -> None:
         """An analysis failed and its file is left out: say so above the line."""
         self.stop()

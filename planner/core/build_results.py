@@ -19,11 +19,11 @@ from typing import Any
 
 import pandas as pd
 
+from planner.core.cashflow import MONEY_COLUMNS
 from planner.core.problem import PlanData
 
 BUILD_PLAN_COLUMNS = ["period", "site", "blocks", "mw", "capex_usd", "capex_charged_usd"]
 BUILD_POWER_COLUMNS = ["period", "site", "built_mw", "opex_usd"]
-MONEY_COLUMNS = ["period", "kind", "usd"]
 
 
 def build_blocks(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]]

@@ -12,13 +12,13 @@ from typing import Any
 
 import pandas as pd
 
+from planner.core.cashflow import MONEY_COLUMNS
 from planner.core.problem import PlanData
 
 RENT_PLAN_COLUMNS = ["period", "offer", "system", "gpus", "tokens_per_s", "usd",
                      "charged_usd"]
 RENT_ALLOCATION_COLUMNS = ["period", "offer", "system", "model", "min_tokens_per_s_per_user",
                            "gpus", "tokens_per_s"]
-MONEY_COLUMNS = ["period", "kind", "usd"]
 #: rented GPUs below this share of a class's demand (in tokens/s) are solver noise
 NOISE_SHARE = 1e-12
 

@@ -30,6 +30,10 @@ class PlanProgress(Protocol):
     def on_step(self, stage: str, done: int, total: int, label: str) -> None:
         """A re-solve of the analyses (marginal values, baselines) starts."""
 
+    def on_warning(self, message: str) -> None:
+        """Something the user should know that does not stop the plan (e.g.
+        `allow_retirement` with nothing to retire)."""
+
 
 def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
                    sets: Sequence[str] = (), *, time_limit_s: float | None = None,
@@ -67,6 +71,9 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
                   on_stage=progress.on_stage if progress else None,
                   progress=progress.on_solver if progress else None,
                   max_columns=max_columns, started_at=started)
+    if progress:
+        for warning in result.data.warnings:
+            progress.on_warning(warning)
     files = plan_set(result, out, inputs.profiles, report=report, marginals=marginals,
                      baselines=baselines, progress=progress.on_step if progress else None,
                      budget_s=analysis_time_s, extra=extra, on_error=on_error)
