@@ -180,3 +180,30 @@ def test_workbook_leaves_out_run_times(tmp_path: Path) -> None:
     a, b = one_new(tmp_path / "a"), one_new(tmp_path / "b")
     b.tables.summary.solve_seconds = a.summary.solve_seconds + 1.0
     assert plan_files(a)["plan.xlsx"] == plan_files(b)["plan.xlsx"]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("example", ["rent-the-peak", "margin", "build-or-not", "refresh"])
+def test_every_sections_money_reaches_the_cash_flow(example: str) -> None:
+    """The cash flow carries each v2 section's money, undiscounted: rent (B) as the rent
+    plan's payments, revenue (D) as the summary's undiscounted revenue, the blocks built
+    (A) in capex at full price, the resale (C) as the retirements' resale."""
+    from planner.api import plan
+
+    r = plan(ROOT / "examples" / example / "scenario.yaml", threads=1)
+    cf, t, s = r.tables.cashflow, r.tables, r.summary
+    assert cf is not None and list(cf.columns) == CASHFLOW_COLUMNS
+    capex = float(t.purchase_plan["capex_usd"].sum())
+    if t.build_plan is not None:
+        capex += float(t.build_plan["capex_usd"].sum())
+    assert float(cf["capex_usd"].sum()) == pytest.approx(capex, rel=1e-9, abs=1e-6)
+    rent = 0.0 if t.rent_plan is None else float(t.rent_plan["usd"].sum())
+    assert float(cf["rent_usd"].sum()) == pytest.approx(rent, rel=1e-9, abs=1e-6)
+    assert float(cf["revenue_usd"].sum()) == pytest.approx(s.revenue_cash_usd or 0.0,
+                                                           rel=1e-9, abs=1e-6)
+    resale = 0.0 if t.retirements is None else float(t.retirements["resale_usd"].sum())
+    assert float(cf["resale_usd"].sum()) == pytest.approx(resale, rel=1e-9, abs=1e-6)
+    assert {"rent-the-peak": rent, "margin": s.revenue_cash_usd or 0.0,
+            "build-or-not": capex, "refresh": resale}[example] > 0

@@ -74,7 +74,8 @@ def test_renting_serves_a_short_peak_cheaper_than_buying(tmp_path: Path) -> None
         assert r.summary.rented_share == pytest.approx(1.0)
         money = r.tables.money
         assert money is not None
-        assert money.values.tolist() == [["2027Q2", "rent", pytest.approx(175_200.0)]]
+        assert money[money["kind"] == "rent"].values.tolist() == [
+            ["2027Q2", "rent", pytest.approx(175_200.0)]]
     # dearer than buying: $20/GPU-hour is $350,400, so the plan buys
     _optimum(tmp_path / "dear", 300_000.0, demand=PEAK, scenario=_rent(usd_per_gpu_hour=20.0))
 
@@ -171,9 +172,10 @@ def test_a_price_above_the_cost_shows_the_margin(tmp_path: Path) -> None:
         assert s.revenue_cash_usd == pytest.approx(6_307_200.0)
         assert s.margin_usd == pytest.approx(6_007_200.0)
         assert s.margin_per_mw_usd == pytest.approx(6_007_200.0 / 0.015)
-        assert r.tables.money is not None
-        assert r.tables.money.values.tolist() == [["2027Q1", "revenue",
-                                                   pytest.approx(-6_307_200.0)]]
+        money = r.tables.money
+        assert money is not None
+        assert money[money["kind"] == "revenue"].values.tolist() == [
+            ["2027Q1", "revenue", pytest.approx(-6_307_200.0)]]
 
 
 def test_revenue_is_discounted_like_the_costs(tmp_path: Path) -> None:
