@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="extra HiGHS option for the planner's runs (tuning), repeatable")
     ap.add_argument("--v2", default="", metavar="FEATURES",
                     help="contract v2 features in the generated scenarios: a comma list of "
-                         "rent, prices, capex-decline (benchmarks/generate.py)")
+                         "build, refresh, rent, prices, capex-decline (benchmarks/generate.py)")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
                     help="run each (size, seed, peer) N times (peers interleaved) and "
                          "report the median of each field per seed; every run is kept in "
@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue
         options[key] = val
     v2 = {f.replace("-", "_"): True for f in a.v2.split(",") if f}
-    bad = set(v2) - {"rent", "prices", "capex_decline"}
+    bad = set(v2) - {"build", "refresh", "rent", "prices", "capex_decline"}
     if bad:
         ap.error(f"--v2: unknown feature(s) {', '.join(sorted(bad))}")
     peers = ([] if a.no_planner else ["planner"]) + [

@@ -1062,9 +1062,18 @@ def _check_cashflow(out: Path, summary: dict[str, Any], rt: list[dict[str, str]]
             probs.append(f"outputs: cashflow.csv {r['year']} net_usd {v['net_usd']!r}, "
                          f"recomputed {net!r}")
     capex = sum(float(r["capex_usd"]) for r in cf)
-    if not _close(capex, float(summary["capex_cash_usd"]), 1e-9, 1e-6):
+    # purchases (capex_cash_usd) and, with `build`, the blocks at full price (A)
+    built = sum(float(r["capex_usd"]) for r in _rows(out / "build_plan.csv")) \
+        if (out / "build_plan.csv").is_file() else 0.0
+    want = float(summary["capex_cash_usd"]) + built
+    if not _close(capex, want, 1e-9, 1e-6 + 1e-12 * want):
         probs.append(f"outputs: cashflow.csv capex {capex!r}, capex_cash_usd "
-                     f"{summary['capex_cash_usd']!r}")
+                     f"{summary['capex_cash_usd']!r} + blocks built {built!r}")
+    rent = sum(float(r["rent_usd"]) for r in cf)
+    paid = sum(float(r["usd"]) for r in _rows(out / "rent_plan.csv")) \
+        if (out / "rent_plan.csv").is_file() else 0.0
+    if not _close(rent, paid, 1e-9, 1e-6 + 1e-12 * paid):
+        probs.append(f"outputs: cashflow.csv rent {rent!r} against rent_plan.csv {paid!r}")
     resale = sum(float(r["resale_usd"]) for r in cf)
     if not _close(resale, sum(float(r["resale_usd"]) for r in rt), 1e-9, 1e-6):
         probs.append(f"outputs: cashflow.csv resale {resale!r} against retirements.csv")

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from planner.api import PlanResult, solve_data
+from planner.core.checks import check_plan, plan_problems
 from planner.core.highs import HighsSettings
 from planner.core.problem import PlanData, prepare
-from planner.core.results import check_plan, plan_problems
 from planner.errors import PlanCheckError, SolverError
 from planner.inputs.loader import load_inputs
 from tests.conftest import make_scenario

@@ -43,9 +43,9 @@ import pandas as pd
 
 from planner.analysis.solve import solve_data
 from planner.analysis.verdicts import same_cost
+from planner.core.extract import extract
 from planner.core.highs import HighsSettings
 from planner.core.problem import PlanData
-from planner.core.results import extract
 from planner.core.session import PlanSession
 from planner.core.summary import PlanSummary, usd_per_mtok
 from planner.errors import InfeasibleError, SolverError

@@ -47,9 +47,9 @@ import numpy as np
 import pandas as pd
 
 from planner.analysis.binding import binds
+from planner.core.extract import extract
 from planner.core.highs import HighsSettings, SolveOutcome
 from planner.core.problem import PlanData
-from planner.core.results import extract
 from planner.core.session import PlanSession
 
 MARGINAL_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd",

@@ -1,7 +1,7 @@
 """B. Renting: the plan's rented GPUs as tidy tables (rent_plan.csv, rent_allocation.csv)
 and the money they cost per period (`money_rent`, for the cash flow).
 
-Only a scenario with `rent:` has these tables; `planner.core.results.extract` calls
+Only a scenario with `rent:` has these tables; `planner.core.extract.extract` calls
 `rent_serving` and `rent_frames` and leaves them out otherwise.
 """
 

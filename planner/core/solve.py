@@ -16,9 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from planner.core.checks import check_plan
+from planner.core.extract import extract
 from planner.core.highs import HighsSettings, SolveOutcome
 from planner.core.problem import PlanData
-from planner.core.results import PlanTables, check_plan, extract
+from planner.core.results import PlanTables
 from planner.core.session import PlanSession
 from planner.core.start import start_plan
 from planner.core.summary import ModelSize, PlanSummary, Shortfall
@@ -220,7 +222,7 @@ def solve_data(data: PlanData, settings: HighsSettings,
     heuristic is skipped (`planner.core.warm`). `diagnosis`: what to say about demand
     that cannot be served (the infeasibility explanation, summary.json's ``shortfall``).
 
-    The extracted plan is checked before it is returned (`planner.core.results.check_plan`):
+    The extracted plan is checked before it is returned (`planner.core.checks.check_plan`):
     strict demand served in full, every cap kept by the rounded plan, and the cost
     recomputed from the tables equal to the solver's objective; otherwise SolverError.
     """
