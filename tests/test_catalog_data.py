@@ -3,13 +3,13 @@
 import pytest
 import yaml
 
+from planner.inputs.datasets import Catalog
 from planner.inputs.loader import (
     builtin_catalog_path,
     builtin_models_dir,
     load_catalog,
     load_profiles,
 )
-from planner.inputs.schemas import Catalog
 
 NUMERIC = (
     "gpus_per_unit",

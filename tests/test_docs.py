@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from planner.inputs.schemas import Catalog, DemandRow, ModelProfile, Scenario
+from planner.inputs.datasets import Catalog, DemandRow, ModelProfile
+from planner.inputs.schemas import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])

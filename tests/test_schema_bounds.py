@@ -17,15 +17,15 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from planner.errors import InputError
-from planner.inputs import schemas
+from planner.inputs import datasets, schemas
 from planner.inputs.demand_csv import parse_demand
 from planner.inputs.fields import Strict, bound, is_number_type, plausibility_limit
 from planner.inputs.messages import parse_model
 
 NO_UPPER_BOUND = "No upper bound of its own"
 
-MODELS = [m for m in vars(schemas).values()
-          if isinstance(m, type) and issubclass(m, Strict) and m.__module__ == schemas.__name__]
+MODELS = [m for mod in (schemas, datasets) for m in vars(mod).values()
+          if isinstance(m, type) and issubclass(m, Strict) and m.__module__ == mod.__name__]
 FIELDS = [(m, name, f) for m in MODELS for name, f in m.model_fields.items()]
 NUMERIC = [(m, name, f) for m, name, f in FIELDS if is_number_type(f.annotation)]
 PLAUSIBLE = [(m, name, f) for m, name, f in FIELDS if plausibility_limit(f) is not None]
@@ -36,8 +36,8 @@ MINIMAL: dict[type[BaseModel], dict[str, Any]] = {
     schemas.Site: {"name": "a", "power_mw": 1},
     schemas.Build: {"block_mw": 1, "max_mw": 1e6, "capex_usd_per_mw": 1},  # A. building power
     schemas.Options: {},
-    schemas.System: {"id": "x", "gpus_per_unit": 1, "unit_power_kw": 1, "capex_usd": 1},
-    schemas.DemandRow: {"period": "2027Q1", "model": "m", "tokens_per_s": 1},
+    datasets.System: {"id": "x", "gpus_per_unit": 1, "unit_power_kw": 1, "capex_usd": 1},
+    datasets.DemandRow: {"period": "2027Q1", "model": "m", "tokens_per_s": 1},
     schemas.RentOffer: {"system": "x"},  # B. renting
 }
 
@@ -70,7 +70,7 @@ def test_every_number_is_bounded_or_says_why_not(
 
 
 def test_curve_points_are_bounded() -> None:
-    value = typing.get_args(schemas.Point)[0]
+    value = typing.get_args(datasets.Point)[0]
     bounds = [m for m in typing.get_args(value)[1:] if isinstance(m, FieldInfo)]
     assert bounds and bound(bounds[0], "ge") == 0
     assert bound(bounds[0], "le") == schemas.MAX_CURVE_VALUE
@@ -101,7 +101,7 @@ def test_a_plain_upper_bound_is_not_called_a_plausibility_limit() -> None:
 
 @pytest.mark.parametrize("column", ["tokens_per_s", "min_tokens_per_s_per_user"])
 def test_the_demand_csv_reads_its_limits_from_the_schema(column: str) -> None:
-    field = schemas.DemandRow.model_fields[column]
+    field = datasets.DemandRow.model_fields[column]
     limit = plausibility_limit(field)
     assert limit is not None
     cells = {"tokens_per_s": "1", "min_tokens_per_s_per_user": "1", column: f"{limit * 2:g}"}

@@ -19,7 +19,7 @@ import pandas as pd
 
 from planner.core.problem import throughput_at
 from planner.core.summary import usd_per_mtok
-from planner.inputs.schemas import Catalog, ModelProfile, System
+from planner.inputs.datasets import Catalog, ModelProfile, System
 
 HOURS_PER_YEAR = 8760.0
 

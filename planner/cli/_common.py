@@ -6,13 +6,13 @@ from pathlib import Path
 
 from rich.console import Console
 
+from planner.inputs.datasets import Catalog, ModelProfile
 from planner.inputs.loader import (
     builtin_catalog_path,
     builtin_models_dir,
     load_catalog,
     load_profiles,
 )
-from planner.inputs.schemas import Catalog, ModelProfile
 
 console = Console()
 

@@ -13,8 +13,8 @@ from planner.cli.base import app as root
 from planner.cli.base import fail
 from planner.errors import InputError, Issue
 from planner.fmt import fixed
+from planner.inputs.datasets import Catalog
 from planner.inputs.loader import load_catalog
-from planner.inputs.schemas import Catalog
 
 app = typer.Typer(help="Inspect and validate hardware catalogues.", no_args_is_help=True)
 

@@ -12,11 +12,11 @@ from planner.cli._common import console, get_catalog, get_profiles, models_path
 from planner.cli.base import app as root
 from planner.cli.base import fail
 from planner.errors import InputError, Issue
+from planner.inputs.datasets import ModelProfile
 from planner.inputs.importers.inferencex import import_inferencex, parse_map
 from planner.inputs.importers.plain_csv import import_csv
 from planner.inputs.importers.profile import ImportResult, write_profile
 from planner.inputs.loader import load_profile, load_profiles
-from planner.inputs.schemas import ModelProfile
 
 app = typer.Typer(help="Inspect, validate and import served-model profiles.", no_args_is_help=True)
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from planner.core.rent_sets import RentData, rent_sets
 from planner.gcpause import paused_gc
 from planner.inputs.bundle import Inputs
+from planner.inputs.datasets import System
 from planner.inputs.periods import HOURS_PER_PERIOD, PERIODS_PER_YEAR, parse_period, period_labels
-from planner.inputs.schemas import Site, System
+from planner.inputs.schemas import Site
 from planner.inputs.validate import horizon_granularity, validate
 
 #: unit conversions of the contract's formulas (power rows are in kW, prices per MWh and

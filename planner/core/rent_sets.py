@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from planner.inputs.bundle import Inputs
-from planner.inputs.schemas import System
+from planner.inputs.datasets import System
 
 if TYPE_CHECKING:
     from planner.core.problem import DemandClass

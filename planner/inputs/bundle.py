@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planner.inputs.schemas import Catalog, DemandRow, ModelProfile, Scenario
+from planner.inputs.datasets import Catalog, DemandRow, ModelProfile
+from planner.inputs.schemas import Scenario
 
 
 @dataclass(frozen=True)

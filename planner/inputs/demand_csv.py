@@ -2,7 +2,7 @@
 
 Every bad cell is reported with its line and column, all at once; rows that do parse are
 kept, so they can still be checked against the horizon and the models. The bounds of the
-numeric columns are those of `planner.inputs.schemas.DemandRow`. A spreadsheet's `sep=,`
+numeric columns are those of `planner.inputs.datasets.DemandRow`. A spreadsheet's `sep=,`
 first line, blank lines and trailing empty columns are accepted.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 from pydantic.fields import FieldInfo
 
 from planner.errors import InputError, Issue, IssueCollector
+from planner.inputs.datasets import DemandRow
 from planner.inputs.fields import bound, plausibility_limit
-from planner.inputs.schemas import DemandRow
 
 DEMAND_COLUMNS = ("period", "model", "tokens_per_s", "min_tokens_per_s_per_user")
 REQUIRED_DEMAND_COLUMNS = ("period", "model", "tokens_per_s")

@@ -20,9 +20,10 @@ from pydantic import BaseModel
 from planner.errors import InputError, Issue, IssueCollector
 from planner.gcpause import paused_gc
 from planner.inputs.bundle import Inputs
+from planner.inputs.datasets import Catalog, DemandRow, ModelProfile
 from planner.inputs.demand_csv import parse_demand
 from planner.inputs.messages import parse_model
-from planner.inputs.schemas import Catalog, DemandRow, ModelProfile, Scenario
+from planner.inputs.schemas import Scenario
 from planner.inputs.text import read_text
 from planner.inputs.validate import partial_issues
 from planner.inputs.yaml_safe import load_yaml_issues

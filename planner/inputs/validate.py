@@ -17,13 +17,14 @@ from pydantic import ValidationError
 
 from planner.errors import Issue, IssueCollector
 from planner.inputs.bundle import Inputs
+from planner.inputs.datasets import Catalog, DemandRow, ModelProfile, System
 from planner.inputs.periods import (
     PERIODS_PER_YEAR,
     detect_granularity,
     format_period,
     parse_period,
 )
-from planner.inputs.schemas import Catalog, DemandRow, Horizon, ModelProfile, Scenario, System
+from planner.inputs.schemas import Horizon, Scenario
 
 
 def _did_you_mean(name: str, options: list[str]) -> str:

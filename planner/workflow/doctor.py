@@ -17,6 +17,7 @@ from importlib import metadata
 
 from planner import __version__
 from planner.errors import PlanCheckError
+from planner.inputs.datasets import Catalog, DemandRow, ModelProfile
 from planner.inputs.loader import (
     Inputs,
     builtin_catalog_path,
@@ -24,7 +25,7 @@ from planner.inputs.loader import (
     load_catalog,
     load_profiles,
 )
-from planner.inputs.schemas import Catalog, DemandRow, ModelProfile, Scenario
+from planner.inputs.schemas import Scenario
 
 PACKAGES = ("pyomo", "highspy", "pandas", "pydantic", "numpy", "scipy", "typer", "pyyaml")
 

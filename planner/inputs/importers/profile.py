@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from planner.errors import InputError, Issue
-from planner.inputs.schemas import ModelProfile
+from planner.inputs.datasets import ModelProfile
 
 
 @dataclass
