@@ -30,7 +30,7 @@ from planner.core.compile import CompiledModel, compile_model  # noqa: E402
 from planner.core.constraints import CONSTRAINT_FAMILIES  # noqa: E402
 from planner.core.highs import HighsSettings, MatrixProgram, highs_instance  # noqa: E402
 from planner.core.objective import add_objective  # noqa: E402
-from planner.core.problem import prepare  # noqa: E402
+from planner.core.prepare import prepare  # noqa: E402
 from planner.core.start import start_plan  # noqa: E402
 from planner.core.variables import add_variables  # noqa: E402
 from planner.gcpause import paused_gc  # noqa: E402

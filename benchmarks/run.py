@@ -91,7 +91,7 @@ def _child(peer: str, scenario: str, time_limit: float, seed: int,
     # imports (Pyomo's alone take about a second) are the same for every peer and not
     # part of planning: the clock starts when loading starts
     import planner.core.build  # noqa: F401
-    from planner.core.problem import prepare
+    from planner.core.prepare import prepare
     from planner.inputs.loader import load_inputs
 
     if peer == "pulp":

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from planner.api import PlanResult, plan, solve_data
-    from planner.core.problem import prepare, throughput_at
+    from planner.core.prepare import prepare
+    from planner.core.problem import throughput_at
     from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
     from planner.inputs.loader import load_inputs
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from planner.analysis.solve import solve_data
-from planner.core.problem import prepare
+from planner.core.prepare import prepare
 from planner.core.size import MAX_COLUMNS, check_size
 from planner.core.solve import PlanResult, StageFn, solver_settings
 from planner.inputs.bundle import Inputs

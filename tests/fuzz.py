@@ -1087,7 +1087,7 @@ def _exact(sc_path: Path, folder: Path, slack: float) -> tuple[dict[str, Any], l
     plan is written to folder/exact-<formulation>/ and re-checked with check_plan."""
     from planner.api import solve_data
     from planner.core.highs import HighsSettings
-    from planner.core.problem import prepare
+    from planner.core.prepare import prepare
     from planner.errors import InfeasibleError
     from planner.inputs.loader import load_inputs
     from tests.test_invariants import check_plan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from planner.core.problem import prepare
+from planner.core.prepare import prepare
 from planner.inputs.loader import load_inputs
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ import pytest
 
 from planner.api import PlanResult, solve_data
 from planner.core.highs import HighsSettings
-from planner.core.problem import prepare
+from planner.core.prepare import prepare
 from planner.errors import InputError
 from planner.inputs.loader import load_inputs
 from tests.conftest import make_scenario

@@ -22,7 +22,7 @@ from planner.api import PlanResult, solve_data
 from planner.cli import app
 from planner.core.cashflow import CASHFLOW_COLUMNS
 from planner.core.highs import HighsSettings
-from planner.core.problem import prepare
+from planner.core.prepare import prepare
 from planner.inputs.loader import load_inputs
 from planner.io.output import plan_files
 from tests.conftest import BASE_CATALOG, make_scenario

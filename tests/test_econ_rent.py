@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from planner.api import PlanResult, solve_data
 from planner.cli import app
 from planner.core.highs import HighsSettings
-from planner.core.problem import prepare
+from planner.core.prepare import prepare
 from planner.errors import InputError
 from planner.inputs.loader import load_inputs
 from tests.conftest import BASE_CATALOG, make_scenario

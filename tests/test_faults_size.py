@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from planner.api import plan
-from planner.core.problem import prepare
+from planner.core.prepare import prepare
 from planner.core.size import check_size, model_size
 from planner.errors import InputError
 from planner.inputs.loader import load_inputs

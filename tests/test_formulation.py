@@ -12,7 +12,7 @@ from planner.api import solve_data
 from planner.core.build import build_model
 from planner.core.compile import compile_model, split_pool
 from planner.core.highs import HighsSettings
-from planner.core.problem import prepare
+from planner.core.prepare import prepare
 from planner.core.start import start_plan
 from planner.inputs.loader import load_inputs
 from tests.conftest import make_scenario

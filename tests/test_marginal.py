@@ -157,7 +157,7 @@ def _lp_cost(path: Path) -> float:
     from planner.core.build import build_model
     from planner.core.compile import compile_model
     from planner.core.highs import HighsSettings
-    from planner.core.problem import prepare
+    from planner.core.prepare import prepare
     from planner.core.session import PlanSession
     from planner.inputs.loader import load_inputs
 

@@ -21,7 +21,8 @@ from planner.api import PlanResult, solve_data
 from planner.cli import app
 from planner.core.build import build_model
 from planner.core.highs import HighsSettings
-from planner.core.problem import PlanData, prepare
+from planner.core.prepare import prepare
+from planner.core.problem import PlanData
 from planner.errors import InputError
 from planner.inputs.loader import load_inputs
 from tests.conftest import BASE_CATALOG, make_scenario

@@ -21,7 +21,8 @@ import pytest
 from planner.api import PlanResult, solve_data
 from planner.core.checks import check_plan, plan_problems
 from planner.core.highs import HighsSettings
-from planner.core.problem import PlanData, prepare
+from planner.core.prepare import prepare
+from planner.core.problem import PlanData
 from planner.errors import PlanCheckError, SolverError
 from planner.inputs.loader import load_inputs
 from tests.conftest import make_scenario

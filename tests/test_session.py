@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from planner.core.highs import HighsSettings
-from planner.core.problem import PlanData, prepare
+from planner.core.prepare import prepare
+from planner.core.problem import PlanData
 from planner.core.session import PlanSession
 from planner.inputs.loader import load_inputs
 from tests.conftest import make_scenario

@@ -14,7 +14,7 @@ import planner
 from planner.analysis.marginal import marginal_values
 from planner.cli import app
 from planner.core.highs import HighsSettings
-from planner.core.problem import prepare
+from planner.core.prepare import prepare
 from planner.core.summary import PlanSummary, Shortfall
 from planner.report import build, load_folder, to_html, to_markdown
 from tests.conftest import GROWING, TIGHT, make_scenario

@@ -2,7 +2,7 @@
 
 Only with `options.allow_retirement` (`PlanData.allow_retirement`); without it nothing
 here adds a variable, a term or a row, and the model is v1's. The sets are
-`PlanData.retire_index` and `PlanData.xretire_index` (`planner.core.problem.prepare`):
+`PlanData.retire_index` and `PlanData.xretire_index` (`planner.core.prepare.prepare`):
 
     R             (s,g,t) where bought units of g at s may retire: t after the first
                   period in which g may be bought at s

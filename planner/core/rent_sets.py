@@ -1,6 +1,6 @@
 """B. Renting: the offers of a scenario's `rent:` list and the sparse sets of the rent
 variables (`PlanData.rent_offers`, `rent_index`, `rserve_index`, `rent_tput`), derived by
-`planner.core.problem.prepare`."""
+`planner.core.prepare.prepare`."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The planner refuses a scenario whose model would be too large to build in memory or to
 solve in any reasonable time, before building it (docs/reliability.md, "Too large"). The
-count is exact, from the index sets `planner.core.problem.prepare` computed, and cheap:
+count is exact, from the index sets `planner.core.prepare.prepare` computed, and cheap:
 
     purchase columns  = 2 x |deliverable (site, system, period)|      buy and fleet
     serving columns   = |(system, class) with throughput at the SLO|  strong: pooled over sites
