@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from planner.core import mathdoc
-from planner.core.constraints import CONSTRAINT_FAMILIES, SPARSITY_LIMITS
+from planner.core.constraints import CONSTRAINT_FAMILIES
+from planner.core.sparsity import SPARSITY_LIMITS
 
 ROOT = Path(__file__).resolve().parent.parent
 MATH_MD = ROOT / "docs" / "math.md"

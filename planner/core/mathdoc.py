@@ -28,9 +28,10 @@ from pathlib import Path
 
 from planner.core import build_power, scaling, variables
 from planner.core.build import build_model
-from planner.core.constraints import CONSTRAINT_FAMILIES, SPARSITY_LIMITS
+from planner.core.constraints import CONSTRAINT_FAMILIES
 from planner.core.objective import add_objective
 from planner.core.problem import throughput_at
+from planner.core.sparsity import SPARSITY_LIMITS
 from planner.core.variables import add_rent_variables, add_variables
 
 #: docs/math.md of the repository this module belongs to
@@ -150,7 +151,7 @@ def render() -> str:
         + _body(add_objective),
         "## Constraints\n\nIn build order (`CONSTRAINT_FAMILIES`).\n\n" + _families(),
         "## Limits without a row of their own\n\n"
-        "`planner.core.constraints.SPARSITY_LIMITS`: each is enforced by which variables "
+        "`planner.core.sparsity.SPARSITY_LIMITS`: each is enforced by which variables "
         "exist, or by a column bound.\n\n" + _sparsity(),
         "## Two formulations\n\n`planner.core.build.build_model`. " + _body(build_model),
         "## Numerics\n\n" + markdown(scaling.__doc__, skip_summary=True),

@@ -3,7 +3,7 @@
 Indices: ``s`` a site (hall), ``g`` a system (the unit a buyer orders: a server, a
 rack), ``t`` a period, ``k`` a demand class. The sets are those that
 `planner.core.prepare.prepare` derives (`PlanData`); a variable exists only on its set,
-which is how the limits in `planner.core.constraints.SPARSITY_LIMITS` are enforced::
+which is how the limits in `planner.core.sparsity.SPARSITY_LIMITS` are enforced::
 
     t in 0..T-1   periods of H hours (P a year), labelled 2027Q3 and so on
     K             demand classes: each demand row with tokens_per_s > 0; class k has
