@@ -282,19 +282,7 @@ def marginal_values(data: PlanData, settings: HighsSettings,
             continue
         if progress:
             progress(n, total, task.label)
-        session.reset()
-        if task.kind == "power_mw":
-            periods = [task.period] if task.period != "all" else list(data.labels)
-            _add_power_kw(session, data, task.site, periods, POWER_STEP_MW * 1000.0)
-            st = x0
-        else:
-            for i, d in task.rows.items():
-                if task.bound == "hi":
-                    session.set_row_bounds(i, hi=session.row_hi[i] + d)
-                else:
-                    session.set_row_bounds(i, lo=session.row_lo[i] + d)
-            st = _demand_start(session, x0, data, task) if task.kind == "demand" else x0
-        out: SolveOutcome = session.solve(start=st)
+        out = _resolve(session, data, task, x0)
         out_split = split(out.x) if out.objective is not None else None
         if out_split is not None and task.kind == "demand":  # D: the added demand's price
             out_split = (*out_split[:2], out_split[2] - _priced_step_usd(data, task))
@@ -307,6 +295,25 @@ def marginal_values(data: PlanData, settings: HighsSettings,
         return pd.DataFrame([done[id(t)] for t in tasks],
                             columns=[*MARGINAL_COLUMNS, MARGIN_COLUMN])
     return pd.DataFrame([done[id(t)][:-1] for t in tasks], columns=MARGINAL_COLUMNS)
+
+
+def _resolve(session: PlanSession, data: PlanData, task: _Task, x0: np.ndarray
+             ) -> SolveOutcome:
+    """Re-solve the base problem with one step applied (a hall's power, a budget, a
+    demand), starting from the base plan (or, for a demand step, the base plan with the
+    step's demand marked unmet)."""
+    session.reset()
+    if task.kind == "power_mw":
+        periods = [task.period] if task.period != "all" else list(data.labels)
+        _add_power_kw(session, data, task.site, periods, POWER_STEP_MW * 1000.0)
+        return session.solve(start=x0)
+    for i, d in task.rows.items():
+        if task.bound == "hi":
+            session.set_row_bounds(i, hi=session.row_hi[i] + d)
+        else:
+            session.set_row_bounds(i, lo=session.row_lo[i] + d)
+    st = _demand_start(session, x0, data, task) if task.kind == "demand" else x0
+    return session.solve(start=st)
 
 
 def _priced_step_usd(data: PlanData, task: _Task) -> float:

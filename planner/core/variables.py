@@ -38,6 +38,8 @@ from planner.core.scaling import record_col_scale
 FORMULATIONS = ("strong", "plain")
 
 
+# Over 80 lines for a reason: most of it is the docstring, the variables' math that
+# docs/math.md is generated from.
 def add_variables(m: pyo.ConcreteModel, data: PlanData, formulation: str = "strong") -> None:
     """Variables: purchases, the fleet, serving and unmet demand.
 
