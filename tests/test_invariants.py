@@ -261,7 +261,9 @@ def _check_rent(sc: dict, out: Path, systems: dict, profiles: dict, tpos: dict[s
         assert float(r["tokens_per_s"]) == pytest.approx(gpus * tput * util, rel=1e-9)
         served[(r["period"], r["model"], slo)] += float(r["tokens_per_s"])
     for key, g in use.items():
-        assert g <= held.get(key, 0.0) * (1 + 1e-9) + 1e-9
+        # within the solver's feasibility tolerance: HiGHS keeps rent_use to about 1e-7 of
+        # a scaled row, so a millionth of a GPU may serve beyond what is held (fuzz seed 104)
+        assert g <= held.get(key, 0.0) * (1 + 1e-9) + 1e-6
     return cost
 
 
