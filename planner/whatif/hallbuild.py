@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from planner.errors import InputError, Issue
-from planner.whatif.newhall import NEW_HALL_KEYS
+from planner.whatif.newhall import hall_template
 from planner.whatif.overlays import MergedScenario, merge_scenario, read_base, read_overlay
 from planner.whatif.runner import JobResult
 from planner.whatif.variants import RunProgress, RunSettings, Variant, run_variants
@@ -92,26 +92,12 @@ def hall_build_scenario(base: Path, base_data: dict[str, Any], site: str,
     sites = doc.get("sites")
     if not isinstance(sites, list) or not sites:
         raise InputError([Issue(str(base), "sites", "the base has no sites")])
-    names = [s.get("name") for s in sites if isinstance(s, dict)]
-    if site in names:
-        template = sites[names.index(site)]
-        if template.get("existing"):
-            raise InputError([Issue(merged.label, f"sites.{site}.existing",
-                                    "a new hall has no installed base; name a hall that is "
-                                    "not built yet")])
-        if not template.get("build"):
-            template["power_mw"] = 0  # the whole hall is the decision
-        where = f"fields of sites.{site} in the base"
-    else:
-        src_name = like or names[0]
-        if src_name not in names:
-            raise InputError([Issue("--like", "", f"no site {src_name!r} in the base (have: "
-                                    f"{', '.join(map(str, names))})")])
-        src = sites[names.index(src_name)]
-        template = {"name": site, "power_mw": 0,
-                    **{k: src[k] for k in NEW_HALL_KEYS if k in src}}
+    found, template, where = hall_template(sites, site, like, merged.label)
+    if not found:
+        template = {"name": site, "power_mw": 0, **template}
         sites.append(template)
-        where = f"pue, electricity price and cooling of {src_name}"
+    elif not template.get("build"):
+        template["power_mw"] = 0  # the whole hall is the decision
     template.update({k: v for k, v in hall.items() if v is not None})
     spec = {**(template.get("build") or {}), **{k: v for k, v in build.items() if v is not None}}
     missing = [k for k in ("block_mw", "max_mw", "capex_usd_per_mw") if k not in spec]

@@ -42,22 +42,9 @@ def new_hall_variants(base: Path, base_data: dict[str, Any], site: str, sizes: S
     sites = doc.get("sites")
     if not isinstance(sites, list) or not sites:
         raise InputError([Issue(str(base), "sites", "the base has no sites")])
-    names = [s.get("name") for s in sites if isinstance(s, dict)]
-    if site in names:
-        template = copy.deepcopy(sites[names.index(site)])
-        if template.get("existing"):
-            raise InputError([Issue(merged.label, f"sites.{site}.existing",
-                                    "a new hall has no installed base; name a hall that is "
-                                    "not built yet")])
-        where = f"fields of sites.{site} in the base"
-    else:
-        src_name = like or names[0]
-        if src_name not in names:
-            raise InputError([Issue("--like", "", f"no site {src_name!r} in the base (have: "
-                                    f"{', '.join(map(str, names))})")])
-        src = sites[names.index(src_name)]
-        template = {"name": site, **{k: src[k] for k in NEW_HALL_KEYS if k in src}}
-        where = f"pue, electricity price and cooling of {src_name}"
+    found, template, where = hall_template(sites, site, like, merged.label)
+    if found:
+        template = copy.deepcopy(template)
     base_doc = copy.deepcopy(doc)
     base_doc["sites"] = [s for s in sites if not (isinstance(s, dict) and s.get("name") == site)]
     if not base_doc["sites"]:
@@ -151,3 +138,26 @@ def run_new_hall(base: Path, site: str, sizes: Sequence[Any], opens: Sequence[An
     verdicts = new_hall_verdicts(site, by_open, base_res, floor, price)
     return NewHall(Path(base), site, list(sizes), list(opens), where, base_res, pres, table,
                    verdicts, floor, price)
+
+
+def hall_template(sites: list[Any], site: str, like: str | None, label: str
+                  ) -> tuple[bool, dict[str, Any], str]:
+    """The new hall's fields: (whether the base has a site of that name, its fields, where
+    they come from). The base's site of that name if there is one (refused if it has an
+    installed base), else `name` and the pue, electricity price and cooling of the site
+    `like` (default: the base's first site)."""
+    names = [s.get("name") for s in sites if isinstance(s, dict)]
+    if site in names:
+        template = sites[names.index(site)]
+        if template.get("existing"):
+            raise InputError([Issue(label, f"sites.{site}.existing",
+                                    "a new hall has no installed base; name a hall that is "
+                                    "not built yet")])
+        return True, template, f"fields of sites.{site} in the base"
+    src_name = like or names[0]
+    if src_name not in names:
+        raise InputError([Issue("--like", "", f"no site {src_name!r} in the base (have: "
+                                f"{', '.join(map(str, names))})")])
+    src = sites[names.index(src_name)]
+    return (False, {"name": site, **{k: src[k] for k in NEW_HALL_KEYS if k in src}},
+            f"pue, electricity price and cooling of {src_name}")
