@@ -182,14 +182,15 @@ def test_a_dask_cluster_without_workers_fails_the_jobs_instead_of_hanging() -> N
         assert "had no worker for" in r.status and not r.ok
 
 
-_CTRL_C_IN_SOLVE = """\
+#: a Ctrl-C arrives while HiGHS is searching (its first simplex callback); the scripts
+#: below append what runs the solve
+_SIGINT_IN_HIGHS = """\
 import os, signal, sys
 import highspy
-from planner.api import plan
 
 real_run = highspy.Highs.run
 
-def run(self):  # a Ctrl-C arrives while HiGHS is searching (its first simplex callback)
+def run(self):
     sent = []
     def once(e):
         if not sent:
@@ -200,9 +201,13 @@ def run(self):  # a Ctrl-C arrives while HiGHS is searching (its first simplex c
         return real_run(self)
     finally:
         self.cbSimplexInterrupt.unsubscribe(once)
-        print("sent" if sent else "not sent")
 
 highspy.Highs.run = run
+"""
+
+_CTRL_C_IN_SOLVE = _SIGINT_IN_HIGHS + """\
+from planner.api import plan
+
 try:
     plan(sys.argv[1], threads=1)
 except KeyboardInterrupt:
@@ -223,25 +228,7 @@ def test_ctrl_c_during_the_solve_is_an_interrupt_not_a_solver_failure(
     assert "Traceback" not in res.stderr, res.stderr
 
 
-_CTRL_C_CLI = """\
-import os, signal, sys
-import highspy
-
-real_run = highspy.Highs.run
-
-def run(self):  # Ctrl-C while HiGHS is searching (its first simplex callback)
-    sent = []
-    def once(e):
-        if not sent:
-            sent.append(1)
-            os.kill(os.getpid(), signal.SIGINT)
-    self.cbSimplexInterrupt.subscribe(once)
-    try:
-        return real_run(self)
-    finally:
-        self.cbSimplexInterrupt.unsubscribe(once)
-
-highspy.Highs.run = run
+_CTRL_C_CLI = _SIGINT_IN_HIGHS + """\
 from planner.cli import main
 sys.argv = ["planner", *sys.argv[1:]]
 main()
