@@ -214,14 +214,22 @@ class PlanData:
         carry this upper bound in the strong formulation (`planner.core.variables`); it
         never cuts a feasible plan, since the units bought in a period are in its fleet.
         """
+        cap = self.hall_cap(s, g, power_kw)
+        supply = self.systems[g].max_units_per_period
+        return float(cap) if supply is None else min(float(cap), float(supply))
+
+    def hall_cap(self, s: str, g: str, power_kw: float | None = None) -> int:
+        """The most units of g hall s can ever hold at once: floor(power_kw /
+        unit_power_kw[g]) with power_kw the hall's power (power_mw[s] x 1000 unless given)
+        plus the most MW it may build (section A), and floor(max_racks[s] /
+        racks_per_unit[g]) where the hall caps its racks."""
         site, sysd = self.site_by_name[s], self.systems[g]
         kw = site.power_mw * KW_PER_MW if power_kw is None else power_kw
         kw += self.max_build_mw(s) * KW_PER_MW  # A: the most power the hall can ever have
         cap = math.floor(kw / sysd.unit_power_kw + UNIT_FLOOR_SLACK)
         if site.max_racks is not None and sysd.racks_per_unit > 0:
             cap = min(cap, math.floor(site.max_racks / sysd.racks_per_unit + UNIT_FLOOR_SLACK))
-        supply = sysd.max_units_per_period
-        return float(cap) if supply is None else min(float(cap), float(supply))
+        return cap
 
 
     # ---- A. building power (contract v2): blocks of MW energised at a site ----

@@ -14,23 +14,20 @@ here adds a variable, a term or a row, and the model is v1's. The sets are
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import pyomo.environ as pyo
 
-from planner.core.problem import KW_PER_MW, UNIT_FLOOR_SLACK, PlanData
+from planner.core.problem import PlanData
 from planner.core.terms import Row, Term, add_rows
 
 
 def retire_cap(data: PlanData, s: str, g: str, periods: int) -> float:
     """The most bought units of g that can stand at s, so retire in one period: what the
-    hall's power and racks hold, and the supply of the `periods` purchase periods before
-    it."""
-    site, sysd = data.site_by_name[s], data.systems[g]
-    cap = math.floor(site.power_mw * KW_PER_MW / sysd.unit_power_kw + UNIT_FLOOR_SLACK)
-    if site.max_racks is not None and sysd.racks_per_unit > 0:
-        cap = min(cap, math.floor(site.max_racks / sysd.racks_per_unit + UNIT_FLOOR_SLACK))
+    hall's power (built power included) and racks hold (`PlanData.hall_cap`), and the
+    supply of the `periods` purchase periods before it."""
+    sysd = data.systems[g]
+    cap = data.hall_cap(s, g)  # power (with the most it may build, A) and racks
     if sysd.max_units_per_period is not None:
         cap = min(cap, sysd.max_units_per_period * periods)
     return float(cap)
