@@ -2,15 +2,19 @@
 
 import math
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from planner.analysis.economics import (
+    best_of_profiles,
     cost_per_mtok,
     cost_table,
     gpus_per_mw,
     owning_cost_per_gpu_hour,
+    single_row,
     tokens_per_s_per_mw,
+    versus,
 )
 from planner.cli import app
 from planner.fmt import num_seed, usd_cents
@@ -143,3 +147,48 @@ def test_cli_cost_errors():
     assert runner.invoke(app, ["cost"]).exit_code == 2
     assert runner.invoke(app, ["cost", "--model", "no-such-model"]).exit_code == 2
     assert runner.invoke(app, ["cost", "--tokens-per-s", "10"]).exit_code == 2
+
+
+def test_best_of_profiles_keeps_each_system_at_its_cheapest_profile():
+    cat = load_catalog(builtin_catalog_path())
+    profs = load_profiles(builtin_models_dir())
+    fp8, fp4 = profs["deepseek-r1-fp8"], profs["deepseek-r1-fp4"]
+    best = best_of_profiles(cat, [fp8, fp4], 50)
+    assert best["system"].is_unique
+    for _, row in best.iterrows():
+        # the row kept is no dearer than the system's row in either profile
+        for prof in (fp8, fp4):
+            one = cost_table(cat, prof, 50)
+            mine = one[one["system"] == row["system"]]
+            if not mine.empty:
+                assert row["cost_per_mtok_usd"] <= mine["cost_per_mtok_usd"].iloc[0]
+        assert row["profile"] in ("deepseek-r1-fp8", "deepseek-r1-fp4")
+    systems = set(cost_table(cat, fp8, 50)["system"]) | set(cost_table(cat, fp4, 50)["system"])
+    assert set(best["system"]) == systems
+
+
+def test_versus_gives_the_seed_articles_ratios():
+    table = pd.concat([single_row(1.41, 93.3, 1.73, "h200"),
+                       single_row(2.65, 6000, 2.1, "gb300")], ignore_index=True)
+    vs = versus(table, "h200").set_index("metric")
+    assert vs.loc["Cost per GPU-hour", "relative"] == pytest.approx(2.65 / 1.41)
+    assert vs.loc["Tokens/s per GPU", "relative"] == pytest.approx(6000 / 93.3)
+    assert vs.loc["Tokens/s per MW (all-in)", "relative"] == pytest.approx(
+        (6000 / 2.1) / (93.3 / 1.73))
+    # "35x lower": the reference's cost per token over the other's
+    assert vs.loc["Cost per million tokens", "relative"] == pytest.approx(
+        cost_per_mtok(1.41, 93.3) / cost_per_mtok(2.65, 6000))
+    with pytest.raises(KeyError):
+        versus(table, "nope")
+
+
+def test_cli_cost_versus_and_several_profiles():
+    r = runner.invoke(app, ["cost", "--model", "deepseek-r1-fp8", "--model", "deepseek-r1-fp4",
+                            "--slo", "50", "--versus", "hgx-b200", "-s", "gb300-nvl72"])
+    assert r.exit_code == 0, r.output
+    assert "Relative to hgx-b200" in r.output and "lower" in r.output
+    assert "deepseek-r1-fp4" in r.output  # the profile column: each system at its best
+    bad = runner.invoke(app, ["cost", "--model", "deepseek-r1-fp8", "--versus", "no-such"])
+    assert bad.exit_code == 2 and "--versus" in bad.output
+    mixed = runner.invoke(app, ["cost", "--model", "deepseek-r1-fp8", "--model", "nope"])
+    assert mixed.exit_code == 2 and "nope" in mixed.output

@@ -223,3 +223,67 @@ def cost_table(
         )
     return df
 
+
+
+def best_of_profiles(
+    catalog: Catalog,
+    profiles: list[ModelProfile],
+    slo: float = 0.0,
+    **kwargs: object,
+) -> pd.DataFrame:
+    """`cost_table` of each profile, keeping each system at the profile that serves cheapest.
+
+    Profiles of one model in several precisions (DeepSeek-R1 at FP8 and FP4) let each
+    system run the precision it serves best, as the seed article's comparison does
+    (Hopper at FP8, Blackwell at FP4). The `profile` column names the one chosen; ties
+    keep the profile given first. One profile gives `cost_table` with that column added.
+    """
+    frames = []
+    for order, prof in enumerate(profiles):
+        df = cost_table(catalog, prof, slo, **kwargs)  # type: ignore[arg-type]
+        frames.append(df.assign(profile=prof.id, _order=order))
+    if not frames:
+        return pd.DataFrame(columns=[*COLUMNS, "profile"])
+    both = pd.concat(frames, ignore_index=True)
+    both = both.sort_values(["system", "cost_per_mtok_usd", "_order"], kind="mergesort")
+    best = both.drop_duplicates("system", keep="first").drop(columns="_order")
+    return best.sort_values(["cost_per_mtok_usd", "system"], kind="mergesort").reset_index(
+        drop=True
+    )
+
+
+VERSUS_ROWS = (
+    # (label, column, how the other system compares with the reference)
+    ("Cost per GPU-hour", "usd_per_gpu_hour", "ratio"),
+    ("Tokens/s per GPU", "tokens_per_s_per_gpu", "ratio"),
+    ("Tokens/s per MW (all-in)", "tokens_per_s_per_mw_all_in", "ratio"),
+    ("Cost per million tokens", "cost_per_mtok_usd", "lower"),
+)
+
+
+def versus(table: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """The seed article's relative column: every system of `table` against `reference`.
+
+    One row per (metric, system): the reference's value, the system's, and the relative
+    figure as the article prints it: `ratio` = system / reference (2x the cost per
+    GPU-hour, 65x the tokens per GPU) and, for cost per million tokens, `lower` =
+    reference / system ("35x lower"). A system that cannot serve gives NaN.
+    """
+    if reference not in set(table["system"]):
+        raise KeyError(reference)
+    ref = table.set_index("system").loc[reference]
+    rows = []
+    for _, other in table.iterrows():
+        if other["system"] == reference:
+            continue
+        for label, col, how in VERSUS_ROWS:
+            a, b = float(ref[col]), float(other[col])
+            if how == "ratio":
+                rel = b / a if a > 0 and math.isfinite(b) else math.nan
+            else:
+                rel = a / b if b > 0 and math.isfinite(a) and math.isfinite(b) else math.nan
+            rows.append({"metric": label, "column": col, "reference": reference,
+                         "reference_value": a, "system": other["system"], "value": b,
+                         "relative": rel, "relative_kind": how})
+    return pd.DataFrame(rows, columns=["metric", "column", "reference", "reference_value",
+                                       "system", "value", "relative", "relative_kind"])

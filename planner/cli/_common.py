@@ -6,28 +6,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from planner.inputs.datasets import Catalog, ModelProfile
-from planner.inputs.loader import (
-    builtin_catalog_path,
-    builtin_models_dir,
-    load_catalog,
-    load_profiles,
-)
+from planner.inputs.loader import load_catalog_ref as get_catalog
+from planner.inputs.loader import load_profiles_ref as get_profiles
+from planner.inputs.loader import models_ref_path
 
 console = Console()
 
-
-def catalog_path(ref: str) -> Path:
-    return builtin_catalog_path() if ref in ("", "builtin") else Path(ref)
+__all__ = ["console", "get_catalog", "get_profiles", "models_path"]
 
 
 def models_path(ref: str) -> Path:
-    return builtin_models_dir() if ref in ("", "builtin") else Path(ref)
-
-
-def get_catalog(ref: str) -> Catalog:
-    return load_catalog(catalog_path(ref), "builtin catalogue" if ref == "builtin" else None)
-
-
-def get_profiles(ref: str) -> dict[str, ModelProfile]:
-    return load_profiles(models_path(ref))
+    """The folder a `--models` option names (``builtin`` or a path)."""
+    return models_ref_path(ref)[0]

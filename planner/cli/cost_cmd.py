@@ -11,13 +11,13 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from planner.analysis.economics import cost_table, single_row
-from planner.cli._common import console, get_catalog, get_profiles
+from planner.cli._common import console
 from planner.cli.base import app as root
 from planner.cli.base import err_console, fail
 from planner.errors import InputError, Issue
 from planner.fmt import num_seed, usd_cents, usd_fixed
 from planner.io.output import frame_to_csv  # spreadsheet-safe cells (docs/reliability.md)
+from planner.workflow.cost import UnitEconomics, given_economics, unit_economics
 
 
 def _table(df: pd.DataFrame, title: str, basis: str) -> Table:
@@ -33,22 +33,27 @@ def _table(df: pd.DataFrame, title: str, basis: str) -> Table:
         ("tok/s per MW", "tokens_per_s_per_mw_all_in", num_seed),
         ("tok/s per MW IT", "tokens_per_s_per_mw_it", num_seed),
     ]
+    if "profile" in df and df["profile"].nunique() > 1:
+        cols.insert(1, ("profile", "profile", str))
     for head, _, _ in cols:
         t.add_column(
             head,
-            justify="left" if head in ("system", "basis") else "right",
+            justify="left" if head in ("system", "profile", "basis") else "right",
             no_wrap=head == "system",
         )
+    cost_at = [key for _, key, _ in cols].index("cost_per_mtok_usd")
     for _, r in df.iterrows():
         cells = [fn(r[key]) for _, key, fn in cols]  # type: ignore[operator]
         if r["tokens_per_s_per_gpu"] <= 0:
-            cells[4] = "cannot meet SLO"
+            cells[cost_at] = "cannot meet SLO"
         t.add_row(*cells)
     return t
 
 
 def cost(
-    model: str | None = typer.Option(None, "--model", help="Served-model profile id."),
+    model: list[str] | None = typer.Option(
+        None, "--model", help="Served-model profile id; repeat it (one model in several "
+        "precisions) to put each system at the profile it serves cheapest."),
     slo: float = typer.Option(0.0, "--slo", help="Interactivity SLO, tokens/s per user."),
     catalog: str = typer.Option("builtin", "--catalog", "-c", help="Catalogue YAML, or 'builtin'."),
     models: str = typer.Option("builtin", "--models", "-m", help="Profiles folder, or 'builtin'."),
@@ -59,6 +64,9 @@ def cost(
     average_power_fraction: float = typer.Option(1.0, "--average-power-fraction", min=0.0, max=1.0),
     rental: bool = typer.Option(False, "--rental", help="Use each system's rental price."),
     system: list[str] | None = typer.Option(None, "--system", "-s", help="Only these systems."),
+    versus_system: str | None = typer.Option(
+        None, "--versus", help="Also compare every system with this one, as the seed "
+        "article's relative column (docs/seed.md)."),
     usd_per_gpu_hour: float | None = typer.Option(
         None, "--usd-per-gpu-hour", min=0.0, help="Given price per GPU-hour."
     ),
@@ -75,74 +83,76 @@ def cost(
 
     Given figures: `planner cost --usd-per-gpu-hour 1.41 --tokens-per-s 93.3 --kw-per-gpu 1.73`.
     From the catalogue: `planner cost --model deepseek-r1-fp8 --slo 50 --pue 1.3 --usd-per-mwh 80`.
+    The seed article's comparison from the shipped data: see docs/seed.md.
     """
     if fmt not in ("table", "csv"):
         fail(InputError([Issue("--format", "", "must be table or csv")]))
-    if tokens_per_s is not None:
-        df, title, basis = _given(usd_per_gpu_hour, tokens_per_s, kw_per_gpu)
-    else:
-        df, title, basis = _from_catalogue(
-            model, slo, catalog, models, pue=pue, usd_per_mwh=usd_per_mwh,
-            average_power_fraction=average_power_fraction, rental=rental, system=system,
-            usd_per_gpu_hour=usd_per_gpu_hour)
+    try:
+        if tokens_per_s is not None:
+            res = given_economics(usd_per_gpu_hour, tokens_per_s, kw_per_gpu)
+        else:
+            res = unit_economics(
+                list(model or []), slo, catalog=catalog, models_ref=models, pue=pue,
+                usd_per_mwh=usd_per_mwh, average_power_fraction=average_power_fraction,
+                rental=rental, systems=system, usd_per_gpu_hour=usd_per_gpu_hour,
+                versus_system=versus_system)
+    except InputError as exc:
+        fail(exc)
+    _show(res, csv, fmt, given=tokens_per_s is not None, rental=rental)
+
+
+def _show(res: UnitEconomics, csv: Path | None, fmt: str, *, given: bool,
+          rental: bool) -> None:
+    df = res.table
     if csv is not None:
         csv.write_text(frame_to_csv(df), encoding="utf-8")
     if fmt == "csv":
         sys.stdout.write(frame_to_csv(df))
         return
-    if tokens_per_s is not None:
-        _print_given(df, title)
+    if given:
+        _print_given(df, res.title)
     else:
-        console.print(_table(df, title, basis.split()[0]))
+        if df.empty:
+            err_console.print("[yellow]no system in the catalogue can serve it"
+                              + (" with a rental price" if rental else "") + "[/yellow]")
+        console.print(_table(df, res.title, res.basis.split()[0]))
+        if res.versus is not None and not res.versus.empty:
+            console.print(_versus_table(res.versus))
     if csv is not None:
         console.print(f"wrote {csv}")
 
 
-def _given(usd_per_gpu_hour: float | None, tokens_per_s: float,
-           kw_per_gpu: float | None) -> tuple[pd.DataFrame, str, str]:
-    """The one-row table of given figures, its title and its token basis."""
-    if usd_per_gpu_hour is None or kw_per_gpu is None or kw_per_gpu <= 0:
-        fail(InputError([Issue("--tokens-per-s", "", "needs --usd-per-gpu-hour and a "
-                               "positive --kw-per-gpu")]))
-    df = single_row(usd_per_gpu_hour, tokens_per_s, kw_per_gpu)
-    return df, "Unit economics of the given figures", "tokens"
+def _versus_table(vs: pd.DataFrame) -> Table:
+    """The seed article's layout: metric, the reference, each other system and its ratio."""
+    ref = str(vs["reference"].iloc[0])
+    others = list(dict.fromkeys(vs["system"]))
+    t = Table(title=f"Relative to {ref}")
+    t.add_column("metric", no_wrap=True)
+    t.add_column(ref, justify="right")
+    for o in others:
+        t.add_column(o, justify="right")
+        t.add_column(f"{o} vs {ref}", justify="right")
+    for metric in dict.fromkeys(vs["metric"]):
+        rows = vs[vs["metric"] == metric]
+        col = str(rows["column"].iloc[0])
+        show = _VALUE_FORMAT[col]
+        cells = [str(metric), show(float(rows["reference_value"].iloc[0]))]
+        for o in others:
+            r = rows[rows["system"] == o].iloc[0]
+            rel = float(r["relative"])
+            kind = " lower" if r["relative_kind"] == "lower" else ""
+            cells += [show(float(r["value"])),
+                      "-" if math.isnan(rel) else f"{rel:.1f}x{kind}"]
+        t.add_row(*cells)
+    return t
 
 
-def _from_catalogue(model: str | None, slo: float, catalog: str, models: str, *, pue: float,
-                    usd_per_mwh: float, average_power_fraction: float, rental: bool,
-                    system: list[str] | None, usd_per_gpu_hour: float | None
-                    ) -> tuple[pd.DataFrame, str, str]:
-    """A row per catalogue system serving `model` at the SLO, its title and its basis."""
-    if model is None:
-        fail(InputError([Issue("--model", "", "give --model ID (with --slo), or "
-                               "--usd-per-gpu-hour, --tokens-per-s and --kw-per-gpu")]))
-    try:
-        cat = get_catalog(catalog)
-        profs = get_profiles(models)
-    except InputError as exc:
-        fail(exc)
-    if model not in profs:
-        fail(InputError([Issue(models, "", f"no profile {model!r}; ids: "
-                               f"{', '.join(sorted(profs))}")]))
-    prof = profs[model]
-    if system:
-        unknown = sorted(set(system) - {s.id for s in cat.systems})
-        if unknown:
-            fail(InputError([Issue("--system", "", "not in the catalogue: "
-                                   f"{', '.join(unknown)}")]))
-    df = cost_table(cat, prof, slo, pue=pue, usd_per_mwh=usd_per_mwh,
-                    average_power_fraction=average_power_fraction, rental=rental,
-                    usd_per_gpu_hour=usd_per_gpu_hour, systems=system)
-    if df.empty:
-        err_console.print(
-            f"[yellow]no system in the catalogue can serve {model!r}"
-            + (" with a rental price" if rental else "")
-            + "[/yellow]"
-        )
-    title = f"{model} at {slo:g} tok/s/user - PUE {pue:g}, ${usd_per_mwh:g}/MWh" + (
-        " - rental prices" if rental else ""
-    )
-    return df, title, f"{prof.token_basis} tokens"
+_VALUE_FORMAT = {
+    "usd_per_gpu_hour": lambda v: usd_fixed(v, 2, grouping=False),
+    "tokens_per_s_per_gpu": num_seed,
+    "tokens_per_s_per_mw_all_in": num_seed,
+    "cost_per_mtok_usd": lambda v: "cannot serve" if math.isinf(v) else usd_cents(v),
+}
 
 
 def _print_given(df: pd.DataFrame, title: str) -> None:

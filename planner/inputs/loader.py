@@ -128,6 +128,36 @@ def resolve(base: Path, ref: str) -> Path:
     return p if p.is_absolute() else (base / p)
 
 
+def catalog_ref_path(ref: str, base: Path | None = None) -> tuple[Path, str]:
+    """Where a `catalog:` reference points and how messages name it.
+
+    ``builtin`` (or empty) is the shipped catalogue; anything else is a path, relative to
+    `base` (the scenario's folder; the working directory on the command line).
+    """
+    if ref in ("", "builtin"):
+        return builtin_catalog_path(), "builtin catalogue"
+    path = resolve(base, ref) if base is not None else Path(ref)
+    return path, str(path)
+
+
+def models_ref_path(ref: str, base: Path | None = None) -> tuple[Path, str]:
+    """Where a `models:` reference points and how messages name it (as `catalog_ref_path`)."""
+    if ref in ("", "builtin"):
+        return builtin_models_dir(), "builtin models"
+    path = resolve(base, ref) if base is not None else Path(ref)
+    return path, str(path)
+
+
+def load_catalog_ref(ref: str) -> Catalog:
+    """The catalogue a command-line `--catalog` names (``builtin`` or a path)."""
+    return load_catalog(*catalog_ref_path(ref))
+
+
+def load_profiles_ref(ref: str) -> dict[str, ModelProfile]:
+    """The profiles a command-line `--models` names (``builtin`` or a folder)."""
+    return load_profiles(*models_ref_path(ref))
+
+
 @dataclass
 class _Referenced:
     """What a scenario's catalog/models/demand references loaded to (None if they failed)."""
@@ -153,21 +183,13 @@ def _load_refs(catalog_ref: Any, models_ref: Any, demand_ref: Any, base: Path,
     """Load whichever referenced files are named by a usable (text) reference."""
     ref = _Referenced()
     if isinstance(catalog_ref, str) and catalog_ref.strip():
-        if catalog_ref == "builtin":
-            cpath, ref.catalog_file = builtin_catalog_path(), "builtin catalogue"
-        else:
-            cpath = resolve(base, catalog_ref)
-            ref.catalog_file = str(cpath)
+        cpath, ref.catalog_file = catalog_ref_path(catalog_ref, base)
         try:
             ref.catalog = load_catalog(cpath, ref.catalog_file)
         except InputError as exc:
             errs.extend(_named_by(exc, ref.catalog_file, "catalog", scenario_file))
     if isinstance(models_ref, str) and models_ref.strip():
-        if models_ref == "builtin":
-            mdir, ref.models_dir = builtin_models_dir(), "builtin models"
-        else:
-            mdir = resolve(base, models_ref)
-            ref.models_dir = str(mdir)
+        mdir, ref.models_dir = models_ref_path(models_ref, base)
         try:
             ref.profiles, ref.profile_files = _load_profiles(mdir, ref.models_dir)
         except InputError as exc:
