@@ -192,3 +192,20 @@ def test_cli_cost_versus_and_several_profiles():
     assert bad.exit_code == 2 and "--versus" in bad.output
     mixed = runner.invoke(app, ["cost", "--model", "deepseek-r1-fp8", "--model", "nope"])
     assert mixed.exit_code == 2 and "nope" in mixed.output
+
+
+def test_pue_liquid_applies_to_liquid_cooled_systems_only():
+    cat = load_catalog(builtin_catalog_path())
+    prof = load_profiles(builtin_models_dir())["deepseek-r1-fp8"]
+    one = cost_table(cat, prof, 50, pue=1.36, usd_per_mwh=80).set_index("system")
+    two = cost_table(cat, prof, 50, pue=1.36, pue_liquid=1.12,
+                     usd_per_mwh=80).set_index("system")
+    cooling = {s.id: s.cooling for s in cat.systems}
+    for sid in one.index:
+        same = cooling[sid] != "liquid"
+        assert (one.loc[sid, "kw_per_gpu_all_in"] == two.loc[sid, "kw_per_gpu_all_in"]) == same
+        if not same:
+            assert two.loc[sid, "kw_per_gpu_all_in"] == pytest.approx(
+                one.loc[sid, "kw_per_gpu_all_in"] * 1.12 / 1.36)
+            assert two.loc[sid, "usd_per_gpu_hour"] < one.loc[sid, "usd_per_gpu_hour"]
+    assert "liquid" in set(cooling.values()) and "air" in set(cooling.values())

@@ -162,8 +162,12 @@ def cost_table(
     rental: bool = False,
     usd_per_gpu_hour: float | None = None,
     systems: Iterable[str] | None = None,
+    pue_liquid: float | None = None,
 ) -> pd.DataFrame:
     """Unit economics of every catalogue system that can serve `profile`, at an SLO.
+
+    `pue_liquid`, when given, is the PUE of liquid-cooled systems (`pue` then applies to
+    air-cooled ones): a liquid-cooled hall runs at a lower PUE than an air-cooled one.
 
     `slo` is the interactivity (tokens/s per user); throughput follows the contract's
     interpolation rule. With `rental`, the system's published rental price replaces the
@@ -180,8 +184,9 @@ def cost_table(
         if curve is None:
             continue
         tput = throughput_at(curve, slo)
+        sys_pue = pue_liquid if pue_liquid is not None and sys.cooling == "liquid" else pue
         kw_it = kw_per_gpu(sys.unit_power_kw, sys.gpus_per_unit)
-        kw_all = kw_it * pue
+        kw_all = kw_it * sys_pue
         if usd_per_gpu_hour is not None:
             usd = float(usd_per_gpu_hour)
             parts = (math.nan, math.nan, math.nan)
@@ -194,7 +199,8 @@ def cost_table(
             basis = "rental"
         else:
             c = system_cost_per_gpu_hour(
-                sys, pue=pue, usd_per_mwh=usd_per_mwh, average_power_fraction=average_power_fraction
+                sys, pue=sys_pue, usd_per_mwh=usd_per_mwh,
+                average_power_fraction=average_power_fraction,
             )
             usd = c.total
             parts = (c.capex, c.energy, c.opex)

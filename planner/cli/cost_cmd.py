@@ -60,6 +60,9 @@ def cost(
     pue: float = typer.Option(
         1.0, "--pue", min=1.0, help="Facility PUE (all-in power = IT x PUE)."
     ),
+    pue_liquid: float | None = typer.Option(
+        None, "--pue-liquid", min=1.0, help="PUE of liquid-cooled systems (then --pue is "
+        "the air-cooled one's)."),
     usd_per_mwh: float = typer.Option(0.0, "--usd-per-mwh", min=0.0, help="Electricity price."),
     average_power_fraction: float = typer.Option(1.0, "--average-power-fraction", min=0.0, max=1.0),
     rental: bool = typer.Option(False, "--rental", help="Use each system's rental price."),
@@ -93,6 +96,7 @@ def cost(
         else:
             res = unit_economics(
                 list(model or []), slo, catalog=catalog, models_ref=models, pue=pue,
+                pue_liquid=pue_liquid,
                 usd_per_mwh=usd_per_mwh, average_power_fraction=average_power_fraction,
                 rental=rental, systems=system, usd_per_gpu_hour=usd_per_gpu_hour,
                 versus_system=versus_system)

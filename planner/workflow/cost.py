@@ -38,7 +38,8 @@ def given_economics(usd_per_gpu_hour: float | None, tokens_per_s: float,
 
 
 def unit_economics(models: list[str], slo: float = 0.0, *, catalog: str = "builtin",
-                   models_ref: str = "builtin", pue: float = 1.0, usd_per_mwh: float = 0.0,
+                   models_ref: str = "builtin", pue: float = 1.0,
+                   pue_liquid: float | None = None, usd_per_mwh: float = 0.0,
                    average_power_fraction: float = 1.0, rental: bool = False,
                    systems: list[str] | None = None, usd_per_gpu_hour: float | None = None,
                    versus_system: str | None = None) -> UnitEconomics:
@@ -74,7 +75,8 @@ def unit_economics(models: list[str], slo: float = 0.0, *, catalog: str = "built
     if unknown_sys:
         raise InputError([Issue("--system", "", "not in the catalogue: "
                                 f"{', '.join(unknown_sys)}")])
-    df = best_of_profiles(cat, chosen, slo, pue=pue, usd_per_mwh=usd_per_mwh,
+    df = best_of_profiles(cat, chosen, slo, pue=pue, pue_liquid=pue_liquid,
+                          usd_per_mwh=usd_per_mwh,
                           average_power_fraction=average_power_fraction, rental=rental,
                           usd_per_gpu_hour=usd_per_gpu_hour, systems=wanted or None)
     vs = None
@@ -84,6 +86,7 @@ def unit_economics(models: list[str], slo: float = 0.0, *, catalog: str = "built
                                     f"{', '.join(models)}"
                                     + (" or no rental price" if rental else ""))])
         vs = versus(df, versus_system)
-    title = (f"{' / '.join(p.id for p in chosen)} at {slo:g} tok/s/user - PUE {pue:g}, "
+    pues = f"PUE {pue:g}" if pue_liquid is None else f"PUE {pue:g} air, {pue_liquid:g} liquid"
+    title = (f"{' / '.join(p.id for p in chosen)} at {slo:g} tok/s/user - {pues}, "
              f"${usd_per_mwh:g}/MWh" + (" - rental prices" if rental else ""))
     return UnitEconomics(df, title, f"{bases[0]} tokens", vs)
