@@ -138,3 +138,12 @@ def test_profile_files_named_by_id(profiles):
     for f in builtin_models_dir().glob("*.yaml"):
         data = yaml.safe_load(f.read_text())
         assert f.stem == data["id"]
+
+
+def test_deepseek_r1_fp8_profiles_cover_hopper(profiles):
+    """Issue 15: the H200-vs-Blackwell comparison needs an HGX H200 curve in both FP8
+    DeepSeek-R1 profiles (and H100 in both); FP4 profiles cannot have one (no FP4 on Hopper)."""
+    for pid in ("deepseek-r1-fp8", "deepseek-r1-fp8-8k1k"):
+        assert {"hgx-h200", "hgx-h100"} <= set(profiles[pid].throughput), pid
+    for pid in ("deepseek-r1-fp4", "deepseek-r1-fp4-8k1k"):
+        assert not {"hgx-h200", "hgx-h100"} & set(profiles[pid].throughput), pid
