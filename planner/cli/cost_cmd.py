@@ -15,6 +15,7 @@ from planner.analysis.economics import cost_table, single_row
 from planner.cli._common import console, get_catalog, get_profiles
 from planner.cli.base import app as root
 from planner.cli.base import err_console, fail
+from planner.core.problem import interpolation_of
 from planner.errors import InputError, Issue
 from planner.fmt import num_seed, usd_cents, usd_fixed
 from planner.io.output import frame_to_csv  # spreadsheet-safe cells (docs/reliability.md)
@@ -70,6 +71,10 @@ def cost(
     ),
     csv: Path | None = typer.Option(None, "--csv", help="Also write the table as CSV here."),
     fmt: str = typer.Option("table", "--format", help="table | csv (CSV to stdout)."),
+    interpolation: str | None = typer.Option(
+        None, "--interpolation",
+        help="linear | log: how curves are read between two points (default: each "
+             "profile's own `interpolation`, linear unless it says log)."),
 ) -> None:
     """Cost per million tokens and tokens/s per MW, per system, sorted cheapest first.
 
@@ -78,13 +83,16 @@ def cost(
     """
     if fmt not in ("table", "csv"):
         fail(InputError([Issue("--format", "", "must be table or csv")]))
+    if interpolation is not None and interpolation not in ("linear", "log"):
+        fail(InputError([Issue("--interpolation", "", "must be linear or log, got "
+                               f"{interpolation!r}")]))
     if tokens_per_s is not None:
         df, title, basis = _given(usd_per_gpu_hour, tokens_per_s, kw_per_gpu)
     else:
         df, title, basis = _from_catalogue(
             model, slo, catalog, models, pue=pue, usd_per_mwh=usd_per_mwh,
             average_power_fraction=average_power_fraction, rental=rental, system=system,
-            usd_per_gpu_hour=usd_per_gpu_hour)
+            usd_per_gpu_hour=usd_per_gpu_hour, interpolation=interpolation)
     if csv is not None:
         csv.write_text(frame_to_csv(df), encoding="utf-8")
     if fmt == "csv":
@@ -110,8 +118,8 @@ def _given(usd_per_gpu_hour: float | None, tokens_per_s: float,
 
 def _from_catalogue(model: str | None, slo: float, catalog: str, models: str, *, pue: float,
                     usd_per_mwh: float, average_power_fraction: float, rental: bool,
-                    system: list[str] | None, usd_per_gpu_hour: float | None
-                    ) -> tuple[pd.DataFrame, str, str]:
+                    system: list[str] | None, usd_per_gpu_hour: float | None,
+                    interpolation: str | None = None) -> tuple[pd.DataFrame, str, str]:
     """A row per catalogue system serving `model` at the SLO, its title and its basis."""
     if model is None:
         fail(InputError([Issue("--model", "", "give --model ID (with --slo), or "
@@ -132,16 +140,18 @@ def _from_catalogue(model: str | None, slo: float, catalog: str, models: str, *,
                                    f"{', '.join(unknown)}")]))
     df = cost_table(cat, prof, slo, pue=pue, usd_per_mwh=usd_per_mwh,
                     average_power_fraction=average_power_fraction, rental=rental,
-                    usd_per_gpu_hour=usd_per_gpu_hour, systems=system)
+                    usd_per_gpu_hour=usd_per_gpu_hour, systems=system,
+                    interpolation=interpolation)
     if df.empty:
         err_console.print(
             f"[yellow]no system in the catalogue can serve {model!r}"
             + (" with a rental price" if rental else "")
             + "[/yellow]"
         )
+    how = interpolation_of(prof.interpolation, interpolation)
     title = f"{model} at {slo:g} tok/s/user - PUE {pue:g}, ${usd_per_mwh:g}/MWh" + (
         " - rental prices" if rental else ""
-    )
+    ) + ("" if how == "linear" else f" - {how} interpolation")
     return df, title, f"{prof.token_basis} tokens"
 
 
