@@ -66,7 +66,8 @@ def show(model_id: str = typer.Argument(..., metavar="ID"), models: str = Models
     p = profs[model_id]
     console.print(
         f"[bold]{p.id}[/bold] {p.name or ''}\nprecision: {p.precision or '-'}   "
-        f"token basis: {p.token_basis}   workload (in/out): {_workload(p)}\n"
+        f"token basis: {p.token_basis}   workload (in/out): {_workload(p)}   "
+        f"interpolation: {p.interpolation}\n"
         f"source: {p.source or '-'}",
         highlight=False,
     )
