@@ -368,6 +368,7 @@ def generate(seed: int, avoid_known: bool = False) -> dict[str, Any]:
 
     overlay = _overlay(g, sc, labels, system_ids)  # (the last draw of `g`)
     _v2_refresh(random.Random(seed * 7919 + 13), sc, catalog)  # C (own stream)
+    _interpolation(random.Random(seed * 7919 + 29), sc, profiles)  # own stream
     if random.Random(seed * 7919 + 2).random() < 0.1:
         rows = _extreme(sc, catalog, rows)
     if avoid_known:
@@ -456,6 +457,19 @@ def _add_build(r: random.Random, sites: list[dict[str, Any]], T: int) -> None:
         site["build"] = b
         if not site.get("existing") and r.random() < 0.5:
             site["power_mw"] = 0
+
+
+def _interpolation(r: random.Random, sc: dict[str, Any],
+                   profiles: list[dict[str, Any]] | None) -> None:
+    """How curves are read between points: a profile's `interpolation` (a third of the own
+    profiles) and the scenario's `options.interpolation` (a fifth of the scenarios), from
+    their own random stream so the other draws of a seed stay as they were."""
+    for p in profiles or []:
+        if r.random() < 0.35:
+            p["interpolation"] = r.choice(["linear", "log", "log"])
+    if r.random() < 0.2:
+        sc["options"] = {**(sc.get("options") or {}),
+                         "interpolation": r.choice(["linear", "log"])}
 
 
 def _v2_refresh(r: random.Random, sc: dict[str, Any], catalog: dict[str, Any] | None) -> None:
@@ -612,6 +626,8 @@ def features(spec: dict[str, Any]) -> set[str]:
         f.update(f"curve:{len(c)}pt" for c in p["throughput"].values())
         if "token_basis" in p:
             f.add(f"token_basis:{p['token_basis']}")
+        if "interpolation" in p:
+            f.add(f"profile.interpolation:{p['interpolation']}")
     budget = sc.get("budget") or {}
     f.update(f"budget.{k}" for k in budget)
     fin = sc.get("finance") or {}
@@ -675,6 +691,8 @@ ALL_FEATURES = frozenset({
     "build:greenfield", "build:added", "build.opex_usd_per_mw_year", "build.lead_time_periods",
     # contract v2, C. refresh
     "options.allow_retirement", "system.resale_fraction",
+    # reading a curve between two points
+    "options.interpolation", "profile.interpolation:linear", "profile.interpolation:log",
 })
 
 

@@ -196,7 +196,7 @@ def check_plan(scenario_path: Path, out: Path) -> float:
         used[(r["site"], r["system"], t)] += units
         assert may_serve is None or r["system"] in may_serve, f"{r['system']} serves, " \
             "outside `systems:` and the installed base"
-        tput = throughput_at(profiles[r["model"]]["throughput"][r["system"]], slo)
+        tput = _tput(sc, profiles[r["model"]], r["system"], slo)
         tps = units * systems[r["system"]]["gpus_per_unit"] * tput * util
         assert float(r["tokens_per_s"]) == pytest.approx(tps, rel=1e-9)
         served[(r["period"], r["model"], slo)] += tps
@@ -224,6 +224,14 @@ def check_plan(scenario_path: Path, out: Path) -> float:
     assert summary["total_cost_usd"] == pytest.approx(total, rel=1e-7, abs=1e-3), \
         f"summary total {summary['total_cost_usd']!r} != recomputed {total!r}"
     return total
+
+
+def _tput(sc: dict, profile: dict, system: str, slo: float) -> float:
+    """The curve at the SLO, read as the scenario says: `options.interpolation`, else the
+    profile's `interpolation`, else linear (the rule itself: tests/test_interpolation.py)."""
+    how = (sc.get("options") or {}).get("interpolation") or profile.get("interpolation",
+                                                                         "linear")
+    return throughput_at(profile["throughput"][system], slo, how)
 
 
 def _check_rent(sc: dict, out: Path, systems: dict, profiles: dict, tpos: dict[str, int],
@@ -257,7 +265,7 @@ def _check_rent(sc: dict, out: Path, systems: dict, profiles: dict, tpos: dict[s
         slo = float(r["min_tokens_per_s_per_user"])
         gpus = float(r["gpus"])
         use[(int(r["offer"]), r["period"])] += gpus
-        tput = throughput_at(profiles[r["model"]]["throughput"][r["system"]], slo)
+        tput = _tput(sc, profiles[r["model"]], r["system"], slo)
         assert float(r["tokens_per_s"]) == pytest.approx(gpus * tput * util, rel=1e-9)
         served[(r["period"], r["model"], slo)] += float(r["tokens_per_s"])
     for key, g in use.items():

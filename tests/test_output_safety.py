@@ -307,7 +307,10 @@ def test_same_inputs_give_byte_identical_csvs(tmp_path: Path) -> None:
         res = plan(path, o)
         assert res.exit_code == 0, res.output
     csvs = sorted(p.name for p in outs[0].glob("*.csv"))
-    assert len(csvs) == 6  # the five plan tables and cashflow.csv (contract v2, F)
+    # the five plan tables, cashflow.csv (contract v2, F) and thin_curves.csv (2027Q4
+    # asks 0 tokens/s per user, below every curve's lowest point)
+    assert csvs == ["allocation.csv", "cashflow.csv", "fleet.csv", "purchase_plan.csv",
+                    "service.csv", "sites.csv", "thin_curves.csv"]
     csvs.append("plan.xlsx")  # and the workbook of them
     for name in csvs:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from planner.core.problem import throughput_at
+from planner.core.problem import interpolation_of, throughput_at
 from planner.core.summary import usd_per_mtok
 from planner.inputs.datasets import Catalog, ModelProfile, System
 
@@ -163,6 +163,7 @@ def cost_table(
     usd_per_gpu_hour: float | None = None,
     systems: Iterable[str] | None = None,
     pue_liquid: float | None = None,
+    interpolation: str | None = None,
 ) -> pd.DataFrame:
     """Unit economics of every catalogue system that can serve `profile`, at an SLO.
 
@@ -170,12 +171,14 @@ def cost_table(
     air-cooled ones): a liquid-cooled hall runs at a lower PUE than an air-cooled one.
 
     `slo` is the interactivity (tokens/s per user); throughput follows the contract's
-    interpolation rule. With `rental`, the system's published rental price replaces the
-    owning cost (systems without one are left out); a given `usd_per_gpu_hour` replaces
-    it for every system. Sorted by cost per million tokens,
-    cheapest first; systems that cannot meet the SLO come last with an infinite cost.
+    rule (`planner.core.problem.throughput_at`, the plan's), read with the profile's
+    `interpolation` unless `interpolation` overrides it. With `rental`, the system's
+    published rental price replaces the owning cost (systems without one are left out);
+    a given `usd_per_gpu_hour` replaces it for every system. Sorted by cost per million
+    tokens, cheapest first; systems that cannot meet the SLO come last with an infinite cost.
     """
     wanted = set(systems) if systems is not None else None
+    how = interpolation_of(profile.interpolation, interpolation)
     rows = []
     for sys in catalog.systems:
         if wanted is not None and sys.id not in wanted:
@@ -183,7 +186,7 @@ def cost_table(
         curve = profile.throughput.get(sys.id)
         if curve is None:
             continue
-        tput = throughput_at(curve, slo)
+        tput = throughput_at(curve, slo, how)
         sys_pue = pue_liquid if pue_liquid is not None and sys.cooling == "liquid" else pue
         kw_it = kw_per_gpu(sys.unit_power_kw, sys.gpus_per_unit)
         kw_all = kw_it * sys_pue

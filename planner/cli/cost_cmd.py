@@ -81,6 +81,10 @@ def cost(
     ),
     csv: Path | None = typer.Option(None, "--csv", help="Also write the table as CSV here."),
     fmt: str = typer.Option("table", "--format", help="table | csv (CSV to stdout)."),
+    interpolation: str | None = typer.Option(
+        None, "--interpolation",
+        help="linear | log: how curves are read between two points (default: each "
+             "profile's own `interpolation`, linear unless it says log)."),
 ) -> None:
     """Cost per million tokens and tokens/s per MW, per system, sorted cheapest first.
 
@@ -99,7 +103,7 @@ def cost(
                 pue_liquid=pue_liquid,
                 usd_per_mwh=usd_per_mwh, average_power_fraction=average_power_fraction,
                 rental=rental, systems=system, usd_per_gpu_hour=usd_per_gpu_hour,
-                versus_system=versus_system)
+                versus_system=versus_system, interpolation=interpolation)
     except InputError as exc:
         fail(exc)
     _show(res, csv, fmt, given=tokens_per_s is not None, rental=rental)

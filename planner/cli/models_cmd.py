@@ -66,7 +66,8 @@ def show(model_id: str = typer.Argument(..., metavar="ID"), models: str = Models
     p = profs[model_id]
     console.print(
         f"[bold]{p.id}[/bold] {p.name or ''}\nprecision: {p.precision or '-'}   "
-        f"token basis: {p.token_basis}   workload (in/out): {_workload(p)}\n"
+        f"token basis: {p.token_basis}   workload (in/out): {_workload(p)}   "
+        f"interpolation: {p.interpolation}\n"
         f"source: {p.source or '-'}",
         highlight=False,
     )
@@ -94,7 +95,8 @@ def show(model_id: str = typer.Argument(..., metavar="ID"), models: str = Models
 def check_profiles(
     profs: dict[str, ModelProfile], where: dict[str, str], catalog_ids: set[str]
 ) -> tuple[list[Issue], list[str]]:
-    """Cross-checks: curve systems exist in the catalogue; curves that rise are flagged."""
+    """Cross-checks: curve systems exist in the catalogue; curves that rise, and curves
+    of a single point, are flagged (warnings, not errors)."""
     issues: list[Issue] = []
     warns: list[str] = []
     for pid, p in profs.items():
@@ -103,6 +105,13 @@ def check_profiles(
             if sys_id not in catalog_ids:
                 issues.append(Issue(f, f"throughput.{sys_id}", "system is not in the catalogue"))
             srt = sorted(pts)
+            if len(srt) == 1:
+                x, y = srt[0]
+                warns.append(
+                    f"{f}: throughput.{sys_id}: a single point ({y:g} tokens/s per GPU at "
+                    f"{x:g} tokens/s per user): the planner assumes this throughput at every "
+                    "lower interactivity and none above it"
+                )
             if any(b[1] > a[1] for a, b in zip(srt, srt[1:], strict=False)):
                 warns.append(
                     f"{f}: throughput.{sys_id}: throughput rises with interactivity "

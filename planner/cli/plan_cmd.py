@@ -21,6 +21,7 @@ from planner.core.summary import PlanSummary
 from planner.fmt import num, pct, usd, usd_fixed
 from planner.io.output import summary_json
 from planner.report.econ import econ_lines
+from planner.report.plan_sections import thin_curve_why
 from planner.workflow.plan import plan_to_folder
 
 console = Console(highlight=False)
@@ -49,6 +50,7 @@ def print_summary(summary: PlanSummary, tables: Any, out_dir: Path | None) -> No
         console.print("[yellow]the time limit stopped HiGHS: this plan is the best found, "
                       "not proven optimal[/]")
     print_demand(s)
+    print_thin_curves(getattr(tables, "thin_curves", None))
     b = s.cost_breakdown_usd
     t = Table(title="Spend over the horizon (discounted, capex as the scenario accounts it)",
               show_header=True)
@@ -126,6 +128,27 @@ def print_demand(s: PlanSummary) -> None:
     rest = int(sf.classes_short) - len(sf.largest)
     if rest > 0:
         console.print(f"  and {rest} more class(es): service.csv lists every one")
+
+
+def print_thin_curves(tc: Any, most: int = 3) -> None:
+    """Demand served from a one-point curve or below a curve's lowest point
+    (thin_curves.csv): a caveat on the data, not on the plan."""
+    if tc is None or not len(tc):
+        return
+    groups = list(tc.groupby(["model", "min_tokens_per_s_per_user", "system", "capacity"],
+                             sort=False))
+    console.print("[yellow]thin data:[/] some demand is served by systems whose throughput "
+                  "at its SLO comes from a curve with one point or from below a curve's "
+                  "lowest point (thin_curves.csv; the report's notes)", soft_wrap=True)
+    for (model, slo, system, capacity), grp in groups[:most]:
+        r = grp.iloc[0]
+        why = thin_curve_why(str(r["reason"]), int(r["curve_points"]),
+                             float(r["point_tokens_per_s_per_user"]),
+                             float(r["point_tokens_per_s_per_gpu"]))
+        console.print(f"  {escape(str(model))} at {float(slo):g} tokens/s per user on "
+                      f"{escape(str(system))} ({capacity}): {why}", soft_wrap=True)
+    if len(groups) > most:
+        console.print(f"  and {len(groups) - most} more: thin_curves.csv lists every one")
 
 
 @app.command("plan")

@@ -38,6 +38,7 @@ from planner.core.results import (
     PlanTables,
     summarize,
 )
+from planner.core.thin_curves import thin_curve_table
 
 
 def _round_units(v: float) -> int:
@@ -71,6 +72,7 @@ def extract(data: PlanData, values: dict[str, dict[tuple[Any, ...], float]],
         tables.rent_plan, tables.rent_allocation = rent_frames(data, values, rserve)
     if data.build_index:  # A. building power
         tables.build_plan, tables.build_power = build_tables(data, blocks)
+    tables.thin_curves = thin_curve_table(data, serve, rserve)
     _money_tables(data, tables, ret, xret)
     tables.summary = summarize(data, tables, outcome, settings or {})
     return tables

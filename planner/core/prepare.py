@@ -13,6 +13,9 @@ from collections.abc import Callable
 from planner.core.problem import (
     DemandClass,
     PlanData,
+    ThinCurve,
+    interpolation_of,
+    thin_curve,
     throughput_at,
 )
 from planner.core.rent_sets import rent_sets
@@ -49,7 +52,8 @@ def _prepare(inputs: Inputs) -> PlanData:
     catalog = {s.id: s for s in inputs.catalog.systems}
 
     classes = _demand_classes(inputs, labels, t_of)
-    tput = _throughput(inputs, classes, catalog, allowed)
+    tput_at = _curve_reader(inputs)
+    tput = _throughput(inputs, classes, catalog, allowed, tput_at)
     serving = {g for g, _ in tput}
     existing = _existing(inputs, len(labels), t_of)
     # systems in the model: those that can serve, plus those already installed
@@ -84,11 +88,41 @@ def _prepare(inputs: Inputs) -> PlanData:
         discount_rate=sc.finance.discount_rate,
         budget_per_period_usd=sc.budget.capex_usd_per_period,
         budget_total_usd=sc.budget.total_capex_usd,
-        **rent_sets(inputs, classes, catalog, len(labels), t_of, throughput_at),
+        **rent_sets(inputs, classes, catalog, len(labels), t_of, tput_at),
         build_index=_build_index(inputs, available_t, len(labels)),
     )
     _retirement_sets(data, inputs, t_of)  # C. refresh: nothing without allow_retirement
+    data.thin_curves = _thin_curves(inputs, classes, [*tput, *data.rent_tput])
     return data
+
+
+def _curve_reader(inputs: Inputs) -> Callable[[str, str, float], float]:
+    """tput_at(model, system, slo): tokens/s per GPU of the system at the SLO (0 without
+    a curve), read with the profile's interpolation or the scenario's override."""
+    override = inputs.scenario.options.interpolation
+
+    def tput_at(model: str, system: str, slo: float) -> float:
+        prof = inputs.profiles[model]
+        pts = prof.throughput.get(system)
+        if not pts:
+            return 0.0
+        return throughput_at(pts, slo, interpolation_of(prof.interpolation, override))
+
+    return tput_at
+
+
+def _thin_curves(inputs: Inputs, classes: list[DemandClass],
+                 keys: list[tuple[str, int]]) -> dict[tuple[str, int], ThinCurve]:
+    """(system, class) of `keys` whose throughput rests on a one-point curve or on flat
+    extrapolation below the lowest point (`planner.core.problem.thin_curve`)."""
+    out: dict[tuple[str, int], ThinCurve] = {}
+    for g, k in keys:
+        c = classes[k]
+        pts = inputs.profiles[c.model].throughput.get(g)
+        note = thin_curve(pts, c.slo) if pts else None
+        if note is not None:
+            out[(g, k)] = note
+    return out
 
 
 def _build_index(inputs: Inputs, available_t: dict[str, int], T: int) -> list[tuple[str, int]]:
@@ -125,16 +159,17 @@ def _demand_classes(inputs: Inputs, labels: list[str],
 
 
 def _throughput(inputs: Inputs, classes: list[DemandClass], catalog: dict[str, System],
-                allowed: set[str] | None) -> dict[tuple[str, int], float]:
+                allowed: set[str] | None, tput_at: Callable[[str, str, float], float]
+                ) -> dict[tuple[str, int], float]:
     """Tokens/s per GPU of each catalogue system (of the `systems:` list and the installed
     ones, when the scenario restricts systems) at each class's SLO, where positive."""
     tput: dict[tuple[str, int], float] = {}
     for c in classes:
         curves = inputs.profiles[c.model].throughput
-        for g, pts in curves.items():
+        for g in curves:
             if g not in catalog or (allowed is not None and g not in allowed):
                 continue
-            v = throughput_at(pts, c.slo)
+            v = tput_at(c.model, g, c.slo)
             if v > 0:
                 tput[(g, c.index)] = v
     return tput

@@ -27,12 +27,21 @@ TOKENS_PER_MTOK = 1e6
 UNIT_FLOOR_SLACK = 1e-9
 
 
-def throughput_at(points: Sequence[Sequence[float]], slo: float) -> float:
+def throughput_at(points: Sequence[Sequence[float]], slo: float,
+                  interpolation: str = "linear") -> float:
     """Tokens/s per GPU at an interactivity SLO (tokens/s per user), by the contract's rule.
 
     Points are (interactivity, throughput). At or below the lowest interactivity: the
     throughput of that lowest point. Above the highest: 0 (the system cannot meet the
-    SLO). Between two points: linear interpolation.
+    SLO). Between two points (x0, y0) and (x1, y1), by the profile's `interpolation`
+    (or the scenario's `options.interpolation`):
+
+    - `linear` (the default, the contract's rule): y0 + (y1 - y0) (x - x0) / (x1 - x0);
+    - `log`: linear in ln(throughput), y0 (y1 / y0) ^ ((x - x0) / (x1 - x0)), the same
+      factor of throughput lost per tokens/s per user; at most the linear value, so
+      between distant points it is the cautious reading of a curve that falls roughly
+      exponentially. A segment with an end at 0 tokens/s per GPU (no logarithm) is read
+      linearly.
     """
     pts = sorted((float(x), float(y)) for x, y in points)
     if not pts:
@@ -46,7 +55,45 @@ def throughput_at(points: Sequence[Sequence[float]], slo: float) -> float:
     if xs[i] == slo:
         return pts[i][1]
     (x0, y0), (x1, y1) = pts[i - 1], pts[i]
-    return y0 + (y1 - y0) * (slo - x0) / (x1 - x0)
+    f = (slo - x0) / (x1 - x0)
+    if interpolation == "log" and y0 > 0 and y1 > 0:
+        return y0 * (y1 / y0) ** f
+    return y0 + (y1 - y0) * f
+
+
+def interpolation_of(profile_interpolation: str, override: str | None) -> str:
+    """The interpolation a curve is read with: the scenario's `options.interpolation`
+    (or `planner cost --interpolation`) when given, else the profile's own."""
+    return override if override is not None else profile_interpolation
+
+
+@dataclass(frozen=True)
+class ThinCurve:
+    """A throughput at an SLO that rests on thin data: the system's curve for the model
+    has one point, or the SLO lies below the curve's lowest point, where the throughput
+    of that point is assumed at every lower interactivity (flat extrapolation)."""
+
+    points: int  # the curve's number of points
+    interactivity: float  # the point used: its tokens/s per user ...
+    tokens_per_s_per_gpu: float  # ... and its tokens/s per GPU
+
+    @property
+    def reason(self) -> str:
+        """`single_point` (the curve has one point) or `below_lowest_point`."""
+        return "single_point" if self.points == 1 else "below_lowest_point"
+
+
+def thin_curve(points: Sequence[Sequence[float]], slo: float) -> ThinCurve | None:
+    """Whether the throughput of a curve at `slo` rests on thin data (`ThinCurve`): the
+    curve has one point (and the SLO is not above it), or the SLO is below its lowest
+    point. None when the throughput is read from two points around the SLO, from a point
+    at the SLO of a curve with several, or is 0 (above the highest point)."""
+    pts = sorted((float(x), float(y)) for x, y in points)
+    if not pts or slo > pts[-1][0]:
+        return None
+    if len(pts) == 1 or slo < pts[0][0]:
+        return ThinCurve(len(pts), pts[0][0], pts[0][1])
+    return None
 
 
 @dataclass(frozen=True)
@@ -109,6 +156,9 @@ class PlanData:
     xretire_index: list[tuple[str, int, int]] = field(default_factory=list)
     #: what the planner warns about this problem (printed, never an error)
     warnings: list[str] = field(default_factory=list)
+    #: (system, class) whose tokens/s per GPU at the class's SLO (owned or rented) rests
+    #: on a curve with one point or on flat extrapolation below its lowest point
+    thin_curves: dict[tuple[str, int], ThinCurve] = field(default_factory=dict)
 
     @property
     def T(self) -> int:  # noqa: N802 - the contract's symbol

@@ -30,12 +30,12 @@ class RentData:
 
 def rent_sets(inputs: Inputs, classes: Sequence[DemandClass], catalog: dict[str, System],
               T: int, t_of: Callable[[str], int],
-              throughput_at: Callable[[Sequence[Sequence[float]], float], float]
-              ) -> dict[str, Any]:
+              tput_at: Callable[[str, str, float], float]) -> dict[str, Any]:
     """B. renting: the offers (prices resolved), where `rent[r,t]` exists (inside the
     window, unless max_gpus is 0), and where `rserve[r,k]` exists (the offer stands in
     t_k and its system meets the SLO of k). The `systems:` list restricts purchases
-    only: an offer names its system."""
+    only: an offer names its system. `tput_at(model, system, slo)`: tokens/s per GPU
+    (0 without a curve), the one rule `prepare` reads every curve with."""
     offers: list[RentData] = []
     rent_tput: dict[tuple[str, int], float] = {}
     rent_index: list[tuple[int, int]] = []
@@ -52,8 +52,7 @@ def rent_sets(inputs: Inputs, classes: Sequence[DemandClass], catalog: dict[str,
             continue
         for c in classes:
             if lo <= c.t <= hi:
-                pts = inputs.profiles[c.model].throughput.get(o.system)
-                v = throughput_at(pts, c.slo) if pts else 0.0
+                v = tput_at(c.model, o.system, c.slo)
                 if v > 0:
                     rent_tput[(o.system, c.index)] = v
                     rserve_index.append((i, c.index))

@@ -52,6 +52,9 @@ class PlanTables:
     money: pd.DataFrame | None = None
     #: F. cashflow.csv, by calendar year
     cashflow: pd.DataFrame | None = None
+    #: thin_curves.csv: demand served from a one-point curve or below a curve's lowest
+    #: point (`planner.core.thin_curves`); only when there is some
+    thin_curves: pd.DataFrame | None = None
     #: set by `extract` once the tables are complete
     summary: PlanSummary = field(init=False)
 
@@ -72,6 +75,8 @@ class PlanTables:
             out["retirements"] = self.retirements
         if self.cashflow is not None:  # F. cash flow
             out["cashflow"] = self.cashflow
+        if self.thin_curves is not None:
+            out["thin_curves"] = self.thin_curves
         return out
 
 

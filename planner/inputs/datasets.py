@@ -17,7 +17,7 @@ from planner.inputs.fields import (
     Strict,
     check_number,
 )
-from planner.inputs.schemas import MAX_CURVE_VALUE, Cooling, Tag
+from planner.inputs.schemas import MAX_CURVE_VALUE, Cooling, Interpolation, Tag
 
 
 class Provenance(Strict):
@@ -172,6 +172,13 @@ class ModelProfile(Strict):
     throughput: dict[Name, Annotated[list[Point], Field(min_length=1)]] = Field(
         description="Per system id, the curve's points; no two points of a curve share an "
                     "interactivity.")
+    interpolation: Interpolation = Field(
+        default="linear",
+        description="How the curves are read between two points: `linear` (the contract's "
+                    "rule), or `log` (linear in the logarithm of throughput, lower between "
+                    "distant points). Below the lowest point and above the highest the "
+                    "rule is the same for both. A scenario's `options.interpolation` "
+                    "overrides it.")
     provenance: dict[str, Provenance] = Field(
         default_factory=dict,
         description="Per system id: where its curve comes from (an extension).")

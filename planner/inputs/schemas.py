@@ -29,6 +29,8 @@ MAX_CURVE_VALUE = 1e8  # tokens/s per user or per GPU: a throughput curve's axes
 
 Tag = Literal["published", "derived", "estimate"]
 Cooling = Literal["air", "liquid"]
+#: how a throughput curve is read between two of its points (`planner.core.problem.throughput_at`)
+Interpolation = Literal["linear", "log"]
 
 
 # --------------------------------------------------------------------------- scenario
@@ -189,6 +191,13 @@ class Options(Strict):
         description="True: installed and bought units may be retired early (sold at the "
                     "system's resale_fraction of a new unit's price); false: units stay in "
                     "service (installed ones to their retire_after).")
+    interpolation: Interpolation | None = Field(
+        default=None,
+        description="How every curve is read between two of its points, for this scenario: "
+                    "`linear` (the contract's rule), or `log` (linear in the logarithm of "
+                    "throughput: throughput falls by the same factor per tokens/s per user, "
+                    "which is lower than linear between distant points). None: each "
+                    "profile's own `interpolation`.")
 
 
 class SolverSettings(Strict):

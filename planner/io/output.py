@@ -59,6 +59,8 @@ OPTIONAL_CSV_FILES = {
     "build_plan": "build_plan.csv",
     # ---- C. refresh: only with options.allow_retirement ----
     "retirements": "retirements.csv",
+    # ---- demand served from a one-point curve or below a curve's lowest point ----
+    "thin_curves": "thin_curves.csv",
 }
 #: F. the plan's tables in one workbook (`planner.io.workbook`), every plan
 WORKBOOK_FILE = "plan.xlsx"

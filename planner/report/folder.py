@@ -21,7 +21,7 @@ from planner.io.output import unescape_text
 TEXT_COLUMNS = {"period": str, "site": str, "system": str, "model": str, "kind": str,
                 "limit": str, "baseline": str, "status": str, "method": str, "unit": str,
                 "note": str, "delta_unit": str, "value_unit": str,
-                "source": str, "offer": str}
+                "source": str, "offer": str, "capacity": str, "reason": str}
 
 #: the columns the report reads from each file (a plan folder written by this version has
 #: them all); numbers unless named in TEXT_COLUMNS or BOOL_COLUMNS
@@ -37,6 +37,9 @@ READ_COLUMNS: dict[str, list[str]] = {
     "baselines.csv": ["baseline", "system", "status", "total_cost_usd", "savings_usd"],
     # A. building power
     "build_plan.csv": ["period", "site", "blocks", "mw", "capex_usd"],
+    "thin_curves.csv": ["period", "model", "min_tokens_per_s_per_user", "system", "capacity",
+                        "tokens_per_s", "reason", "curve_points", "point_tokens_per_s_per_user",
+                        "point_tokens_per_s_per_gpu"],
 }
 BOOL_COLUMNS = {"binding"}
 
@@ -45,7 +48,8 @@ REQUIRED = ["summary.json", "purchase_plan.csv", "fleet.csv", "allocation.csv", 
 OPTIONAL = ["limits.csv", "marginal_values.csv", "baselines.csv",
             "rent_plan.csv",  # B. renting: only with `rent:`
             "build_plan.csv",  # A. building power
-            "retirements.csv", "cashflow.csv"]  # C. refresh; F. cash flow
+            "retirements.csv", "cashflow.csv",  # C. refresh; F. cash flow
+            "thin_curves.csv"]  # demand served from thin curves (planner.core.thin_curves)
 
 
 @dataclass
@@ -68,6 +72,9 @@ class PlanFolder:
     retirements: pd.DataFrame | None = None
     #: F. cashflow.csv (None in a folder written before it existed)
     cashflow: pd.DataFrame | None = None
+    #: thin_curves.csv: only when some demand is served from a one-point curve or below a
+    #: curve's lowest point
+    thin_curves: pd.DataFrame | None = None
 
     @property
     def hours(self) -> float:
@@ -196,4 +203,5 @@ def folder_from_texts(p: Path, texts: Mapping[str, str]) -> PlanFolder:
                       limits=frames["limits.csv"], marginal=frames["marginal_values.csv"],
                       baselines=frames["baselines.csv"], rent_plan=frames["rent_plan.csv"],
                       build_plan=frames["build_plan.csv"],
-                      retirements=frames["retirements.csv"], cashflow=frames["cashflow.csv"])
+                      retirements=frames["retirements.csv"], cashflow=frames["cashflow.csv"],
+                      thin_curves=frames["thin_curves.csv"])

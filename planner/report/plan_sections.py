@@ -252,4 +252,45 @@ def notes_section(pf: PlanFolder) -> Section:
         items.append(f"Model size: {ms.columns} columns, {ms.rows} rows, "
                      f"{ms.nonzeros} nonzeros; solver {s.solver_status}.")
     sec.blocks.append(Bullets(items))
+    sec.blocks.extend(thin_curve_blocks(pf.thin_curves, pf.periods))
     return sec
+
+
+def thin_curve_why(reason: str, points: int, x: float, y: float) -> str:
+    """Why a throughput is thin, in words: the point used and what is assumed."""
+    point = f"{num(y)} tokens/s per GPU at {x:g} tokens/s per user"
+    if reason == "single_point":
+        return f"the curve has one point ({point})"
+    return f"below the lowest of the curve's {points} points ({point}), read flat"
+
+
+def thin_curve_blocks(tc: pd.DataFrame | None, periods: list[str]) -> list[Table | str]:
+    """The data caveat of thin_curves.csv: demand served from a one-point curve or below
+    a curve's lowest point, one row per model, SLO, system and capacity with the periods
+    (nothing when the plan has no such demand)."""
+    if tc is None or not len(tc):
+        return []
+    rows = []
+    keys = ["model", "min_tokens_per_s_per_user", "system", "capacity"]
+    for key, grp in tc.groupby(keys, sort=False):
+        model, slo, system, capacity = key
+        r = grp.iloc[0]
+        rows.append([str(model), f"{float(slo):g}", str(system), str(capacity),
+                     ranges(grp["period"].astype(str).tolist(), periods),
+                     num(float(grp["tokens_per_s"].astype(float).max())),
+                     thin_curve_why(str(r["reason"]), int(r["curve_points"]),
+                                    float(r["point_tokens_per_s_per_user"]),
+                                    float(r["point_tokens_per_s_per_gpu"]))])
+    return [
+        "**Throughput from thin curves.** Part of the demand is served by systems whose "
+        "tokens/s per GPU at the demand's SLO rests on thin data (thin_curves.csv): a curve "
+        "with one point, or an SLO below the curve's lowest point, where the planner "
+        "assumes that point's throughput at every lower interactivity. On a Pareto "
+        "frontier the real throughput below a point is at least as high, so these systems "
+        "may be worth more than the plan credits them with, and a one-point curve says "
+        "nothing of the throughput at other SLOs. Check the curves (planner models show "
+        "MODEL) before relying on these purchases.",
+        Table(["model", "SLO tokens/s/user", "system", "capacity", "periods",
+               "tokens/s served (largest period)", "throughput used"],
+              rows, "lrlllrl", "Demand served from thin curves"),
+    ]

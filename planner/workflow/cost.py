@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planner.analysis.economics import best_of_profiles, single_row, versus
+from planner.core.problem import interpolation_of
 from planner.errors import InputError, Issue
 from planner.inputs.loader import load_catalog_ref, load_profiles_ref
 
@@ -42,7 +43,8 @@ def unit_economics(models: list[str], slo: float = 0.0, *, catalog: str = "built
                    pue_liquid: float | None = None, usd_per_mwh: float = 0.0,
                    average_power_fraction: float = 1.0, rental: bool = False,
                    systems: list[str] | None = None, usd_per_gpu_hour: float | None = None,
-                   versus_system: str | None = None) -> UnitEconomics:
+                   versus_system: str | None = None,
+                   interpolation: str | None = None) -> UnitEconomics:
     """Each catalogue system serving the model at `slo`, cheapest first.
 
     Several profiles (the same model in several precisions) put each system at the one it
@@ -52,6 +54,9 @@ def unit_economics(models: list[str], slo: float = 0.0, *, catalog: str = "built
     if not models:
         raise InputError([Issue("--model", "", "give --model ID (with --slo), or "
                                 "--usd-per-gpu-hour, --tokens-per-s and --kw-per-gpu")])
+    if interpolation is not None and interpolation not in ("linear", "log"):
+        raise InputError([Issue("--interpolation", "", "must be linear or log, got "
+                                f"{interpolation!r}")])
     cat = load_catalog_ref(catalog)
     profs = load_profiles_ref(models_ref)
     unknown = [m for m in models if m not in profs]
@@ -78,7 +83,8 @@ def unit_economics(models: list[str], slo: float = 0.0, *, catalog: str = "built
     df = best_of_profiles(cat, chosen, slo, pue=pue, pue_liquid=pue_liquid,
                           usd_per_mwh=usd_per_mwh,
                           average_power_fraction=average_power_fraction, rental=rental,
-                          usd_per_gpu_hour=usd_per_gpu_hour, systems=wanted or None)
+                          usd_per_gpu_hour=usd_per_gpu_hour, systems=wanted or None,
+                          interpolation=interpolation)
     vs = None
     if versus_system is not None:
         if versus_system not in set(df["system"]):
@@ -89,4 +95,7 @@ def unit_economics(models: list[str], slo: float = 0.0, *, catalog: str = "built
     pues = f"PUE {pue:g}" if pue_liquid is None else f"PUE {pue:g} air, {pue_liquid:g} liquid"
     title = (f"{' / '.join(p.id for p in chosen)} at {slo:g} tok/s/user - {pues}, "
              f"${usd_per_mwh:g}/MWh" + (" - rental prices" if rental else ""))
+    hows = sorted({interpolation_of(p.interpolation, interpolation) for p in chosen})
+    if hows != ["linear"]:
+        title += f" - {' / '.join(hows)} interpolation"
     return UnitEconomics(df, title, f"{bases[0]} tokens", vs)
