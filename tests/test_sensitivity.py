@@ -92,7 +92,7 @@ def test_micro_flip_points_are_the_cost_per_token_gap(micro: tuple[Path, Any]) -
     assert b_capex["flip_down_pct"] <= down <= b_capex["flip_down_last_same_pct"]
     assert abs(b_capex["flip_down_pct"] - down) <= 1.0
     # b dearer: b is not in the base plan, so the base plan stays optimal (no re-solve)
-    assert b_capex["flip_up_pct"] is None and "not in the base plan" in b_capex["flip_up_buys"]
+    assert b_capex["flip_up_pct"] is None and "not in the base plan" in str(b_capex["flip_up_buys"])
     assert b_capex["total_at_plus20_usd"] == sens.base.summary.total_cost_usd
     # a's curve y% slower: a needs ceil(50 / (1 - y)) units, which cost what b's 50 do
     # (65 x $100k = 50 x $130k) from y = 1 - 50/64 = 21.875% on, and more from y = 23.08%:
@@ -247,3 +247,17 @@ def test_cli_bad_param_exits_2_naming_it(tmp_path: Path) -> None:
     assert not out.exists()
     res = CliRunner().invoke(app, ["sensitivity", str(path), "--range", "0"])
     assert res.exit_code == 2 and "--range" in res.output
+
+
+def test_cli_base_without_a_plan_writes_nothing(tmp_path: Path) -> None:
+    path = make_scenario(tmp_path / "s", catalog=MICRO_CATALOG, profiles=[MICRO_PROFILE],
+                         demand=[("2027Q1", "m1", DEMAND_TOK_S, 10.0)],
+                         scenario={"options": {"strict_demand": True},
+                                   "sites": [{"name": "hall-a", "power_mw": 0.05}]})
+    out = tmp_path / "o"
+    res = CliRunner().invoke(app, ["sensitivity", str(path), "-o", str(out), "--workers", "1"])
+    assert res.exit_code == 3, res.output
+    assert "no plan (infeasible)" in res.output
+    assert not out.exists()
+    res = CliRunner().invoke(app, ["sensitivity", str(path), "--tags", "estimate,guess"])
+    assert res.exit_code == 2 and "--tags" in res.output

@@ -20,12 +20,13 @@ import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from planner.analysis.baselines import cost_per_mtok
-from planner.core.highs import HighsSettings
-from planner.core.problem import PlanData
-from planner.core.session import PlanSession
 from planner.inputs.bundle import Inputs
+
+if TYPE_CHECKING:
+    from planner.core.highs import HighsSettings
+    from planner.core.problem import PlanData
 
 #: a system is part of a plan's purchase decision when it carries at least this share of
 #: the GPUs the plan buys new
@@ -82,6 +83,9 @@ def classes_of(data: PlanData) -> dict[tuple[str, float], int]:
 
 
 def _best_cost(data: PlanData, g: str, k: int, sites: Iterable[str]) -> float:
+    # baselines imports the solver stack (HiGHS): not for `planner --help`
+    from planner.analysis.baselines import cost_per_mtok
+
     return min((cost_per_mtok(data, s, g, k) for s in sites), default=math.inf)
 
 
@@ -146,6 +150,8 @@ def relaxed_gpus(data: PlanData, settings: HighsSettings) -> dict[str, float] | 
     """GPUs bought per system by the LP relaxation of `data` (purchases and fleet
     continuous), None when the LP has no optimal solution. Solved on one
     `planner.core.session.PlanSession` with integrality relaxed."""
+    from planner.core.session import PlanSession  # HiGHS: not for `planner --help`
+
     session = PlanSession.build(data, settings)
     session.relax_integrality()
     out = session.solve()

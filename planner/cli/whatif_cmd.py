@@ -179,7 +179,8 @@ def new_hall_command(  # noqa: PLR0913 - one option per field of the hall and it
         "answer changes.")] = False,
     sensitivity: Annotated[bool, typer.Option(
         "--sensitivity", help="Instead: the table of sizes x opening periods (--sizes, "
-        "--open), one plan each.")] = False,
+        "--open), one plan each. (`planner sensitivity` is another question: which "
+        "catalogue estimates the purchases hinge on.)")] = False,
     sizes: Annotated[str | None, typer.Option(
         "--sizes", help="With --sensitivity: hall sizes in MW, START:STOP:STEP or "
         "10,20,40.")] = None,

@@ -6,19 +6,20 @@ of the systems the base plan buys or nearly buys, and their throughput curves), 
 - **the change at which the purchase decision flips**, in each direction: the decision is
   the set of systems carrying at least 5% of the new GPUs
   (`planner.analysis.sensitivity.decision`). Each direction is searched up to
-  ``--range`` percent: re-solves at the coarse points (20% and the range) and at the
-  points the LP relaxation places around its own flip, then bisection of the interval
-  between the last unchanged and the first changed point until it is at most
-  `RESOLUTION_PCT` wide. The smallest change found and what the plan buys there are
-  reported, or "no flip within the range".
+  ``--range`` percent: re-solves at 20% and at the range, then, where the decision has
+  changed, at the two points the LP relaxation places around its own flip in that
+  interval, then bisection, until the last unchanged and the first changed point are at
+  most `RESOLUTION_PCT` apart. The smallest change found and what the plan buys there
+  are reported, or "no flip within the range".
 - **the cost of being wrong by 20%**: the re-optimised plan at -20% and +20% (spend and
   penalty apart), and the regret: the base plan's purchases held fixed (their operation
   re-optimised) with the true figure at +-20%, minus the re-optimised plan's cost.
 
 Re-solves run on the what-if runner (`planner.whatif.runner`: local workers or Dask),
 each started from the base plan's columns when they are feasible (`planner.core.warm`),
-in rounds: every search asks for its next point, the round solves them all in parallel.
-The points depend on the results only, never on the number of workers.
+in rounds: every search asks for its next points, the round solves them all in parallel
+(local workers are kept from round to round, `planner.whatif.pool.KeptPool`). The points
+depend on the results only, never on the number of workers.
 
 Two shortcuts are exact, so they are taken without a solve:
 
@@ -55,9 +56,9 @@ from planner.analysis.sensitivity import (
 from planner.analysis.verdicts import plan_standing
 from planner.errors import InputError, Issue
 from planner.inputs.bundle import Inputs
-from planner.whatif.jobs import Job, JobResult, plan_job
+from planner.whatif.jobs import Job, JobResult, default_workers, plan_job
 from planner.whatif.overlays import merge_scenario, read_base, read_overlay
-from planner.whatif.runner import run_jobs
+from planner.whatif.runner import KeptPool, run_jobs
 from planner.whatif.tables import SAME, change_words, cost_change, tokens_change
 from planner.whatif.variants import RunProgress, RunSettings
 
@@ -278,9 +279,10 @@ class Direction:
     stays: str = ""
     tried: dict[float, Point] = field(default_factory=dict)
 
-    def next_point(self, base: Decision) -> float | None:
-        """The next change to re-solve (a magnitude, percent), None when the search is
-        done."""
+    def bracket(self, base: Decision) -> tuple[float, float] | None:
+        """(last unchanged magnitude, first changed one) while they are more than
+        `RESOLUTION_PCT` apart; None when the search is done (no flip, a point without a
+        verdict, or the flip found closely enough)."""
         if self.stays or self.limit not in self.tried:
             return None
         last_same = 0.0
@@ -289,14 +291,23 @@ class Direction:
             if d is None:
                 return None
             if d != base:
-                if m - last_same <= RESOLUTION_PCT:
-                    return None
-                mid = snap((last_same + m) / 2)
-                if not last_same < mid < m:
-                    mid = (last_same + m) / 2
-                return mid
+                return (last_same, m) if m - last_same > RESOLUTION_PCT else None
             last_same = m
         return None
+
+    def next_points(self, base: Decision, placed: Sequence[float] = ()) -> list[float]:
+        """The next changes to re-solve (magnitudes, percent): the `placed` ones that lie
+        inside the bracket (`bracket`) and are not tried yet, else its midpoint on the
+        grid; none when the search is done."""
+        b = self.bracket(base)
+        if b is None:
+            return []
+        lo, hi = b
+        inside = sorted({m for m in placed if lo < m < hi and m not in self.tried})
+        if inside:
+            return inside
+        mid = snap((lo + hi) / 2)
+        return [mid if lo < mid < hi else (lo + hi) / 2]
 
     def outcome(self, base: Decision) -> tuple[float | None, float | None, Point | None, str]:
         """(first changed magnitude, last unchanged one, the plan there, a note): the
@@ -325,7 +336,8 @@ class Search:
     down: Direction
     up: Direction
     held: dict[int, JobResult] = field(default_factory=dict)
-    lp_flips: dict[int, float] = field(default_factory=dict)
+    #: the directions whose bracket the LP relaxation has screened
+    screened: set[int] = field(default_factory=set)
 
     def direction(self, sign: int) -> Direction:
         return self.up if sign > 0 else self.down
@@ -359,6 +371,8 @@ class Sensitivity:
     lp_solves: int
     rounds: int
     penalty_usd_per_mtok: float | None
+    #: the figures were named by --param (the tags did not choose them)
+    asked: bool = False
 
     @property
     def base_buys(self) -> str:
@@ -366,11 +380,14 @@ class Sensitivity:
 
 
 class _Rounds:
-    """Runs the re-solves of a run in rounds on the what-if runner, counting them."""
+    """Runs the re-solves of a run in rounds on the what-if runner, counting them; local
+    workers are kept from one round to the next (`KeptPool`)."""
 
-    def __init__(self, settings: RunSettings, progress: RunProgress | None) -> None:
+    def __init__(self, settings: RunSettings, progress: RunProgress | None,
+                 kept: KeptPool | None) -> None:
         self.settings = settings
         self.progress = progress
+        self.kept = kept
         self.solves = 0
         self.rounds = 0
 
@@ -387,7 +404,7 @@ class _Rounds:
                 self.progress.done(res)
 
         return run_jobs(jobs, workers=self.settings.workers,
-                        scheduler=self.settings.scheduler, on_done=done)
+                        scheduler=self.settings.scheduler, on_done=done, kept=self.kept)
 
 
 def _held_inputs(inputs: Inputs) -> Inputs:
@@ -427,35 +444,29 @@ class _Screen:
             return None
         return None if gpus is None else decision(gpus)
 
-    def flip(self, param: Param, direction: Direction) -> float | None:
-        """Where the LP relaxation's decision changes in `direction` (to within
-        `GRID_PCT`), None when it does not within the range (or an LP fails)."""
+    def flip(self, param: Param, sign: int, lo: float, hi: float) -> float | None:
+        """Where the LP relaxation's decision changes between the magnitudes `lo` (where
+        it matches the LP's decision in the base) and `hi` (where it does not), to within
+        `GRID_PCT`; None when the LP does not change there that way (or an LP fails)."""
         if self.base_decision is None:
             self.base_decision = self.decision_at(None, 0.0)
         lp0 = self.base_decision
         if lp0 is None:
             return None
-        last_same, first = 0.0, None
-        for mag in sorted({min(WRONG_PCT, direction.limit), direction.limit}):
-            d = self.decision_at(param, direction.sign * mag)
-            if d is None:
-                return None
-            if d != lp0:
-                first = mag
-                break
-            last_same = mag
-        if first is None:
+        at_lo = lp0 if lo == 0 else self.decision_at(param, sign * lo)
+        at_hi = self.decision_at(param, sign * hi)
+        if at_lo != lp0 or at_hi is None or at_hi == lp0:
             return None
-        while first - last_same > GRID_PCT:
-            mid = (last_same + first) / 2
-            d = self.decision_at(param, direction.sign * mid)
+        while hi - lo > GRID_PCT:
+            mid = (lo + hi) / 2
+            d = self.decision_at(param, sign * mid)
             if d is None:
                 return None
             if d != lp0:
-                first = mid
+                hi = mid
             else:
-                last_same = mid
-        return first
+                lo = mid
+        return hi
 
 
 def _load(base: Path, what_ifs: Sequence[Path], sets: Sequence[str]) -> Inputs:
@@ -500,7 +511,6 @@ def run_sensitivity(base: Path, settings: RunSettings, *, params: Sequence[str] 
     for spec in params:
         asked += parse_param(spec, inputs)
     from planner.core.prepare import prepare  # the solver stack: not for `planner --help`
-    from planner.core.solve import solver_settings
 
     job = Job("base", inputs, None, settings.threads, settings.time_limit_s,
               settings.mip_rel_gap, keep_files=False)
@@ -514,7 +524,7 @@ def run_sensitivity(base: Path, settings: RunSettings, *, params: Sequence[str] 
     if base_plan is None:
         return Sensitivity(base, base_res, {}, frozenset(), range_pct, tuple(tags),
                            candidates, [], sensitivity_frame([], base_res, frozenset()),
-                           1, 0, 0, price)
+                           1, 0, 0, price, bool(asked))
     data = prepare(inputs)
     gpus = gpus_by_system(base_res.purchases, gpu_unit)
     bp = BasePlan(inputs, data, base_res, gpus, decision(gpus))
@@ -526,24 +536,37 @@ def run_sensitivity(base: Path, settings: RunSettings, *, params: Sequence[str] 
             limit = min(range_pct, MAX_DOWN_PCT) if sign < 0 else range_pct
             stays = ""
             if p.unused and sign == p.worse_sign():
-                stays = (f"no flip: {p.system} is not in the base plan and only gets worse "
-                         "this way")
+                stays = "no flip: not in the base plan, and only worse this way"
             dirs.append(Direction(sign, limit, stays))
         searches.append(Search(p, dirs[0], dirs[1]))
+    n_workers = default_workers() if settings.workers is None else settings.workers
+    with KeptPool(n_workers) as kept:
+        rounds = _Rounds(settings, progress, None if settings.scheduler else kept)
+        lp = _search(searches, bp, base_plan.values, rounds, settings, screen)
+    table = sensitivity_frame(searches, base_res, bp.decision)
+    return Sensitivity(base, base_res, gpus, bp.decision, range_pct, tuple(tags), candidates,
+                       searches, table, 1 + rounds.solves, lp.solves, rounds.rounds, price,
+                       bool(asked))
+
+
+def _search(searches: list[Search], bp: BasePlan, start: Any, rounds: _Rounds,
+            settings: RunSettings, screen: bool) -> _Screen:
+    """Search every parameter not skipped: a first round (each direction at 20% and at
+    the end of its range, and the held purchases at +-20%), then rounds that narrow each
+    interval holding a flip: first at the two points the LP relaxation places around its
+    own flip in that interval (`screen`), then by bisection, until every interval is at
+    most `RESOLUTION_PCT` wide. Every re-solve starts from the base plan's columns
+    `start` where they are feasible."""
+    from planner.core.solve import solver_settings  # the solver stack: not for --help
+
+    inputs = bp.inputs
     active = [s for s in searches if not s.param.skip]
-    rounds = _Rounds(settings, progress)
+    gpu_unit = {s.id: s.gpus_per_unit for s in inputs.catalog.systems}
+    threads = settings.threads if settings.threads is not None else 1
     lp = _Screen(bp, solver_settings(inputs, settings.time_limit_s, settings.mip_rel_gap,
-                                     settings.threads if settings.threads is not None else 1))
-    if screen:
-        for s in active:
-            for d in (s.down, s.up):
-                if not d.stays:
-                    f = lp.flip(s.param, d)
-                    if f is not None:
-                        s.lp_flips[d.sign] = f
-    start = base_plan.values
+                                     threads))
     held_buys: dict[tuple[str, ...], float] = {}
-    for per, site, g, units, _c in base_res.purchases:
+    for per, site, g, units, _c in bp.result.purchases:
         key = (site, g, per)
         held_buys[key] = held_buys.get(key, 0.0) + float(units)
 
@@ -554,19 +577,12 @@ def run_sensitivity(base: Path, settings: RunSettings, *, params: Sequence[str] 
                    settings.time_limit_s, settings.mip_rel_gap, keep_files=False,
                    start_values=start, held_buys=held_buys if held else None)
 
-    # round A: the coarse points, the LP-placed points, the held purchases at +-20%
     wanted: list[tuple[Search, int, float | None]] = []  # (search, sign, magnitude|None=held)
     for s in active:
         for d in (s.down, s.up):
             if d.stays:
                 continue
-            mags = {WRONG_PCT, d.limit}
-            f = s.lp_flips.get(d.sign)
-            if f is not None:
-                for m in (snap(f - LP_MARGIN_PCT), snap(f + LP_MARGIN_PCT)):
-                    if 0 < m <= d.limit:
-                        mags.add(m)
-            wanted += [(s, d.sign, m) for m in sorted(mags)]
+            wanted += [(s, d.sign, m) for m in sorted({WRONG_PCT, d.limit})]
         if not s.param.unused:
             wanted += [(s, sign, None) for sign in (-1, 1)]
     _solve(wanted, job_at, rounds, gpu_unit)
@@ -574,15 +590,20 @@ def run_sensitivity(base: Path, settings: RunSettings, *, params: Sequence[str] 
         nxt: list[tuple[Search, int, float | None]] = []
         for s in active:
             for d in (s.down, s.up):
-                point = d.next_point(bp.decision)
-                if point is not None:
-                    nxt.append((s, d.sign, point))
+                b = d.bracket(bp.decision)
+                if b is None:
+                    continue
+                placed: list[float] = []
+                if screen and d.sign not in s.screened:
+                    s.screened.add(d.sign)
+                    f = lp.flip(s.param, d.sign, *b)
+                    if f is not None:
+                        placed = [snap(f - LP_MARGIN_PCT), snap(f + LP_MARGIN_PCT)]
+                nxt += [(s, d.sign, m) for m in d.next_points(bp.decision, placed)]
         if not nxt:
             break
         _solve(nxt, job_at, rounds, gpu_unit)
-    table = sensitivity_frame(searches, base_res, bp.decision)
-    return Sensitivity(base, base_res, gpus, bp.decision, range_pct, tuple(tags), candidates,
-                       searches, table, 1 + rounds.solves, lp.solves, rounds.rounds, price)
+    return lp
 
 
 def _solve(wanted: list[tuple[Search, int, float | None]],

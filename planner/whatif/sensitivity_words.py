@@ -168,7 +168,8 @@ def headlines(sens: Sensitivity) -> list[str]:
     near = sorted({(float(r["cost_per_token_ratio"]), str(r["system"])) for r in rows
                    if r["role"] == "nearly bought" and r["cost_per_token_ratio"] is not None})
     near_text = ", ".join(f"{g} {ratio:.2f}x" for ratio, g in near)
-    lines.append(f"searched {len(searched)} figures (tags {', '.join(sens.tags)}) within "
+    chosen = "named by --param" if sens.asked else f"tags {', '.join(sens.tags)}"
+    lines.append(f"searched {len(searched)} figures ({chosen}) within "
                  f"-{min(sens.range_pct, 95):g}%..+{sens.range_pct:g}%"
                  + (f"; nearly bought: {near_text} the plan's cost per token" if near_text
                     else "")
