@@ -23,9 +23,10 @@ depend on the results only, never on the number of workers.
 
 Two shortcuts are exact, so they are taken without a solve:
 
-- a system with no units in the base plan (none bought, none installed) made worse (dearer,
-  hungrier, shorter-lived, slower): every other plan costs at least what it did and the
-  base plan's cost does not change, so the base plan stays optimal;
+- a figure the base plan does not use (of a system with no units in it, none bought and
+  none installed; or a curve of a model its units of that system do not serve) made
+  worse (dearer, hungrier, shorter-lived, slower): every other plan costs at least what
+  it did and the base plan's cost does not change, so the base plan stays optimal;
 - the base plan's purchases held with a figure of a system they do not contain cost what
   the base plan costs.
 """
@@ -102,8 +103,12 @@ class Param:
     base_value: float | None
     ratio: float | None = None
     skip: str = ""
-    #: the system has no units in the base plan (none bought, none installed)
+    #: the system has no units in the base plan (none bought, none installed): the base
+    #: plan's purchases cost the same whatever the figure
     unused: bool = False
+    #: the base plan does not use the figure (its system has no units, or, for a curve,
+    #: serves nothing of its model): made worse, it leaves the base plan optimal
+    idle: bool = False
 
     def at(self, inputs: Inputs, pct: float) -> Inputs:
         """The inputs with this figure changed by `pct` percent."""
@@ -174,6 +179,8 @@ class BasePlan:
     result: JobResult
     gpus: dict[str, float]
     decision: Decision
+    #: (system, model) pairs the base plan serves with some units
+    served: frozenset[tuple[str, str]] = frozenset()
 
 
 def _param(base: BasePlan, system: str, field_: str, model: str | None, role: str,
@@ -212,8 +219,9 @@ def _param(base: BasePlan, system: str, field_: str, model: str | None, role: st
                 "installed units")
     if not skip and tags is not None and not _wanted(tag, tags):
         skip = f"not varied: tagged {tag} (name it with --param, or add --tags {tag})"
+    idle = system not in used or (field_ == CURVE_FIELD and (system, model) not in base.served)
     return Param(name, system, field_, model, tag, role, value, ratio, skip,
-                 unused=system not in used)
+                 unused=system not in used, idle=idle)
 
 
 def parameters(base: BasePlan, tags: Sequence[str], candidates: int,
@@ -527,7 +535,10 @@ def run_sensitivity(base: Path, settings: RunSettings, *, params: Sequence[str] 
                            1, 0, 0, price, bool(asked))
     data = prepare(inputs)
     gpus = gpus_by_system(base_res.purchases, gpu_unit)
-    bp = BasePlan(inputs, data, base_res, gpus, decision(gpus))
+    alloc = base_plan.tables.allocation
+    served = frozenset((str(r.system), str(r.model)) for r in alloc.itertuples()
+                       if float(r.units) > 0)
+    bp = BasePlan(inputs, data, base_res, gpus, decision(gpus), served)
     plist = parameters(bp, tags, candidates, asked)
     searches = []
     for p in plist:
@@ -535,8 +546,8 @@ def run_sensitivity(base: Path, settings: RunSettings, *, params: Sequence[str] 
         for sign in (-1, 1):
             limit = min(range_pct, MAX_DOWN_PCT) if sign < 0 else range_pct
             stays = ""
-            if p.unused and sign == p.worse_sign():
-                stays = "no flip: not in the base plan, and only worse this way"
+            if p.idle and sign == p.worse_sign():
+                stays = "no flip: the base plan does not use it, and it only gets worse"
             dirs.append(Direction(sign, limit, stays))
         searches.append(Search(p, dirs[0], dirs[1]))
     n_workers = default_workers() if settings.workers is None else settings.workers
@@ -583,8 +594,8 @@ def _search(searches: list[Search], bp: BasePlan, start: Any, rounds: _Rounds,
             if d.stays:
                 continue
             wanted += [(s, d.sign, m) for m in sorted({WRONG_PCT, d.limit})]
-        if not s.param.unused:
-            wanted += [(s, sign, None) for sign in (-1, 1)]
+        if not s.param.unused:  # held purchases without the system cost the base's
+            wanted += [(s, sign, None) for sign in (-1, 1) if not s.direction(sign).stays]
     _solve(wanted, job_at, rounds, gpu_unit)
     for _ in range(MAX_ROUNDS):
         nxt: list[tuple[Search, int, float | None]] = []
@@ -649,8 +660,8 @@ def _reopt(s: Search, sign: int, base: JobResult) -> JobResult | None:
 
 
 def _held(s: Search, sign: int, base: JobResult) -> JobResult | None:
-    if s.param.unused:
-        return base  # its figures are not in the base plan: it costs what it cost
+    if s.param.unused or s.direction(sign).stays:
+        return base  # the base plan does not use the figure: it costs what it cost
     return s.held.get(sign)
 
 
