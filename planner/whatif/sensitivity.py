@@ -218,7 +218,7 @@ def _param(base: BasePlan, system: str, field_: str, model: str | None, role: st
                 "scenario (cooling, availability, lead time, systems:) and has no "
                 "installed units")
     if not skip and tags is not None and not _wanted(tag, tags):
-        skip = f"not varied: tagged {tag} (name it with --param, or add --tags {tag})"
+        skip = f"tagged {tag}, so not varied (name it with --param, or add --tags {tag})"
     idle = system not in used or (field_ == CURVE_FIELD and (system, model) not in base.served)
     return Param(name, system, field_, model, tag, role, value, ratio, skip,
                  unused=system not in used, idle=idle)

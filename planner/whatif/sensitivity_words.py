@@ -142,14 +142,14 @@ def terminal_frame(sens: Sensitivity) -> pd.DataFrame:
 
 
 def skipped_lines(sens: Sensitivity) -> list[str]:
-    """The figures left out, grouped by reason: ``left out (not varied: tagged
-    published ...): a, b``."""
+    """The figures left out, grouped by reason: ``left out: a, b (tagged published, so
+    not varied ...)``."""
     by: dict[str, list[str]] = {}
     for r in sens.table.to_dict(orient="records"):
         if r["status"] != "searched":
             by.setdefault(str(r["status"]).removeprefix("skipped: "), []).append(
                 str(r["parameter"]))
-    return [f"left out ({why}): {', '.join(names)}" for why, names in by.items()]
+    return [f"left out: {', '.join(names)} ({why})" for why, names in by.items()]
 
 
 def headlines(sens: Sensitivity) -> list[str]:
