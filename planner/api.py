@@ -16,6 +16,7 @@ from planner.analysis.solve import solve_data
 from planner.core.prepare import prepare
 from planner.core.size import MAX_COLUMNS, check_size
 from planner.core.solve import PlanResult, StageFn, solver_settings
+from planner.core.warm import HeldBuys, WarmSource
 from planner.inputs.bundle import Inputs
 from planner.inputs.loader import load_inputs
 
@@ -27,11 +28,15 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
          random_seed: int | None = None,
          progress: Callable[[dict[str, float]], None] | None = None,
          on_stage: StageFn | None = None,
-         start_from: PlanResult | None = None,
-         max_columns: int = MAX_COLUMNS, started_at: float | None = None) -> PlanResult:
+         start_from: WarmSource | None = None,
+         max_columns: int = MAX_COLUMNS, started_at: float | None = None,
+         held_buys: HeldBuys | None = None) -> PlanResult:
     """Plan a scenario: the least-cost purchase plan and its tables.
 
-    `start_from`: a neighbouring scenario's plan to start from (see `solve_data`).
+    `start_from`: a neighbouring scenario's plan to start from (see `solve_data`;
+    `planner.core.warm.CarriedPlan` carries a plan's columns alone). `held_buys`:
+    purchases held fixed, units by (site, system, period label): the plan is then the
+    best operation of exactly those purchases (see `solve_data`).
     `time_limit_s` bounds the whole call, loading and building included (HiGHS gets
     what is left; `started_at`, a `time.perf_counter()` reading, when the caller's run
     began, if earlier). `max_columns`: the largest model to build (`planner.core.size`);
@@ -49,6 +54,6 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
     settings = solver_settings(inputs, time_limit_s, mip_rel_gap, threads, random_seed)
     # the time limit bounds the run from here: loading and preparing count against it
     result = solve_data(data, settings, progress, on_stage, start_from=start_from,
-                        started_at=started)
+                        started_at=started, held_buys=held_buys)
     result.timings = {"load_s": t_load, "validate_s": t_prep, **result.timings}
     return result

@@ -17,6 +17,7 @@ from planner.core import solve as core
 from planner.core.highs import HighsSettings
 from planner.core.problem import PlanData
 from planner.core.solve import Diagnosis, PlanResult, StageFn
+from planner.core.warm import HeldBuys, WarmSource
 
 #: the planner's diagnosis of unserved demand, handed to every core solve
 DIAGNOSIS = Diagnosis(unservable_reason=unservable_reason,
@@ -27,14 +28,16 @@ def solve_data(data: PlanData, settings: HighsSettings,
                progress: Callable[[dict[str, float]], None] | None = None,
                on_stage: StageFn | None = None, *, formulation: str = "strong",
                start: Any = None, heuristic: bool = True,
-               start_from: PlanResult | None = None,
-               started_at: float | None = None) -> PlanResult:
+               start_from: WarmSource | None = None,
+               started_at: float | None = None,
+               held_buys: HeldBuys | None = None) -> PlanResult:
     """Build, compile, solve and extract one prepared problem (`planner.core.solve.solve_data`
     with `DIAGNOSIS`): raises InfeasibleError with the shortfall explained, or SolverError.
     """
     return core.solve_data(data, settings, progress, on_stage, formulation=formulation,
                            start=start, heuristic=heuristic, start_from=start_from,
-                           diagnosis=DIAGNOSIS, started_at=started_at)
+                           diagnosis=DIAGNOSIS, started_at=started_at,
+                           held_buys=held_buys)
 
 
 def precheck(data: PlanData, settings: HighsSettings | None = None) -> None:

@@ -1,4 +1,5 @@
-"""`planner compare`, `planner sweep`, `planner new-hall`: many what-if plans, in parallel.
+"""`planner compare`, `planner sweep`, `planner new-hall`, `planner sensitivity`: many
+what-if plans, in parallel.
 
 Thin: each command parses its options and calls one function of `planner.workflow.whatif`
 (which plans the variants and writes the table, the page and any plan folders); what it
@@ -20,15 +21,14 @@ from planner.cli.whatif_view import (
     print_decision,
     print_json,
     print_new_hall,
+    print_sensitivity,
     print_sweep,
 )
 from planner.errors import InputError, Issue
 from planner.whatif.hallbuild import decision_frame
+from planner.whatif.sensitivity import DEFAULT_TAGS
 from planner.whatif.variants import RunSettings
-from planner.workflow.whatif import compare, new_hall, new_hall_decision, sweep
-
-# --------------------------------------------------------------------------- shared options
-
+from planner.workflow.whatif import compare, new_hall, new_hall_decision, sensitivity, sweep
 
 # --------------------------------------------------------------------------- shared options
 
@@ -179,7 +179,8 @@ def new_hall_command(  # noqa: PLR0913 - one option per field of the hall and it
         "answer changes.")] = False,
     sensitivity: Annotated[bool, typer.Option(
         "--sensitivity", help="Instead: the table of sizes x opening periods (--sizes, "
-        "--open), one plan each.")] = False,
+        "--open), one plan each. (`planner sensitivity` is another question: which "
+        "catalogue estimates the purchases hinge on.)")] = False,
     sizes: Annotated[str | None, typer.Option(
         "--sizes", help="With --sensitivity: hall sizes in MW, START:STOP:STEP or "
         "10,20,40.")] = None,
@@ -250,3 +251,57 @@ def new_hall_command(  # noqa: PLR0913 - one option per field of the hall and it
     elif not quiet:
         print_new_hall(nh, out)
     raise typer.Exit(exit_code(nh.results))
+
+
+@app.command("sensitivity")
+def sensitivity_command(
+    base: Annotated[Path, typer.Argument(help="Base scenario YAML.")],
+    out: OutOpt = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="Only this figure, whatever its tag: SYSTEM.FIELD (FIELD one of "
+        "capex_usd, unit_power_kw, opex_usd_per_year, lifetime_years), "
+        "SYSTEM.throughput.MODEL (the whole curve, scaled), or SYSTEM (all of them); "
+        "repeatable.")] = None,
+    range_pct: Annotated[float, typer.Option(
+        "--range", help="Largest change searched, percent, each way (down at most 95).")
+    ] = 50.0,
+    candidates: Annotated[int, typer.Option(
+        "--candidates", help="Nearly bought systems searched besides the bought ones: the "
+        "unbought systems closest to the plan's cost per token.")] = 2,
+    tags: Annotated[str, typer.Option(
+        "--tags", help="Provenance tags searched, comma-separated (published, derived, "
+        "estimate); a figure without a tag counts as an estimate.")] = ",".join(DEFAULT_TAGS),
+    what_if: WhatIfOpt = None,
+    set_: SetOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    threads: ThreadsOpt = None,
+    time_limit: TimeLimitOpt = None,
+    gap: GapOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Which estimates matter: for each estimated figure of the systems the plan buys or
+    nearly buys (capex, unit power, opex, life, throughput curves), the change (%) at
+    which the purchase decision flips, and what being 20% wrong costs: the re-optimised
+    plan, and the regret of the base plan's purchases held.
+
+    With -o DIR: DIR/sensitivity.csv (a row per figure) and DIR/sensitivity.html (tornado
+    charts and the table). Not to be confused with `planner new-hall --sensitivity`, the
+    table of a new hall's sizes x opening periods: this one varies catalogue and
+    throughput figures, not a hall.
+    """
+    try:
+        sens = sensitivity(base, out, RunSettings(workers, scheduler, threads, time_limit, gap),
+                           params=param or [], range_pct=range_pct, candidates=candidates,
+                           tags=[t.strip() for t in tags.split(",") if t.strip()],
+                           what_ifs=what_if or [], sets=set_ or [],
+                           progress=_progress(quiet or as_json))
+    except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
+        fail(exc, debug)
+    if as_json:
+        print_json(sens.table)
+    elif not quiet:
+        print_sensitivity(sens, out)
+    raise typer.Exit(exit_code([sens.base]))

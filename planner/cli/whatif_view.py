@@ -1,6 +1,6 @@
-"""What `planner compare`, `planner sweep` and `planner new-hall` print: their tables
-(spend first; the unmet penalty a price, not money; "same" within the solver gap), the
-headlines and verdicts, the plans that failed, and the exit code."""
+"""What `planner compare`, `planner sweep`, `planner new-hall` and `planner sensitivity`
+print: their tables (spend first; the unmet penalty a price, not money; "same" within the
+solver gap), the headlines and verdicts, the plans that failed, and the exit code."""
 
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ from planner.whatif.compare import Comparison
 from planner.whatif.hallbuild import HallDecision, decision_lines
 from planner.whatif.jobs import JobResult
 from planner.whatif.newhall import NewHall
+from planner.whatif.sensitivity import Sensitivity
+from planner.whatif.sensitivity_words import (
+    TERMINAL_COLUMNS,
+    headlines,
+    skipped_lines,
+    terminal_frame,
+)
 from planner.whatif.sweep import Sweep
 from planner.whatif.tables import SAME
 from planner.whatif.words import (
@@ -30,7 +37,12 @@ from planner.whatif.words import (
     short_status,
     value_text,
 )
-from planner.workflow.whatif import COMPARISON_FILES, NEW_HALL_FILES, SWEEP_FILES
+from planner.workflow.whatif import (
+    COMPARISON_FILES,
+    NEW_HALL_FILES,
+    SENSITIVITY_FILES,
+    SWEEP_FILES,
+)
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -207,3 +219,28 @@ def print_decision(d: HallDecision, out: Path | None) -> None:
     if out is not None:
         console.print(f"written to {out}/new_hall.txt, {out}/new_hall_probes.csv and "
                       f"{out}/plan/")
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def print_sensitivity(sens: Sensitivity, out: Path | None) -> None:
+    """The figures ranked by what 20% off does to the plan's cost (the skipped ones
+    after them, with their reason), the headlines, where it went."""
+    lines = headlines(sens)
+    if sens.base.summary is None:
+        for line in lines:
+            console.print(line, markup=False)
+        return
+    t = Table(title="Which estimates matter, ranked by how far 20% off moves the plan's "
+              "cost (spend: money; \"same\" = within solver gap)")
+    for col in TERMINAL_COLUMNS:
+        t.add_column(col, justify="right" if col == "base value" else "left")
+    for r in terminal_frame(sens).to_dict(orient="records"):
+        t.add_row(*[str(r[c]) for c in TERMINAL_COLUMNS])
+    console.print(t)
+    for line in [*lines, *skipped_lines(sens)]:
+        console.print(line, markup=False)
+    if out is not None:
+        table, page = SENSITIVITY_FILES
+        console.print(f"written to {out}/{table} and {out}/{page}")

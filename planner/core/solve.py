@@ -24,7 +24,7 @@ from planner.core.results import PlanTables
 from planner.core.session import PlanSession
 from planner.core.start import start_plan
 from planner.core.summary import ModelSize, PlanSummary, Shortfall
-from planner.core.warm import carried_start
+from planner.core.warm import HeldBuys, WarmSource, carried_start, held_purchases
 from planner.errors import InfeasibleError, SolverError
 from planner.inputs.bundle import Inputs
 from planner.io.output import write_plan
@@ -191,6 +191,45 @@ def _raise_without_plan(outcome: SolveOutcome, data: PlanData, settings: HighsSe
             "inputs (very large or very small); raise solver.time_limit_s")
 
 
+def check_held_buys(data: PlanData, held: HeldBuys) -> None:
+    """Purchases held fixed that no operation can keep within a hall's power or floor
+    space (a unit drawing more power than was assumed): InfeasibleError naming the first
+    hall and period, and how far over its cap they are. The installed base counts; with
+    `options.allow_retirement` nothing is checked (retiring makes room), and a hall that
+    may build counts the most it may build."""
+    if data.allow_retirement:
+        return
+    index = {lab: t for t, lab in enumerate(data.labels)}
+    kw: dict[tuple[str, int], float] = {}
+    racks: dict[tuple[str, int], float] = {}
+    for (s, g, t), u in data.existing.items():
+        kw[(s, t)] = kw.get((s, t), 0.0) + u * data.systems[g].unit_power_kw
+        racks[(s, t)] = racks.get((s, t), 0.0) + u * data.systems[g].racks_per_unit
+    for (s, g, lab), units in held.items():
+        t0 = index.get(lab)
+        if t0 is None or units <= 0 or g not in data.systems:
+            continue
+        for t in range(t0, data.T):
+            kw[(s, t)] = kw.get((s, t), 0.0) + units * data.systems[g].unit_power_kw
+            racks[(s, t)] = racks.get((s, t), 0.0) + units * data.systems[g].racks_per_unit
+    for (s, t), used in sorted(kw.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        site = data.site_by_name.get(s)
+        if site is None:
+            continue
+        cap_kw = (site.power_mw + data.max_build_mw(s)) * 1000.0
+        if used > cap_kw * (1 + 1e-9) + 1e-6:
+            raise InfeasibleError(
+                f"the purchases held fixed do not fit: with the installed base they draw "
+                f"{used / 1000.0:.4g} MW at {s} in {data.labels[t]}, above the "
+                f"{cap_kw / 1000.0:.4g} MW the hall can have")
+        r = racks.get((s, t), 0.0)
+        if site.max_racks is not None and r > site.max_racks * (1 + 1e-9) + 1e-6:
+            raise InfeasibleError(
+                f"the purchases held fixed do not fit: with the installed base they fill "
+                f"{r:.4g} racks at {s} in {data.labels[t]}, above its max_racks "
+                f"{site.max_racks:g}")
+
+
 #: the least time HiGHS is given, however little of the limit the stages before it left
 MIN_SOLVE_S = 1e-3
 
@@ -204,8 +243,9 @@ def solve_data(data: PlanData, settings: HighsSettings,
                progress: Callable[[dict[str, float]], None] | None = None,
                on_stage: StageFn | None = None, *, formulation: str = "strong",
                start: np.ndarray | None = None, heuristic: bool = True,
-               start_from: PlanResult | None = None, diagnosis: Diagnosis,
-               started_at: float | None = None) -> PlanResult:
+               start_from: WarmSource | None = None, diagnosis: Diagnosis,
+               started_at: float | None = None, held_buys: HeldBuys | None = None
+               ) -> PlanResult:
     """Build, compile, solve and extract one prepared problem.
 
     The time limit (`settings.time_limit_s`) bounds the run from `started_at` (a
@@ -221,6 +261,10 @@ def solve_data(data: PlanData, settings: HighsSettings,
     purchases, fleet and serving are feasible here they are the starting plan and the
     heuristic is skipped (`planner.core.warm`). `diagnosis`: what to say about demand
     that cannot be served (the infeasibility explanation, summary.json's ``shortfall``).
+    `held_buys`: purchases held fixed, units by (site, system, period label), every other
+    purchase 0 (`planner.core.warm.held_purchases`): the plan is then the best operation
+    of those purchases; purchases that break a hall's power or floor space in some
+    period raise InfeasibleError naming it (`check_held_buys`).
 
     The extracted plan is checked before it is returned (`planner.core.checks.check_plan`):
     strict demand served in full, every cap kept by the rounded plan, and the cost
@@ -234,12 +278,21 @@ def solve_data(data: PlanData, settings: HighsSettings,
     t0 = time.perf_counter()
     started = t0 if started_at is None else started_at
     precheck(data, diagnosis)
+    if held_buys is not None:
+        check_held_buys(data, held_buys)
     if on_stage:
         on_stage("build", 0.0)
     m = build_model(data, formulation=formulation)
     timings["build_s"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     compiled = compile_model(m)
+    if held_buys is not None:
+        try:
+            compiled = held_purchases(compiled, held_buys)
+        except KeyError as exc:
+            site, system, period = exc.args[0]
+            raise InfeasibleError(f"the purchases held fixed cannot be made here: {system} "
+                                  f"at {site} in {period} is not for sale") from None
     timings["compile_s"] = time.perf_counter() - t1
     if on_stage:
         on_stage("solve", time.perf_counter() - t0)

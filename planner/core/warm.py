@@ -10,13 +10,17 @@ start heuristic (an LP relaxation and its roundings) is skipped. When the carrie
 is not feasible, the caller computes a start as usual. Either way the optimum HiGHS
 proves is the new scenario's own: a start only changes where the search begins.
 
+`held_purchases` carries a plan's purchases the other way: as fixed bounds, so a solve
+prices what those purchases cost in a neighbouring scenario (their operation optimised).
+
 No Pyomo here: the compiled model is read through its arrays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -67,3 +71,49 @@ def is_feasible(prog: MatrixProgram, x: np.ndarray, tol: float = TOL) -> bool:
     act = prog.A @ x
     slack = tol * np.maximum(1.0, np.abs(act))
     return not (np.any(act < prog.row_lo - slack) or np.any(act > prog.row_hi + slack))
+
+
+class WarmSource(Protocol):
+    """What a solve may start from: a plan's columns by variable name and key
+    (`planner.core.solve.PlanResult` is one; `CarriedPlan` carries them alone)."""
+
+    @property
+    def values(self) -> Values | None: ...
+
+
+@dataclass(frozen=True)
+class CarriedPlan:
+    """A plan's columns by variable name and key, without the rest of its result: what a
+    worker process is handed to start many neighbouring scenarios from one plan
+    (`planner.whatif.sensitivity`)."""
+
+    values: Values | None
+
+
+#: a plan's purchases: units of system g bought at hall s in period label p, by (s, g, p)
+HeldBuys = Mapping[tuple[str, ...], float]
+
+
+def held_purchases(compiled: CompiledModel, buys: HeldBuys) -> CompiledModel:
+    """`compiled` with every purchase column fixed: to `buys` where it names the column's
+    (site, system, period), to 0 elsewhere. The fleet, serving, unmet demand, renting,
+    building and retiring stay free, so a solve finds the best operation of those
+    purchases (`planner.whatif.sensitivity`: what a plan decided on one figure costs when
+    the figure turns out otherwise).
+
+    Raises KeyError naming the purchase when `buys` holds units (> 0) of a (site, system,
+    period) the model cannot buy (no such column).
+    """
+    keys, pos = compiled.columns.get("buy", ([], np.zeros(0, dtype=int)))
+    prog = compiled.program
+    lo, hi = prog.col_lo.copy(), prog.col_hi.copy()
+    where = {tuple(str(v) for v in k): int(p) for k, p in zip(keys, pos, strict=True)}
+    for key, units in sorted(buys.items()):
+        if units > 0 and where.get(key, -1) < 0:
+            raise KeyError(key)
+    for key, p in where.items():
+        if p < 0:
+            continue
+        v = float(buys.get(key, 0.0))
+        lo[p] = hi[p] = v
+    return replace(compiled, program=replace(prog, col_lo=lo, col_hi=hi))

@@ -8,7 +8,7 @@ Two families, each with its own palette and size, kept apart so that no page cha
 - the plan report's (`planner.report.content`): `stacked_bars`, `bars_vs_line`;
   `REPORT_PALETTE` (Tableau 10, then four more), 760 x 300 px, a ``<title>`` tooltip on every
   mark, styled by the report's CSS classes;
-- the what-if pages' (`planner.report.whatif`): `line_chart`, `bar_chart`;
+- the what-if pages' (`planner.report.whatif`): `line_chart`, `bar_chart`, `tornado_chart`;
   `WHATIF_PALETTE` (matplotlib's tab10), 720 x 340 px, styled inline.
 """
 
@@ -346,5 +346,72 @@ def bar_chart(labels: Sequence[str], stacks: Sequence[tuple[str, Sequence[float 
     out.append(f'<line x1="{ML}" y1="{H - MB}" x2="{W - MR}" y2="{H - MB}" stroke="#333"/>')
     if len(stacks) > 1:
         _whatif_legend(out, [name for name, _ in stacks])
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+#: a tornado chart's rows: px per row, and the left margin that holds the row labels
+TORNADO_ROW_PX = 26
+TORNADO_LABEL_PX = 230
+
+
+def tornado_chart(labels: Sequence[str], low: Sequence[float | None],
+                  high: Sequence[float | None], title: str, x_title: str,
+                  low_name: str, high_name: str, fmt: Any = usd_short) -> str:
+    """A tornado: a row per label, in the order given (the caller ranks them, largest
+    first), each with two bars from a centre line at 0: `low[i]`, what a result does when
+    the figure is lowered, and `high[i]`, when it is raised (either may sit on either side
+    of 0). A value of None (no plan) is marked "no plan". The what-if pages' palette and
+    width; the height grows with the rows."""
+    W, _, _, MR, MT, MB = WHATIF_BOX
+    ML = TORNADO_LABEL_PX
+    n = len(labels)
+    H = MT + MB + max(1, n) * TORNADO_ROW_PX
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
+           f'viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="11">',
+           f'<text x="{W / 2:.0f}" y="18" text-anchor="middle" font-size="14" '
+           f'font-weight="bold">{escape(title)}</text>']
+    vals = [float(v) for v in (*low, *high) if v is not None and math.isfinite(v)]
+    if not n or not vals:
+        out.append(f'<text x="{W / 2:.0f}" y="{H / 2:.0f}" text-anchor="middle">'
+                   'nothing to chart</text></svg>')
+        return "\n".join(out)
+    lo, hi = min(0.0, *vals), max(0.0, *vals)
+    if hi - lo <= 0:
+        lo, hi = -1.0, 1.0
+    ticks = _nice_ticks(lo, hi)
+    x0, x1 = ticks[0], ticks[-1]
+
+    def xmap(v: float) -> float:
+        return ML + (v - x0) / (x1 - x0) * (W - ML - MR)
+
+    bottom = H - MB
+    for t in ticks:
+        x = xmap(t)
+        out.append(f'<line x1="{x:.1f}" y1="{MT}" x2="{x:.1f}" y2="{bottom}" stroke="#ddd"/>')
+        out.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">'
+                   f'{escape(fmt(t))}</text>')
+    out.append(f'<text x="{(ML + W - MR) / 2:.0f}" y="{H - 12}" text-anchor="middle">'
+               f'{escape(x_title)}</text>')
+    zero = xmap(0.0)
+    bar_h = (TORNADO_ROW_PX - 8) / 2
+    for i, label in enumerate(labels):
+        y = MT + i * TORNADO_ROW_PX + 4
+        out.append(f'<text x="{ML - 6}" y="{y + bar_h + 4:.1f}" text-anchor="end">'
+                   f'{escape(label[:36])}</text>')
+        for k, (name, v) in enumerate(((low_name, low[i]), (high_name, high[i]))):
+            yy = y + k * bar_h
+            if v is None or not math.isfinite(v):
+                out.append(f'<text x="{zero + 4:.1f}" y="{yy + bar_h - 1:.1f}" '
+                           'fill="#d62728">no plan</text>')
+                continue
+            xa, xb = sorted((zero, xmap(float(v))))
+            out.append(f'<rect x="{xa:.1f}" y="{yy:.1f}" width="{max(xb - xa, 0.5):.1f}" '
+                       f'height="{bar_h:.1f}" fill="{color(k, WHATIF_PALETTE)}">'
+                       f'<title>{escape(label)} {escape(name)}: {escape(fmt(float(v)))}'
+                       '</title></rect>')
+    out.append(f'<line x1="{zero:.1f}" y1="{MT}" x2="{zero:.1f}" y2="{bottom}" '
+               'stroke="#333"/>')
+    _whatif_legend(out, [low_name, high_name])
     out.append("</svg>")
     return "\n".join(out)

@@ -1,4 +1,4 @@
-"""The what-if pages: comparison.html, sweep.html and new_hall.html.
+"""The what-if pages: comparison.html, sweep.html, new_hall.html and sensitivity.html.
 
 Each page is self-contained (inline SVG charts from `planner.report.svg`, no scripts, no
 external files) and carries no timestamps, so the same results give the same bytes. The
@@ -15,9 +15,11 @@ from typing import Any
 import pandas as pd
 
 from planner.fmt import num_fixed, pct_down, usd_short
-from planner.report.svg import bar_chart, line_chart
+from planner.report.svg import bar_chart, line_chart, tornado_chart
 from planner.whatif.compare import Comparison
 from planner.whatif.newhall import NewHall
+from planner.whatif.sensitivity import WRONG_PCT, Sensitivity
+from planner.whatif.sensitivity_words import display_frame, headlines, side
 from planner.whatif.sweep import Sweep
 from planner.whatif.tables import DIFF_COLUMNS
 from planner.whatif.words import (
@@ -89,6 +91,40 @@ def new_hall_page(nh: NewHall) -> str:
                    f"MW ({site})", "MW used (peak)", fmt=lambda v: f"{v:,.4g}"),
     ]
     return html_page(f"New hall {site}: size and opening", lines, charts, nh.table)
+
+
+def sensitivity_page(sens: Sensitivity) -> str:
+    """sensitivity.html: the base plan and what was searched, the flips, tornado charts
+    of what the re-optimised plan spends and of the regret of the base plan's purchases
+    at -20% and +20% (figures ranked by impact, the largest on top), and the table."""
+    rows = [r for r in sens.table.to_dict(orient="records") if r["status"] == "searched"]
+    labels = [str(r["parameter"]) for r in rows]
+    low, high = f"figure -{WRONG_PCT:g}%", f"figure +{WRONG_PCT:g}%"
+
+    def col(key: str, sign: int) -> list[float | None]:
+        return [None if r.get(f"{key}_at_{side(sign)}_usd") is None
+                else float(r[f"{key}_at_{side(sign)}_usd"]) for r in rows]
+
+    charts = [
+        tornado_chart(labels, col("spend_change", -1), col("spend_change", 1),
+                      f"Spend of the re-optimised plan against the base, each figure "
+                      f"{WRONG_PCT:g}% off", "USD of spend (money) against the base plan",
+                      low, high),
+        tornado_chart(labels, col("regret_spend", -1), col("regret_spend", 1),
+                      f"Regret: the base plan's purchases held, each figure {WRONG_PCT:g}% "
+                      "off (spend)", "USD of spend more than re-planning", low, high),
+    ]
+    unmet = [[None if r.get(f"regret_unmet_tokens_at_{side(sg)}") is None
+              else float(r[f"regret_unmet_tokens_at_{side(sg)}"]) for r in rows]
+             for sg in (-1, 1)]
+    if any(v for vals in unmet for v in vals):
+        charts.append(tornado_chart(
+            labels, unmet[0], unmet[1], f"Regret: demand the base plan's purchases leave "
+            f"unserved, each figure {WRONG_PCT:g}% off", "tokens more unserved than "
+            "re-planning (the penalty, a price, in the table)", low, high, fmt=num_fixed))
+    lines = [f"base: {sens.base_file}", *headlines(sens), NOISE_NOTE]
+    return html_page(f"Sensitivity: {sens.base_file.name}", lines, charts,
+                     display_frame(sens))
 
 
 # --------------------------------------------------------------------------- HTML page

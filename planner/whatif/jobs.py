@@ -41,6 +41,12 @@ class Job:
     #: when that plan is feasible here; the two then run one after the other, in one
     #: process, as one chain (`chains`)
     warm_from_previous: bool = False
+    #: start from this plan's columns when they are feasible here (`planner.core.warm`;
+    #: the sensitivity re-solves all start from the base plan); `warm_from_previous` wins
+    start_values: dict[str, dict[tuple[object, ...], float]] | None = None
+    #: purchases held fixed, units by (site, system, period label): the plan is the best
+    #: operation of exactly these purchases (`planner.api.plan`'s `held_buys`)
+    held_buys: dict[tuple[str, ...], float] | None = None
 
 
 @dataclass
@@ -72,7 +78,7 @@ def run_chain(jobs: Sequence[Job]) -> list[JobResult]:
     out: list[JobResult] = []
     previous: Any = None
     for job in jobs:
-        res, previous = _plan_job(job, previous if job.warm_from_previous else None)
+        res, previous = plan_job(job, previous if job.warm_from_previous else None)
         out.append(res)
     return out
 
@@ -90,9 +96,11 @@ def chains(jobs: Sequence[Job]) -> list[list[int]]:
     return out
 
 
-def _plan_job(job: Job, start_from: Any) -> tuple[JobResult, Any]:
-    """One job's result, and its PlanResult (None if it failed) for the next in a chain."""
+def plan_job(job: Job, start_from: Any = None) -> tuple[JobResult, Any]:
+    """One job's result, and its PlanResult (None if it failed) for the next in a chain.
+    `start_from`: the previous plan of a chain (else the job's `start_values`, if any)."""
     from planner.api import plan  # the solver stack: workers load it, `planner --help` not
+    from planner.core.warm import CarriedPlan
     from planner.io.output import plan_files  # pandas: not needed by `planner --help`
 
     t0 = time.perf_counter()
@@ -101,9 +109,12 @@ def _plan_job(job: Job, start_from: Any) -> tuple[JobResult, Any]:
         return JobResult(job.name, f"invalid: {_first_line(msg)}", message=msg,
                          files=dict(job.extra_files)), None
     threads = DEFAULT_THREADS if job.threads is None else job.threads
+    if start_from is None and job.start_values is not None:
+        start_from = CarriedPlan(job.start_values)
     try:
         result = plan(job.inputs, threads=threads, time_limit_s=job.time_limit_s,
-                      mip_rel_gap=job.mip_rel_gap, start_from=start_from)
+                      mip_rel_gap=job.mip_rel_gap, start_from=start_from,
+                      held_buys=job.held_buys)
     except InputError as exc:
         msg = "; ".join(str(i) for i in exc.issues)
         return JobResult(job.name, f"invalid: {_first_line(msg)}", message=msg,

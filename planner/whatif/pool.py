@@ -174,14 +174,56 @@ def _died(job: Job) -> JobResult:
                      files=dict(job.extra_files))
 
 
-def _run_pool(jobs: Sequence[Job], todo: deque[list[int]], workers: int,
-              finish: Callable[[list[int], list[JobResult]], None]) -> list[list[int]]:
-    """Plan the chains in `todo` (taking them from it) in one pool of `workers` processes,
-    at most `workers` chains at a time, so a worker that dies can only have held one of
-    those. Returns the chains that were in flight when a worker died; the pool is then
-    unusable, and the chains still in `todo` were never sent."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
                                initializer=_worker_init, initargs=(os.getpid(),))
+
+
+class KeptPool:
+    """Worker processes kept from one `run_local` call to the next, for a caller that
+    plans in rounds, each round's jobs depending on the last's results (a sensitivity
+    search): the workers start, and import the solver stack, once instead of once a
+    round. A pool a dying worker breaks is dropped, and the next round starts a fresh
+    one; the chains of a broken pool are retried alone, as without it. Use it as a
+    context manager: leaving it (normally, on an error or on Ctrl-C) ends its workers."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def get(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = _new_pool(self.workers)
+        return self._pool
+
+    def drop(self) -> None:
+        """End the workers now (they hold no work the caller still waits for)."""
+        if self._pool is not None:
+            _stop(self._pool)
+            self._pool = None
+
+    def __enter__(self) -> KeptPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            if exc[0] is None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+            else:
+                self.drop()
+
+
+def _run_pool(jobs: Sequence[Job], todo: deque[list[int]], workers: int,
+              finish: Callable[[list[int], list[JobResult]], None],
+              kept: KeptPool | None = None) -> list[list[int]]:
+    """Plan the chains in `todo` (taking them from it) in one pool of `workers` processes
+    (`kept`'s, when given and at least that size, else a pool of its own), at most `workers`
+    chains at a time, so a worker that dies can only have held one of those. Returns the
+    chains that were in flight when a worker died; the pool is then unusable (a kept one
+    is dropped), and the chains still in `todo` were never sent."""
+    keep = kept is not None and kept.workers >= workers
+    pool = kept.get() if keep and kept is not None else _new_pool(workers)
     running: dict[Future[list[JobResult]], list[int]] = {}
     suspects: list[list[int]] = []
     broken = False
@@ -215,14 +257,21 @@ def _run_pool(jobs: Sequence[Job], todo: deque[list[int]], workers: int,
                         res = [crashed(jobs[i], exc) for i in chain]
                     finish(chain, res)
     except BaseException:  # a stop, or an error in `finish`: end the workers now
-        _stop(pool)
+        if keep and kept is not None:
+            kept.drop()
+        else:
+            _stop(pool)
         raise
-    pool.shutdown(wait=True)
+    if keep and kept is not None:
+        if broken:
+            kept.drop()
+    else:
+        pool.shutdown(wait=True)
     return suspects
 
 
-def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
-              ) -> list[JobResult]:
+def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None,
+              kept: KeptPool | None = None) -> list[JobResult]:
     """Jobs in `workers` fresh worker processes (a `ProcessPoolExecutor`); this process
     only hands out chains (`chains`: a sweep's warm-started chain goes to one worker as a
     whole) and collects the results, in the jobs' order.
@@ -231,7 +280,8 @@ def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
     pool: the chains in flight then are each planned again alone, in a pool of their own,
     and one that kills that worker too fails (`error: worker failed: ...`); the others keep
     their plans, and the chains not yet sent go on in a fresh pool. The outcome does not
-    depend on which worker took which chain.
+    depend on which worker took which chain. `kept`: workers kept across calls
+    (`KeptPool`), used when it holds as many as the call needs.
     """
     units = chains(jobs)
     n = max(1, min(workers, len(units)))
@@ -247,7 +297,7 @@ def run_local(jobs: Sequence[Job], workers: int, on_done: DoneFn | None = None
 
     todo = deque(units)
     while todo:
-        for chain in _run_pool(jobs, todo, n, finish):
+        for chain in _run_pool(jobs, todo, n, finish, kept):
             if _run_pool(jobs, deque([chain]), 1, finish):  # alone, and it died again
                 finish(chain, [_died(jobs[i]) for i in chain])
     return [r for r in results if r is not None]

@@ -24,19 +24,24 @@ from collections.abc import Sequence
 
 from planner.whatif.cluster import run_dask
 from planner.whatif.jobs import DoneFn, Job, JobResult, default_workers, run_serial
-from planner.whatif.pool import run_local
+from planner.whatif.pool import KeptPool, run_local
+
+__all__ = ["KeptPool", "run_jobs"]
 
 
 def run_jobs(jobs: Sequence[Job], workers: int | None = None, scheduler: str | None = None,
-             on_done: DoneFn | None = None) -> list[JobResult]:
+             on_done: DoneFn | None = None, kept: KeptPool | None = None
+             ) -> list[JobResult]:
     """Run every job and return the results in the jobs' order.
 
     `scheduler`: a Dask scheduler address (``tcp://host:8786``); otherwise `workers` local
-    processes (default: all cores); ``workers=1`` runs serially in this process.
+    processes (default: all cores); ``workers=1`` runs serially in this process. `kept`:
+    local workers kept from one call to the next (`planner.whatif.pool.KeptPool`), for
+    runs made of rounds.
     """
     if scheduler:
         return run_dask(jobs, scheduler, on_done)
     n = default_workers() if workers is None else workers
     if n <= 1 or len(jobs) <= 1:
         return run_serial(jobs, on_done)
-    return run_local(jobs, n, on_done)
+    return run_local(jobs, n, on_done, kept)

@@ -1,4 +1,5 @@
-"""`planner compare`, `planner sweep` and `planner new-hall` as library functions.
+"""`planner compare`, `planner sweep`, `planner new-hall` and `planner sensitivity` as
+library functions.
 
 Each refuses an unusable output folder before any plan, plans the variants
 (`planner.whatif`), and with `out` writes its table (CSV), its page (HTML,
@@ -12,10 +13,11 @@ from pathlib import Path
 
 from planner.io.atomic import write_files
 from planner.io.output import check_output_dir, frame_to_csv
-from planner.report.whatif import comparison_page, new_hall_page, sweep_page
+from planner.report.whatif import comparison_page, new_hall_page, sensitivity_page, sweep_page
 from planner.whatif.compare import Comparison, run_compare
 from planner.whatif.hallbuild import HallDecision, decision_frame, decision_lines, run_hall_decision
 from planner.whatif.newhall import NewHall, run_new_hall
+from planner.whatif.sensitivity import DEFAULT_TAGS, Sensitivity, run_sensitivity
 from planner.whatif.sweep import Sweep, parse_values, parse_vary, run_sweep
 from planner.whatif.variants import RunProgress, RunSettings, result_files
 
@@ -23,6 +25,7 @@ from planner.whatif.variants import RunProgress, RunSettings, result_files
 COMPARISON_FILES = ("comparison.csv", "comparison.html")
 SWEEP_FILES = ("sweep.csv", "sweep.html")
 NEW_HALL_FILES = ("new_hall.csv", "new_hall.html")
+SENSITIVITY_FILES = ("sensitivity.csv", "sensitivity.html")
 #: what `planner new-hall` (the build decision) writes: the answer, the re-solves of the
 #: break-even search, and the decision's plan in ``plan/``
 NEW_HALL_DECISION_FILES = ("new_hall.txt", "new_hall_probes.csv")
@@ -110,3 +113,23 @@ def new_hall_decision(base: Path, site: str, build: Mapping[str, object],
         write_files(out, {answer: "\n".join(decision_lines(d)) + "\n",
                           probes: frame_to_csv(decision_frame(d)), **plan})
     return d
+
+
+def sensitivity(base: Path, out: Path | None = None, settings: RunSettings | None = None, *,
+                params: Sequence[str] = (), range_pct: float = 50.0, candidates: int = 2,
+                tags: Sequence[str] = DEFAULT_TAGS, what_ifs: Sequence[Path] = (),
+                sets: Sequence[str] = (), progress: RunProgress | None = None
+                ) -> Sensitivity:
+    """Which estimates matter (`planner.whatif.sensitivity`): for each figure searched,
+    the change at which the purchase decision flips and the cost of it being 20% wrong.
+    With `out`: ``sensitivity.csv`` and ``sensitivity.html``, written together, only when
+    the base could be planned."""
+    if out is not None:
+        check_output_dir(out, list(SENSITIVITY_FILES))
+    sens = run_sensitivity(base, settings or RunSettings(), params=params,
+                           range_pct=range_pct, candidates=candidates, tags=tags,
+                           what_ifs=what_ifs, sets=sets, progress=progress)
+    if out is not None and sens.base.ok:
+        table, page = SENSITIVITY_FILES
+        write_files(out, {table: frame_to_csv(sens.table), page: sensitivity_page(sens)})
+    return sens
