@@ -217,7 +217,9 @@ def _param(base: BasePlan, system: str, field_: str, model: str | None, role: st
         skip = (f"cannot touch the plan: {system} cannot be bought in any hall of the "
                 "scenario (cooling, availability, lead time, systems:) and has no "
                 "installed units")
-    if not skip and tags is not None and not _wanted(tag, tags):
+    # a curve is searched whatever its tag: even a published benchmark measures someone
+    # else's deployment, at one software version, not the throughput this fleet will get
+    if not skip and tags is not None and field_ != CURVE_FIELD and not _wanted(tag, tags):
         skip = f"tagged {tag}, so not varied (name it with --param, or add --tags {tag})"
     idle = system not in used or (field_ == CURVE_FIELD and (system, model) not in base.served)
     return Param(name, system, field_, model, tag, role, value, ratio, skip,

@@ -192,10 +192,11 @@ def headlines(sens: Sensitivity) -> list[str]:
                      for r in searched for sg in (-1, 1)), key=lambda x: x[0])
         if worst[0] > 0:
             r, sg = worst[1], worst[2]
+            # spend and unserved tokens apart: the total mixes money with a penalty price
             lines.append(f"the costliest to get wrong: {r['parameter']}: if it is "
                          f"{pct_text(sg * WRONG_PCT)} off, holding the base plan's "
-                         f"purchases costs {usd_short(worst[0])} more than re-planning "
-                         f"({regret_text(r, sg, sens.penalty_usd_per_mtok)})")
+                         "purchases instead of re-planning: "
+                         f"{regret_text(r, sg, sens.penalty_usd_per_mtok)}")
         else:
             lines.append(f"being {WRONG_PCT:g}% wrong about any figure searched costs the "
                          "base plan's purchases nothing beyond solver noise")
