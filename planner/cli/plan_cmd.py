@@ -165,7 +165,8 @@ def plan_command(
     analysis_time: Annotated[float | None, typer.Option(
         "--analysis-time", min=0.0,
         help="Seconds the marginal-value re-solves, and the baseline plans, may each take "
-        "in all (default: twice the plan's solve time, at least 20 s).")] = None,
+        "in all (default: twice the plan's solve time, at least 20 s), within what "
+        "--time-limit leaves of the run.")] = None,
     max_columns: Annotated[int, typer.Option(
         "--max-columns", min=1,
         help="Largest model to build, in variables (about 3 KB of memory each while it "

@@ -74,8 +74,10 @@ def marginal_section(pf: PlanFolder) -> Section:
 
 def _skipped(pf: PlanFolder, name: str) -> str | None:
     """Why an analysis was not computed, or not in full (summary.json's
-    ``analyses_skipped``: a weak time-limited plan, or the run's time limit)."""
-    return (pf.summary.analyses_skipped or {}).get(name)
+    ``analyses_skipped``: a weak time-limited plan, or the run's time limit), without its
+    leading "not computed: " (the report's sentence says it)."""
+    why = (pf.summary.analyses_skipped or {}).get(name)
+    return None if why is None else why.removeprefix("not computed: ")
 
 
 def _marginal_row(r: Any) -> list[str]:
