@@ -2,10 +2,14 @@
 
     python benchmarks/run.py --sizes small,medium --seeds 1,2,3,4,5 --time-limit 60 \\
         --peers plain,pulp --out benchmarks/results/medium
+    python benchmarks/run.py --families floorspace,budget,slo-classes --sizes medium \\
+        --seeds 1-5 --time-limit 60 --peers plain,pulp --out benchmarks/results/families
 
-For every size and seed it writes a scenario (`benchmarks/generate.py`) and runs, each in
-its own subprocess (so peak memory is per run): the planner as shipped (``planner``:
-strengthened formulation, start heuristic, tuned options) and the peers asked for:
+For every family, size and seed it writes a scenario (family ``generate``:
+`benchmarks/generate.py`, the default; the others: `benchmarks/families.py`, ``--families``)
+and runs, each in its own subprocess (so peak memory is per run): the planner as shipped
+(``planner``: strengthened formulation, start heuristic, tuned options) and the peers
+asked for:
 ``plain`` (the contract's math with no strengthening, on HiGHS with default options) and
 ``pulp`` (the same plain matrix through PuLP on CBC). Ablations of the planner, as
 peers too: ``noheur`` (no start plan), ``fleetcont`` (fleet not declared integer),
@@ -22,10 +26,13 @@ per-seed row is the median of each field over the repeats (`median_run`); every 
 is kept in ``runs_all.csv``. Small scenarios solve in tenths of a second, where one run's
 time varies by tens of percent.
 
-Results are printed and saved as CSV and markdown (per run and a per-size summary with
-geometric means over seeds and the ratio of each peer's time to the planner's). A run
-that never reached a gap counts the time limit as its time (censored: the true ratio is
-at least the one shown, marked ">=").
+Results are printed and saved as CSV and markdown (per run and a per-family-and-size
+summary with geometric means over seeds, the ratio of each peer's time to the planner's,
+and on the planner's row the seeds on which it reached 1% later than plain HiGHS,
+``slower_than_plain``). A run that never reached a gap counts its wall time (about the
+time limit) as its time (censored: the true ratio is at least the one shown, marked
+">="). Every run has one deadline from the start of loading, as `planner plan` has
+(`planner.deadline`): the stages before the solver count against the time limit.
 """
 
 from __future__ import annotations
@@ -51,7 +58,7 @@ if str(ROOT) not in sys.path:
 
 THRESHOLDS = (0.05, 0.01, 0.001)
 TH_NAMES = ("t_5pct_s", "t_1pct_s", "t_01pct_s")
-FIELDS = ["size", "seed", "peer", "status", "columns", "rows", "nonzeros", "integers",
+FIELDS = ["family", "size", "seed", "peer", "status", "columns", "rows", "nonzeros", "integers",
           "load_s", "prepare_s", "build_s", "compile_s", "handover_s", "pre_solver_s",
           "heuristic_s", *TH_NAMES, "final_gap", "objective", "bound", "wall_s",
           "peak_mb"]
@@ -88,9 +95,16 @@ class GapClock:
 
 def _child(peer: str, scenario: str, time_limit: float, seed: int,
            options: dict[str, Any] | None = None) -> dict[str, Any]:
-    # imports (Pyomo's alone take about a second) are the same for every peer and not
-    # part of planning: the clock starts when loading starts
+    # imports (Pyomo's and SciPy's take the longest) are the same for every
+    # peer and not part of planning: the clock starts when loading starts. Every module a
+    # run uses is imported here: a module first imported after the clock started (SciPy
+    # by planner.core.compile) counted its import as pre-solver time
     import planner.core.build  # noqa: F401
+    import planner.core.compile  # noqa: F401
+    import planner.core.highs  # noqa: F401
+    import planner.core.solve  # noqa: F401
+    import planner.core.start  # noqa: F401
+    import planner.deadline  # noqa: F401
     from planner.core.prepare import prepare
     from planner.inputs.loader import load_inputs
 
@@ -126,6 +140,7 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
     from planner.core.build import build_model
     from planner.core.compile import compile_model
     from planner.core.highs import HighsSettings, highs_instance, run_highs
+    from planner.deadline import Deadline
 
     formulation = "plain" if peer in ("plain", "plainheur") else "strong"
     tb = time.perf_counter()
@@ -157,23 +172,32 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
                            "pre_solver_s": ts - t0}
     clock = GapClock(t0)
     start = None
+    # one deadline from the start of loading, as `planner plan` has (planner.deadline):
+    # the heuristic takes its share of what is left, HiGHS the rest, and HiGHS is
+    # interrupted if it runs past the deadline (a child once ran far past its limit)
+    deadline = Deadline(t0, time_limit)
     if peer not in ("plain", "noheur"):
+        from planner.core.solve import HEURISTIC_SHARE
         from planner.core.start import start_plan
 
-        start = start_plan(compiled, time_limit_s=time_limit / 2)
+        start = start_plan(compiled, time_limit_s=HEURISTIC_SHARE * deadline.remaining())
         rec["heuristic_s"] = start.seconds
         # the LP relaxation's optimum is a proven lower bound, the start plan an incumbent
         clock.update(start.objective if start.objective is not None else math.inf,
                      start.lp_bound if start.lp_bound is not None else -math.inf)
-        settings = HighsSettings(time_limit_s=max(1e-3, time_limit - start.seconds),
-                                 mip_rel_gap=1e-3, threads=0, random_seed=seed)
-        h.setOptionValue("time_limit", settings.time_limit_s)
+    left = max(1e-3, deadline.remaining())
+    h.setOptionValue("time_limit", left)
     t_run = time.perf_counter()
 
     def on_progress(p: dict[str, float]) -> None:
         clock.update(p["objective"], p["bound"], t_run + p["running_time"])
 
-    out = run_highs(h, True, start=None if start is None else start.x, progress=on_progress)
+    # HiGHS holds the costs scaled (`MatrixProgram.objective_scale`): read back in USD,
+    # the unit of the start plan's objective and LP bound above (without `scale`, the
+    # incumbents HiGHS reported were 10x or more below the USD bound, so every gap
+    # threshold counted as reached at HiGHS's first report)
+    out = run_highs(h, True, start=None if start is None else start.x, progress=on_progress,
+                    scale=handed.objective_scale, stop_at=deadline.stop_at(left))
     end = time.perf_counter()
     if out.objective is not None and out.best_bound is not None:
         clock.update(out.objective, out.best_bound, end)
@@ -265,7 +289,9 @@ def _child_pulp(data: Any, time_limit: float, t0: float) -> dict[str, Any]:
                            "handover_s": ts - tc, "pre_solver_s": ts - t0}
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "cbc.log"
-        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=1e-3,
+        # the same deadline as the HiGHS peers: from the start of loading
+        left = max(1.0, time_limit - (time.perf_counter() - t0))
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=left, gapRel=1e-3,
                                    logPath=str(log), keepFiles=False)
         t_cbc = time.perf_counter()
         status = prob.solve(solver)
@@ -284,6 +310,19 @@ def _child_pulp(data: Any, time_limit: float, t0: float) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- driver
+
+
+def write_scenario(family: str, size: str, seed: int, out: Path, v2: dict[str, bool]
+                   ) -> Path:
+    """One scenario of a family: ``generate`` is `benchmarks/generate.py` (with the
+    contract v2 features of `v2`), every other family `benchmarks/families.py`."""
+    if family == "generate":
+        from generate import write  # benchmarks/ is on sys.path when run as a script
+
+        return write(size, seed, out, **v2)
+    from families import write as write_family
+
+    return write_family(family, size, seed, out)
 
 
 def run_one(peer: str, scenario: Path, time_limit: float, seed: int,
@@ -313,7 +352,8 @@ def median_run(reps: list[dict[str, Any]]) -> dict[str, Any]:
     statuses = [str(r.get("status")) for r in reps]
     out["status"] = max(dict.fromkeys(statuses), key=statuses.count)
     for f in FIELDS:
-        if f in ("size", "seed", "peer", "status", "columns", "rows", "nonzeros", "integers"):
+        if f in ("family", "size", "seed", "peer", "status", "columns", "rows", "nonzeros",
+                 "integers"):
             continue  # the same in every repeat
         vals = [r.get(f) for r in reps]
         nums = [float(v) for v in vals if isinstance(v, int | float) and not isinstance(v, bool)]
@@ -346,33 +386,74 @@ def geomean(xs: list[float]) -> float:
     return math.exp(sum(math.log(max(x, 1e-3)) for x in xs) / len(xs)) if xs else math.nan
 
 
+def _time_to(r: dict[str, Any], name: str, time_limit: float) -> tuple[float, bool]:
+    """A run's seconds to a gap threshold, and whether it is censored (never reached:
+    its wall time, or the time limit, stands in)."""
+    v = r.get(name)
+    if v is not None:
+        return float(v), False
+    return float(r.get("wall_s") or time_limit), True
+
+
+def slower_than_plain(rows: list[dict[str, Any]], family: str, size: str,
+                      time_limit: float, name: str = "t_1pct_s") -> list[int] | None:
+    """The seeds on which the planner reached `name` later than the plain peer in the
+    same run (or missed it where plain reached it); None without plain runs. Seeds where
+    both missed it are not counted either way."""
+    def of(peer: str) -> dict[Any, dict[str, Any]]:
+        return {r["seed"]: r for r in rows if r.get("family", "generate") == family
+                and r["size"] == size and r["peer"] == peer}
+
+    mine, plain = of("planner"), of("plain")
+    if not mine or not plain:
+        return None
+    slower = []
+    for seed in sorted(set(mine) & set(plain), key=str):
+        t_me, cens_me = _time_to(mine[seed], name, time_limit)
+        t_pl, cens_pl = _time_to(plain[seed], name, time_limit)
+        if cens_me and cens_pl:
+            continue
+        if (cens_me and not cens_pl) or (not cens_pl and t_me > t_pl):
+            slower.append(seed)
+    return slower
+
+
 def summarize(rows: list[dict[str, Any]], time_limit: float) -> list[dict[str, Any]]:
+    """One row per (family, size, peer): geometric means over seeds of the times to 5%,
+    1% and 0.1% (censored runs count their wall time: marked missed), the ratio of each
+    peer's geometric mean to the planner's, and on the planner's row the seeds on which
+    it was slower than plain to 1% (`slower_than_plain`)."""
     out = []
-    sizes = list(dict.fromkeys(r["size"] for r in rows))
+    groups = list(dict.fromkeys((r.get("family", "generate"), r["size"]) for r in rows))
     peers = list(dict.fromkeys(r["peer"] for r in rows))
-    for size in sizes:
+    for family, size in groups:
         for peer in peers:
-            rs = [r for r in rows if r["size"] == size and r["peer"] == peer]
+            rs = [r for r in rows if r.get("family", "generate") == family
+                  and r["size"] == size and r["peer"] == peer]
             if not rs:
                 continue
-            s: dict[str, Any] = {"size": size, "peer": peer, "runs": len(rs)}
+            s: dict[str, Any] = {"family": family, "size": size, "peer": peer,
+                                 "runs": len(rs)}
             for n in TH_NAMES:
-                vals = [r.get(n) if r.get(n) is not None else (r.get("wall_s") or time_limit)
-                        for r in rs]
+                vals = [_time_to(r, n, time_limit)[0] for r in rs]
                 censored = sum(1 for r in rs if r.get(n) is None)
-                s[f"gm_{n}"] = geomean([float(v) for v in vals])
+                s[f"gm_{n}"] = geomean(vals)
                 s[f"{n}_missed"] = censored
             gaps = [r["final_gap"] for r in rs if r.get("final_gap") is not None]
             s["worst_final_gap"] = max(gaps) if len(gaps) == len(rs) else None
             s["gm_pre_solver_s"] = geomean([r["pre_solver_s"] for r in rs
                                             if r.get("pre_solver_s") is not None])
             s["max_peak_mb"] = max((r.get("peak_mb") or 0.0) for r in rs)
+            if peer == "planner":
+                slow = slower_than_plain(rows, family, size, time_limit)
+                s["slower_than_plain"] = "-" if slow is None else (
+                    "no" if not slow else "YES, seed " + ", ".join(map(str, slow)))
             out.append(s)
-    # ratios of each peer's time to 1% against the planner's, per size
+    # ratios of each peer's times against the planner's, per family and size
     for s in out:
-        base = next((b for b in out if b["size"] == s["size"] and b["peer"] == "planner"),
-                    None)
-        for n in ("t_1pct_s", "t_01pct_s"):
+        base = next((b for b in out if b["family"] == s["family"] and b["size"] == s["size"]
+                     and b["peer"] == "planner"), None)
+        for n in TH_NAMES:
             if base is None or not base[f"gm_{n}"]:
                 continue
             ratio = s[f"gm_{n}"] / base[f"gm_{n}"]
@@ -383,6 +464,11 @@ def summarize(rows: list[dict[str, Any]], time_limit: float) -> list[dict[str, A
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="planner benchmark runner")
+    ap.add_argument("--families", default="generate",
+                    help="scenario families, comma list: generate (benchmarks/generate.py) "
+                         "and those of benchmarks/families.py (floorspace, budget, "
+                         "slo-classes, few-big-halls, many-small-halls, monthly, yearly, "
+                         "installed-base), or all")
     ap.add_argument("--sizes", default="small,medium")
     ap.add_argument("--seeds", default="1,2,3,4,5", help="comma list, or a range like 1-5")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
@@ -414,15 +500,15 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(rec), flush=True)
         return
 
-    from generate import write  # benchmarks/ is on sys.path when run as a script
+    from families import FAMILIES, parse_seeds  # benchmarks/ is on sys.path as a script
 
-    seeds: list[int] = []
-    for part in a.seeds.split(","):
-        if "-" in part:
-            lo, hi = part.split("-")
-            seeds += list(range(int(lo), int(hi) + 1))
-        elif part:
-            seeds.append(int(part))
+    seeds = parse_seeds(a.seeds)
+    families = (["generate", *FAMILIES] if a.families == "all"
+                else [f for f in a.families.split(",") if f])
+    unknown = set(families) - {"generate", *FAMILIES}
+    if unknown:
+        ap.error(f"--families: unknown {', '.join(sorted(unknown))}; use generate, "
+                 f"{', '.join(FAMILIES)} or all")
     options: dict[str, Any] = {}
     for kv in a.highs_option:
         key, _, raw = kv.partition("=")
@@ -438,26 +524,39 @@ def main(argv: list[str] | None = None) -> None:
     bad = set(v2) - {"build", "refresh", "rent", "prices", "capex_decline"}
     if bad:
         ap.error(f"--v2: unknown feature(s) {', '.join(sorted(bad))}")
+    if v2 and families != ["generate"]:
+        ap.error("--v2 applies to the generate family only")
+    from families import Dims as FamilyDims
+    from generate import Dims as GenerateDims
+
+    for family in families:
+        for size in a.sizes.split(","):
+            try:
+                (GenerateDims if family == "generate" else FamilyDims).parse(size)
+            except ValueError as exc:
+                ap.error(f"--sizes, family {family}: {exc}")
     peers = ([] if a.no_planner else ["planner"]) + [
         p for p in a.peers.split(",") if p and p != "none"]
     out_dir = Path(a.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     scen_root = Path(a.scenarios) if a.scenarios else Path(tempfile.mkdtemp(prefix="bench-"))
     rows: list[dict[str, Any]] = []
-    cols = ["size", "seed", "peer", "status", "columns", "rows", "nonzeros", "pre_solver_s",
-            *TH_NAMES, "final_gap", "wall_s", "peak_mb"]
+    cols = ["family", "size", "seed", "peer", "status", "columns", "rows", "nonzeros",
+            "pre_solver_s", *TH_NAMES, "final_gap", "wall_s", "peak_mb"]
     print("| " + " | ".join(cols) + " |", flush=True)
     repeat = max(1, a.repeat)
     all_runs: list[dict[str, Any]] = []
-    for size in a.sizes.split(","):
+    for family, size in [(f, z) for f in families for z in a.sizes.split(",")]:
         for seed in seeds:
-            path = write(size, seed, scen_root / f"{size}-{seed}", **v2)
+            path = write_scenario(family, size, seed, scen_root / f"{family}-{size}-{seed}",
+                                  v2)
             reps: dict[str, list[dict[str, Any]]] = {p: [] for p in peers}
             for rep in range(repeat):
                 for peer in peers:
                     rec = run_one(peer, path, a.time_limit, 0,
                                   hard_timeout=a.time_limit * 3 + 300, options=options)
-                    rec.update({"size": size, "seed": seed, "repeat": rep + 1})
+                    rec.update({"family": family, "size": size, "seed": seed,
+                                "repeat": rep + 1})
                     reps[peer].append(rec)
                     all_runs.append(rec)
                     if repeat > 1:
@@ -476,9 +575,10 @@ def main(argv: list[str] | None = None) -> None:
                     w.writerows(rows)
     (out_dir / "runs.md").write_text(markdown(rows, FIELDS) + "\n")
     summ = summarize(rows, a.time_limit)
-    scols = ["size", "peer", "runs", "gm_pre_solver_s", "gm_t_5pct_s", "gm_t_1pct_s",
-             "t_1pct_s_missed", "ratio_t_1pct_s", "gm_t_01pct_s", "t_01pct_s_missed",
-             "ratio_t_01pct_s", "worst_final_gap", "max_peak_mb"]
+    scols = ["family", "size", "peer", "runs", "gm_pre_solver_s", "gm_t_5pct_s",
+             "t_5pct_s_missed", "ratio_t_5pct_s", "gm_t_1pct_s", "t_1pct_s_missed",
+             "ratio_t_1pct_s", "gm_t_01pct_s", "t_01pct_s_missed", "ratio_t_01pct_s",
+             "slower_than_plain", "worst_final_gap", "max_peak_mb"]
     with open(out_dir / "summary.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=scols, extrasaction="ignore")
         w.writeheader()

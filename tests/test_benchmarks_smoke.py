@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from planner.core.prepare import prepare
 from planner.inputs.loader import load_inputs
 
@@ -56,3 +58,86 @@ def test_generator_refresh_option(tmp_path: Path) -> None:
         plain.outcome.objective)
     v1 = solve_data(prepare(load_inputs(base)), settings)
     assert strong.outcome.objective <= v1.outcome.objective * (1 + 1e-6)
+
+
+# --------------------------------------------------------------------------- families
+
+
+def test_families_are_deterministic_valid_and_have_their_structure(tmp_path: Path) -> None:
+    """Every family of benchmarks/families.py writes the same bytes for the same seed,
+    loads and validates, and has the structure its name promises."""
+    import families as fam_mod
+
+    for fam in fam_mod.FAMILIES:
+        a = fam_mod.write(fam, "small", 2, tmp_path / f"{fam}-a")
+        b = fam_mod.write(fam, "small", 2, tmp_path / f"{fam}-b")
+        for name in ("scenario.yaml", "catalog.yaml", "demand.csv"):
+            assert (a.parent / name).read_bytes() == (b.parent / name).read_bytes(), fam
+        inputs = load_inputs(a)
+        data = prepare(inputs)
+        sc = inputs.scenario
+        halls, periods, systems, models = fam_mod.SIZES["small"]
+        assert len(inputs.catalog.systems) == systems
+        assert len(inputs.profiles) == models
+        slos: dict[str, set[float]] = {}
+        for c in data.classes:
+            slos.setdefault(c.model, set()).add(c.slo)
+        if fam == "floorspace":
+            assert all(s.max_racks is not None for s in sc.sites)
+            assert sc.budget.capex_usd_per_period and sc.budget.total_capex_usd is None
+            assert all(len(set(v)) == 1 for v in slos.values())
+            assert all(len(pts) == 3 for p in inputs.profiles.values()
+                       for pts in p.throughput.values())
+        elif fam == "budget":
+            assert sc.budget.capex_usd_per_period and sc.budget.total_capex_usd
+        elif fam == "slo-classes":
+            assert max(len(v) for v in slos.values()) >= 4
+            assert all(4 <= len(pts) <= 8 for p in inputs.profiles.values()
+                       for pts in p.throughput.values())
+        elif fam in ("few-big-halls", "many-small-halls"):
+            n = len(sc.sites)
+            assert n == (max(2, halls // 3) if fam == "few-big-halls" else 3 * halls)
+            assert abs(sum(s.power_mw for s in sc.sites) - 10.0 * halls) < 0.05 * n
+        elif fam in ("monthly", "yearly"):
+            assert sc.horizon.granularity == {"monthly": "month", "yearly": "year"}[fam]
+        elif fam == "installed-base":
+            assert all(s.existing for s in sc.sites)
+            assert sc.options.allow_retirement  # even seed
+        else:
+            raise AssertionError(f"no structure check for family {fam}")
+    other = fam_mod.write("installed-base", "small", 3, tmp_path / "odd")
+    assert not load_inputs(other).scenario.options.allow_retirement
+
+
+def test_family_sizes_and_granularity() -> None:
+    import families as fam_mod
+
+    assert fam_mod.Dims.parse("xxl") == fam_mod.Dims(100, 60, 30, 20)
+    xxl = fam_mod.generate("floorspace", "xxl", 1)["scenario"]["horizon"]
+    assert xxl["granularity"] == "month" and xxl["periods"] == 60
+    year = fam_mod.generate("yearly", "large", 1)["scenario"]["horizon"]
+    assert year["granularity"] == "year" and year["periods"] == 12
+
+
+@pytest.mark.parametrize("family,seed", [
+    ("floorspace", 1), ("budget", 1), ("slo-classes", 1), ("few-big-halls", 1),
+    ("many-small-halls", 1), ("monthly", 1), ("yearly", 1), ("installed-base", 1),
+    ("installed-base", 2)])
+def test_family_plans_to_the_same_optimum_in_both_formulations(tmp_path: Path, family: str,
+                                                               seed: int) -> None:
+    """A tiny scenario of each family (2 halls x 4 periods x 4 systems x 2 models; seed 2
+    of installed-base allows retirement): the strong formulation with the start plan and
+    the contract's plain math reach the same optimum."""
+    import families as fam_mod
+
+    from planner.api import solve_data
+    from planner.core.highs import HighsSettings
+
+    data = prepare(load_inputs(fam_mod.write(family, "2x4x4x2", seed, tmp_path / family)))
+    settings = HighsSettings(time_limit_s=60, mip_rel_gap=1e-6, random_seed=0)
+    strong = solve_data(data, settings)
+    plain = solve_data(data, settings, formulation="plain", heuristic=False)
+    assert strong.outcome.status == plain.outcome.status == "optimal"
+    assert strong.outcome.objective is not None and plain.outcome.objective is not None
+    assert abs(strong.outcome.objective - plain.outcome.objective) <= 2e-6 * abs(
+        plain.outcome.objective)

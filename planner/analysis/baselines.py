@@ -47,7 +47,9 @@ from planner.core.extract import extract
 from planner.core.highs import HighsSettings
 from planner.core.problem import PlanData
 from planner.core.session import PlanSession
+from planner.core.solve import MIN_SOLVE_S
 from planner.core.summary import PlanSummary, usd_per_mtok
+from planner.deadline import Deadline
 from planner.errors import InfeasibleError, SolverError
 from planner.fmt import finite
 
@@ -210,14 +212,20 @@ def greedy_purchases(data: PlanData) -> dict[tuple[str, str, int], int]:
 
 
 def price_purchases(data: PlanData, settings: HighsSettings,
-                    buys: dict[tuple[str, str, int], int]) -> dict[str, Any]:
-    """Cost a fixed purchase plan with the planner's model (allocation and unmet solved)."""
+                    buys: dict[tuple[str, str, int], int],
+                    deadline: Deadline | None = None) -> dict[str, Any]:
+    """Cost a fixed purchase plan with the planner's model (allocation and unmet solved),
+    within what is left of `deadline` if given."""
     session = PlanSession.build(data, settings)
     labels = data.labels
     fixed: dict[tuple[str, ...], float] = {(s, g, labels[t]): float(u)
                                            for (s, g, t), u in buys.items()}
     session.fix_columns("buy", fixed, default=0.0)
-    out = session.solve()
+    if deadline is None:
+        out = session.solve()
+    else:
+        left = max(MIN_SOLVE_S, deadline.cap(settings.time_limit_s))
+        out = session.solve(time_limit_s=left, stop_at=deadline.stop_at(left))
     if out.x is None or out.objective is None:
         return {"status": out.status}
     tables = extract(data, session.values(out), out)
@@ -254,7 +262,8 @@ def baselines(data: PlanData, settings: HighsSettings,
               optimised: PlanSummary | None = None,
               progress: ProgressFn | None = None,
               budget_s: float | None = None,
-              optimised_systems: Sequence[str] | None = None) -> pd.DataFrame:
+              optimised_systems: Sequence[str] | None = None,
+              deadline: Deadline | None = None) -> pd.DataFrame:
     """The `baselines.csv` table: the optimised plan, each single-system plan, greedy.
 
     `optimised` is the optimised plan's summary (its total is what the savings are
@@ -264,6 +273,8 @@ def baselines(data: PlanData, settings: HighsSettings,
     Savings within solver noise are 0 (`planner.analysis.verdicts.same_cost`).
     With `budget_s`, single-system plans not started within that many seconds are
     listed with status `skipped` (the greedy plan, one quick solve, always runs).
+    With `deadline` (the run's, `planner.deadline`), every solve is limited to what is
+    left of it and the plans not started before it, the greedy one too, are `skipped`.
     """
     rows: list[dict[str, Any]] = []
     summaries: list[PlanSummary | None] = []
@@ -283,15 +294,24 @@ def baselines(data: PlanData, settings: HighsSettings,
     systems = serving_systems(data)
     total = len(systems) + 1
     t_start = time.perf_counter()
+    def expired() -> bool:
+        return deadline is not None and deadline.expired()
+
+    def capped() -> HighsSettings:
+        if deadline is None:
+            return settings
+        return replace(settings, time_limit_s=max(MIN_SOLVE_S,
+                                                  deadline.cap(settings.time_limit_s)))
+
     for n, g in enumerate(systems):
-        if budget_s is not None and time.perf_counter() - t_start > budget_s:
+        if (budget_s is not None and time.perf_counter() - t_start > budget_s) or expired():
             rows.append(_row("single-system", g, "skipped", None))
             summaries.append(None)
             continue
         if progress:
             progress(n, total, f"single-system plan: {g}")
         try:
-            res = solve_data(restrict_to_system(relaxed, g), settings)
+            res = solve_data(restrict_to_system(relaxed, g), capped())
             rows.append(_row("single-system", g, status_of(res.outcome.status, res.summary),
                              res.summary))
             summaries.append(res.summary)
@@ -304,11 +324,16 @@ def baselines(data: PlanData, settings: HighsSettings,
     if progress:
         progress(len(systems), total, "greedy plan")
     buys = greedy_purchases(data)
-    priced = price_purchases(relaxed, settings, buys)
-    summary = priced.get("summary")
-    rows.append(_row("greedy", systems_label(data, (g for (_, g, _) in buys)),
-                     status_of(priced["status"], summary), summary))
-    summaries.append(summary)
+    greedy_label = systems_label(data, (g for (_, g, _) in buys))
+    if expired():
+        rows.append(_row("greedy", greedy_label, "skipped", None))
+        summaries.append(None)
+    else:
+        priced = price_purchases(relaxed, capped(), buys, deadline)
+        summary = priced.get("summary")
+        rows.append(_row("greedy", greedy_label, status_of(priced["status"], summary),
+                         summary))
+        summaries.append(summary)
     if optimised is not None:
         best = float(optimised.total_cost_usd)
         for row, summ in zip(rows, summaries, strict=True):

@@ -51,6 +51,8 @@ from planner.core.extract import extract
 from planner.core.highs import HighsSettings, SolveOutcome
 from planner.core.problem import PlanData
 from planner.core.session import PlanSession
+from planner.core.solve import MIN_SOLVE_S
+from planner.deadline import CUT_SHORT, CutShort, Deadline
 
 MARGINAL_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd",
                     "lp_dual_estimate", "method", "limit", "delta_unit", "value_per_unit_usd",
@@ -197,7 +199,8 @@ def _add_power_kw(session: PlanSession, data: PlanData, site: str, periods: list
             session.set_col_bounds(j, hi=cap)
 
 
-def _lp_duals(session: PlanSession, data: PlanData) -> np.ndarray | None:
+def _lp_duals(session: PlanSession, data: PlanData, deadline: Deadline | None = None
+              ) -> np.ndarray | None:
     """Row duals of the LP relaxation, on the session's instance (`PlanSession.row_duals`
     gives their units and signs); integrality and bounds are put back after.
 
@@ -210,7 +213,11 @@ def _lp_duals(session: PlanSession, data: PlanData) -> np.ndarray | None:
         session.set_col_bounds(j, hi=float(cap) if cap is not None else math.inf)
     session.relax_integrality()
     try:
-        session.solve()
+        if deadline is None:
+            session.solve()
+        else:
+            left = deadline.cap(session.settings.time_limit_s)
+            session.solve(time_limit_s=max(MIN_SOLVE_S, left), stop_at=deadline.stop_at(left))
         return session.row_duals()
     finally:
         session.restore_integrality()
@@ -222,7 +229,8 @@ def marginal_values(data: PlanData, settings: HighsSettings,
                     sites_table: pd.DataFrame | None = None,
                     gap: float | None = None, time_limit_s: float | None = None,
                     budget_s: float | None = None,
-                    progress: ProgressFn | None = None) -> pd.DataFrame:
+                    progress: ProgressFn | None = None,
+                    deadline: Deadline | None = None) -> pd.DataFrame:
     """Marginal values of one planning problem, as the `marginal_values.csv` table.
 
     `start` is the plan's solution vector (warm start of the base solve); `sites_table`
@@ -232,14 +240,32 @@ def marginal_values(data: PlanData, settings: HighsSettings,
     that many seconds are spent: the whole-horizon power, budget and demand steps come
     first, then the per-period power steps by decreasing LP estimate; a step not
     re-solved keeps its LP estimate and says so in `method` (its value is blank).
+
+    `deadline` (the run's, `planner.deadline`): every solve is limited to what is left of
+    it, steps not started before it are `CUT_SHORT` in `method` (LP estimate only), and
+    CutShort is raised when not even the base plan could be re-solved before it.
     """
     if gap is not None:
         settings = replace(settings, mip_rel_gap=gap)
     if time_limit_s is not None:
         settings = replace(settings, time_limit_s=time_limit_s)
+
+    def solve(start_x: np.ndarray | None) -> SolveOutcome:
+        if deadline is None:
+            return session.solve(start=start_x)
+        left = deadline.cap(settings.time_limit_s)
+        return session.solve(start=start_x, time_limit_s=max(MIN_SOLVE_S, left),
+                             stop_at=deadline.stop_at(left))
+
+    if deadline is not None and deadline.expired():
+        raise CutShort("no time left to build the model again")
     session = PlanSession.build(data, settings)
-    base = session.solve(start=start)
+    if deadline is not None and deadline.expired():
+        raise CutShort("no time left to re-solve the plan")
+    base = solve(start)
     if base.x is None or base.objective is None:
+        if deadline is not None and deadline.expired():
+            raise CutShort("the re-solve of the plan itself ran out of time")
         return pd.DataFrame([], columns=MARGINAL_COLUMNS)
     x0 = base.x
     base_obj = float(base.objective)
@@ -261,7 +287,7 @@ def marginal_values(data: PlanData, settings: HighsSettings,
         sites_table = extract(data, session.values(base), base).sites
     binding = power_binding_periods(data, sites_table)
     tasks = _tasks(data, session, binding)
-    duals = _lp_duals(session, data)
+    duals = _lp_duals(session, data, deadline)
     order = {id(t): i for i, t in enumerate(tasks)}
 
     def priority(t: _Task) -> tuple[int, float, int]:
@@ -280,9 +306,13 @@ def marginal_values(data: PlanData, settings: HighsSettings,
             done[id(task)] = _row(task, base, None, base_obj, duals, settings,
                                   base_split, None, budget_s)
             continue
+        if deadline is not None and deadline.expired():
+            done[id(task)] = _row(task, base, None, base_obj, duals, settings,
+                                  base_split, None, cut_short=True)
+            continue
         if progress:
             progress(n, total, task.label)
-        out = _resolve(session, data, task, x0)
+        out = _resolve(session, data, task, x0, solve)
         out_split = split(out.x) if out.objective is not None else None
         if out_split is not None and task.kind == "demand":  # D: the added demand's price
             out_split = (*out_split[:2], out_split[2] - _priced_step_usd(data, task))
@@ -297,23 +327,23 @@ def marginal_values(data: PlanData, settings: HighsSettings,
     return pd.DataFrame([done[id(t)][:-1] for t in tasks], columns=MARGINAL_COLUMNS)
 
 
-def _resolve(session: PlanSession, data: PlanData, task: _Task, x0: np.ndarray
-             ) -> SolveOutcome:
+def _resolve(session: PlanSession, data: PlanData, task: _Task, x0: np.ndarray,
+             solve: Callable[[np.ndarray | None], SolveOutcome]) -> SolveOutcome:
     """Re-solve the base problem with one step applied (a hall's power, a budget, a
     demand), starting from the base plan (or, for a demand step, the base plan with the
-    step's demand marked unmet)."""
+    step's demand marked unmet), by `solve(start)`."""
     session.reset()
     if task.kind == "power_mw":
         periods = [task.period] if task.period != "all" else list(data.labels)
         _add_power_kw(session, data, task.site, periods, POWER_STEP_MW * 1000.0)
-        return session.solve(start=x0)
+        return solve(x0)
     for i, d in task.rows.items():
         if task.bound == "hi":
             session.set_row_bounds(i, hi=session.row_hi[i] + d)
         else:
             session.set_row_bounds(i, lo=session.row_lo[i] + d)
     st = _demand_start(session, x0, data, task) if task.kind == "demand" else x0
-    return session.solve(start=st)
+    return solve(st)
 
 
 def _priced_step_usd(data: PlanData, task: _Task) -> float:
@@ -352,12 +382,13 @@ def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: fl
          duals: np.ndarray | None, settings: HighsSettings,
          base_split: tuple[float, float, float],
          out_split: tuple[float, float, float] | None,
-         budget_s: float | None = None) -> tuple[object, ...]:
+         budget_s: float | None = None, cut_short: bool = False) -> tuple[object, ...]:
     sign = -1.0 if task.bound == "hi" else 1.0  # caps: cost saved; demand: cost added
     value: float
     if out is None:
         value = math.nan
-        method = (f"not re-solved: the analysis time budget ({budget_s:g} s) was spent; "
+        method = (f"not re-solved: {CUT_SHORT}; LP estimate only" if cut_short else
+                  f"not re-solved: the analysis time budget ({budget_s:g} s) was spent; "
                   "LP estimate only")
     elif out.objective is not None and out.status in ("optimal", "time_limit"):
         value = (base_obj - out.objective) if task.bound == "hi" else (

@@ -5,6 +5,7 @@ Thin: the command calls `planner.workflow.plan.plan_to_folder` and prints the pl
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -157,7 +158,8 @@ def plan_command(
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the plan files.")] = Path(
         "plan-out"),
     time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Seconds HiGHS may run (overrides solver.time_limit_s).",
+        "--time-limit", help="Seconds the whole run may take: loading, the plan, its "
+        "analyses and the report (overrides solver.time_limit_s).",
         min=0.001)] = None,
     gap: Annotated[float | None, typer.Option(
         "--gap", help="Relative MIP gap to stop at (overrides solver.mip_rel_gap).",
@@ -186,7 +188,8 @@ def plan_command(
     analysis_time: Annotated[float | None, typer.Option(
         "--analysis-time", min=0.0,
         help="Seconds the marginal-value re-solves, and the baseline plans, may each take "
-        "in all (default: twice the plan's solve time, at least 20 s).")] = None,
+        "in all (default: twice the plan's solve time, at least 20 s), within what "
+        "--time-limit leaves of the run.")] = None,
     max_columns: Annotated[int, typer.Option(
         "--max-columns", min=1,
         help="Largest model to build, in variables (about 3 KB of memory each while it "
@@ -198,6 +201,7 @@ def plan_command(
     Exit codes: 0 plan written (optimal or time-limited), 2 invalid input,
     3 infeasible, 1 anything else, 130 interrupted.
     """
+    started = time.perf_counter()  # the time limit bounds the command from here
     live = LiveLine(not (as_json or quiet) and err_console.is_terminal, debug=debug)
     live.start()
     try:
@@ -206,7 +210,7 @@ def plan_command(
                                 report=not no_report, marginals=not no_marginals,
                                 baselines=not no_baselines, analysis_time_s=analysis_time,
                                 progress=live, on_error=live.on_error,
-                                max_columns=max_columns)
+                                max_columns=max_columns, started_at=started)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
         live.stop()
         fail(exc, debug)

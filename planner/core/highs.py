@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 import scipy.sparse as sp
+from highspy.highs import HighsCallbackEvent
 
 INF = highspy.kHighsInf
 
@@ -168,40 +169,59 @@ def _finite(v: float) -> float | None:
     return None if v is None or not math.isfinite(v) or abs(v) >= INF else float(v)
 
 
-def run_interruptible(h: highspy.Highs) -> None:
-    """`h.run()`, stopped cleanly by Ctrl-C: HiGHS ends its search at once (`cancelSolve`,
-    through its user-interrupt callback) and KeyboardInterrupt is raised here, after the
-    run, instead of inside a HiGHS callback (where it used to make the run look like a
-    solver failure). Only the main thread receives signals; elsewhere, and where Ctrl-C is
-    ignored (worker processes), this is `h.run()`."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, None)):
+def run_interruptible(h: highspy.Highs, stop_at: float | None = None) -> None:
+    """`h.run()`, stopped cleanly by Ctrl-C and by the clock.
+
+    Ctrl-C: HiGHS ends its search at once (through its interrupt callbacks) and
+    KeyboardInterrupt is raised here, after the run, instead of inside a HiGHS callback
+    (where it used to make the run look like a solver failure). Only the main thread
+    receives signals; elsewhere, and where Ctrl-C is ignored (worker processes), Ctrl-C is
+    not handled here.
+
+    `stop_at` (a `time.perf_counter()` reading): HiGHS is interrupted at its first
+    interrupt point past it, as if its time limit had been reached (model status
+    kInterrupt; a plan found so far is kept). HiGHS's own `time_limit` normally stops it
+    first; this bounds the stretches of its search that do not check that limit
+    (`planner.deadline`). Without either, this is `h.run()`."""
+    catch_ctrl_c = (threading.current_thread() is threading.main_thread()
+                    and signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None))
+    if not catch_ctrl_c and stop_at is None:
         h.run()
         return
     asked: list[int] = []
 
+    def on_interrupt_point(e: HighsCallbackEvent) -> None:
+        if asked or (stop_at is not None and time.perf_counter() >= stop_at):
+            e.interrupt()
+
     def on_ctrl_c(signum: int, frame: object) -> None:
         asked.append(signum)
-        h.cancelSolve()
 
-    h.HandleUserInterrupt = True  # cancelSolve works through HiGHS's interrupt callback
-    old = signal.signal(signal.SIGINT, on_ctrl_c)
+    points = (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt)
+    for point in points:
+        point.subscribe(on_interrupt_point)
+    old = signal.signal(signal.SIGINT, on_ctrl_c) if catch_ctrl_c else None
     try:
         h.run()
     finally:
-        signal.signal(signal.SIGINT, old)
-        h.HandleUserInterrupt = False
+        if catch_ctrl_c:
+            signal.signal(signal.SIGINT, old)
+        for point in points:
+            point.unsubscribe(on_interrupt_point)
     if asked:
         raise KeyboardInterrupt
 
 
 def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
-              progress: ProgressFn | None = None, scale: float = 1.0) -> SolveOutcome:
+              progress: ProgressFn | None = None, scale: float = 1.0,
+              stop_at: float | None = None) -> SolveOutcome:
     """Run a prepared HiGHS instance and read its outcome; `scale` is the program's
-    `objective_scale` (objective and bound come back in USD)."""
+    `objective_scale` (objective and bound come back in USD); `stop_at`: a
+    `time.perf_counter()` reading past which HiGHS is interrupted (`run_interruptible`),
+    the cold retry below included."""
     if scale != 1.0:
-        return _unscaled(run_highs(h, is_mip, start, _unscaled_progress(progress, scale)),
-                         scale)
+        return _unscaled(run_highs(h, is_mip, start, _unscaled_progress(progress, scale),
+                                   stop_at=stop_at), scale)
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = list(map(float, start))
@@ -209,8 +229,9 @@ def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
         h.setSolution(sol)
     if progress is not None and is_mip:
         _subscribe_progress(h, progress)
+    ran_before = float(h.getRunTime())
     t0 = time.perf_counter()
-    run_interruptible(h)
+    run_interruptible(h, stop_at)
     seconds = time.perf_counter() - t0
     ms = h.getModelStatus()
     name = h.modelStatusToString(ms)
@@ -250,15 +271,34 @@ def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
             # where its objective is wrong (measured: "MIP start solution is feasible in
             # the reduced space: objective 7507200" for a plan costing 8407200), then
             # claim that plan optimal. Never trust such a run: solve again, cold.
-            h.clearSolver()
-            # the time limit counts the instance's total run time: give the retry its own
-            limit = float(h.getOptionValue("time_limit")[1])
-            h.setOptionValue("time_limit", float(h.getRunTime()) + limit)
-            again = run_highs(h, is_mip, None, None)
-            h.setOptionValue("time_limit", limit)
-            again.seconds += seconds
-            return again
+            return _cold_retry(h, x, true_obj, seconds, ran_before, stop_at)
     return SolveOutcome(status, x, obj, bound, gap, seconds, name, nodes)
+
+
+def _cold_retry(h: highspy.Highs, x: np.ndarray, true_obj: float, seconds: float,
+                ran_before: float, stop_at: float | None) -> SolveOutcome:
+    """`run_highs` again without the starting plan HiGHS misvalued: the retry gets the time
+    limit of the run it repeats (HiGHS counts its limit over an instance's total run time,
+    so it is set to the run time so far plus that), but not past `stop_at`. When the
+    retry finds no plan (no time left), the misvalued run's plan is returned at its true
+    cost, as a time-limited plan without a bound."""
+    h.clearSolver()
+    limit = float(h.getOptionValue("time_limit")[1])
+    own = max(MIN_RETRY_S, limit - ran_before)
+    if stop_at is not None:
+        own = max(MIN_RETRY_S, min(own, stop_at - time.perf_counter()))
+    h.setOptionValue("time_limit", float(h.getRunTime()) + own)
+    again = run_highs(h, True, None, None, stop_at=stop_at)
+    h.setOptionValue("time_limit", limit)
+    again.seconds += seconds
+    if again.x is None and again.status == "no_solution":
+        return SolveOutcome("time_limit", x, true_obj, None, None, again.seconds,
+                            again.highs_status, again.nodes)
+    return again
+
+
+#: the least time a cold retry is given
+MIN_RETRY_S = 1e-3
 
 
 def _unscaled(out: SolveOutcome, scale: float) -> SolveOutcome:

@@ -225,13 +225,16 @@ class PlanSession:
 
     # ------------------------------------------------------------------ solving
     def solve(self, start: np.ndarray | None = None, progress: ProgressFn | None = None,
-              time_limit_s: float | None = None) -> SolveOutcome:
+              time_limit_s: float | None = None, stop_at: float | None = None
+              ) -> SolveOutcome:
         """Run HiGHS on the current bounds, from the plan `start` if given (handed over
-        with ``setSolution``), within `time_limit_s` (default: the settings')."""
+        with ``setSolution``), within `time_limit_s` (default: the settings'), and
+        interrupted past `stop_at` (a `time.perf_counter()` reading; `run_highs`)."""
         limit = self.settings.time_limit_s if time_limit_s is None else time_limit_s
         self.h.setOptionValue("time_limit", float(self.h.getRunTime()) + float(limit))
         self.solves += 1
-        return run_highs(self.h, self.is_mip, start, progress, self.program.objective_scale)
+        return run_highs(self.h, self.is_mip, start, progress, self.program.objective_scale,
+                         stop_at=stop_at)
 
     def row_duals(self) -> np.ndarray | None:
         """Row duals of the last solve, in USD per row unit; None unless it ended optimal

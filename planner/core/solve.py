@@ -9,6 +9,7 @@ imports: the caller hands it in as a `Diagnosis` (`planner.analysis.solve` does,
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from planner.core.session import PlanSession
 from planner.core.start import start_plan
 from planner.core.summary import ModelSize, PlanSummary, Shortfall
 from planner.core.warm import HeldBuys, WarmSource, carried_start, held_purchases
+from planner.deadline import HIGHS_GRACE_S, Deadline, post_solve_reserve
 from planner.errors import InfeasibleError, SolverError
 from planner.inputs.bundle import Inputs
 from planner.io.output import write_plan
@@ -167,12 +169,13 @@ def explain_infeasible(data: PlanData, settings: HighsSettings,
 
 
 def _raise_without_plan(outcome: SolveOutcome, data: PlanData, settings: HighsSettings,
-                        diagnosis: Diagnosis) -> None:
+                        diagnosis: Diagnosis, left: HighsSettings | None = None) -> None:
     """Raise the planner's error when HiGHS ended without a plan (infeasible, unbounded,
-    out of time, failed)."""
+    out of time, failed); `left`: the settings with the time that is left, for the
+    re-plan that explains an infeasible strict scenario."""
     if outcome.status == "infeasible":
         if data.strict_demand:
-            raise explain_infeasible(data, settings, diagnosis)
+            raise explain_infeasible(data, left or settings, diagnosis)
         raise InfeasibleError("the scenario has no feasible plan (HiGHS proved it infeasible)")
     if outcome.status == "unbounded":
         raise SolverError("HiGHS reports the problem unbounded; this is a bug in the planner",
@@ -232,11 +235,29 @@ def check_held_buys(data: PlanData, held: HeldBuys) -> None:
 
 #: the least time HiGHS is given, however little of the limit the stages before it left
 MIN_SOLVE_S = 1e-3
+#: the share of the time left after compiling that the start heuristic may take
+HEURISTIC_SHARE = 0.5
 
 
-def _remaining(settings: HighsSettings, spent_s: float) -> HighsSettings:
-    """`settings` with `spent_s` taken from the time limit (at least `MIN_SOLVE_S` left)."""
-    return replace(settings, time_limit_s=max(MIN_SOLVE_S, settings.time_limit_s - spent_s))
+def _left(settings: HighsSettings, deadline: Deadline, reserve_s: float = 0.0
+          ) -> HighsSettings:
+    """`settings` with the time limit set to what is left of the deadline, less
+    `reserve_s` (at least `MIN_SOLVE_S`)."""
+    return replace(settings, time_limit_s=max(MIN_SOLVE_S, deadline.remaining() - reserve_s))
+
+
+def with_bound(outcome: SolveOutcome, bound: float) -> SolveOutcome:
+    """`outcome` with `bound`, a proven lower bound of the same program found elsewhere
+    (the LP relaxation's optimum the start heuristic solved), where it is better than
+    HiGHS's own, and the gap recomputed from it. A run the time limit stopped before
+    HiGHS's root LP has no bound of its own (or a weak one) although the start plan is
+    within a fraction of a percent of the LP's: this says so."""
+    obj, own = outcome.objective, outcome.best_bound
+    if obj is None or not math.isfinite(bound) or (own is not None and own >= bound):
+        return outcome
+    bound = min(bound, obj)  # the LP is solved to a tolerance: never above the plan
+    gap = max(0.0, obj - bound) / max(abs(obj), 1e-9)
+    return replace(outcome, best_bound=bound, mip_gap=gap)
 
 
 def solve_data(data: PlanData, settings: HighsSettings,
@@ -249,9 +270,13 @@ def solve_data(data: PlanData, settings: HighsSettings,
     """Build, compile, solve and extract one prepared problem.
 
     The time limit (`settings.time_limit_s`) bounds the run from `started_at` (a
-    `time.perf_counter()` reading; default: when this is called): what the stages before
-    HiGHS take (loading, preparing, building, compiling, the start heuristic) is taken
-    from HiGHS's time, so a run ends about when the limit says, however large the model.
+    `time.perf_counter()` reading; default: when this is called), one deadline for every
+    stage (`planner.deadline`): what the stages before HiGHS take (loading, preparing,
+    building, compiling) is taken from HiGHS's time; the start heuristic may take
+    `HEURISTIC_SHARE` of what is left; HiGHS gets the rest less a reserve for the stages
+    after it (`post_solve_reserve`) and is interrupted past that by `HIGHS_GRACE_S`; the
+    re-plan that explains an infeasible strict scenario gets what is left. So a run ends
+    about when the limit says, however large the model.
 
     `formulation`: "strong" (default) or "plain" (the contract's math as written; same
     optimum, see `planner.core.build`). `start`: a column vector of a previous plan of the
@@ -275,9 +300,10 @@ def solve_data(data: PlanData, settings: HighsSettings,
     from planner.core.compile import compile_model
 
     timings: dict[str, float] = {}
+    lp_bound: float | None = None  # the start heuristic's LP optimum, a proven bound
     t0 = time.perf_counter()
-    started = t0 if started_at is None else started_at
-    precheck(data, diagnosis)
+    deadline = Deadline(t0 if started_at is None else started_at, settings.time_limit_s)
+    precheck(data, diagnosis, _left(settings, deadline))
     if held_buys is not None:
         check_held_buys(data, held_buys)
     if on_stage:
@@ -296,19 +322,26 @@ def solve_data(data: PlanData, settings: HighsSettings,
     timings["compile_s"] = time.perf_counter() - t1
     if on_stage:
         on_stage("solve", time.perf_counter() - t0)
-    solve_settings = _remaining(settings, time.perf_counter() - started)
     if start is None and start_from is not None and start_from.values is not None:
         start = carried_start(compiled, start_from.values)
         timings["carried_start"] = 0.0 if start is None else 1.0
     if start is None and heuristic and formulation == "strong" and \
             bool(compiled.program.integer.any()):
-        sp = start_plan(compiled, time_limit_s=solve_settings.time_limit_s / 2)
+        sp = start_plan(compiled, time_limit_s=HEURISTIC_SHARE * deadline.remaining())
         timings["start_plan_s"] = sp.seconds
         start = sp.x
-        solve_settings = _remaining(solve_settings, sp.seconds)
-    outcome = PlanSession(compiled, solve_settings).solve(start=start, progress=progress)
+        lp_bound = sp.lp_bound
+    # HiGHS gets what is left, less the reserve for the stages after it, and is
+    # interrupted if it overruns that by more than HIGHS_GRACE_S (planner.deadline)
+    solve_settings = _left(settings, deadline,
+                           post_solve_reserve(timings, settings.time_limit_s))
+    stop_at = time.perf_counter() + solve_settings.time_limit_s + HIGHS_GRACE_S
+    outcome = PlanSession(compiled, solve_settings).solve(start=start, progress=progress,
+                                                          stop_at=stop_at)
     timings["solve_s"] = outcome.seconds
-    _raise_without_plan(outcome, data, settings, diagnosis)
+    if lp_bound is not None:
+        outcome = with_bound(outcome, lp_bound)
+    _raise_without_plan(outcome, data, settings, diagnosis, _left(settings, deadline))
     t2 = time.perf_counter()
     values = compiled.values(outcome.x)
     tables = extract(data, values, outcome, {

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from planner.core.highs import HighsSettings, MatrixProgram
 from planner.core.session import PlanSession
+from planner.deadline import HIGHS_GRACE_S
 
 if TYPE_CHECKING:
     from planner.core.compile import CompiledModel
@@ -91,7 +92,9 @@ def _lp(relax: PlanSession, time_limit_s: float,
         relax.set_option("solver", "simplex")
     if bounds is not None:
         relax.set_all_col_bounds(*bounds)
-    out = relax.solve(time_limit_s=time_limit_s)
+    # interrupted if HiGHS overruns its limit (planner.deadline): the heuristic's share
+    out = relax.solve(time_limit_s=time_limit_s,
+                      stop_at=time.perf_counter() + time_limit_s + HIGHS_GRACE_S)
     return out.x if out.status == "optimal" else None
 
 

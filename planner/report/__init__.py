@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.analysis.verdicts import plan_standing
+from planner.deadline import CUT_SHORT, CutShort, Deadline, post_solve_reserve
 from planner.errors import InputError, Issue
 from planner.fmt import pct
 from planner.io.atomic import write_files
@@ -61,8 +62,8 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
              *, report: bool = True, marginals: bool = True, baselines: bool = True,
              progress: ProgressFn | None = None, budget_s: float | None = None,
              extra: Mapping[str, str] | None = None,
-             on_error: Callable[[str, BaseException], None] | None = None
-             ) -> dict[str, str | bytes]:
+             on_error: Callable[[str, BaseException], None] | None = None,
+             deadline: Deadline | None = None) -> dict[str, str | bytes]:
     """Every file `planner plan` writes, as texts, built before anything is written.
 
     The plan tables and summary.json, `extra` files, and with `report` the analysis
@@ -77,6 +78,12 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
     called. A plan stopped by the time limit far from its bound (`plan_standing` weak) is
     not analysed further: its marginal values and baselines would rest on a plan that is
     not an answer; summary.json says so in ``analyses_skipped``.
+
+    `deadline` (the run's, `planner.deadline`): the analyses run only in what is left of
+    it, less a reserve for building and writing the files (the plan's own
+    `post_solve_reserve`); an analysis the deadline stopped before it started, or cut
+    short, says so in ``analyses_skipped`` ("cut short by the time limit") and in the
+    report.
     """
     files: dict[str, str | bytes] = {}
     if report:
@@ -90,9 +97,13 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
             if baselines:
                 skipped["baselines"] = why
             marginals = baselines = False
+        if deadline is not None:
+            deadline = deadline.shortened(post_solve_reserve(result.timings,
+                                                             deadline.limit_s))
         analysed, errors = _analyses(result, profiles, marginals=marginals,
                                   baselines=baselines, progress=progress,
-                                  budget_s=budget_s, on_error=on_error)
+                                  budget_s=budget_s, on_error=on_error, deadline=deadline,
+                                  cut=skipped)
         files = {**analysed}
         if skipped:
             result.summary.analyses_skipped = skipped
@@ -110,7 +121,8 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
 def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, marginals: bool,
               baselines: bool, progress: ProgressFn | None, time_limit_s: float | None = None,
               budget_s: float | None = None,
-              on_error: Callable[[str, BaseException], None] | None = None
+              on_error: Callable[[str, BaseException], None] | None = None,
+              deadline: Deadline | None = None, cut: dict[str, str] | None = None
               ) -> tuple[dict[str, str], list[str]]:
     """limits.csv, and unless skipped marginal_values.csv and baselines.csv, as CSV
     texts, and the analyses that failed (named, never raised: the plan is kept).
@@ -123,6 +135,11 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
     re-solves together, and the baseline plans together, stop starting new solves after
     `budget_s` (default: twice the plan's solve time, at least 20 s); what was not
     solved is marked so (marginal rows keep their LP estimate).
+
+    `deadline`: the run's (`planner.deadline`); each solve may take at most what is left
+    of it, and what it stops is recorded in `cut` (analysis name -> why, for
+    summary.json's ``analyses_skipped``): the analysis not started at all, or started and
+    cut short (the steps and plans not solved are marked so in their tables).
     """
     # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
     from planner.report.facts import limits_table
@@ -134,9 +151,17 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
     files: dict[str, str] = {}
     errors: list[str] = []
 
+    if cut is None:
+        cut = {}
+    limit = f"{result.settings.time_limit_s:g} s"
+
     def guarded(name: str, fn: Callable[[], str]) -> None:
         try:
             files[name] = fn()
+        except CutShort as exc:  # the deadline passed before it could start
+            cut[name.removesuffix(".csv")] = (
+                f"not computed: {CUT_SHORT} ({limit} for the whole run; {exc}); plan "
+                "again with a longer --time-limit (solver.time_limit_s)")
         except Exception as exc:  # noqa: BLE001 - one failed analysis must not lose the plan
             errors.append(f"{name} was not written: internal error "
                           f"({type(exc).__name__}: {exc}); the plan and the other "
@@ -154,10 +179,20 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
             if progress:
                 progress("marginal values", done, total, label)
 
-        guarded("marginal_values.csv", lambda: frame_to_csv(marginal_values(
-            result.data, result.settings, result.outcome.x,
-            sites_table=result.tables.sites, time_limit_s=time_limit_s,
-            budget_s=budget_s, progress=mp)))
+        def mv() -> str:
+            table = marginal_values(result.data, result.settings, result.outcome.x,
+                                    sites_table=result.tables.sites,
+                                    time_limit_s=time_limit_s, budget_s=budget_s,
+                                    progress=mp, deadline=deadline)
+            short = int(table["method"].astype(str).str.contains(CUT_SHORT).sum()) \
+                if len(table) else 0
+            if short:
+                cut["marginal_values"] = (
+                    f"{CUT_SHORT} ({limit} for the whole run): {short} of {len(table)} "
+                    "steps not re-solved, their rows keep the LP estimate only")
+            return frame_to_csv(table)
+
+        guarded("marginal_values.csv", mv)
     if baselines:
         # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
         from planner.analysis.baselines import baselines as run_baselines
@@ -169,7 +204,18 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
         settings = replace(result.settings, time_limit_s=time_limit_s)
         pp = result.tables.purchase_plan
         bought = pp.loc[pp["units"] > 0, "system"].astype(str).tolist()
-        guarded("baselines.csv", lambda: frame_to_csv(run_baselines(
-            result.data, settings, result.summary, progress=bp, budget_s=budget_s,
-            optimised_systems=bought)))
+        def bl() -> str:
+            if deadline is not None and deadline.expired():
+                raise CutShort("no time left after the plan")
+            table = run_baselines(result.data, settings, result.summary, progress=bp,
+                                  budget_s=budget_s, optimised_systems=bought,
+                                  deadline=deadline)
+            skipped = int((table["status"] == "skipped").sum())
+            if skipped and deadline is not None and deadline.expired():
+                cut["baselines"] = (
+                    f"{CUT_SHORT} ({limit} for the whole run): {skipped} of "
+                    f"{len(table) - 1} baseline plans not solved (status skipped)")
+            return frame_to_csv(table)
+
+        guarded("baselines.csv", bl)
     return files, errors

@@ -22,10 +22,14 @@ def marginal_section(pf: PlanFolder) -> Section:
     of, and the most valuable MW."""
     sec = Section("Marginal values: what one more MW, budget or demand is worth", "marginal")
     mv = pf.marginal
+    why = _skipped(pf, "marginal_values")
     if mv is None:
-        sec.blocks.append("Not computed for this plan (marginal_values.csv is absent; "
+        sec.blocks.append(f"Not computed for this plan: {why}." if why else
+                          "Not computed for this plan (marginal_values.csv is absent; "
                           "`planner plan` writes it unless --no-marginals is given).")
         return sec
+    if why:  # cut short by the time limit: some steps keep their LP estimate only
+        sec.blocks.append(f"**Incomplete:** {why}.")
     if not len(mv):
         sec.blocks.append("No marginal values: the plan had no solution to start from.")
         return sec
@@ -66,6 +70,14 @@ def marginal_section(pf: PlanFolder) -> Section:
                               f"{usd(best['value_usd'])} saved"
                               + _split_text(best) + ".")
     return sec
+
+
+def _skipped(pf: PlanFolder, name: str) -> str | None:
+    """Why an analysis was not computed, or not in full (summary.json's
+    ``analyses_skipped``: a weak time-limited plan, or the run's time limit), without its
+    leading "not computed: " (the report's sentence says it)."""
+    why = (pf.summary.analyses_skipped or {}).get(name)
+    return None if why is None else why.removeprefix("not computed: ")
 
 
 def _marginal_row(r: Any) -> list[str]:
@@ -162,9 +174,13 @@ def baseline_section(pf: PlanFolder) -> Section:
     the optimised plan buys and saves, in words."""
     sec = Section("Against simpler plans", "baselines")
     bl = pf.baselines
+    why = _skipped(pf, "baselines")
     if bl is None or not len(bl):
-        sec.blocks.append("Not computed for this plan (baselines.csv is absent).")
+        sec.blocks.append(f"Not computed for this plan: {why}." if why else
+                          "Not computed for this plan (baselines.csv is absent).")
         return sec
+    if why:  # cut short by the time limit: some baseline plans were not solved
+        sec.blocks.append(f"**Incomplete:** {why}.")
     sec.blocks.append(
         "Single-system: what if every new purchase had been one system type? The same "
         "scenario with purchases restricted to that type, planned optimally; the installed "

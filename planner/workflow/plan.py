@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from planner.core.size import MAX_COLUMNS
+from planner.deadline import Deadline
 from planner.inputs.loader import load_inputs
 from planner.io.atomic import write_files
 from planner.io.output import MERGED_FILE, OPTIONAL_CSV_FILES, REPORT_SET, check_output_dir
@@ -42,7 +43,8 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
                    analysis_time_s: float | None = None,
                    progress: PlanProgress | None = None,
                    on_error: Callable[[str, BaseException], None] | None = None,
-                   max_columns: int = MAX_COLUMNS) -> PlanResult:
+                   max_columns: int = MAX_COLUMNS,
+                   started_at: float | None = None) -> PlanResult:
     """Plan a scenario (with `what_ifs` merged onto it and then `sets` applied, if any),
     analyse the plan, and write every file into `out` as one set: the plan, its analyses
     and its report, or nothing (docs/reliability.md).
@@ -54,11 +56,17 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
     also gets its merged scenario (``scenario.merged.yaml``). `max_columns`: the largest
     model to build (`planner.core.size`). Raises InputError (an
     unusable `out` is refused before the solve), InfeasibleError or SolverError.
+
+    The time limit (`time_limit_s`, else the scenario's `solver.time_limit_s`) bounds the
+    whole run from `started_at` (a `time.perf_counter()` reading, default now): loading,
+    the plan, its analyses and the report share one deadline (`planner.deadline`);
+    analyses the deadline stops say so ("cut short by the time limit").
     """
     # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
     from planner.api import plan
 
-    started = time.perf_counter()  # the time limit counts loading too
+    # the time limit counts loading too
+    started = time.perf_counter() if started_at is None else started_at
     check_output_dir(out)  # an unusable -o is refused before the solve, not after
     extra: dict[str, str] = {}
     if what_ifs or sets:  # what-if planning (docs/what-if.md)
@@ -76,7 +84,8 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
             progress.on_warning(warning)
     files = plan_set(result, out, inputs.profiles, report=report, marginals=marginals,
                      baselines=baselines, progress=progress.on_step if progress else None,
-                     budget_s=analysis_time_s, extra=extra, on_error=on_error)
+                     budget_s=analysis_time_s, extra=extra, on_error=on_error,
+                     deadline=Deadline(started, result.settings.time_limit_s))
     if progress:
         progress.on_stage("write")
     # an older plan's report, or a table this plan does not have, must not survive beside it

@@ -1,0 +1,98 @@
+"""One clock for a whole run: the time limit bounds the command, not only HiGHS.
+
+A `Deadline` starts when a command starts (a `time.perf_counter()` reading, which is
+monotonic: changing the system clock does not move it) and ends `limit_s` later. Every
+stage that can take long asks it what is left, so the stages share one budget instead of
+each taking the limit again:
+
+- loading, preparing, building and compiling count against it (they come first);
+- the start heuristic stops when its share of what is left is spent
+  (`planner.core.solve.HEURISTIC_SHARE`);
+- HiGHS gets the rest as its own `time_limit`, less a reserve for extracting and writing
+  the plan (`post_solve_reserve`), and is interrupted if it runs past that by more than
+  `HIGHS_GRACE_S` (`planner.core.highs.run_highs`, `stop_at`);
+- the analyses after the plan (marginal values, baselines) start only while time is
+  left, each solve limited to what is left; what the deadline stopped is marked
+  `CUT_SHORT` in their tables and the report.
+
+This module imports nothing of the planner (a base module, docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+#: how a table and the report say that the deadline stopped an analysis
+CUT_SHORT = "cut short by the time limit"
+
+#: seconds a HiGHS run may go past the time limit it was given before it is interrupted
+#: (`planner.core.highs.run_interruptible`, through HiGHS's simplex, IPM and MIP
+#: interrupt callbacks): a second stop behind HiGHS's own `time_limit`, which normally
+#: stops it first. It cannot stop HiGHS where HiGHS reaches no interrupt callback (seen:
+#: a large model's MIP root, where HiGHS's own limit stopped it on time and the first
+#: MIP interrupt callback came later)
+HIGHS_GRACE_S = 2.0
+
+#: HiGHS stops this long before the deadline, for the stages after it (extracting and
+#: checking the plan, the limits table, the plan files and the report): a multiple of
+#: what building and compiling the model took (the stages after HiGHS walk the same
+#: index sets and write several tables each), at most a share of the limit, so that a
+#: short limit is not eaten by it
+POST_SOLVE_FACTOR = 3.0
+POST_SOLVE_MAX_SHARE = 0.1
+
+
+class CutShort(Exception):
+    """An analysis found no time left to start: the deadline passed (`CUT_SHORT`)."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """`limit_s` seconds from `started` (a `time.perf_counter()` reading)."""
+
+    started: float
+    limit_s: float
+
+    @classmethod
+    def starting_now(cls, limit_s: float) -> Deadline:
+        return cls(time.perf_counter(), float(limit_s))
+
+    @property
+    def at(self) -> float:
+        """The `time.perf_counter()` reading at which the time is up."""
+        return self.started + self.limit_s
+
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return time.perf_counter() - self.started
+
+    def remaining(self) -> float:
+        """Seconds left, never below 0."""
+        return max(0.0, self.at - time.perf_counter())
+
+    def expired(self) -> bool:
+        return time.perf_counter() >= self.at
+
+    def cap(self, seconds: float | None) -> float:
+        """`seconds` (None: no cap of its own), at most what is left."""
+        left = self.remaining()
+        return left if seconds is None else min(float(seconds), left)
+
+    def stop_at(self, seconds: float, grace_s: float = HIGHS_GRACE_S) -> float:
+        """The `time.perf_counter()` reading past which a solve given `seconds` from now is
+        interrupted: `seconds` and `grace_s` from now, and never past the deadline plus
+        `grace_s`."""
+        return min(time.perf_counter() + seconds, self.at) + grace_s
+
+    def shortened(self, reserve_s: float) -> Deadline:
+        """The same start, `reserve_s` earlier (kept for the stages after)."""
+        return Deadline(self.started, max(0.0, self.limit_s - reserve_s))
+
+
+def post_solve_reserve(timings: dict[str, float], limit_s: float) -> float:
+    """Seconds kept back from HiGHS (and from the analyses) for the stages after them:
+    `POST_SOLVE_FACTOR` times the build and compile seconds in `timings` (a solve's
+    ``build_s``, ``compile_s``), at most `POST_SOLVE_MAX_SHARE` of `limit_s`."""
+    before = timings.get("build_s", 0.0) + timings.get("compile_s", 0.0)
+    return min(POST_SOLVE_FACTOR * before, POST_SOLVE_MAX_SHARE * limit_s)
