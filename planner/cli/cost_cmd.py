@@ -155,10 +155,14 @@ def _versus_table(vs: pd.DataFrame) -> Table:
     return t
 
 
+def _tokens(v: float) -> str:
+    return "cannot serve" if v <= 0 else num_seed(v)
+
+
 _VALUE_FORMAT = {
     "usd_per_gpu_hour": lambda v: usd_fixed(v, 2, grouping=False),
-    "tokens_per_s_per_gpu": num_seed,
-    "tokens_per_s_per_mw_all_in": num_seed,
+    "tokens_per_s_per_gpu": _tokens,
+    "tokens_per_s_per_mw_all_in": _tokens,
     "cost_per_mtok_usd": lambda v: "cannot serve" if math.isinf(v) else usd_cents(v),
 }
 
