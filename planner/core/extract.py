@@ -188,7 +188,9 @@ def _service_rows(data: PlanData, served: dict[int, float], rented: dict[int, fl
         unmet = max(0.0, c.tokens_per_s - got)
         row = (c.period, c.model, c.slo, c.tokens_per_s, got, unmet,
                unmet * data.unmet_usd_of_class(c.index))
-        rows.append((*row, rented.get(c.index, 0.0)) if data.rent_offers else row)
+        # rented tokens are clipped to the demand in products of floats: never above
+        # what the class is served (a last-digit excess would read as owned units < 0)
+        rows.append((*row, min(rented.get(c.index, 0.0), got)) if data.rent_offers else row)
     return rows
 
 
