@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -83,6 +84,29 @@ def solver_settings(inputs: Inputs, time_limit_s: float | None = None,
     )
 
 
+def hall_load(data: PlanData, held: HeldBuys | None = None
+              ) -> tuple[dict[tuple[str, int], float], dict[tuple[str, int], float]]:
+    """(kW, racks) per (hall, period) of the installed base, plus units `held` (bought in
+    a period and in service from then to the horizon's end), when given."""
+    kw: dict[tuple[str, int], float] = defaultdict(float)
+    racks: dict[tuple[str, int], float] = defaultdict(float)
+
+    def add(s: str, g: str, t: int, units: float) -> None:
+        kw[(s, t)] += units * data.systems[g].unit_power_kw
+        racks[(s, t)] += units * data.systems[g].racks_per_unit
+
+    for (s, g, t), u in data.existing.items():
+        add(s, g, t, u)
+    index = {lab: t for t, lab in enumerate(data.labels)}
+    for (s, g, lab), units in (held or {}).items():
+        t0 = index.get(lab)
+        if t0 is None or units <= 0 or g not in data.systems:
+            continue
+        for t in range(t0, data.T):
+            add(s, g, t, units)
+    return dict(kw), dict(racks)
+
+
 def precheck(data: PlanData, diagnosis: Diagnosis,
              settings: HighsSettings | None = None) -> None:
     """Infeasibilities visible before solving, explained in the planner's words.
@@ -93,12 +117,11 @@ def precheck(data: PlanData, diagnosis: Diagnosis,
     explained at once (`explain_infeasible`), not only those.
     """
     details: list[str] = []
+    load_kw, load_racks = hall_load(data)
     for site in [] if data.allow_retirement else data.sites:  # C: retiring makes room
         power_told = racks_told = False
         for t in range(data.T):
-            here = [(g, u) for (s, g, tt), u in data.existing.items()
-                    if s == site.name and tt == t]
-            kw = sum(u * data.systems[g].unit_power_kw for g, u in here)
+            kw = load_kw.get((site.name, t), 0.0)
             # A: a site with `build` may have built up to its max_mw by t
             can_build = any(s == site.name and u <= t for s, u in data.build_index)
             cap_kw = (site.power_mw + (data.max_build_mw(site.name) if can_build else 0.0)) \
@@ -111,7 +134,7 @@ def precheck(data: PlanData, diagnosis: Diagnosis,
                                + " (raise power_mw, or retire units with retire_after)")
                 power_told = True
             if site.max_racks is not None and not racks_told:
-                racks = sum(u * data.systems[g].racks_per_unit for g, u in here)
+                racks = load_racks.get((site.name, t), 0.0)
                 if racks > site.max_racks + 1e-6:
                     details.append(f"site {site.name!r} in {data.labels[t]}: existing units "
                                    f"fill {racks:g} racks, above max_racks "
@@ -202,19 +225,7 @@ def check_held_buys(data: PlanData, held: HeldBuys) -> None:
     may build counts the most it may build."""
     if data.allow_retirement:
         return
-    index = {lab: t for t, lab in enumerate(data.labels)}
-    kw: dict[tuple[str, int], float] = {}
-    racks: dict[tuple[str, int], float] = {}
-    for (s, g, t), u in data.existing.items():
-        kw[(s, t)] = kw.get((s, t), 0.0) + u * data.systems[g].unit_power_kw
-        racks[(s, t)] = racks.get((s, t), 0.0) + u * data.systems[g].racks_per_unit
-    for (s, g, lab), units in held.items():
-        t0 = index.get(lab)
-        if t0 is None or units <= 0 or g not in data.systems:
-            continue
-        for t in range(t0, data.T):
-            kw[(s, t)] = kw.get((s, t), 0.0) + units * data.systems[g].unit_power_kw
-            racks[(s, t)] = racks.get((s, t), 0.0) + units * data.systems[g].racks_per_unit
+    kw, racks = hall_load(data, held)
     for (s, t), used in sorted(kw.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         site = data.site_by_name.get(s)
         if site is None:

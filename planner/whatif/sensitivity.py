@@ -57,6 +57,7 @@ from planner.analysis.sensitivity import (
 from planner.analysis.verdicts import plan_standing
 from planner.errors import InputError, Issue
 from planner.inputs.bundle import Inputs
+from planner.inputs.datasets import System
 from planner.whatif.jobs import Job, JobResult, default_workers, plan_job
 from planner.whatif.overlays import merge_scenario, read_base, read_overlay
 from planner.whatif.runner import KeptPool, run_jobs
@@ -156,11 +157,10 @@ def parse_param(spec: str, inputs: Inputs) -> list[tuple[str, str, str | None]]:
                             + ", ".join(fields))])
 
 
-def _tag(inputs: Inputs, system: str, field_: str, model: str | None) -> str:
+def _tag(inputs: Inputs, sysd: System, field_: str, model: str | None) -> str:
     if field_ == CURVE_FIELD and model is not None:
-        prov = inputs.profiles[model].provenance.get(system)
+        prov = inputs.profiles[model].provenance.get(sysd.id)
     else:
-        sysd = next(s for s in inputs.catalog.systems if s.id == system)
         prov = sysd.provenance.get(field_)
     return prov.tag if prov is not None else UNTAGGED
 
@@ -188,11 +188,11 @@ def _param(base: BasePlan, system: str, field_: str, model: str | None, role: st
     """One parameter, with the reason it is skipped if it is (`tags` None: asked for by
     name, so searched whatever its tag)."""
     inputs, data = base.inputs, base.data
-    tag = _tag(inputs, system, field_, model)
+    sysd = next(s for s in inputs.catalog.systems if s.id == system)
+    tag = _tag(inputs, sysd, field_, model)
     name = f"{system}.{field_}" + (f".{model}" if model else "")
     bought = {g for (_p, _s, g, u, _c) in base.result.purchases if u > 0}
     used = bought | {g for (_s, g, _t) in data.existing}
-    sysd = next(s for s in inputs.catalog.systems if s.id == system)
     value: float | None
     skip = ""
     if field_ == CURVE_FIELD:
