@@ -9,6 +9,7 @@ throughput at the demand class's SLO, a block can be built, a unit can retire).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from planner.core.problem import (
     DemandClass,
@@ -22,7 +23,13 @@ from planner.core.rent_sets import rent_sets
 from planner.gcpause import paused_gc
 from planner.inputs.bundle import Inputs
 from planner.inputs.datasets import System
-from planner.inputs.periods import HOURS_PER_PERIOD, PERIODS_PER_YEAR, parse_period, period_labels
+from planner.inputs.periods import (
+    HOURS_PER_PERIOD,
+    PERIODS_PER_YEAR,
+    parse_period,
+    period_labels,
+    plan_period,
+)
 from planner.inputs.validate import horizon_granularity, validate
 
 
@@ -41,9 +48,10 @@ def _prepare(inputs: Inputs) -> PlanData:
     labels = period_labels(sc.horizon.start, sc.horizon.periods, gran)
     first = parse_period(sc.horizon.start, gran)
 
-    def t_of(period: str) -> int:
-        """The position of a period label in the horizon (negative before its start)."""
-        return parse_period(period, gran) - first
+    def t_of(period: str, edge: Literal["start", "end"] = "start") -> int:
+        """The position of a period label of any granularity in the horizon (negative
+        before its start), rounded inwards at `edge` (`planner.inputs.periods.plan_period`)."""
+        return plan_period(period, gran, edge) - first
 
     # `systems:` restricts what may be bought; installed units of any system keep serving
     installed_any = {ex.system for site in sc.sites for ex in site.existing if ex.units > 0}
@@ -175,7 +183,7 @@ def _throughput(inputs: Inputs, classes: list[DemandClass], catalog: dict[str, S
     return tput
 
 
-def _existing(inputs: Inputs, T: int, t_of: Callable[[str], int]
+def _existing(inputs: Inputs, T: int, t_of: Callable[..., int]
               ) -> dict[tuple[str, str, int], int]:
     """Installed units in service per (site, system, period), up to `retire_after`."""
     existing: dict[tuple[str, str, int], int] = {}
@@ -185,7 +193,7 @@ def _existing(inputs: Inputs, T: int, t_of: Callable[[str], int]
                 continue
             last_t = T - 1
             if ex.retire_after is not None:
-                last_t = min(T - 1, t_of(ex.retire_after))
+                last_t = min(T - 1, t_of(ex.retire_after, "end"))
             for t in range(0, last_t + 1):
                 k3 = (site.name, ex.system, t)
                 existing[k3] = existing.get(k3, 0) + ex.units
@@ -241,7 +249,7 @@ def _serve_index(classes: list[DemandClass], tput: dict[tuple[str, int], float],
     return serve_index
 
 
-def _retirement_sets(data: PlanData, inputs: Inputs, t_of: Callable[[str], int]) -> None:
+def _retirement_sets(data: PlanData, inputs: Inputs, t_of: Callable[..., int]) -> None:
     """Section C: where units may retire early (nothing without `allow_retirement`).
 
     Bought units of (s,g) may retire in any period after the first in which (s,g) may be
@@ -253,7 +261,8 @@ def _retirement_sets(data: PlanData, inputs: Inputs, t_of: Callable[[str], int])
     entries: list[tuple[str, int, str, int, int]] = []
     for site in inputs.scenario.sites:
         for j, ex in enumerate(site.existing):
-            last_t = T - 1 if ex.retire_after is None else min(T - 1, t_of(ex.retire_after))
+            last_t = (T - 1 if ex.retire_after is None
+                      else min(T - 1, t_of(ex.retire_after, "end")))
             if ex.units > 0 and last_t >= 0:
                 entries.append((site.name, j, ex.system, ex.units, last_t))
     first_buy: dict[tuple[str, str], int] = {}

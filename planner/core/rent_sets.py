@@ -29,7 +29,7 @@ class RentData:
 
 
 def rent_sets(inputs: Inputs, classes: Sequence[DemandClass], catalog: dict[str, System],
-              T: int, t_of: Callable[[str], int],
+              T: int, t_of: Callable[..., int],
               tput_at: Callable[[str, str, float], float]) -> dict[str, Any]:
     """B. renting: the offers (prices resolved), where `rent[r,t]` exists (inside the
     window, unless max_gpus is 0), and where `rserve[r,k]` exists (the offer stands in
@@ -46,7 +46,7 @@ def rent_sets(inputs: Inputs, classes: Sequence[DemandClass], catalog: dict[str,
             price = catalog[o.system].rental_usd_per_gpu_hour
         assert price is not None  # validate() requires one of the two
         lo = 0 if o.from_ is None else max(0, t_of(o.from_))
-        hi = T - 1 if o.until is None else min(T - 1, t_of(o.until))
+        hi = T - 1 if o.until is None else min(T - 1, t_of(o.until, "end"))
         offers.append(RentData(i, o.system, float(price), o.max_gpus, lo, hi))
         if o.max_gpus == 0:
             continue

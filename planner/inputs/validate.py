@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -23,6 +23,7 @@ from planner.inputs.periods import (
     detect_granularity,
     format_period,
     parse_period,
+    plan_period,
 )
 from planner.inputs.schemas import Horizon, Scenario
 
@@ -72,20 +73,27 @@ class _Periods:
             self.gran = None
 
     def check(self, label: str, file: str, field: str, allow_before: bool,
-              allow_after: bool) -> int | None:
+              allow_after: bool, edge: Literal["start", "end"] | None = None) -> int | None:
+        """The plan ordinal of `label`, or None (and an issue) when it is no period or
+        lies outside the horizon where that is not allowed. With `edge`, a label of any
+        granularity is read as `planner.inputs.periods.plan_period` rounds it; without,
+        it must be written in the horizon's granularity (demand rows)."""
         if self.gran is None or self.first is None or self.last is None:
             return None
         try:
-            p = parse_period(label, self.gran)
+            p = (parse_period(label, self.gran) if edge is None
+                 else plan_period(label, self.gran, edge))
         except ValueError as exc:
             self.errs.add(file, field, str(exc))
             return None
         span = f"{format_period(self.first, self.gran)}..{format_period(self.last, self.gran)}"
+        read = format_period(p, self.gran)
+        as_read = "" if read == str(label).strip() else f" (read as {read} in this plan)"
         if p < self.first and not allow_before:
-            self.errs.add(file, field, f"{label} is before the horizon ({span})")
+            self.errs.add(file, field, f"{label}{as_read} is before the horizon ({span})")
             return None
         if p > self.last and not allow_after:
-            self.errs.add(file, field, f"{label} is after the horizon ({span})")
+            self.errs.add(file, field, f"{label}{as_read} is after the horizon ({span})")
             return None
         return p
 
@@ -118,7 +126,7 @@ def _check_scenario(sc: Scenario, cat: Catalog | None, periods: _Periods, sf: st
         avail = periods.first
         if site.available_from is not None:
             p = periods.check(site.available_from, sf, f"sites[{i}].available_from",
-                              allow_before=True, allow_after=False)
+                              allow_before=True, allow_after=False, edge="start")
             if p is not None and periods.first is not None:
                 avail = max(p, periods.first)
         for j, ex in enumerate(site.existing):
@@ -135,7 +143,7 @@ def _check_scenario(sc: Scenario, cat: Catalog | None, periods: _Periods, sf: st
                              "air-cooled")
             if ex.retire_after is not None:
                 periods.check(ex.retire_after, sf, f"{fld}.retire_after",
-                              allow_before=False, allow_after=True)
+                              allow_before=False, allow_after=True, edge="end")
             if ex.units > 0 and avail is not None and periods.first is not None and \
                     avail > periods.first:
                 errs.add(sf, f"{fld}.units",
@@ -163,13 +171,13 @@ def _check_rent(sc: Scenario, systems: dict[str, System] | None, system_ids: lis
         lo = hi = None
         if offer.from_ is not None:
             lo = periods.check(offer.from_, sf, f"{fld}.from", allow_before=False,
-                               allow_after=False)
+                               allow_after=False, edge="start")
         if offer.until is not None:
             hi = periods.check(offer.until, sf, f"{fld}.until", allow_before=False,
-                               allow_after=False)
+                               allow_after=False, edge="end")
         if lo is not None and hi is not None and lo > hi:
-            errs.add(sf, f"{fld}.until", f"{offer.until} is before from {offer.from_}: the "
-                     "offer stands in no period")
+            errs.add(sf, f"{fld}.until", f"{offer.until} is before from {offer.from_} "
+                     "(in whole periods of this plan): the offer stands in no period")
 
 
 def _check_demand(demand: Sequence[DemandRow], lines: Sequence[int],
