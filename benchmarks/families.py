@@ -187,9 +187,8 @@ class _Family:
             jit_kw, jit_usd = rng.uniform(0.92, 1.08), rng.uniform(0.85, 1.15)
             capex = float(round(a["capex_usd"] * jit_usd, -3))
             opex_share = a.get("opex_usd_per_year", 0.0) / a["capex_usd"]
-            lead_q = int(a.get("lead_time_periods", 0))
-            lead = {"quarter": lead_q, "month": 3 * lead_q, "year": math.ceil(lead_q / 4)
-                    }[self.gran]
+            lead_m = float(a.get("lead_time_months", 3 * a.get("lead_time_periods", 0)))
+            lead = math.ceil(lead_m / {"quarter": 3, "month": 1, "year": 12}[self.gran])
             s: dict[str, Any] = {
                 "id": f"syn-{a['id']}-{variant}",
                 "name": f"{a['name']} (synthetic variant {variant})",

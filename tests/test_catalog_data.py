@@ -18,6 +18,7 @@ NUMERIC = (
     "opex_usd_per_year",
     "lifetime_years",
     "lead_time_periods",
+    "lead_time_months",
     "max_units_per_period",
     "racks_per_unit",
     "hbm_gb",
@@ -74,7 +75,7 @@ def test_every_system_states_every_contract_field(raw_systems):
             "capex_usd",
             "opex_usd_per_year",
             "lifetime_years",
-            "lead_time_periods",
+            "lead_time_months",
             "cooling",
             "racks_per_unit",
             "source",
@@ -97,7 +98,7 @@ def test_every_figure_has_tagged_provenance(raw_systems, catalog):
     # estimates are never shown as published
     for s in catalog.systems:
         assert s.provenance["opex_usd_per_year"].tag == "estimate"
-        assert s.provenance["lead_time_periods"].tag == "estimate"
+        assert s.provenance["lead_time_months"].tag == "estimate"
 
 
 def test_units_are_what_buyers_order(catalog):
@@ -108,7 +109,8 @@ def test_units_are_what_buyers_order(catalog):
     for s in catalog.systems:
         if not s.id.endswith("nvl72"):
             assert s.gpus_per_unit == 8
-        assert 0 <= s.lead_time_periods <= 2
+        # months, first written as 0, 1 or 2 quarters (catalogs/README.md)
+        assert s.lead_time_months in (0, 3, 6) and "lead_time_periods" not in s.model_fields_set
         assert s.unit_power_kw * 1000 > s.tdp_w * s.gpus_per_unit  # host overhead included
         assert s.capex_usd > 0 and s.racks_per_unit > 0
     assert by_id["gb200-nvl72"].capex_usd == 3_300_000

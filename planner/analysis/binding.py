@@ -64,6 +64,19 @@ def nearly_full(used: float, cap: float) -> bool:
     return cap > 0 and used >= NEARLY_FULL * cap
 
 
+def lead_words(data: PlanData, g: str) -> str:
+    """A system's lead time as the plan reads it: "2 periods", or "4 months = 2 periods"
+    when the catalogue gives months, or "2 periods (scenario)" when overridden."""
+    n = data.lead(g)
+    periods = f"{n} period{'' if n == 1 else 's'}"
+    months = data.systems[g].lead_time_months
+    if data.lead_basis.get(g) == "months" and months is not None:
+        return f"{months:g} months = {periods}"
+    if data.lead_basis.get(g) == "scenario":
+        return f"{periods} (scenario)"
+    return periods
+
+
 def unservable_reason(data: PlanData, k: int) -> str:
     """Why no unit can serve demand class k in its period (it has no serve variable)."""
     c = data.classes[k]
@@ -75,11 +88,10 @@ def unservable_reason(data: PlanData, k: int) -> str:
     liquid_sites = [s for s in data.sites if s.cooling == "liquid"]
     for g in able:
         sysd = data.systems[g]
-        if sysd.lead_time_periods > c.t:
-            first = (data.labels[sysd.lead_time_periods]
-                     if sysd.lead_time_periods < data.T else "after the horizon")
-            reasons.append(f"{g}: lead time {sysd.lead_time_periods} periods, first in "
-                           f"service {first}")
+        lead = data.lead(g)
+        if lead > c.t:
+            first = data.labels[lead] if lead < data.T else "after the horizon"
+            reasons.append(f"{g}: lead time {lead_words(data, g)}, first in service {first}")
         elif sysd.cooling == "liquid" and not liquid_sites:
             reasons.append(f"{g}: liquid-cooled, and no site is liquid-cooled")
         elif sysd.max_units_per_period == 0:
@@ -143,8 +155,7 @@ def binding_caps(data: PlanData, tables: PlanTables, k: int) -> list[str]:
         if full:
             out.append(f"max_units_per_period of {g} ({cap} units bought in "
                        f"{', '.join(full)})")
-    late = [f"{g} (lead time {data.systems[g].lead_time_periods})" for g in able
-            if data.systems[g].lead_time_periods > c.t]
+    late = [f"{g} (lead time {lead_words(data, g)})" for g in able if data.lead(g) > c.t]
     if late:
         out.append("not yet deliverable: " + ", ".join(late))
     closed = [s.name for s in data.sites if data.available_t[s.name] > c.t]

@@ -27,6 +27,7 @@ NUMERIC_FIELDS = (
     "opex_usd_per_year",
     "lifetime_years",
     "lead_time_periods",
+    "lead_time_months",
     "max_units_per_period",
     "racks_per_unit",
     "hbm_gb",
@@ -68,7 +69,8 @@ def list_(catalog: str = CatalogOpt) -> None:
             fixed(s.capex_usd),
             fixed(s.opex_usd_per_year),
             f"{s.lifetime_years:g}",
-            str(s.lead_time_periods),
+            f"{s.lead_time_months:g} mo" if s.lead_time_months is not None
+            else f"{s.lead_time_periods} per.",
             s.cooling,
             f"{s.racks_per_unit:g}",
             fixed(s.rental_usd_per_gpu_hour, 2),
@@ -93,7 +95,9 @@ def show(system_id: str = typer.Argument(..., metavar="ID"), catalog: str = Cata
     t.add_column("value", justify="right")
     t.add_column("tag")
     t.add_column("source / method", overflow="fold")
-    data = s.model_dump(exclude={"provenance"})
+    # a lead time given in months has no lead_time_periods to show (its default 0 is unused)
+    data = s.model_dump(exclude={"provenance"} | (
+        {"lead_time_periods"} if s.lead_time_months is not None else set()))
     for key, val in data.items():
         if val is None:
             continue

@@ -71,8 +71,9 @@ def _prepare(inputs: Inputs) -> PlanData:
     available_t = {site.name: 0 if site.available_from is None
                    else max(0, t_of(site.available_from)) for site in sc.sites}
     purchasable = {g for g in systems if g in serving and (buyable is None or g in buyable)}
+    lead, basis = _lead_times(inputs, systems, gran)
     buy_index, fleet_index = _buy_and_fleet(inputs, systems, purchasable, available_t,
-                                            existing, len(labels))
+                                            existing, len(labels), lead)
     data = PlanData(
         name=sc.name,
         granularity=gran,
@@ -98,6 +99,9 @@ def _prepare(inputs: Inputs) -> PlanData:
         budget_total_usd=sc.budget.total_capex_usd,
         **rent_sets(inputs, classes, catalog, len(labels), t_of, tput_at),
         build_index=_build_index(inputs, available_t, len(labels)),
+        lead_periods=lead,
+        lead_basis=basis,
+        demand_reading=inputs.demand_reading,
     )
     _retirement_sets(data, inputs, t_of)  # C. refresh: nothing without allow_retirement
     data.thin_curves = _thin_curves(inputs, classes, [*tput, *data.rent_tput])
@@ -200,9 +204,26 @@ def _existing(inputs: Inputs, T: int, t_of: Callable[..., int]
     return existing
 
 
+def _lead_times(inputs: Inputs, systems: dict[str, System], gran: str
+                ) -> tuple[dict[str, int], dict[str, str]]:
+    """Each system's lead time in whole periods of the plan, and its basis: the
+    scenario's `lead_time_periods` override ("scenario"), else the catalogue's
+    `lead_time_months` rounded up ("months"), else its `lead_time_periods` ("periods")."""
+    override = inputs.scenario.lead_time_periods
+    lead: dict[str, int] = {}
+    basis: dict[str, str] = {}
+    for g, sysdef in systems.items():
+        if g in override:
+            lead[g], basis[g] = override[g], "scenario"
+        else:
+            lead[g] = sysdef.lead_periods(gran)
+            basis[g] = "periods" if sysdef.lead_time_months is None else "months"
+    return lead, basis
+
+
 def _buy_and_fleet(inputs: Inputs, systems: dict[str, System], purchasable: set[str],
                    available_t: dict[str, int], existing: dict[tuple[str, str, int], int],
-                   T: int
+                   T: int, lead: dict[str, int]
                    ) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]]]:
     """Where units may be bought, and where units may stand, ordered by period, site and
     system: a purchasable system is bought only where its cooling fits the hall, from
@@ -220,7 +241,7 @@ def _buy_and_fleet(inputs: Inputs, systems: dict[str, System], purchasable: set[
                 continue
             if sysdef.max_units_per_period == 0:
                 continue
-            start_t = max(available_t[site.name], sysdef.lead_time_periods)
+            start_t = max(available_t[site.name], lead[g])
             for t in range(start_t, T):
                 buy_index.append((site.name, g, t))
                 fleet_set.add((site.name, g, t))

@@ -11,6 +11,7 @@ import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from planner.core.rent_sets import RentData
 from planner.inputs.datasets import System
@@ -154,6 +155,14 @@ class PlanData:
     retire_index: list[tuple[str, str, int]] = field(default_factory=list)
     #: (site, entry position, t) where installed units may retire: up to their last period
     xretire_index: list[tuple[str, int, int]] = field(default_factory=list)
+    #: lead time of each system of the model in whole periods of this plan (the
+    #: catalogue's months rounded up, its periods, or the scenario's override), and where
+    #: each comes from: "months", "periods" (the catalogue's) or "scenario"
+    lead_periods: dict[str, int] = field(default_factory=dict)
+    lead_basis: dict[str, str] = field(default_factory=dict)
+    #: how the demand file was read (`planner.inputs.forecast.DemandReading.as_dict`):
+    #: None for a v1 file (long layout, tokens/s, the plan's periods)
+    demand_reading: dict[str, Any] | None = None
     #: what the planner warns about this problem (printed, never an error)
     warnings: list[str] = field(default_factory=list)
     #: (system, class) whose tokens/s per GPU at the class's SLO (owned or rented) rests
@@ -171,6 +180,10 @@ class PlanData:
             (c.period, c.key): c.index for c in self.classes}
 
     # ---- cost coefficients (the contract's objective, per unit) ----
+    def lead(self, g: str) -> int:
+        """Lead time of system g in whole periods of this plan (0 if not in the model)."""
+        return self.lead_periods.get(g, 0)
+
     def discount(self, t: int) -> float:
         return float(1.0 / (1.0 + self.discount_rate) ** (t * self.hours / HOURS_PER_YEAR))
 

@@ -7,6 +7,7 @@ core prepares the optimisation data from it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from planner.inputs.datasets import Catalog, DemandRow, ModelProfile
 from planner.inputs.schemas import Scenario
@@ -26,3 +27,6 @@ class Inputs:
     models_dir: str = "models"
     demand_lines: tuple[int, ...] = ()  # line of each demand row in its file (for messages)
     profile_files: dict[str, str] = field(default_factory=dict)  # model id -> its file
+    #: how the demand file was read when it is not in the v1 form (long layout, tokens/s,
+    #: the plan's periods): `planner.inputs.forecast.DemandReading.as_dict`
+    demand_reading: dict[str, Any] | None = None

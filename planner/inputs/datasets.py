@@ -6,9 +6,11 @@ models, bounds as pydantic constraints, a description on every field.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from planner.inputs.fields import (
     PLAUSIBLE,
@@ -17,6 +19,7 @@ from planner.inputs.fields import (
     Strict,
     check_number,
 )
+from planner.inputs.periods import MONTHS_PER_PERIOD
 from planner.inputs.schemas import MAX_CURVE_VALUE, Cooling, Interpolation, Tag
 
 
@@ -57,8 +60,15 @@ class System(Strict):
         description="Depreciation life, years, for amortized capex.")
     lead_time_periods: int = Field(
         default=0, ge=0, le=10_000, json_schema_extra=PLAUSIBLE,
-        description="Periods from order to service: the first period a unit can be commissioned is "
-                    "the horizon start plus this.")
+        description="Periods from order to service, in the plan's periods (the contract's v1 "
+                    "field): the first period a unit can be commissioned is the horizon start "
+                    "plus this. Prefer `lead_time_months`, which keeps its meaning whatever the "
+                    "plan's period; not both.")
+    lead_time_months: float | None = Field(
+        default=None, ge=0, le=1200, json_schema_extra=PLAUSIBLE,
+        description="Months from order to service (the preferred unit: a fact about the "
+                    "hardware); a plan rounds it up to whole periods of its own (3 months is "
+                    "1 quarter, 4 months 2 quarters). None: `lead_time_periods` applies.")
     max_units_per_period: int | None = Field(
         default=None, ge=0, le=1e9, json_schema_extra=PLAUSIBLE,
         description="Supply: most units commissioned per period over all halls; 0 means never "
@@ -103,6 +113,30 @@ class System(Strict):
         default=0.0, ge=0, lt=1,
         description="Yearly fall of the purchase price: a unit commissioned in period t costs "
                     "capex_usd x (1 - this)^(t x H / 8760), in the objective and the budgets.")
+
+
+    @model_validator(mode="after")
+    def _one_lead_time(self) -> System:
+        if self.lead_time_months is not None and "lead_time_periods" in self.model_fields_set:
+            raise PydanticCustomError(
+                "lead_time_twice", "gives both lead_time_months and lead_time_periods; keep "
+                "lead_time_months (a scenario may override it in periods: {example})",
+                {"example": f"lead_time_periods: {{{self.id}: N}}"})
+        return self
+
+    def lead_periods(self, granularity: str) -> int:
+        """The lead time in whole periods of a plan of `granularity`: `lead_time_months`
+        rounded up (a unit is never in service before it can arrive), else
+        `lead_time_periods`."""
+        if self.lead_time_months is None:
+            return self.lead_time_periods
+        return months_to_periods(self.lead_time_months, granularity)
+
+
+def months_to_periods(months: float, granularity: str) -> int:
+    """Whole periods of `granularity` that hold `months`, rounded up (a hair above a whole
+    number of periods, 1e-9, is read as that number)."""
+    return max(0, math.ceil(months / MONTHS_PER_PERIOD[granularity] - 1e-9))
 
 
 class Catalog(Strict):

@@ -12,7 +12,7 @@ references to systems and models) live in `planner.inputs.validate`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -274,6 +274,13 @@ class Scenario(Strict):
     description: FreeText | None = Field(
         default=None,
         description="Free text for the reader; not used by the plan.")
+    lead_time_periods: dict[Name, Annotated[int, Field(ge=0, le=10_000)]] = Field(
+        default_factory=dict,
+        description="Per catalogue system id: its lead time in this plan's periods, "
+                    "overriding the catalogue's `lead_time_months` / `lead_time_periods` "
+                    "(an extension: a catalogue is data about hardware, this is a planning "
+                    "choice). Bounds 0 to 10000 periods, a plausibility limit as the "
+                    "catalogue's.")
     # ---- B. renting (contract v2) ----
     rent: list[RentOffer] = Field(
         default_factory=list,

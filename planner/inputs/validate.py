@@ -116,6 +116,10 @@ def _check_scenario(sc: Scenario, cat: Catalog | None, periods: _Periods, sf: st
                 errs.add(sf, f"systems[{i}]", f"{sid!r} is listed twice")
             seen.add(sid)
 
+    for sid in sc.lead_time_periods:
+        if systems is not None and sid not in systems:
+            errs.add(sf, f"lead_time_periods.{sid}", f"unknown system {sid!r} in "
+                     f"{catalog_file}" + _did_you_mean(sid, system_ids))
     names: dict[str, int] = {}
     for i, site in enumerate(sc.sites):
         if site.name in names:
