@@ -76,12 +76,14 @@ def print_summary(summary: PlanSummary, tables: Any, out_dir: Path | None) -> No
         console.print(line)
     pp = tables.purchase_plan
     if len(pp):
-        pt = Table(title="Purchases by period")
-        for col in ("period", "site", "system", "units", "capex"):
-            pt.add_column(col, justify="right" if col in ("units", "capex") else "left")
+        pt = Table(title="Purchases by period", caption="order by: the period at whose "
+                   "start to order, the lead time before service")
+        for col in ("period", "order by", "site", "system", "units", "GPUs", "capex"):
+            pt.add_column(col, justify="right" if col in ("units", "GPUs", "capex")
+                          else "left")
         for r in pp.itertuples():
-            pt.add_row(r.period, escape(r.site), escape(r.system), str(r.units),
-                       usd(r.capex_usd))
+            pt.add_row(r.period, r.order_by_period, escape(r.site), escape(r.system),
+                       str(r.units), str(r.gpus), usd(r.capex_usd))
         console.print(pt)
     elif standing != "optimal":
         console.print("no purchases in the best plan found so far (not proven optimal)")

@@ -15,6 +15,7 @@ from typing import Any
 
 from planner.core.rent_sets import RentData
 from planner.inputs.datasets import System
+from planner.inputs.periods import format_period, parse_period
 from planner.inputs.schemas import Site
 
 #: unit conversions of the contract's formulas (power rows are in kW, prices per MWh and
@@ -183,6 +184,13 @@ class PlanData:
     def lead(self, g: str) -> int:
         """Lead time of system g in whole periods of this plan (0 if not in the model)."""
         return self.lead_periods.get(g, 0)
+
+    def order_by(self, g: str, t: int) -> str:
+        """The label of the period at whose start a unit of g commissioned in t must be
+        ordered: t minus its lead time in whole periods. Never before the horizon in a
+        plan (no unit is commissioned before the horizon start plus its lead time)."""
+        first = parse_period(self.labels[0], self.granularity)
+        return format_period(first + t - self.lead(g), self.granularity)
 
     def discount(self, t: int) -> float:
         return float(1.0 / (1.0 + self.discount_rate) ** (t * self.hours / HOURS_PER_YEAR))

@@ -22,7 +22,10 @@ from planner.core.summary import (
     usd_per_mtok,
 )
 
-PURCHASE_COLUMNS = ["period", "site", "system", "units", "capex_usd", "capex_charged_usd"]
+#: `gpus` = units x gpus_per_unit; `order_by_period` = period - the system's lead time in
+#: whole periods (`PlanData.order_by`): the latest period at whose start the order is placed
+PURCHASE_COLUMNS = ["period", "site", "system", "units", "gpus", "capex_usd",
+                    "capex_charged_usd", "order_by_period"]
 FLEET_COLUMNS = ["period", "site", "system", "units", "power_kw", "existing_units",
                  "energy_usd", "opex_usd"]
 ALLOCATION_COLUMNS = ["period", "site", "system", "model", "units", "tokens_per_s",
@@ -170,7 +173,25 @@ def summarize(data: PlanData, tables: PlanTables, outcome: SolveOutcome,
         else int(tables.retirements["units"].sum()),
         npv_usd=float(tables.cashflow["net_discounted_usd"].sum())
         if tables.cashflow is not None and data.priced else None,
+        lead_times=lead_times(data),
+        demand_input=data.demand_reading,
     )
+
+
+def lead_times(data: PlanData) -> dict[str, dict[str, Any]] | None:
+    """summary.json's `lead_times`: per system of the model with a lead time, or with one
+    given in months or by the scenario, its whole periods in this plan, its months where
+    the catalogue gives them, and its basis; None when no system has one."""
+    out: dict[str, dict[str, Any]] = {}
+    for g, sysd in data.systems.items():
+        basis = data.lead_basis.get(g, "periods")
+        if data.lead(g) == 0 and basis == "periods":
+            continue
+        entry: dict[str, Any] = {"periods": data.lead(g), "basis": basis}
+        if basis == "months":
+            entry["months"] = sysd.lead_time_months
+        out[g] = entry
+    return out or None
 
 
 def _v2_figures(data: PlanData, tables: PlanTables, served_tokens: float,

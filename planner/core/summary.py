@@ -125,7 +125,9 @@ _OPTIONAL = ("shortfall", "model_size", "analyses_skipped", "analysis_errors",
              # ---- A. building power ----
              "built_mw",
              # ---- C. refresh, F. cash flow ----
-             "retired_units", "npv_usd")
+             "retired_units", "npv_usd",
+             # ---- forecasts as they come: lead times, the demand file as read ----
+             "lead_times", "demand_input")
 #: cost_breakdown_usd keys written only when set (A. building power, C. refresh)
 _OPTIONAL_COSTS = ("build_capex", "build_opex", "resale")
 
@@ -203,6 +205,13 @@ class PlanSummary:
     #: F. cash flow: the sum of cashflow.csv's net_discounted_usd; only where demand
     #: carries token prices
     npv_usd: float | None = None
+    #: per system with a lead time (or one given in months, or by the scenario): its
+    #: `periods` in this plan, `months` where the catalogue gives months, and `basis`
+    #: ("months": rounded up to whole periods; "periods": the catalogue's; "scenario")
+    lead_times: dict[str, dict[str, Any]] | None = None
+    #: how the demand file was read when it is not in v1 form (long layout, tokens/s, the
+    #: plan's periods): layout, unit, conversions and `aggregation`
+    demand_input: dict[str, Any] | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """summary.json's content: every field in order; `shortfall`, `model_size`,
@@ -271,6 +280,8 @@ class PlanSummary:
             has_rent="rented_tokens" in d, has_prices="revenue_usd" in d,
             retired_units=d.get("retired_units"),
             npv_usd=d.get("npv_usd"),
+            lead_times=d.get("lead_times"),
+            demand_input=d.get("demand_input"),
         )
 
 

@@ -42,7 +42,7 @@ def _format_of(column: str) -> str | None:
     """The number format of a column, by its name."""
     if column.endswith("_usd"):
         return USD_FORMAT
-    if column in ("units", "existing_units", "year") or column.endswith("_units"):
+    if column in ("units", "gpus", "existing_units", "year") or column.endswith("_units"):
         return UNITS_FORMAT if column != "year" else "0"
     if column.endswith("_share") or column in ("mip_gap",):
         return SHARE_FORMAT

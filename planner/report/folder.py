@@ -21,7 +21,8 @@ from planner.io.output import unescape_text
 TEXT_COLUMNS = {"period": str, "site": str, "system": str, "model": str, "kind": str,
                 "limit": str, "baseline": str, "status": str, "method": str, "unit": str,
                 "note": str, "delta_unit": str, "value_unit": str,
-                "source": str, "offer": str, "capacity": str, "reason": str}
+                "source": str, "offer": str, "capacity": str, "reason": str,
+                "order_by_period": str}
 
 #: the columns the report reads from each file (a plan folder written by this version has
 #: them all); numbers unless named in TEXT_COLUMNS or BOOL_COLUMNS

@@ -30,9 +30,13 @@ def purchases_section(pf: PlanFolder, short: Shortfall, standing: str) -> Sectio
     pp = pf.purchase_plan
     if len(pp):
         sec.blocks.append(Table(
-            ["period", "hall", "system", "units", "capex (cash)"],
-            [[r.period, r.site, r.system, fixed(int(r.units)), usd(r.capex_usd)]
-             for r in pp.itertuples()], "lllrr"))
+            ["in service", "order by", "hall", "system", "units", "GPUs", "capex (cash)"],
+            [[r.period, _col(r, "order_by_period", "-"), r.site, r.system,
+              fixed(int(r.units)), _gpus(r), usd(r.capex_usd)]
+             for r in pp.itertuples()], "llllrrr"))
+        sec.blocks.append("Order by: the period at whose start the order must be placed at "
+                          "the latest, the period in service minus the system's lead time "
+                          "in whole periods of this plan.")
     else:
         sec.blocks.append(
             "No purchases in the best plan found so far (not proven optimal)."
@@ -41,6 +45,17 @@ def purchases_section(pf: PlanFolder, short: Shortfall, standing: str) -> Sectio
             "plan." if short.classes_short else
             "No purchases: the installed fleet serves all demand at least cost.")
     return sec
+
+
+def _col(r: Any, name: str, missing: str) -> str:
+    """A purchase row's text column; `missing` in a plan folder written before it existed."""
+    v = getattr(r, name, None)
+    return missing if v is None or v != v else str(v)
+
+
+def _gpus(r: Any) -> str:
+    v = getattr(r, "gpus", None)
+    return "-" if v is None or v != v else fixed(int(v))
 
 
 def charts_section(pf: PlanFolder) -> Section:
@@ -251,9 +266,35 @@ def notes_section(pf: PlanFolder) -> Section:
     if ms is not None:
         items.append(f"Model size: {ms.columns} columns, {ms.rows} rows, "
                      f"{ms.nonzeros} nonzeros; solver {s.solver_status}.")
-    sec.blocks.append(Bullets(items))
+    sec.blocks.append(Bullets(items + input_notes(s)))
     sec.blocks.extend(thin_curve_blocks(pf.thin_curves, pf.periods))
     return sec
+
+
+def input_notes(s: Any) -> list[str]:
+    """How the inputs were read where the plan changed their form: lead times in whole
+    periods, and the demand file's units, layout and periods (summary.json's
+    `lead_times` and `demand_input`)."""
+    out: list[str] = []
+    gran = s.horizon.granularity
+    leads = s.lead_times or {}
+    if leads:
+        words = [f"{g} {_lead_text(e, gran)}" for g, e in leads.items()]
+        out.append("Lead times, in whole periods of this plan (months rounded up): "
+                   + "; ".join(words) + ".")
+    if s.demand_input:
+        out.append("Demand as read: " + str(s.demand_input.get("statement", "")))
+    return out
+
+
+def _lead_text(e: dict[str, Any], gran: str) -> str:
+    n = int(e.get("periods", 0))
+    periods = f"{n} {gran}{'' if n == 1 else 's'}"
+    if e.get("basis") == "months":
+        return f"{float(e.get('months', 0)):g} months = {periods}"
+    if e.get("basis") == "scenario":
+        return f"{periods} (the scenario's lead_time_periods)"
+    return periods
 
 
 def thin_curve_why(reason: str, points: int, x: float, y: float) -> str:
