@@ -159,3 +159,74 @@ Name = Annotated[str, BeforeValidator(_safe_name)]
 FreeText = Annotated[str, BeforeValidator(_as_text)]
 # A period label (2027Q1, 2027-01, 2027); `planner.inputs.periods` parses it.
 PeriodLabel = Annotated[str, BeforeValidator(_period_str), Field(min_length=1)]
+
+
+# ---- "did you mean": never a rename that changes what a number means ----
+
+#: words that carry a number's unit or scale, each mapped to its canonical form; two names
+#: are only suggested for each other when they carry the same of these (`unit_words`)
+_UNIT_WORDS: dict[str, str] = {
+    **dict.fromkeys(("tok", "toks", "token", "tokens", "tps"), "token"),
+    **dict.fromkeys(("req", "reqs", "request", "requests", "query", "queries", "qps", "rps"),
+                    "request"),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "second"),
+    **dict.fromkeys(("ms", "millisecond", "milliseconds"), "millisecond"),
+    **dict.fromkeys(("min", "minute", "minutes", "mins"), "minute"),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "hourly"), "hour"),
+    **dict.fromkeys(("d", "day", "days", "daily"), "day"),
+    **dict.fromkeys(("w", "wk", "week", "weeks", "weekly"), "week"),
+    **dict.fromkeys(("mo", "mon", "month", "months", "monthly"), "month"),
+    **dict.fromkeys(("q", "qtr", "quarter", "quarters", "quarterly"), "quarter"),
+    **dict.fromkeys(("y", "yr", "yrs", "year", "years", "yearly", "annual"), "year"),
+    **dict.fromkeys(("period", "periods"), "period"),
+    **dict.fromkeys(("k", "thousand", "thousands"), "thousand"),
+    **dict.fromkeys(("m", "mil", "million", "millions", "mm"), "million"),
+    **dict.fromkeys(("b", "bn", "billion", "billions"), "billion"),
+    **dict.fromkeys(("ktok", "mtok", "btok", "gtok", "ttok"), None),  # kept as written
+    **dict.fromkeys(("usd", "dollar", "dollars", "eur", "euro", "euros", "gbp", "cents"),
+                    None),
+    **dict.fromkeys(("w", "kw", "mw", "gw", "wh", "kwh", "mwh", "gwh"), None),
+    **dict.fromkeys(("gpu", "gpus"), "gpu"),
+    **dict.fromkeys(("unit", "units"), "unit"),
+    **dict.fromkeys(("rack", "racks"), "rack"),
+    **dict.fromkeys(("user", "users"), "user"),
+    **dict.fromkeys(("pct", "percent", "percentage", "fraction", "share", "ratio"), "share"),
+}
+
+
+def unit_words(name: str) -> tuple[str, ...]:
+    """The unit and scale words of a field or column name, canonical and sorted:
+    `tokens_per_sec` and `tokens_per_s` give ("second", "token"), `tokens_per_day`
+    ("day", "token"). A leading `min`/`max` is minimum/maximum (kept: it changes the
+    meaning too), not minutes; `period` is a unit only after `per` (`per_period`), else
+    the name of the period column."""
+    import re  # noqa: PLC0415 - only when a name is unknown
+
+    words = [w for w in re.split(r"[^a-z]+|(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])",
+                                 name.casefold()) if w]
+    found = [f"{words[0]}imum"] if words and words[0] in ("min", "max") else []
+    for i, w in enumerate(words[len(found):], start=len(found)):
+        if w not in _UNIT_WORDS and w.endswith("s") and w[:-1] in _UNIT_WORDS:
+            w = w[:-1]  # a plural: mtoks, gpus
+        if w not in _UNIT_WORDS or (w.startswith("period") and words[i - 1:i] != ["per"]):
+            continue
+        canon = _UNIT_WORDS[w]
+        found.append(canon if canon is not None else w)
+    return tuple(sorted(found))
+
+
+def close_name(name: str, options: list[str] | tuple[str, ...],
+               cutoff: float = 0.6) -> str | None:
+    """The option `name` is most likely a typo of (difflib), only when both carry the same
+    unit words (`unit_words`): `tokens_per_sec` may be `tokens_per_s`, but
+    `requests_per_s`, `tokens_per_hour` or `lead_time_weeks` never become a name whose
+    number means something else. Same letters in another case always match."""
+    import difflib  # noqa: PLC0415 - only when a name is unknown
+
+    folded = [o for o in options if o.casefold() == name.casefold().strip()]
+    if folded:
+        return folded[0]
+    mine = unit_words(name)
+    same = [o for o in options if unit_words(o) == mine]
+    close = difflib.get_close_matches(name, same, n=1, cutoff=cutoff)
+    return close[0] if close else None

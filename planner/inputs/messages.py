@@ -9,7 +9,6 @@ schema marks as a plausibility limit says so; the words come from the field's me
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import math
 from typing import Any
 
@@ -17,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from planner.errors import InputError, Issue
-from planner.inputs.fields import plausibility_limit
+from planner.inputs.fields import close_name, plausibility_limit
 
 
 def loc_to_field(loc: tuple[Any, ...]) -> str:
@@ -138,9 +137,8 @@ def _bound(ctx: dict[str, Any], key: str) -> str:
 def _unknown_key(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     key = str(loc[-1]) if loc else ""
     allowed = _allowed_keys(model, loc)
-    folded = [a for a in allowed if a.casefold() == key.casefold().strip()]
-    close = folded or difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else (
+    close = close_name(key, allowed)  # never a key whose number means something else
+    hint = f"; did you mean {close!r}?" if close else (
         f"; allowed keys: {', '.join(allowed)}" if allowed else "")
     return f"unknown key {key!r}{hint}"
 

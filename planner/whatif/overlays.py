@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from pydantic import BaseModel
 
 from planner.errors import InputError, Issue
 from planner.inputs.bundle import Inputs
+from planner.inputs.fields import close_name
 from planner.inputs.loader import load_referenced
 from planner.inputs.messages import parse_model
 from planner.inputs.schemas import Scenario
@@ -143,8 +143,8 @@ def read_overlay(path: str | Path) -> Overlay:
     for where, allowed in unknown_keys(data, Scenario):
         options = allowed.split(", ") + (["remove"] if "." not in where else [])
         key = re.split(r"[.\]]", where)[-1]
-        close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(options)}"
+        close = close_name(key, options)  # never a key whose number means something else
+        hint = f"did you mean {close!r}?" if close else f"allowed: {', '.join(options)}"
         issues.append(Issue(name, where, f"unknown key; {hint}"))
     if issues:
         raise InputError(issues)
