@@ -234,6 +234,26 @@ class ModelProfile(Strict):
 # --------------------------------------------------------------------------- demand
 
 
+class ForecastColumns(Strict):
+    """The demand CSV's columns read before conversion to `DemandRow.tokens_per_s`: the
+    other rate units and the request size (`planner.inputs.forecast`). Each rate's limit
+    is `DemandRow.tokens_per_s`'s in its unit; the converted rate is checked against that
+    limit too."""
+
+    requests_per_s: float = Field(
+        ge=0, le=1e12, json_schema_extra=PLAUSIBLE,
+        description="Requests per second, times tokens per request.")
+    tokens_per_day: float = Field(
+        ge=0, le=1e12 * 86_400, json_schema_extra=PLAUSIBLE,
+        description="Tokens per day of 24 hours.")
+    tokens_per_month: float = Field(
+        ge=0, le=1e12 * 730 * 3600, json_schema_extra=PLAUSIBLE,
+        description="Tokens per month of 730 hours (the planner's month, 8760 / 12).")
+    tokens_per_request: float = Field(
+        ge=1, le=1e8, json_schema_extra=PLAUSIBLE,
+        description="Tokens per request, in the profile's token basis, for requests_per_s.")
+
+
 class DemandRow(Strict):
     """One row of the demand CSV: a demand class."""
 

@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, Issue, IssueCollector
 from planner.gcpause import paused_gc
 from planner.inputs.bundle import Inputs
 from planner.inputs.datasets import Catalog, DemandRow, ModelProfile
 from planner.inputs.demand_csv import parse_demand
+from planner.inputs.forecast import Plan, plan_of, to_demand
 from planner.inputs.messages import parse_model
-from planner.inputs.schemas import Scenario
+from planner.inputs.schemas import DemandFormat, Horizon, Scenario
 from planner.inputs.text import read_text
 from planner.inputs.validate import partial_issues
 from planner.inputs.yaml_safe import load_yaml_issues
@@ -170,6 +171,7 @@ class _Referenced:
     catalog_file: str = "catalog"
     models_dir: str = "models"
     demand_file: str = "demand.csv"
+    demand_reading: dict[str, Any] | None = None
 
 
 def _named_by(exc: InputError, target: str, key: str, scenario_file: str) -> list[Issue]:
@@ -178,8 +180,47 @@ def _named_by(exc: InputError, target: str, key: str, scenario_file: str) -> lis
             if i.file == target and not i.field else i for i in exc.issues]
 
 
+@dataclass(frozen=True)
+class _DemandContext:
+    """What reading the demand file needs of the scenario (its defaults if it is bad)."""
+
+    fmt: DemandFormat = field(default_factory=DemandFormat)
+    plan: Plan | None = None
+
+    @classmethod
+    def of(cls, scenario: Scenario | None, raw: Any) -> _DemandContext:
+        if scenario is not None:
+            h = scenario.horizon
+            return cls(scenario.demand_format, plan_of(h.start, h.periods, h.granularity))
+        raw = raw if isinstance(raw, dict) else {}
+        try:
+            fmt = DemandFormat.model_validate(raw.get("demand_format") or {})
+        except (ValidationError, RecursionError):
+            fmt = DemandFormat()
+        try:
+            h = Horizon.model_validate(raw.get("horizon"))
+            return cls(fmt, plan_of(h.start, h.periods, h.granularity))
+        except (ValidationError, RecursionError):
+            return cls(fmt)
+
+
+def _read_demand(path: Path, ref: _Referenced, ctx: _DemandContext,
+                 errs: IssueCollector) -> None:
+    """The demand file, converted to tokens/s on the plan's periods (`to_demand`)."""
+    rows, lines, issues = parse_demand(read_text(path, ref.demand_file), ref.demand_file,
+                                       ctx.fmt.unit)
+    errs.extend(issues)
+    demand, out_lines, reading, more = to_demand(rows, lines, ctx.plan, ref.profiles,
+                                                 ctx.fmt, ref.demand_file)
+    errs.extend(more)
+    # rows that did parse are still checked against the horizon and the models
+    ref.demand, ref.demand_lines = demand, tuple(out_lines)
+    ref.demand_reading = reading.as_dict()
+
+
 def _load_refs(catalog_ref: Any, models_ref: Any, demand_ref: Any, base: Path,
-               errs: IssueCollector, scenario_file: str = "the scenario") -> _Referenced:
+               errs: IssueCollector, scenario_file: str = "the scenario",
+               ctx: _DemandContext | None = None) -> _Referenced:
     """Load whichever referenced files are named by a usable (text) reference."""
     ref = _Referenced()
     if isinstance(catalog_ref, str) and catalog_ref.strip():
@@ -198,11 +239,7 @@ def _load_refs(catalog_ref: Any, models_ref: Any, demand_ref: Any, base: Path,
         dpath = resolve(base, demand_ref)
         ref.demand_file = str(dpath)
         try:
-            rows, lines, issues = parse_demand(read_text(dpath, ref.demand_file),
-                                               ref.demand_file)
-            # rows that did parse are still checked against the horizon and the models
-            ref.demand, ref.demand_lines = rows, tuple(lines)
-            errs.extend(issues)
+            _read_demand(dpath, ref, ctx or _DemandContext(), errs)
         except InputError as exc:
             errs.extend(_named_by(exc, ref.demand_file, "demand", scenario_file))
     return ref
@@ -237,7 +274,8 @@ def _load_inputs(spath: Path) -> Inputs:
     else:
         errs.raise_if_any()
         refs = (None, None, None)
-    ref = _load_refs(refs[0], refs[1], refs[2], base, errs, name)
+    ref = _load_refs(refs[0], refs[1], refs[2], base, errs, name,
+                     _DemandContext.of(scenario, raw))
     errs.extend(partial_issues(scenario, raw if isinstance(raw, dict) else None, ref.catalog,
                                ref.profiles, ref.demand, ref.demand_lines, name,
                                ref.catalog_file, ref.demand_file, ref.models_dir,
@@ -249,16 +287,17 @@ def _load_inputs(spath: Path) -> Inputs:
     assert scenario is not None and ref.catalog is not None
     assert ref.profiles is not None and ref.demand is not None
     return Inputs(scenario, ref.catalog, ref.profiles, ref.demand, name, ref.catalog_file,
-                  ref.demand_file, ref.models_dir, ref.demand_lines, ref.profile_files)
+                  ref.demand_file, ref.models_dir, ref.demand_lines, ref.profile_files,
+                  ref.demand_reading)
 
 
 def load_referenced(scenario: Scenario, base: Path, scenario_file: str = "scenario.yaml") -> Inputs:
     """Load the catalogue, profiles and demand a (validated) scenario names."""
     errs = IssueCollector()
     ref = _load_refs(scenario.catalog, scenario.models, scenario.demand, base, errs,
-                     scenario_file)
+                     scenario_file, _DemandContext.of(scenario, None))
     errs.raise_if_any()
     assert ref.catalog is not None and ref.profiles is not None and ref.demand is not None
     return Inputs(scenario, ref.catalog, ref.profiles, ref.demand, scenario_file,
                   ref.catalog_file, ref.demand_file, ref.models_dir, ref.demand_lines,
-                  ref.profile_files)
+                  ref.profile_files, ref.demand_reading)

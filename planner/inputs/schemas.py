@@ -243,6 +243,31 @@ class RentOffer(Strict):
         description="Last period the offer stands; None means the horizon end.")
 
 
+#: the rate columns a demand file may give, and seconds per unit of each
+#: (requests_per_s: times tokens per request); a month is the planner's 730 hours
+DEMAND_UNITS: dict[str, float] = {"tokens_per_s": 1.0, "requests_per_s": 1.0,
+                                  "tokens_per_day": 86_400.0,
+                                  "tokens_per_month": 730.0 * 3600.0}
+DemandUnit = Literal["tokens_per_s", "requests_per_s", "tokens_per_day", "tokens_per_month"]
+
+
+class DemandFormat(Strict):
+    """How the demand file is written, where the file cannot say it itself."""
+
+    unit: DemandUnit | None = Field(
+        default=None,
+        description="The unit of the wide layout's model columns (default tokens_per_s); in "
+                    "the long layout the rate column names its unit, and this must agree "
+                    "with it when given. A month is 730 hours (8760 / 12), the planner's "
+                    "month.")
+    tokens_per_request: float | None = Field(
+        default=None, ge=1, le=1e8, json_schema_extra=PLAUSIBLE,
+        description="Tokens per request, for `requests_per_s` (in the profile's token "
+                    "basis); default: each model profile's `workload` (input + output "
+                    "tokens, or output only for an `output` profile). A "
+                    "`tokens_per_request` column overrides it per row.")
+
+
 class Scenario(Strict):
     """A planning scenario (the YAML a user writes)."""
 
@@ -258,6 +283,10 @@ class Scenario(Strict):
         description="Served-model profiles: `builtin`, or a folder whose *.yaml / *.yml files are "
                     "profiles.")
     demand: str = Field(description="The path of the demand CSV.")
+    demand_format: DemandFormat = Field(
+        default_factory=DemandFormat,
+        description="How the demand file is written: the wide layout's unit, tokens per "
+                    "request (an extension).")
     sites: list[Site] = Field(min_length=1, description="The halls; at least one.")
     budget: Budget = Field(default_factory=Budget, description="Capex caps.")
     finance: Finance = Field(
