@@ -221,7 +221,7 @@ CASES: list[tuple[str, Build, list[str], str]] = [
      "scenario.yaml"),
     ("unparsable-retire", site(existing=[{"system": "old", "units": 1,
                                           "retire_after": "soon"}]),
-     ["sites[0].existing[0].retire_after", "'soon' is not a quarter period"],
+     ["sites[0].existing[0].retire_after", "'soon' is not a period (use a quarter 2027Q1"],
      "scenario.yaml"),
     # ---- scenario: references and uniqueness
     ("duplicate-site", sc(sites=[{"name": "a", "power_mw": 1}, {"name": "a", "power_mw": 2}]),
@@ -328,8 +328,11 @@ CASES: list[tuple[str, Build, list[str], str]] = [
      ["line 3: period", "2029Q1 is after the horizon"], "demand.csv"),
     ("period-before-horizon", demand(HEAD + "2026Q4,m1,5,10\n"),
      ["line 2: period", "2026Q4 is before the horizon"], "demand.csv"),
-    ("period-wrong-granularity", demand(HEAD + "2027-03,m1,5,10\n"),
-     ["line 2: period", "'2027-03' is not a quarter period"], "demand.csv"),
+    ("period-mixed-granularity", demand(HEAD + "2027Q1,m1,5,10\n2027-03,m1,5,10\n"),
+     ["line 3: period", "2027-03 is a month, but the file's periods are quarters (line 2)"],
+     "demand.csv"),
+    ("period-not-a-label", demand(HEAD + "2027-3,m1,5,10\n"),
+     ["line 2: period", "'2027-3' is not a quarter period"], "demand.csv"),
     ("unknown-model", demand(HEAD + "2027Q1,m2,5,10\n"),
      ["line 2: model", "unknown model 'm2'", "did you mean 'm1'"], "demand.csv"),
     ("unknown-column", demand("period,model,tokens_per_s,min_tokens_per_user\n"

@@ -244,11 +244,13 @@ class ForecastColumns(Strict):
         ge=0, le=1e12, json_schema_extra=PLAUSIBLE,
         description="Requests per second, times tokens per request.")
     tokens_per_day: float = Field(
-        ge=0, le=1e12 * 86_400, json_schema_extra=PLAUSIBLE,
-        description="Tokens per day of 24 hours.")
+        ge=0, le=1e12 * 86_400,
+        description="Tokens per day of 24 hours; the limit is tokens_per_s's in this unit "
+                    "(above the 1e15 of a number written in YAML: a demand CSV cell only).")
     tokens_per_month: float = Field(
-        ge=0, le=1e12 * 730 * 3600, json_schema_extra=PLAUSIBLE,
-        description="Tokens per month of 730 hours (the planner's month, 8760 / 12).")
+        ge=0, le=1e12 * 730 * 3600,
+        description="Tokens per month of 730 hours (the planner's month, 8760 / 12); the "
+                    "limit is tokens_per_s's in this unit (a demand CSV cell only).")
     tokens_per_request: float = Field(
         ge=1, le=1e8, json_schema_extra=PLAUSIBLE,
         description="Tokens per request, in the profile's token basis, for requests_per_s.")

@@ -198,17 +198,16 @@ def unit_words(name: str) -> tuple[str, ...]:
     """The unit and scale words of a field or column name, canonical and sorted:
     `tokens_per_sec` and `tokens_per_s` give ("second", "token"), `tokens_per_day`
     ("day", "token"). A leading `min`/`max` is minimum/maximum (kept: it changes the
-    meaning too), not minutes; `period` is a unit only after `per` (`per_period`), else
-    the name of the period column."""
+    meaning too), not minutes; `period` alone is the period column, not a unit."""
     import re  # noqa: PLC0415 - only when a name is unknown
 
     words = [w for w in re.split(r"[^a-z]+|(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])",
                                  name.casefold()) if w]
     found = [f"{words[0]}imum"] if words and words[0] in ("min", "max") else []
-    for i, w in enumerate(words[len(found):], start=len(found)):
+    for w in words[len(found):]:
         if w not in _UNIT_WORDS and w.endswith("s") and w[:-1] in _UNIT_WORDS:
             w = w[:-1]  # a plural: mtoks, gpus
-        if w not in _UNIT_WORDS or (w.startswith("period") and words[i - 1:i] != ["per"]):
+        if w not in _UNIT_WORDS or (w.startswith("period") and len(words) == 1):
             continue
         canon = _UNIT_WORDS[w]
         found.append(canon if canon is not None else w)
@@ -220,7 +219,9 @@ def close_name(name: str, options: list[str] | tuple[str, ...],
     """The option `name` is most likely a typo of (difflib), only when both carry the same
     unit words (`unit_words`): `tokens_per_sec` may be `tokens_per_s`, but
     `requests_per_s`, `tokens_per_hour` or `lead_time_weeks` never become a name whose
-    number means something else. Same letters in another case always match."""
+    number means something else. A name that leaves a unit out (`time_limit`) gets one
+    only when every close name adds the same (`time_limit_s`; `lead_time` gets no
+    suggestion). Same letters in another case always match."""
     import difflib  # noqa: PLC0415 - only when a name is unknown
 
     folded = [o for o in options if o.casefold() == name.casefold().strip()]
@@ -229,4 +230,10 @@ def close_name(name: str, options: list[str] | tuple[str, ...],
     mine = unit_words(name)
     same = [o for o in options if unit_words(o) == mine]
     close = difflib.get_close_matches(name, same, n=1, cutoff=cutoff)
-    return close[0] if close else None
+    if close:
+        return close[0]
+    # a unit left out (`time_limit`, `min_tokens_per_user`) may be added, only if the
+    # close names agree on it (`lead_time` could be lead_time_months or _periods: neither)
+    more = [o for o in options if set(mine) <= set(unit_words(o))]
+    close = difflib.get_close_matches(name, more, n=3, cutoff=cutoff)
+    return close[0] if close and len({unit_words(c) for c in close}) == 1 else None
