@@ -112,6 +112,8 @@ def print_summary(summary: PlanSummary, tables: Any, out_dir: Path | None) -> No
 
 def print_demand(s: PlanSummary) -> None:
     """Tokens served, and before any cost: how much demand goes unserved, where and why."""
+    if s.demand_input:  # a forecast in other units, layout or periods: how it was read
+        console.print(f"demand as read: {escape(str(s.demand_input.get('statement', '')))}")
     sf = s.shortfall
     served = num(s.tokens_served)
     if sf is None or not sf.classes_short:

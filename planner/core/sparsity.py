@@ -23,10 +23,13 @@ class SparsityLimit:
 SPARSITY_LIMITS: tuple[SparsityLimit, ...] = (
     SparsityLimit("cooling", "no buy[s,g,t] where g needs liquid cooling and hall s is "
                   "air-cooled", "`planner.core.prepare.prepare` (`_buy_and_fleet`)"),
-    SparsityLimit("hall availability", "no buy[s,g,t] before the hall's `available_from`",
+    SparsityLimit("hall availability", "no buy[s,g,t] before the hall's `available_from` "
+                  "(a label of any granularity, rounded up to a whole plan period)",
                   "`planner.core.prepare.prepare` (`available_t`, `_buy_and_fleet`)"),
-    SparsityLimit("lead time", "no buy[s,g,t] for t < lead_time_periods[g]",
-                  "`planner.core.prepare.prepare` (`_buy_and_fleet`)"),
+    SparsityLimit("lead time", "no buy[s,g,t] for t < L[g], the lead time in whole periods "
+                  "(ceil of lead_time_months / months per period, or lead_time_periods, or "
+                  "the scenario's override)",
+                  "`planner.core.prepare.prepare` (`_lead_times`, `_buy_and_fleet`)"),
     SparsityLimit("systems restriction", "with `systems:`, no buy of any other system; "
                   "installed units of any system keep serving",
                   "`planner.core.prepare.prepare` (`allowed`, `purchasable`)"),
