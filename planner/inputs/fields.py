@@ -165,7 +165,7 @@ PeriodLabel = Annotated[str, BeforeValidator(_period_str), Field(min_length=1)]
 
 #: words that carry a number's unit or scale, each mapped to its canonical form; two names
 #: are only suggested for each other when they carry the same of these (`unit_words`)
-_UNIT_WORDS: dict[str, str] = {
+_UNIT_WORDS: dict[str, str | None] = {
     **dict.fromkeys(("tok", "toks", "token", "tokens", "tps"), "token"),
     **dict.fromkeys(("req", "reqs", "request", "requests", "query", "queries", "qps", "rps"),
                     "request"),
