@@ -87,8 +87,8 @@ def test_order_by_and_gpus(tmp_path: Path) -> None:
         assert row.order_by_period == labels[labels.index(row.period) - lead]
     r.write(tmp_path / "out")
     head = (tmp_path / "out" / "purchase_plan.csv").read_text().splitlines()[0]
-    assert head == ("period,site,system,units,gpus,capex_usd,capex_charged_usd,"
-                    "order_by_period")
+    assert head == ("period,site,system,units,capex_usd,capex_charged_usd,gpus,"
+                    "order_by_period")  # the contract's columns first, in its order
     assert runner.invoke(app, ["report", str(tmp_path / "out")]).exit_code == 0
     report = (tmp_path / "out" / "report.md").read_text()
     assert "| in service | order by | hall | system | units | GPUs |" in report

@@ -134,8 +134,8 @@ def _orders(data: PlanData) -> tuple[dict[str, int], dict[str, int]]:
 
 def _purchase_rows(data: PlanData, buys: dict[tuple[str, str, int], int]) -> list[tuple]:
     site_order, sys_order = _orders(data)
-    return [(data.labels[t], s, g, u, u * data.systems[g].gpus_per_unit,
-             u * data.unit_price_usd(g, t), u * data.capex_charge_usd(g, t),
+    return [(data.labels[t], s, g, u, u * data.unit_price_usd(g, t),
+             u * data.capex_charge_usd(g, t), u * data.systems[g].gpus_per_unit,
              data.order_by(g, t))
             for (s, g, t), u in sorted(buys.items(), key=lambda x: (
                 x[0][2], site_order[x[0][0]], sys_order[x[0][1]]))]

@@ -24,8 +24,8 @@ from planner.core.summary import (
 
 #: `gpus` = units x gpus_per_unit; `order_by_period` = period - the system's lead time in
 #: whole periods (`PlanData.order_by`): the latest period at whose start the order is placed
-PURCHASE_COLUMNS = ["period", "site", "system", "units", "gpus", "capex_usd",
-                    "capex_charged_usd", "order_by_period"]
+PURCHASE_COLUMNS = ["period", "site", "system", "units", "capex_usd", "capex_charged_usd",
+                    "gpus", "order_by_period"]  # the contract's columns first, in its order
 FLEET_COLUMNS = ["period", "site", "system", "units", "power_kw", "existing_units",
                  "energy_usd", "opex_usd"]
 ALLOCATION_COLUMNS = ["period", "site", "system", "model", "units", "tokens_per_s",
