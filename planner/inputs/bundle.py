@@ -6,10 +6,21 @@ core prepares the optimisation data from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from planner.inputs.datasets import Catalog, DemandRow, ModelProfile
 from planner.inputs.schemas import Scenario
+
+
+@dataclass(frozen=True)
+class Future:
+    """G. uncertain demand: one future, its probability and its demand rows."""
+
+    name: str
+    probability: float
+    demand: tuple[DemandRow, ...]
+    demand_file: str
+    demand_lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -26,3 +37,13 @@ class Inputs:
     models_dir: str = "models"
     demand_lines: tuple[int, ...] = ()  # line of each demand row in its file (for messages)
     profile_files: dict[str, str] = field(default_factory=dict)  # model id -> its file
+    #: G. uncertain demand: the futures (empty: one forecast, `demand`); with futures,
+    #: `demand` is their probability-weighted mean (the mean-demand plan's)
+    futures: tuple[Future, ...] = ()
+    #: G. periods whose purchases, builds and retirements every future shares
+    commit_periods: int = 0
+
+    def for_future(self, future: Future) -> Inputs:
+        """These inputs with one future's demand, and no futures: a deterministic plan."""
+        return replace(self, demand=list(future.demand), demand_file=future.demand_file,
+                       demand_lines=future.demand_lines, futures=())

@@ -24,7 +24,9 @@ DEMAND_COLUMNS = ("period", "model", "tokens_per_s", "min_tokens_per_s_per_user"
 REQUIRED_DEMAND_COLUMNS = ("period", "model", "tokens_per_s")
 #: D. prices (contract v2): optional columns beside DEMAND_COLUMNS; empty means not given
 PRICE_COLUMNS = ("usd_per_mtok",)
-ALLOWED_COLUMNS = DEMAND_COLUMNS + PRICE_COLUMNS
+#: G. uncertain demand: the future a row belongs to (optional)
+SCENARIO_COLUMN = "scenario"
+ALLOWED_COLUMNS = DEMAND_COLUMNS + PRICE_COLUMNS + (SCENARIO_COLUMN,)
 NUMBER_COLUMNS = ("tokens_per_s", "min_tokens_per_s_per_user", *PRICE_COLUMNS)
 #: number columns an empty cell leaves at their default
 OPTIONAL_NUMBER_COLUMNS = ("min_tokens_per_s_per_user", *PRICE_COLUMNS)
@@ -133,6 +135,8 @@ def _demand_row(raw: list[str], header: list[str], lineno: int, name: str,
             errs.add(name, f"line {lineno}: {col}",
                      f"contains a control character: {row[col]!r}")
             bad = True
+    if rec.get(SCENARIO_COLUMN):  # G. the future this row belongs to
+        row[SCENARIO_COLUMN] = rec[SCENARIO_COLUMN]
     return None if bad else DemandRow(**row)
 
 
