@@ -50,6 +50,11 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
     t0 = time.perf_counter()
     started = t0 if started_at is None else started_at
     inputs = scenario if isinstance(scenario, Inputs) else load_inputs(scenario)
+    if inputs.futures:  # G. several futures: one plan for all of them
+        raise InputError([Issue(inputs.scenario_file, "uncertainty",
+                                "the scenario plans several futures: `planner plan` plans "
+                                "them (planner.api.plan_futures); this command plans one "
+                                "forecast")])
     t_load = time.perf_counter() - t0
     data = prepare(inputs)
     check_size(data, max_columns=max_columns, scenario_file=inputs.scenario_file,
