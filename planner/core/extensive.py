@@ -90,8 +90,9 @@ def extensive_form(models: list[CompiledModel], probabilities: list[float],
         minimise  sum_w p_w * cost_w
 
     With one future (p = 1) the program is the deterministic one, column for column.
-    Every future's model must have the same committed columns (`planner.core.prepare.
-    widen`); a shared column's bounds are the tightest of the futures'.
+    Every future's model has the same decision columns (`widen` in
+    `planner.core.prepare`: those of every future's demand at once); a shared column's
+    bounds are the tightest of the futures'.
     """
     shared_key: dict[tuple[str, tuple[str, ...]], int] = {}
     col_of: list[np.ndarray] = []
