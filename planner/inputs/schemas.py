@@ -339,8 +339,8 @@ class Scenario(Strict):
             f.demand is not None for f in self.uncertainty.scenarios)
         if self.demand is None and not own_files:
             raise PydanticCustomError(
-                "demand_missing", "`demand` is required (it may be left out only when every "
-                "future of `uncertainty.scenarios` names its own demand file)")
+                "demand_missing", "demand: required field is missing (it may be left out only "
+                "when every future of `uncertainty.scenarios` names its own demand file)")
         if self.uncertainty is not None and self.uncertainty.commit_periods is not None \
                 and self.uncertainty.commit_periods > self.horizon.periods:
             raise PydanticCustomError(
