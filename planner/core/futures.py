@@ -50,6 +50,9 @@ STOCHASTIC_PLAN = "all futures"
 ANALYSIS_SHARE = 0.5
 #: the least seconds a solve is given
 MIN_SOLVE_S = 1.0
+#: above this many futures, the regret table holds the mean-demand plan and this plan
+#: only: each future's own plan evaluated in every other future is n (n - 1) re-plans
+REGRET_MAX_FUTURES = 5
 
 StageFn = Callable[[str, float], None]
 
@@ -149,13 +152,14 @@ def solve_futures(inputs: Inputs, settings: HighsSettings, *, diagnosis: Diagnos
     datas, mean_data = future_problems(inputs)
     labels = frozenset(mean_data.labels[:inputs.commit_periods])
     n = len(datas)
-    runner = _Runner(settings, deadline, diagnosis, 1 + n + n * n)
+    full = n <= REGRET_MAX_FUTURES
+    runner = _Runner(settings, deadline, diagnosis, 1 + 2 * n + (n * n if full else 0))
     if on_stage:
         on_stage("futures", time.perf_counter() - t0)
     ws = [_own_plan(runner, d, name) for d, name in zip(datas, names, strict=True)]
     mean = runner.run(mean_data)
     assert mean is not None
-    cands, best = _candidates(runner, datas, names, ws, mean, labels, probs)
+    cands, best = _candidates(runner, datas, names, ws, mean, labels, probs, full)
     if on_stage:
         on_stage("solve", time.perf_counter() - t0)
     ef, models, plans, outcome = _solve_extensive(datas, probs, labels, best, settings,
@@ -163,8 +167,12 @@ def solve_futures(inputs: Inputs, settings: HighsSettings, *, diagnosis: Diagnos
     costs = [float(p.tables.summary.total_cost_usd) for p in plans]
     cands.append(Candidate(STOCHASTIC_PLAN, Commitment.of(_shared_values(plans), labels),
                            list(costs)))
-    return _result(names, probs, inputs.commit_periods, plans, outcome, settings, mean_data,
-                   ws, cands, mean, ef)
+    res = _result(names, probs, inputs.commit_periods, plans, outcome, settings, mean_data,
+                  ws, cands, mean, ef)
+    if not full:
+        res.notes.append(f"{n} futures (over {REGRET_MAX_FUTURES}): the regret table holds "
+                         "the mean-demand plan and this plan, not each future's own plan")
+    return res
 
 
 def _own_plan(runner: _Runner, data: PlanData, name: str) -> PlanResult:
@@ -179,15 +187,16 @@ def _own_plan(runner: _Runner, data: PlanData, name: str) -> PlanResult:
 
 def _candidates(runner: _Runner, datas: list[PlanData], names: list[str],
                 ws: list[PlanResult], mean: PlanResult, labels: frozenset[str],
-                probs: list[float]) -> tuple[list[Candidate], list[PlanResult] | None]:
+                probs: list[float], full: bool = True
+                ) -> tuple[list[Candidate], list[PlanResult] | None]:
     """Each future's plan and the mean-demand plan, each evaluated in every future; and
     the adapted plans of the cheapest in expectation (the extensive form's start)."""
     cache: dict[tuple[object, int], PlanResult | None] = {}
     for i, w in enumerate(ws):  # a future's own plan is its best adaptation there
         cache[(Commitment.of(w.values or {}, labels).key(), i)] = w
     out, adapted = [], []
-    for name, plan in [*((f"plan for {n}", w) for n, w in zip(names, ws, strict=True)),
-                       (MEAN_PLAN, mean)]:
+    own = [(f"plan for {n}", w) for n, w in zip(names, ws, strict=True)] if full else []
+    for name, plan in [*own, (MEAN_PLAN, mean)]:
         com = Commitment.of(plan.values or {}, labels)
         runs = []
         for i, d in enumerate(datas):
@@ -269,7 +278,7 @@ def _result(names: list[str], probs: list[float], commit: int, plans: list[PlanR
                          for p, r in zip(probs, plans, strict=True))
     ws_costs = [float(w.tables.summary.total_cost_usd) for w in ws]
     ws_exp = math.fsum(p * c for p, c in zip(probs, ws_costs, strict=True))
-    eev = cands[len(names)].expected(probs)
+    eev = next(c for c in cands if c.name == MEAN_PLAN).expected(probs)
     notes: list[str] = []
     evpi = _clipped("EVPI", expected - ws_exp, [expected, ws_exp], settings, notes)
     vss = None if eev is None else _clipped("VSS", eev - expected, [eev, expected], settings,
