@@ -207,3 +207,32 @@ def test_cli_futures(tmp_path: Path) -> None:
     res = runner.invoke(app, ["plan", str(path), "-o", str(out), "--futures", "a=1",
                               "--commit-periods", "9"])
     assert res.exit_code == 2 and "--commit-periods" in res.output
+
+
+def test_duplicate_future_names(tmp_path: Path) -> None:
+    rows = [("2027Q1", "m1", 1000.0, 10.0)]
+    p = _futures_scenario(tmp_path, {"x": (0.5, rows), "y": (0.5, rows)})
+    sc = yaml.safe_load(p.read_text())
+    sc["uncertainty"]["scenarios"][1]["name"] = "x"
+    p.write_text(yaml.safe_dump(sc))
+    msg = _issues(p)
+    assert "uncertainty" in msg and "named twice: x" in msg
+
+
+def test_cli_plans_a_scenario_with_futures(tmp_path: Path) -> None:
+    """`planner plan` on a scenario with `uncertainty` plans its futures (the hand case
+    above: expected cost 600,000, EVPI 150,000, VSS 15,360)."""
+    path = _futures_scenario(tmp_path / "s", {
+        "low": (0.5, [("2027Q1", "m1", 4000.0, 10.0)]),
+        "high": (0.5, [("2027Q1", "m1", 16000.0, 10.0)])}, catalog=NEW_ONLY)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["plan", str(path), "-o", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    s = yaml.safe_load((out / "summary.json").read_text())
+    assert s["expected_cost_usd"] == pytest.approx(600_000)
+    assert s["evpi_usd"] == pytest.approx(150_000)
+    assert s["vss_usd"] == pytest.approx(15_360, abs=1e-3)
+    assert [f["name"] for f in s["scenarios"]] == ["low", "high"]
+    rows = (out / "purchase_plan.csv").read_text().splitlines()
+    assert rows[1].split(",")[-2:] == ["true", "all"] or rows[1].split(",")[-2:] == \
+        ["True", "all"]
