@@ -118,7 +118,9 @@ def _child(peer: str, scenario: str, time_limit: float, seed: int,
     data = prepare(inputs)  # validates, then derives the index sets
     t2 = time.perf_counter()
     rec["load_s"], rec["prepare_s"] = t1 - t0, t2 - t1
-    if peer == "pulp":
+    if inputs.futures:  # G. --futures N: the planner's plan for several futures
+        rec.update(_child_futures(inputs, peer, time_limit, seed, t0))
+    elif peer == "pulp":
         rec.update(_child_pulp(data, time_limit, t0))
     else:
         rec.update(_child_highs(data, peer, time_limit, seed, t0, options or {}))
@@ -208,6 +210,61 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
         # misvalued a start (planner.core.highs.run_highs re-solved cold); do not trust times
         rec["status"] = out.status + "+misreported_start"
     return rec
+
+
+def _child_futures(inputs: Any, peer: str, time_limit: float, seed: int, t0: float
+                   ) -> dict[str, Any]:
+    """G. a scenario with futures, planned as `planner plan` plans it (wait-and-see,
+    mean-demand and regret solves, then the extensive form from the best candidate): the
+    gap times are the extensive form's, counted from the start of loading."""
+    from planner.analysis.solve import DIAGNOSIS
+    from planner.core.futures import solve_futures
+    from planner.core.highs import HighsSettings
+
+    if peer != "planner":
+        return {"status": "error: only the planner plans futures"}
+    clock = GapClock(t0)
+    settings = HighsSettings(time_limit_s=time_limit, mip_rel_gap=1e-4, random_seed=seed)
+    r = solve_futures(inputs, settings, diagnosis=DIAGNOSIS, started_at=t0,
+                      progress=lambda p: clock.update(p["objective"], p["bound"]))
+    o = r.outcome
+    if o.objective is not None and o.best_bound is not None:
+        clock.update(o.objective, o.best_bound)
+    rec: dict[str, Any] = {"status": o.status, "columns": r.model_size.columns,
+                           "rows": r.model_size.rows, "nonzeros": r.model_size.nonzeros,
+                           "futures": len(r.names), "expected_cost_usd": r.expected_cost_usd,
+                           "evpi_usd": r.evpi_usd, "vss_usd": r.vss_usd,
+                           "extensive_s": o.seconds}
+    rec.update(_clock_fields(clock))
+    return rec
+
+
+def add_futures(scenario: Path, n: int) -> Path:
+    """G. `scenario` with `n` futures: its demand scaled by factors evenly from 0.6 to
+    1.4 (1.0 for one future), equal probabilities, the first half of the horizon
+    committed."""
+    import yaml
+
+    sc = yaml.safe_load(scenario.read_text())
+    demand = (scenario.parent / sc["demand"]).read_text().splitlines()
+    head, rows = demand[0], demand[1:]
+    col = head.split(",").index("tokens_per_s")
+    specs = []
+    for i in range(n):
+        factor = 1.0 if n == 1 else 0.6 + 0.8 * i / (n - 1)
+        lines = [head]
+        for row in rows:
+            cells = row.split(",")
+            cells[col] = repr(float(cells[col]) * factor)
+            lines.append(",".join(cells))
+        name = f"f{i + 1:02d}"
+        (scenario.parent / f"demand_{name}.csv").write_text("\n".join(lines) + "\n")
+        specs.append({"name": name, "probability": 1.0 / n, "demand": f"demand_{name}.csv"})
+    specs[-1]["probability"] = 1.0 - sum(s["probability"] for s in specs[:-1])
+    sc["uncertainty"] = {"scenarios": specs,
+                         "commit_periods": max(1, int(sc["horizon"]["periods"]) // 2)}
+    scenario.write_text(yaml.safe_dump(sc, sort_keys=False))
+    return scenario
 
 
 def _clock_fields(clock: GapClock) -> dict[str, Any]:
@@ -488,6 +545,10 @@ def main(argv: list[str] | None = None) -> None:
                     help="run each (size, seed, peer) N times (peers interleaved) and "
                          "report the median of each field per seed; every run is kept in "
                          "runs_all.csv")
+    ap.add_argument("--futures", type=int, default=0, metavar="N",
+                    help="G. give every scenario N demand futures (its forecast scaled from "
+                         "0.6 to 1.4, equal probabilities, half the horizon committed) and "
+                         "plan them as `planner plan` does; 0: one forecast")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--options-json", default="{}", help=argparse.SUPPRESS)
     ap.add_argument("--scenario", default=None, help=argparse.SUPPRESS)
@@ -550,6 +611,8 @@ def main(argv: list[str] | None = None) -> None:
         for seed in seeds:
             path = write_scenario(family, size, seed, scen_root / f"{family}-{size}-{seed}",
                                   v2)
+            if a.futures > 0:
+                path = add_futures(path, a.futures)
             reps: dict[str, list[dict[str, Any]]] = {p: [] for p in peers}
             for rep in range(repeat):
                 for peer in peers:

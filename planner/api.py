@@ -12,15 +12,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from planner.analysis.solve import solve_data
+from planner.analysis.solve import DIAGNOSIS, solve_data
+from planner.core.futures import FuturesResult, solve_futures
 from planner.core.prepare import prepare
 from planner.core.size import MAX_COLUMNS, check_size
 from planner.core.solve import PlanResult, StageFn, solver_settings
 from planner.core.warm import HeldBuys, WarmSource
+from planner.errors import InputError, Issue
 from planner.inputs.bundle import Inputs
+from planner.inputs.futures import scaled_futures, with_commit
 from planner.inputs.loader import load_inputs
 
-__all__ = ["PlanResult", "plan", "solve_data", "solver_settings"]
+__all__ = ["FuturesResult", "PlanResult", "plan", "plan_futures", "solve_data",
+           "solver_settings"]
 
 
 def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
@@ -46,6 +50,11 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
     t0 = time.perf_counter()
     started = t0 if started_at is None else started_at
     inputs = scenario if isinstance(scenario, Inputs) else load_inputs(scenario)
+    if inputs.futures:  # G. several futures: one plan for all of them
+        raise InputError([Issue(inputs.scenario_file, "uncertainty",
+                                "the scenario plans several futures: `planner plan` plans "
+                                "them (planner.api.plan_futures); this command plans one "
+                                "forecast")])
     t_load = time.perf_counter() - t0
     data = prepare(inputs)
     check_size(data, max_columns=max_columns, scenario_file=inputs.scenario_file,
@@ -57,3 +66,34 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
                         started_at=started, held_buys=held_buys)
     result.timings = {"load_s": t_load, "validate_s": t_prep, **result.timings}
     return result
+
+
+def plan_futures(scenario: str | Path | Inputs, *, futures: str | None = None,
+                 commit_periods: int | None = None, time_limit_s: float | None = None,
+                 mip_rel_gap: float | None = None, threads: int | None = None,
+                 on_stage: StageFn | None = None,
+                 progress: Callable[[dict[str, float]], None] | None = None,
+                 max_columns: int = MAX_COLUMNS, started_at: float | None = None
+                 ) -> FuturesResult:
+    """G. plan a scenario's futures (`uncertainty`, a demand `scenario` column, or
+    `futures`, the `--futures` text that scales its one forecast): the committed
+    decision, each future's plan, expected cost, EVPI, VSS and the regret table
+    (`planner.core.futures.solve_futures`). `commit_periods` overrides the scenario's.
+    Raises InputError (also for a scenario without futures), InfeasibleError or
+    SolverError."""
+    started = time.perf_counter() if started_at is None else started_at
+    inputs = scenario if isinstance(scenario, Inputs) else load_inputs(scenario)
+    if futures is not None:
+        inputs = scaled_futures(inputs, futures, commit_periods)
+    elif commit_periods is not None:
+        inputs = with_commit(inputs, commit_periods)
+    if not inputs.futures:
+        raise InputError([Issue(inputs.scenario_file, "uncertainty",
+                                "the scenario has no futures: add `uncertainty`, a demand "
+                                "`scenario` column, or --futures")])
+    data = prepare(inputs)
+    check_size(data, max_columns=max(1, max_columns // len(inputs.futures)),
+               scenario_file=inputs.scenario_file, demand_file=inputs.demand_file)
+    settings = solver_settings(inputs, time_limit_s, mip_rel_gap, threads)
+    return solve_futures(inputs, settings, diagnosis=DIAGNOSIS, started_at=started,
+                         on_stage=on_stage, progress=progress)

@@ -23,7 +23,7 @@ from planner.fmt import num, pct, usd, usd_fixed
 from planner.io.output import summary_json
 from planner.report.econ import econ_lines
 from planner.report.plan_sections import thin_curve_why
-from planner.workflow.plan import plan_to_folder
+from planner.workflow.plan import futures_to_folder, has_futures, plan_to_folder
 
 console = Console(highlight=False)
 
@@ -194,6 +194,15 @@ def plan_command(
         help="Seconds the marginal-value re-solves, and the baseline plans, may each take "
         "in all (default: twice the plan's solve time, at least 20 s), within what "
         "--time-limit leaves of the run.")] = None,
+    futures: Annotated[str | None, typer.Option(
+        "--futures", help="Plan several futures made from the one demand forecast, "
+        "name=factor[@probability], comma-separated: low=0.7@0.25,base=1@0.5,high=1.5@0.25 "
+        "(without @: equal probabilities). Writes the decision to take now, each future's "
+        "plan, EVPI, VSS and a regret table (docs/scenario.md, G).")] = None,
+    commit_periods: Annotated[int | None, typer.Option(
+        "--commit-periods", min=1,
+        help="With futures: periods decided now, the same in every future (overrides "
+        "uncertainty.commit_periods; default the whole horizon).")] = None,
     max_columns: Annotated[int, typer.Option(
         "--max-columns", min=1,
         help="Largest model to build, in variables (about 3 KB of memory each while it "
@@ -209,6 +218,16 @@ def plan_command(
     live = LiveLine(not (as_json or quiet) and err_console.is_terminal, debug=debug)
     live.start()
     try:
+        if futures is not None or commit_periods is not None or (
+                not (what_if or set_) and has_futures(scenario)):
+            fres = futures_to_folder(scenario, out, futures=futures,
+                                     commit_periods=commit_periods, time_limit_s=time_limit,
+                                     mip_rel_gap=gap, threads=threads,
+                                     report=not no_report, progress=live,
+                                     max_columns=max_columns, started_at=started)
+            live.stop()
+            _print_futures(fres, out, as_json, quiet)
+            return
         result = plan_to_folder(scenario, out, what_if or [], set_ or [],
                                 time_limit_s=time_limit, mip_rel_gap=gap, threads=threads,
                                 report=not no_report, marginals=not no_marginals,
@@ -225,3 +244,39 @@ def plan_command(
         print_summary(result.summary, result.tables, out)
         if not no_report:
             console.print(f"report: {escape(str(out))}/report.html (and report.md)")
+
+
+def _print_futures(r: Any, out: Path, as_json: bool, quiet: bool) -> None:
+    """G. a plan for several futures in the terminal: the decision first, then the
+    figures and each future."""
+    if quiet:
+        return
+    if as_json:
+        typer.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
+        return
+    from planner.core.futures_tables import committed_purchases, futures_table  # solver stack
+
+    now = committed_purchases(r)
+    now = now[now["committed"]]
+    console.print(f"[bold]{escape(r.data.name or 'plan')}[/]: {len(r.names)} futures, status "
+                  f"[bold]{r.outcome.status}[/], decided now: the first {r.commit_periods} "
+                  "period(s)")
+    t = Table(title="The decision to take now (the same in every future)")
+    for col in ("period", "site", "system", "units", "capex"):
+        t.add_column(col, justify="right" if col in ("units", "capex") else "left")
+    for x in now.itertuples():
+        t.add_row(x.period, escape(x.site), escape(x.system), str(x.units), usd(x.capex_usd))
+    console.print(t if len(now) else "buy nothing now")
+    vss = "n/a" if r.vss_usd is None else usd(r.vss_usd)
+    console.print(f"expected cost [bold]{usd(r.expected_cost_usd)}[/]   EVPI "
+                  f"{usd(r.evpi_usd)}   VSS {vss}")
+    ft = Table(title="Each future")
+    for col in ("future", "probability", "cost", "unmet penalty", "regret"):
+        ft.add_column(col, justify="left" if col == "future" else "right")
+    for x in futures_table(r).itertuples():
+        ft.add_row(escape(str(x.future)), pct(x.probability), usd(x.total_cost_usd),
+                   usd(x.unmet_penalty_usd), usd(x.regret_usd))
+    console.print(ft)
+    for note in r.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    console.print(f"plan written to {escape(str(out))}/ (regret.csv, futures/<name>/)")

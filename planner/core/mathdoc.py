@@ -26,7 +26,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from planner.core import build_power, scaling, variables
+from planner.core import build_power, extensive, scaling, variables
 from planner.core.build import build_model
 from planner.core.constraints import CONSTRAINT_FAMILIES
 from planner.core.objective import add_objective
@@ -155,6 +155,9 @@ def render() -> str:
         "exist, or by a column bound.\n\n" + _sparsity(),
         "## Two formulations\n\n`planner.core.build.build_model`. " + _body(build_model),
         "## Numerics\n\n" + markdown(scaling.__doc__, skip_summary=True),
+        # G. uncertain demand: the extensive form couples one model per future
+        "## Several futures (contract v2, G)\n\n`planner.core.extensive.extensive_form`. "
+        + markdown(extensive.extensive_form.__doc__),
     ]
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
 

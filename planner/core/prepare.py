@@ -300,3 +300,15 @@ def _retirement_sets(data: PlanData, inputs: Inputs, t_of: Callable[..., int]) -
         data.warnings.append("options.allow_retirement is true but there is nothing to retire: "
                         "no installed units, and no system the plan may buy before the "
                         "last period")
+
+
+def widen(data: PlanData, envelope: PlanData) -> PlanData:
+    """G. `data` (one future's problem) with the systems, purchases, fleet and retirements
+    of `envelope` (the problem of every future's demand at once), serving re-derived:
+    so every future has the same decision columns, and the ones it cannot use stay 0
+    (a system no class of this future can use is never worth buying for it)."""
+    data.systems = envelope.systems
+    data.buy_index, data.fleet_index = envelope.buy_index, envelope.fleet_index
+    data.serve_index = _serve_index(data.classes, data.tput, data.fleet_index)
+    data.retire_index, data.xretire_index = envelope.retire_index, envelope.xretire_index
+    return data

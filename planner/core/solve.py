@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,11 +27,21 @@ from planner.core.results import PlanTables
 from planner.core.session import PlanSession
 from planner.core.start import start_plan
 from planner.core.summary import ModelSize, PlanSummary, Shortfall
-from planner.core.warm import HeldBuys, WarmSource, carried_start, held_purchases
+from planner.core.warm import (
+    Commitment,
+    HeldBuys,
+    WarmSource,
+    carried_start,
+    held_commitment,
+    held_purchases,
+)
 from planner.deadline import HIGHS_GRACE_S, Deadline, post_solve_reserve
 from planner.errors import InfeasibleError, SolverError
 from planner.inputs.bundle import Inputs
 from planner.io.output import write_plan
+
+if TYPE_CHECKING:
+    from planner.core.compile import CompiledModel
 
 StageFn = Callable[[str, float], None]
 
@@ -244,6 +255,15 @@ def check_held_buys(data: PlanData, held: HeldBuys) -> None:
                 f"{site.max_racks:g}")
 
 
+def _held_commitment(compiled: CompiledModel, commitment: Commitment) -> CompiledModel:
+    """`held_commitment`, a decision this model cannot make an InfeasibleError."""
+    try:
+        return held_commitment(compiled, commitment)
+    except KeyError as exc:
+        raise InfeasibleError(f"the committed decisions cannot be made here: "
+                              f"{' '.join(exc.args[0])} has no column") from None
+
+
 #: the least time HiGHS is given, however little of the limit the stages before it left
 MIN_SOLVE_S = 1e-3
 #: the share of the time left after compiling that the start heuristic may take
@@ -276,8 +296,8 @@ def solve_data(data: PlanData, settings: HighsSettings,
                on_stage: StageFn | None = None, *, formulation: str = "strong",
                start: np.ndarray | None = None, heuristic: bool = True,
                start_from: WarmSource | None = None, diagnosis: Diagnosis,
-               started_at: float | None = None, held_buys: HeldBuys | None = None
-               ) -> PlanResult:
+               started_at: float | None = None, held_buys: HeldBuys | None = None,
+               commitment: Commitment | None = None) -> PlanResult:
     """Build, compile, solve and extract one prepared problem.
 
     The time limit (`settings.time_limit_s`) bounds the run from `started_at` (a
@@ -300,7 +320,9 @@ def solve_data(data: PlanData, settings: HighsSettings,
     `held_buys`: purchases held fixed, units by (site, system, period label), every other
     purchase 0 (`planner.core.warm.held_purchases`): the plan is then the best operation
     of those purchases; purchases that break a hall's power or floor space in some
-    period raise InfeasibleError naming it (`check_held_buys`).
+    period raise InfeasibleError naming it (`check_held_buys`). `commitment` (G): the
+    purchases, builds and retirements of the committed periods held fixed, the later
+    ones free (`planner.core.warm.held_commitment`): one future's best adaptation.
 
     The extracted plan is checked before it is returned (`planner.core.checks.check_plan`):
     strict demand served in full, every cap kept by the rounded plan, and the cost
@@ -330,6 +352,8 @@ def solve_data(data: PlanData, settings: HighsSettings,
             site, system, period = exc.args[0]
             raise InfeasibleError(f"the purchases held fixed cannot be made here: {system} "
                                   f"at {site} in {period} is not for sale") from None
+    if commitment is not None:
+        compiled = _held_commitment(compiled, commitment)
     timings["compile_s"] = time.perf_counter() - t1
     if on_stage:
         on_stage("solve", time.perf_counter() - t0)

@@ -273,3 +273,8 @@ class DemandRow(Strict):
         description="What one million of this class's tokens earns, USD; replaces "
                     "`unmet_penalty_usd_per_mtok` for the class (demand not served is revenue "
                     "lost). None: the penalty applies.")
+    # ---- G. uncertain demand (contract v2) ----
+    scenario: str | None = Field(
+        default=None,
+        description="The future this row belongs to (the optional `scenario` column); None: "
+                    "every future's, or a file without futures.")

@@ -35,8 +35,10 @@ RATE_COLUMNS = tuple(DEMAND_UNITS)
 REQUIRED_DEMAND_COLUMNS = ("period", "model")
 #: D. prices (contract v2): optional columns beside DEMAND_COLUMNS; empty means not given
 PRICE_COLUMNS = ("usd_per_mtok",)
+#: G. uncertain demand: the future a row belongs to (optional, long layout)
+SCENARIO_COLUMN = "scenario"
 ALLOWED_COLUMNS = ("period", "model", *RATE_COLUMNS, "min_tokens_per_s_per_user",
-                   *PRICE_COLUMNS, "tokens_per_request")
+                   *PRICE_COLUMNS, "tokens_per_request", SCENARIO_COLUMN)
 #: number columns an empty cell leaves at their default
 OPTIONAL_NUMBER_COLUMNS = ("min_tokens_per_s_per_user", *PRICE_COLUMNS, "tokens_per_request")
 TEXT_COLUMNS = ("period", "model")
@@ -57,6 +59,8 @@ class ForecastRow:
     #: the row's own tokens per request (a `tokens_per_request` column), for requests_per_s
     tokens_per_request: float | None = None
     layout: str = "long"
+    #: G. the future the row belongs to (the `scenario` column); None: every future's
+    scenario: str | None = None
 
 
 def parse_demand(text: str, name: str, unit: str | None = None
@@ -190,7 +194,8 @@ def _long_row(raw: list[str], header: list[str], rate: str, lineno: int, name: s
         return None
     return ForecastRow(rec["period"], rec["model"], nums[rate], rate,
                        nums.get("min_tokens_per_s_per_user", 0.0), nums.get("usd_per_mtok"),
-                       nums.get("tokens_per_request"))
+                       nums.get("tokens_per_request"),
+                       scenario=rec.get(SCENARIO_COLUMN) or None)
 
 
 def _bad_text(rec: dict[str, str], lineno: int, name: str, errs: IssueCollector) -> bool:

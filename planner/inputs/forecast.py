@@ -134,7 +134,8 @@ def to_demand(rows: Sequence[ForecastRow], lines: Sequence[int], plan: Plan | No
     if plan is None or not reading.aggregated or errs.issues:
         out = [DemandRow(period=r.period, model=r.model, tokens_per_s=v,
                          min_tokens_per_s_per_user=r.min_tokens_per_s_per_user,
-                         usd_per_mtok=r.usd_per_mtok) for r, v in zip(rows, rates, strict=True)]
+                         usd_per_mtok=r.usd_per_mtok, scenario=r.scenario)
+               for r, v in zip(rows, rates, strict=True)]
         return out, list(lines), reading, errs.issues
     out, out_lines = _on_plan_periods(rows, lines, rates, plan, reading, file, errs)
     return out, out_lines, reading, errs.issues
@@ -214,9 +215,10 @@ def _on_plan_periods(rows: Sequence[ForecastRow], lines: Sequence[int], rates: l
     period, model, SLO and price (in order of the plan's periods, then of the file)."""
     size = MONTHS_PER_PERIOD[plan.granularity]
     first_m, last_m = plan.first * size, (plan.first + plan.periods) * size - 1
-    sums: dict[tuple[int, str, float, float | None], float] = {}
-    months: dict[tuple[int, str, float, float | None], set[int]] = {}
-    where: dict[tuple[int, str, float, float | None], int] = {}
+    Key = tuple[int, str, float, float | None, str | None]
+    sums: dict[Key, float] = {}
+    months: dict[Key, set[int]] = {}
+    where: dict[Key, int] = {}
     for r, ln, rate in zip(rows, lines, rates, strict=True):
         try:
             lo, hi = month_span(r.period)
@@ -229,19 +231,20 @@ def _on_plan_periods(rows: Sequence[ForecastRow], lines: Sequence[int], rates: l
             errs.add(file, f"line {ln}: period", f"{r.period} is outside the horizon ({span})")
             continue
         for m in range(max(lo, first_m), min(hi, last_m) + 1):
-            key = (m // size, r.model, r.min_tokens_per_s_per_user, r.usd_per_mtok)
+            key = (m // size, r.model, r.min_tokens_per_s_per_user, r.usd_per_mtok,
+                   r.scenario)
             sums[key] = sums.get(key, 0.0) + rate  # a month's rate; / size: the mean
             months.setdefault(key, set()).add(m)
             where.setdefault(key, ln)
     out, out_lines = [], []
     partial: set[int] = set()
     for key in sorted(sums, key=lambda k: (k[0], where[k])):
-        p, model, slo, price = key
+        p, model, slo, price, future = key
         if len(months[key]) < size:
             partial.add(p)
         out.append(DemandRow(period=format_period(p, plan.granularity), model=model,
                              tokens_per_s=sums[key] / size, min_tokens_per_s_per_user=slo,
-                             usd_per_mtok=price))
+                             usd_per_mtok=price, scenario=future))
         out_lines.append(where[key])
     reading.partial_periods = [format_period(p, plan.granularity) for p in sorted(partial)]
     return out, out_lines

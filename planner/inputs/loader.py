@@ -19,10 +19,11 @@ from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, Issue, IssueCollector
 from planner.gcpause import paused_gc
-from planner.inputs.bundle import Inputs
+from planner.inputs.bundle import Future, Inputs
 from planner.inputs.datasets import Catalog, DemandRow, ModelProfile
 from planner.inputs.demand_csv import parse_demand
 from planner.inputs.forecast import Plan, plan_of, to_demand
+from planner.inputs.futures import check_futures, read_futures, with_futures
 from planner.inputs.messages import parse_model
 from planner.inputs.schemas import DemandFormat, Horizon, Scenario
 from planner.inputs.text import read_text
@@ -268,14 +269,15 @@ def _load_inputs(spath: Path) -> Inputs:
     base = spath.resolve().parent
     refs: tuple[Any, Any, Any]
     if scenario is not None:
-        refs = (scenario.catalog, scenario.models, scenario.demand)
+        refs = (scenario.catalog, scenario.models, _demand_ref(scenario))
     elif isinstance(raw, dict):
         refs = (raw.get("catalog", "builtin"), raw.get("models", "builtin"), raw.get("demand"))
     else:
         errs.raise_if_any()
         refs = (None, None, None)
-    ref = _load_refs(refs[0], refs[1], refs[2], base, errs, name,
-                     _DemandContext.of(scenario, raw))
+    ctx = _DemandContext.of(scenario, raw)
+    ref = _load_refs(refs[0], refs[1], refs[2], base, errs, name, ctx)
+    futures = _futures(scenario, base, ref, name, errs, ctx) if scenario is not None else ()
     errs.extend(partial_issues(scenario, raw if isinstance(raw, dict) else None, ref.catalog,
                                ref.profiles, ref.demand, ref.demand_lines, name,
                                ref.catalog_file, ref.demand_file, ref.models_dir,
@@ -286,18 +288,50 @@ def _load_inputs(spath: Path) -> Inputs:
     errs.raise_if_any()
     assert scenario is not None and ref.catalog is not None
     assert ref.profiles is not None and ref.demand is not None
-    return Inputs(scenario, ref.catalog, ref.profiles, ref.demand, name, ref.catalog_file,
-                  ref.demand_file, ref.models_dir, ref.demand_lines, ref.profile_files,
-                  ref.demand_reading)
+    inputs = Inputs(scenario, ref.catalog, ref.profiles, ref.demand, name, ref.catalog_file,
+                    ref.demand_file, ref.models_dir, ref.demand_lines, ref.profile_files,
+                    ref.demand_reading)
+    return with_futures(inputs, futures, scenario.commit_periods) if futures else inputs
+
+
+def _futures(scenario: Scenario, base: Path, ref: _Referenced, name: str,
+             errs: IssueCollector, ctx: _DemandContext) -> tuple[Future, ...]:
+    """G. the scenario's futures, checked (`planner.inputs.futures`); when every future
+    names its own file, the top-level demand is not read (`ref.demand` empty). A future's
+    own file is read as the top-level one is (`_read_demand`: units, layouts, periods)."""
+
+    def read(path: Path, file: str) -> tuple[list[DemandRow], list[int], list[Issue]]:
+        own = _Referenced(profiles=ref.profiles, demand_file=file)
+        issues = IssueCollector()
+        _read_demand(path, own, ctx, issues)
+        return list(own.demand or []), list(own.demand_lines), issues.issues
+
+    futures = read_futures(scenario, base, ref.demand, ref.demand_lines, ref.demand_file,
+                           name, errs, read)
+    check_futures(futures, scenario, ref.profiles, ref.models_dir, name, errs)
+    if futures and ref.demand is None and _demand_ref(scenario) is None:
+        ref.demand = []
+    return futures
+
+
+def _demand_ref(scenario: Scenario) -> str | None:
+    """The top-level demand file to read: not with futures that all name their own (G)."""
+    u = scenario.uncertainty
+    if u is not None and all(f.demand is not None for f in u.scenarios):
+        return None
+    return scenario.demand
 
 
 def load_referenced(scenario: Scenario, base: Path, scenario_file: str = "scenario.yaml") -> Inputs:
     """Load the catalogue, profiles and demand a (validated) scenario names."""
     errs = IssueCollector()
-    ref = _load_refs(scenario.catalog, scenario.models, scenario.demand, base, errs,
-                     scenario_file, _DemandContext.of(scenario, None))
+    ctx = _DemandContext.of(scenario, None)
+    ref = _load_refs(scenario.catalog, scenario.models, _demand_ref(scenario), base, errs,
+                     scenario_file, ctx)
+    futures = _futures(scenario, base, ref, scenario_file, errs, ctx)
     errs.raise_if_any()
     assert ref.catalog is not None and ref.profiles is not None and ref.demand is not None
-    return Inputs(scenario, ref.catalog, ref.profiles, ref.demand, scenario_file,
-                  ref.catalog_file, ref.demand_file, ref.models_dir, ref.demand_lines,
-                  ref.profile_files, ref.demand_reading)
+    inputs = Inputs(scenario, ref.catalog, ref.profiles, ref.demand, scenario_file,
+                    ref.catalog_file, ref.demand_file, ref.models_dir, ref.demand_lines,
+                    ref.profile_files, ref.demand_reading)
+    return with_futures(inputs, futures, scenario.commit_periods) if futures else inputs

@@ -12,6 +12,7 @@ references to systems and models) live in `planner.inputs.validate`.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -268,6 +269,51 @@ class DemandFormat(Strict):
                     "`tokens_per_request` column overrides it per row.")
 
 
+# ---- G. uncertain demand (contract v2) ----
+
+#: probabilities of the futures must sum to 1 within this
+PROBABILITY_SUM_TOL = 1e-6
+
+
+class FutureSpec(Strict):
+    """One future of `uncertainty.scenarios`: a demand forecast and its probability."""
+
+    name: Name = Field(description="The future's name (a folder name in the plan: "
+                                   "futures/<name>/).")
+    probability: float = Field(
+        ge=0, le=1, description="The chance of this future; the futures' sum to 1.")
+    demand: str | None = Field(
+        default=None,
+        description="The path of this future's demand CSV; None: the rows of the top-level "
+                    "demand CSV whose `scenario` column is this name.")
+
+
+class Uncertainty(Strict):
+    """Several demand futures, one plan (contract v2, G)."""
+
+    scenarios: list[FutureSpec] = Field(
+        min_length=1, max_length=1000, json_schema_extra=PLAUSIBLE,
+        description="The futures, with probabilities summing to 1.")
+    commit_periods: int | None = Field(
+        default=None, ge=1, le=600,
+        description="Periods whose purchases, builds and retirements are decided now, the same "
+                    "in every future; None: the whole horizon.")
+
+    @model_validator(mode="after")
+    def _futures_add_up(self) -> Uncertainty:
+        names = [f.name for f in self.scenarios]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise PydanticCustomError("future_twice", "future names must differ; named twice: "
+                                      "{names}", {"names": ", ".join(twice)})
+        total = math.fsum(f.probability for f in self.scenarios)
+        if abs(total - 1.0) > PROBABILITY_SUM_TOL:
+            raise PydanticCustomError(
+                "probability_sum", "the futures' probabilities must sum to 1 (within 1e-6), "
+                "they sum to {total}", {"total": f"{total:.9g}"})
+        return self
+
+
 class Scenario(Strict):
     """A planning scenario (the YAML a user writes)."""
 
@@ -282,7 +328,10 @@ class Scenario(Strict):
         default="builtin",
         description="Served-model profiles: `builtin`, or a folder whose *.yaml / *.yml files are "
                     "profiles.")
-    demand: str = Field(description="The path of the demand CSV.")
+    demand: str | None = Field(
+        default=None,
+        description="The path of the demand CSV; optional with `uncertainty` when every future "
+                    "names its own file (it is then not read).")
     demand_format: DemandFormat = Field(
         default_factory=DemandFormat,
         description="How the demand file is written: the wide layout's unit, tokens per "
@@ -314,10 +363,40 @@ class Scenario(Strict):
     rent: list[RentOffer] = Field(
         default_factory=list,
         description="Rented capacity that serves demand outside the halls (contract v2, B).")
+    # ---- G. uncertain demand (contract v2) ----
+    uncertainty: Uncertainty | None = Field(
+        default=None,
+        description="Several demand futures with probabilities: one plan whose first "
+                    "`commit_periods` decisions hold in all of them (contract v2, G).")
+
+    @model_validator(mode="after")
+    def _demand_named(self) -> Scenario:
+        own_files = self.uncertainty is not None and all(
+            f.demand is not None for f in self.uncertainty.scenarios)
+        if self.demand is None and not own_files:
+            raise PydanticCustomError(
+                "demand_missing", "demand: required field is missing (it may be left out only "
+                "when every future of `uncertainty.scenarios` names its own demand file)")
+        if self.uncertainty is not None and self.uncertainty.commit_periods is not None \
+                and self.uncertainty.commit_periods > self.horizon.periods:
+            raise PydanticCustomError(
+                "commit_beyond_horizon", "uncertainty.commit_periods ({commit}) must be within "
+                "1..horizon.periods ({periods})",
+                {"commit": self.uncertainty.commit_periods, "periods": self.horizon.periods})
+        return self
+
+    @property
+    def commit_periods(self) -> int:
+        """G. periods decided now: `uncertainty.commit_periods`, default the whole horizon."""
+        u = self.uncertainty
+        return self.horizon.periods if u is None or u.commit_periods is None \
+            else u.commit_periods
 
     @field_validator("catalog", "models", "demand")
     @classmethod
-    def _path_not_blank(cls, v: str) -> str:
+    def _path_not_blank(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
         if not v.strip():
             raise PydanticCustomError("path_blank", "must name a file (or builtin), got an "
                                       "empty value")

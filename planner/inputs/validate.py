@@ -268,3 +268,14 @@ def partial_issues(scenario: Scenario | None, raw: dict[str, Any] | None,
             _check_profiles(used, profiles, catalog, models_dir, catalog_file, errs,
                             profile_files)
     return errs.issues
+
+
+def demand_issues(horizon: Horizon, demand: Sequence[DemandRow], lines: Sequence[int],
+                  profiles: dict[str, ModelProfile] | None, demand_file: str,
+                  models_dir: str, scenario_file: str) -> list[Issue]:
+    """The issues of one demand file against the horizon and the models (G: each future's
+    file is checked as the demand file is)."""
+    errs = IssueCollector()
+    _check_demand(demand, lines, profiles, _Periods(horizon, scenario_file, errs),
+                  demand_file, models_dir, errs)
+    return errs.issues

@@ -415,3 +415,39 @@ def tornado_chart(labels: Sequence[str], low: Sequence[float | None],
     _whatif_legend(out, [low_name, high_name])
     out.append("</svg>")
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- futures (G)
+
+
+def fan_chart(title: str, y_label: str, cats: Sequence[str],
+              series: Sequence[tuple[str, Sequence[float]]], unit: str = "") -> str:
+    """One line per future over the periods, on a band from the lowest to the highest
+    future in each period (a fan of futures: demand, or the fleet each future gets)."""
+    n = max(1, len(cats))
+    top = max([max(v, default=0.0) for _, v in series] + [0.0])
+    ymax = _nice_max(top)
+    out = _frame(title, y_label, ymax, cats)
+    W, H, ML, MR, MT, MB = REPORT_BOX
+    pw, ph = W - ML - MR, H - MT - MB
+
+    def pt(i: int, v: float) -> str:
+        return f"{ML + pw * (i + 0.5) / n:.1f},{MT + ph - ph * max(0.0, v) / ymax:.1f}"
+
+    if series:
+        lo = [min(float(v[i]) for _, v in series) for i in range(len(cats))]
+        hi = [max(float(v[i]) for _, v in series) for i in range(len(cats))]
+        band = [pt(i, v) for i, v in enumerate(hi)] + \
+            [pt(i, v) for i, v in reversed(list(enumerate(lo)))]
+        out.append(f'<polygon points="{" ".join(band)}" fill="{REPORT_PALETTE[0]}" '
+                   f'fill-opacity="0.15" stroke="none"><title>range of the futures</title>'
+                   f'</polygon>')
+    for k, (name, vals) in enumerate(series):
+        pts = " ".join(pt(i, float(v)) for i, v in enumerate(vals))
+        last = float(vals[-1]) if len(vals) else 0.0
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{color(k)}" '
+                   f'stroke-width="2" class="line"><title>{escape(name)}: {tick(last)} '
+                   f'{escape(unit)} in {escape(cats[-1] if cats else "")}</title></polyline>')
+    out += _legend([(name, color(k), "line") for k, (name, _) in enumerate(series)])
+    out.append("</svg>")
+    return "\n".join(out)

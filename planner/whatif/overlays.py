@@ -261,7 +261,7 @@ class InputsCache:
     def _key(self, sc: Scenario, base_dir: Path) -> tuple[Any, ...]:
         key: list[Any] = []
         for ref in (sc.catalog, sc.models, sc.demand):
-            if ref == "builtin":
+            if ref is None or ref == "builtin":  # G. futures name their own demand
                 key.append(ref)
                 continue
             p = Path(ref).expanduser()

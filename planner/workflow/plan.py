@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from planner.report import plan_set
 from planner.whatif.overlays import merge_scenario
 
 if TYPE_CHECKING:
-    from planner.api import PlanResult
+    from planner.api import FuturesResult, PlanResult
 
 
 class PlanProgress(Protocol):
@@ -92,3 +93,70 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
     write_files(out, files, remove=[f for f in (*REPORT_SET, *OPTIONAL_CSV_FILES.values())
                                     if f not in files])
     return result
+
+
+#: G. the files of a plan for several futures, beside report.md/html and each future's
+#: folder (futures/<name>/, the usual plan files)
+FUTURES_FILES = ("purchase_plan.csv", "futures.csv", "regret.csv", "summary.json")
+FUTURES_DIR = "futures"
+
+
+def futures_files(result: FuturesResult, report: bool = True) -> dict[str, str | bytes]:
+    """Every file of a plan for several futures, as texts (`futures_to_folder`)."""
+    # the report stage and the tables: imported with the solver stack, not at start-up
+    from planner.core.futures_tables import (
+        committed_purchases,
+        futures_summary,
+        futures_table,
+        regret_table,
+    )
+    from planner.io.output import frame_to_csv, plan_files
+    from planner.report.futures import futures_report_files
+
+    files: dict[str, str | bytes] = {
+        "purchase_plan.csv": frame_to_csv(committed_purchases(result)),
+        "futures.csv": frame_to_csv(futures_table(result)),
+        "regret.csv": frame_to_csv(regret_table(result)),
+        "summary.json": json.dumps(futures_summary(result), indent=2, allow_nan=False) + "\n",
+    }
+    for name, plan in zip(result.names, result.plans, strict=True):
+        for fname, text in plan_files(plan).items():
+            files[f"{FUTURES_DIR}/{name}/{fname}"] = text
+    if report:
+        files.update(futures_report_files(result))
+    return files
+
+
+def futures_to_folder(scenario: Path, out: Path, *, futures: str | None = None,
+                      commit_periods: int | None = None, time_limit_s: float | None = None,
+                      mip_rel_gap: float | None = None, threads: int | None = None,
+                      report: bool = True, progress: PlanProgress | None = None,
+                      max_columns: int = MAX_COLUMNS, started_at: float | None = None
+                      ) -> FuturesResult:
+    """G. plan a scenario's futures (`planner.api.plan_futures`) and write the decision
+    to take now (purchase_plan.csv, committed rows marked), futures.csv, regret.csv,
+    summary.json, the report, and each future's plan in futures/<name>/, as one set."""
+    # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
+    from planner.api import plan_futures
+
+    started = time.perf_counter() if started_at is None else started_at
+    check_output_dir(out)
+    result = plan_futures(scenario, futures=futures, commit_periods=commit_periods,
+                          time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap,
+                          threads=threads, on_stage=progress.on_stage if progress else None,
+                          progress=progress.on_solver if progress else None,
+                          max_columns=max_columns, started_at=started)
+    if progress:
+        for warning in result.data.warnings:
+            progress.on_warning(warning)
+        progress.on_stage("write")
+    files = futures_files(result, report)
+    write_files(out, files, remove=[f for f in (*REPORT_SET, *OPTIONAL_CSV_FILES.values())
+                                    if f not in files])
+    return result
+
+
+def has_futures(scenario: Path) -> bool:
+    """Whether a scenario plans several futures (G): `uncertainty`, or a demand `scenario`
+    column (loaded, so a bad scenario raises its InputError here)."""
+    return bool(load_inputs(scenario).futures)

@@ -1,0 +1,238 @@
+"""G. uncertain demand: one plan for several futures (docs/scenario.md, G).
+
+Test catalogue (tests/conftest.py): `new` = 8 GPUs, 15 kW, $300k, 1000 tokens/s per GPU
+at <= 10 tokens/s per user (8000 tokens/s per unit); `old` serves 800 per unit for
+$100k. One 1 MW air hall, upfront capex, no energy cost.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import planner
+from planner.api import plan_futures
+from planner.cli import app
+from planner.errors import InputError
+from planner.inputs.loader import load_inputs
+from tests.conftest import BASE_PROFILE, GROWING, TIGHT, make_scenario
+
+# one quarter: 2190 h; at $10 per Mtok, 1 token/s unmet for a quarter costs
+# 2190 * 3600 / 1e6 * 10 = $78.84
+C = 2190 * 3600 / 1e6 * 10
+NEW_ONLY = {"systems": [{"id": "new", "gpus_per_unit": 8, "unit_power_kw": 15.0,
+                         "capex_usd": 300_000.0, "source": "test"}]}
+NEW_PROFILE = {**BASE_PROFILE, "throughput": {"new": BASE_PROFILE["throughput"]["new"]}}
+
+
+def _futures_scenario(tmp: Path, futures: dict[str, tuple[float, list]], *,
+                      periods: int = 1, commit: int | None = None,
+                      extra: dict | None = None, catalog: dict | None = None) -> Path:
+    """A scenario whose futures each name their own demand file."""
+    path = make_scenario(tmp, catalog=catalog, profiles=[NEW_PROFILE] if catalog else None,
+                         demand=[("2027Q1", "m1", 1.0, 10.0)],
+                         scenario={"horizon": {"periods": periods},
+                                   "options": {"unmet_penalty_usd_per_mtok": 10},
+                                   **(extra or {})})
+    sc = yaml.safe_load(path.read_text())
+    specs = []
+    for name, (p, rows) in futures.items():
+        (tmp / f"d_{name}.csv").write_text(
+            "period,model,tokens_per_s,min_tokens_per_s_per_user\n"
+            + "".join(f"{a},{b},{c!r},{d!r}\n" for a, b, c, d in rows))
+        specs.append({"name": name, "probability": p, "demand": f"d_{name}.csv"})
+    sc["uncertainty"] = {"scenarios": specs, **({"commit_periods": commit} if commit else {})}
+    del sc["demand"]
+    path.write_text(yaml.safe_dump(sc, sort_keys=False))
+    return path
+
+
+def test_two_futures_by_hand(tmp_path: Path) -> None:
+    """One quarter, `new` only, demand 4000 (low) or 16000 tokens/s (high), p = 0.5 each;
+    unmet demand $78.84 per token/s. cost(n, D) = 300,000 n + 78.84 max(0, D - 8000 n).
+
+    This plan: n=0: 0.5*4000C + 0.5*16000C = 788,400; n=1: 300,000 + 0.5*8000C =
+    615,360; n=2: 600,000; n=3: 900,000: it buys 2, expected cost 600,000.
+    Knowing the future: low buys 1 (300,000 < 4000C = 315,360), high buys 2 (600,000 <
+    300,000 + 8000C = 930,720): 0.5*300,000 + 0.5*600,000 = 450,000; EVPI = 150,000.
+    The mean forecast is 10,000: n=1 costs 300,000 + 2000C = 457,680 < 600,000, so the
+    mean-demand plan buys 1, and committed in both futures costs 615,360 in
+    expectation: VSS = 615,360 - 600,000 = 15,360.
+    """
+    path = _futures_scenario(tmp_path, {"low": (0.5, [("2027Q1", "m1", 4000.0, 10.0)]),
+                                        "high": (0.5, [("2027Q1", "m1", 16000.0, 10.0)])},
+                             catalog=NEW_ONLY)
+    r = plan_futures(path)
+    assert r.expected_cost_usd == pytest.approx(600_000)
+    assert r.wait_and_see_usd == pytest.approx(450_000)
+    assert r.evpi_usd == pytest.approx(150_000)
+    assert r.mean_plan_cost_usd == pytest.approx(300_000 + 4000 * C)
+    assert r.vss_usd == pytest.approx(15_360, abs=1e-3)
+    pp = r.plans[0].tables.purchase_plan
+    assert list(pp["units"]) == [2]
+    assert [c.name for c in r.candidates] == ["plan for low", "plan for high", "mean demand",
+                                              "all futures"]
+    assert r.candidates[0].costs == pytest.approx([300_000, 300_000 + 8000 * C])
+
+
+def test_one_future_is_the_deterministic_plan(tmp_path: Path) -> None:
+    """With one future (p = 1) the extensive form is the deterministic model."""
+    path = make_scenario(tmp_path, scenario=TIGHT, demand=GROWING)
+    det = planner.plan(path)
+    r = plan_futures(path, futures="base=1", commit_periods=2)
+    assert r.expected_cost_usd == pytest.approx(det.summary.total_cost_usd, rel=1e-9)
+    assert r.evpi_usd == 0 and r.vss_usd == 0
+    assert r.plans[0].tables.purchase_plan.equals(det.tables.purchase_plan)
+    assert r.model_size.columns == det.summary.model_size.columns
+    assert r.model_size.rows == det.summary.model_size.rows
+
+
+def test_identical_futures_are_worth_nothing(tmp_path: Path) -> None:
+    path = make_scenario(tmp_path, scenario=TIGHT, demand=GROWING)
+    det = planner.plan(path)
+    r = plan_futures(path, futures="a=1@0.3,b=1@0.7", commit_periods=1)
+    assert r.evpi_usd == 0 and r.vss_usd == 0
+    assert r.expected_cost_usd == pytest.approx(det.summary.total_cost_usd, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_evpi_and_vss_never_negative(tmp_path: Path, seed: int) -> None:
+    """Random small cases: EVPI, VSS >= 0, and the plan no dearer in expectation than
+    any candidate commitment (each future's own plan, the mean-demand plan)."""
+    rng = random.Random(seed)
+    n = rng.randint(2, 3)
+    futures = {}
+    for i in range(n):
+        rows = [(f"2027Q{q}", "m1", float(rng.randint(0, 40) * 1000), 10.0) for q in (1, 2, 3)]
+        futures[f"f{i}"] = (0.0, rows)
+    probs = [rng.random() + 0.1 for _ in range(n)]
+    futures = {k: (p / sum(probs), rows) for (k, (_, rows)), p in
+               zip(futures.items(), probs, strict=True)}
+    total = sum(p for p, _ in futures.values())
+    first = next(iter(futures))
+    futures[first] = (futures[first][0] + 1 - total, futures[first][1])
+    path = _futures_scenario(tmp_path, futures, periods=3, commit=rng.randint(1, 3),
+                             extra={"sites": [{"name": "hall-a", "power_mw": 0.2}]})
+    r = plan_futures(path)
+    assert r.evpi_usd >= 0 and r.vss_usd is not None and r.vss_usd >= 0
+    for c in r.candidates:
+        e = c.expected(r.probabilities)
+        assert e is None or r.expected_cost_usd <= e + 1e-6 * abs(e)
+    committed = r.commitment.values["buy"]
+    for plan in r.plans:  # every future holds the same first-period purchases
+        got = {(x.site, x.system, x.period): float(x.units)
+               for x in plan.tables.purchase_plan.itertuples()
+               if x.period in r.commitment.labels}
+        assert got == dict(committed)
+
+
+def test_scenario_column_and_shared_rows(tmp_path: Path) -> None:
+    """A demand CSV with a `scenario` column makes each name a future (equal
+    probabilities); rows with it empty belong to every future."""
+    text = ("period,model,tokens_per_s,min_tokens_per_s_per_user,scenario\n"
+            "2027Q1,m1,4000,10,low\n2027Q1,m1,16000,10,high\n2027Q2,m1,8000,10,\n")
+    path = make_scenario(tmp_path, catalog=NEW_ONLY, profiles=[NEW_PROFILE], demand=text,
+                         scenario={"horizon": {"periods": 2}})
+    inputs = load_inputs(path)
+    assert [(f.name, f.probability, len(f.demand)) for f in inputs.futures] == \
+        [("low", 0.5, 2), ("high", 0.5, 2)]
+    assert inputs.commit_periods == 2
+
+
+def _issues(path: Path) -> str:
+    with pytest.raises(InputError) as exc:
+        load_inputs(path)
+    return "\n".join(str(i) for i in exc.value.issues)
+
+
+def test_bad_probabilities_names_and_commit(tmp_path: Path) -> None:
+    rows = [("2027Q1", "m1", 1000.0, 10.0)]
+    p = _futures_scenario(tmp_path / "a", {"x": (0.5, rows), "y": (0.4, rows)})
+    assert "uncertainty" in _issues(p) and "sum to 1" in _issues(p)
+    p = _futures_scenario(tmp_path / "b", {"x": (1.0, rows)}, commit=3, periods=2)
+    assert "commit_periods" in _issues(p)
+    p = _futures_scenario(tmp_path / "c", {"x": (1.0, rows)}, commit=1)
+    sc = yaml.safe_load(p.read_text())
+    sc["uncertainty"]["commit_periods"] = 0
+    sc["uncertainty"]["scenarios"].append(dict(sc["uncertainty"]["scenarios"][0],
+                                               probability=0.0))
+    p.write_text(yaml.safe_dump(sc))
+    msg = _issues(p)
+    assert "uncertainty.commit_periods" in msg
+
+
+def test_bad_future_files(tmp_path: Path) -> None:
+    rows = [("2027Q1", "m1", 1000.0, 10.0)]
+    p = _futures_scenario(tmp_path / "a", {"x": (0.5, rows), "y": (0.5, rows)})
+    (tmp_path / "a" / "d_y.csv").unlink()
+    msg = _issues(p)
+    assert "d_y.csv" in msg and "future 'y'" in msg
+    p = _futures_scenario(tmp_path / "b", {"x": (0.5, rows),
+                                           "y": (0.5, [("2027Q1", "m1", 1000.0, 20.0)])})
+    msg = _issues(p)
+    assert "d_y.csv" in msg or "d_x.csv" in msg
+    assert "same models at the same SLOs" in msg
+
+
+def test_cli_futures(tmp_path: Path) -> None:
+    path = make_scenario(tmp_path / "s", scenario=TIGHT, demand=GROWING)
+    out = tmp_path / "out"
+    runner = CliRunner()
+    res = runner.invoke(app, ["plan", str(path), "-o", str(out), "--futures",
+                              "low=0.5@0.25,base=1@0.5,high=1.5@0.25", "--commit-periods",
+                              "2"])
+    assert res.exit_code == 0, res.output
+    for f in ("purchase_plan.csv", "futures.csv", "regret.csv", "summary.json", "report.md",
+              "report.html", "futures/high/fleet.csv"):
+        assert (out / f).exists(), f
+    head = (out / "purchase_plan.csv").read_text().splitlines()[0]
+    assert head.endswith("committed,future")
+    md = (out / "report.md").read_text()
+    assert md.index("decision to take now") < md.index("Regret")
+    first = {f: (out / f).read_bytes() for f in ("purchase_plan.csv", "regret.csv",
+                                                "futures.csv", "report.md")}
+    res = runner.invoke(app, ["plan", str(path), "-o", str(out), "--futures",
+                              "low=0.5@0.25,base=1@0.5,high=1.5@0.25", "--commit-periods",
+                              "2"])
+    assert res.exit_code == 0
+    assert first == {f: (out / f).read_bytes() for f in first}  # byte-identical re-run
+    for bad in ("low=0.5@0.3,high=2@0.3", "low=x", "a=1,a=2", "a=1@0.5,b=1"):
+        res = runner.invoke(app, ["plan", str(path), "-o", str(out), "--futures", bad])
+        assert res.exit_code == 2, (bad, res.output)
+        assert "--futures" in res.output
+    res = runner.invoke(app, ["plan", str(path), "-o", str(out), "--futures", "a=1",
+                              "--commit-periods", "9"])
+    assert res.exit_code == 2 and "--commit-periods" in res.output
+
+
+def test_duplicate_future_names(tmp_path: Path) -> None:
+    rows = [("2027Q1", "m1", 1000.0, 10.0)]
+    p = _futures_scenario(tmp_path, {"x": (0.5, rows), "y": (0.5, rows)})
+    sc = yaml.safe_load(p.read_text())
+    sc["uncertainty"]["scenarios"][1]["name"] = "x"
+    p.write_text(yaml.safe_dump(sc))
+    msg = _issues(p)
+    assert "uncertainty" in msg and "named twice: x" in msg
+
+
+def test_cli_plans_a_scenario_with_futures(tmp_path: Path) -> None:
+    """`planner plan` on a scenario with `uncertainty` plans its futures (the hand case
+    above: expected cost 600,000, EVPI 150,000, VSS 15,360)."""
+    path = _futures_scenario(tmp_path / "s", {
+        "low": (0.5, [("2027Q1", "m1", 4000.0, 10.0)]),
+        "high": (0.5, [("2027Q1", "m1", 16000.0, 10.0)])}, catalog=NEW_ONLY)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["plan", str(path), "-o", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    s = yaml.safe_load((out / "summary.json").read_text())
+    assert s["expected_cost_usd"] == pytest.approx(600_000)
+    assert s["evpi_usd"] == pytest.approx(150_000)
+    assert s["vss_usd"] == pytest.approx(15_360, abs=1e-3)
+    assert [f["name"] for f in s["scenarios"]] == ["low", "high"]
+    rows = (out / "purchase_plan.csv").read_text().splitlines()
+    assert rows[1].split(",")[-2:] == ["true", "all"] or rows[1].split(",")[-2:] == \
+        ["True", "all"]
