@@ -3,9 +3,13 @@
 Library API::
 
     import planner
-    result = planner.plan("examples/quickstart/scenario.yaml")
-    result.summary.total_cost_usd; result.tables.purchase_plan
-    result.write("plan-out")
+    result = planner.plan("examples/quickstart/scenario.yaml")   # or a dict, or a Scenario
+    result.summary.total_cost_usd; result.purchases; result.tables.fleet   # DataFrames
+    result.report("plan-out")    # the files `planner plan -o plan-out` writes
+    result                       # in Jupyter: headline, purchases, the fleet-mix chart
+
+`planner.plan` (`planner.workflow.notebook`) wraps `planner.api.plan`, whose result is the
+plain `PlanResult`.
 
 The names below are imported on first use, so `import planner` (and the command line's
 start-up) does not pay for the solver stack until it is needed.
@@ -17,20 +21,24 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from planner.api import PlanResult, plan, solve_data
+    from planner.api import PlanResult, solve_data
     from planner.core.prepare import prepare
     from planner.core.problem import throughput_at
     from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
     from planner.inputs.loader import load_inputs
+    from planner.inputs.schemas import Scenario
+    from planner.workflow.notebook import Plan, plan
 
 _WHERE = {
     "InfeasibleError": "planner.errors",
     "InputError": "planner.errors",
+    "Plan": "planner.workflow.notebook",
     "PlanResult": "planner.api",
     "PlannerError": "planner.errors",
     "SolverError": "planner.errors",
     "load_inputs": "planner.inputs.loader",
-    "plan": "planner.api",
+    "Scenario": "planner.inputs.schemas",
+    "plan": "planner.workflow.notebook",
     "prepare": "planner.core.problem",
     "solve_data": "planner.api",
     "throughput_at": "planner.core.problem",
@@ -38,8 +46,10 @@ _WHERE = {
 __all__ = [
     "InfeasibleError",
     "InputError",
+    "Plan",
     "PlanResult",
     "PlannerError",
+    "Scenario",
     "SolverError",
     "load_inputs",
     "plan",
