@@ -9,7 +9,8 @@ Library API::
     result                       # in Jupyter: headline, purchases, the fleet-mix chart
 
 `planner.plan` (`planner.workflow.notebook`) wraps `planner.api.plan`, whose result is the
-plain `PlanResult`.
+plain `PlanResult`. `planner.compare` and `planner.sweep` are the what-if commands
+(`planner.workflow.whatif`; `out=None` writes nothing), `planner.RunSettings` how they run.
 
 The names below are imported on first use, so `import planner` (and the command line's
 start-up) does not pay for the solver stack until it is needed.
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
     from planner.errors import InfeasibleError, InputError, PlannerError, SolverError
     from planner.inputs.loader import load_inputs
     from planner.inputs.schemas import Scenario
+    from planner.whatif.variants import RunSettings
     from planner.workflow.notebook import Plan, plan
+    from planner.workflow.whatif import compare, sweep
 
 _WHERE = {
     "InfeasibleError": "planner.errors",
@@ -35,12 +38,15 @@ _WHERE = {
     "Plan": "planner.workflow.notebook",
     "PlanResult": "planner.api",
     "PlannerError": "planner.errors",
-    "SolverError": "planner.errors",
-    "load_inputs": "planner.inputs.loader",
+    "RunSettings": "planner.whatif.variants",
     "Scenario": "planner.inputs.schemas",
+    "SolverError": "planner.errors",
+    "compare": "planner.workflow.whatif",
+    "load_inputs": "planner.inputs.loader",
     "plan": "planner.workflow.notebook",
-    "prepare": "planner.core.problem",
+    "prepare": "planner.core.prepare",
     "solve_data": "planner.api",
+    "sweep": "planner.workflow.whatif",
     "throughput_at": "planner.core.problem",
 }
 __all__ = [
@@ -49,12 +55,15 @@ __all__ = [
     "Plan",
     "PlanResult",
     "PlannerError",
+    "RunSettings",
     "Scenario",
     "SolverError",
+    "compare",
     "load_inputs",
     "plan",
     "prepare",
     "solve_data",
+    "sweep",
     "throughput_at",
 ]
 __version__ = "0.1.0"

@@ -175,3 +175,10 @@ def test_scenario_of_another_type_or_base_dir_with_a_file(tmp_path: Path) -> Non
         planner.plan(["not", "a", "scenario"])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="base_dir"):
         planner.plan(make_scenario(tmp_path), base_dir=tmp_path)
+
+
+def test_every_exported_name_resolves() -> None:
+    """`planner.prepare` named a module without it (planner.core.problem) until now."""
+    assert sorted(planner.__all__) == sorted(planner._WHERE)
+    for name in planner.__all__:
+        assert getattr(planner, name) is not None, name
