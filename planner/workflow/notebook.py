@@ -40,7 +40,8 @@ def plan(scenario: ScenarioSource | Inputs, *, base_dir: str | Path | None = Non
     it. The solver settings override the scenario's; `more` are `planner.api.plan`'s
     other arguments. Raises InputError, InfeasibleError or SolverError.
     """
-    started = time.perf_counter()  # the time limit counts loading too
+    # the time limit counts loading too
+    started = more.pop("started_at", None) or time.perf_counter()
     inputs = scenario if isinstance(scenario, Inputs) else load_inputs(scenario,
                                                                        base_dir=base_dir)
     result = plan_inputs(inputs, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap,
