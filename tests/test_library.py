@@ -110,6 +110,13 @@ def test_report_writes_what_the_cli_writes(tmp_path: Path) -> None:
             assert a == b, name
 
 
+def test_report_says_only_what_its_own_analyses_skipped(short_plan: planner.Plan,
+                                                         tmp_path: Path) -> None:
+    short_plan.summary.analyses_skipped = {"baselines": "cut short by an earlier report"}
+    short_plan.report(tmp_path / "out")
+    assert "analyses_skipped" not in json.loads((tmp_path / "out" / "summary.json").read_text())
+
+
 def test_report_refuses_an_unusable_folder(short_plan: planner.Plan, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError):

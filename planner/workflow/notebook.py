@@ -77,6 +77,8 @@ class Plan(PlanResult):
         out = Path(out_dir)
         check_output_dir(out)
         profiles = self.inputs.profiles if self.inputs is not None else None
+        # what an earlier report's analyses skipped or failed is not this report's
+        self.summary.analyses_skipped = self.summary.analysis_errors = None
         return write_plan_folder(self, out, profiles, marginals=marginals,
                                  baselines=baselines,
                                  deadline=Deadline(time.perf_counter(),
