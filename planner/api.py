@@ -21,13 +21,14 @@ from planner.core.warm import HeldBuys, WarmSource
 from planner.errors import InputError, Issue
 from planner.inputs.bundle import Inputs
 from planner.inputs.futures import scaled_futures, with_commit
-from planner.inputs.loader import load_inputs
+from planner.inputs.loader import ScenarioSource, load_inputs
 
 __all__ = ["FuturesResult", "PlanResult", "plan", "plan_futures", "solve_data",
            "solver_settings"]
 
 
-def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
+def plan(scenario: ScenarioSource | Inputs, *, base_dir: str | Path | None = None,
+         time_limit_s: float | None = None,
          mip_rel_gap: float | None = None, threads: int | None = None,
          random_seed: int | None = None,
          progress: Callable[[dict[str, float]], None] | None = None,
@@ -37,6 +38,9 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
          held_buys: HeldBuys | None = None) -> PlanResult:
     """Plan a scenario: the least-cost purchase plan and its tables.
 
+    `scenario`: a scenario file, a dict as its YAML would read, a `Scenario` object, or
+    loaded `Inputs`; a dict's or a Scenario's relative paths resolve against `base_dir`
+    (default: the working directory; see `planner.inputs.loader.load_inputs`).
     `start_from`: a neighbouring scenario's plan to start from (see `solve_data`;
     `planner.core.warm.CarriedPlan` carries a plan's columns alone). `held_buys`:
     purchases held fixed, units by (site, system, period label): the plan is then the
@@ -49,7 +53,8 @@ def plan(scenario: str | Path | Inputs, *, time_limit_s: float | None = None,
     """
     t0 = time.perf_counter()
     started = t0 if started_at is None else started_at
-    inputs = scenario if isinstance(scenario, Inputs) else load_inputs(scenario)
+    inputs = scenario if isinstance(scenario, Inputs) else load_inputs(scenario,
+                                                                       base_dir=base_dir)
     if inputs.futures:  # G. several futures: one plan for all of them
         raise InputError([Issue(inputs.scenario_file, "uncertainty",
                                 "the scenario plans several futures: `planner plan` plans "

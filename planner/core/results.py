@@ -36,7 +36,7 @@ SITE_COLUMNS = ["period", "site", "power_kw", "power_cap_kw", "racks", "max_rack
                 "tokens_per_s"]
 
 
-@dataclass
+@dataclass(repr=False)
 class PlanTables:
     purchase_plan: pd.DataFrame
     fleet: pd.DataFrame
@@ -60,6 +60,11 @@ class PlanTables:
     thin_curves: pd.DataFrame | None = None
     #: set by `extract` once the tables are complete
     summary: PlanSummary = field(init=False)
+
+    def __repr__(self) -> str:
+        """The tables by name and size, not their contents (each is a DataFrame)."""
+        sizes = ", ".join(f"{name} {len(df)}" for name, df in self.frames().items())
+        return f"PlanTables(rows: {sizes})"
 
     def frames(self) -> dict[str, pd.DataFrame]:
         out = {

@@ -37,6 +37,7 @@ from planner.core.warm import (
 )
 from planner.deadline import HIGHS_GRACE_S, Deadline, post_solve_reserve
 from planner.errors import InfeasibleError, SolverError
+from planner.fmt import fixed, num, usd, usd_small
 from planner.inputs.bundle import Inputs
 from planner.io.output import write_plan
 
@@ -62,7 +63,7 @@ class Diagnosis:
     shortfall: Callable[[PlanData, PlanTables], Shortfall]
 
 
-@dataclass
+@dataclass(repr=False)
 class PlanResult:
     """A solved plan: its tables, summary, and what produced it."""
 
@@ -81,6 +82,16 @@ class PlanResult:
 
     def write(self, out_dir: str | Path) -> list[Path]:
         return write_plan(self, Path(out_dir))
+
+    def __repr__(self) -> str:
+        """One line: the status, spend and penalty apart, cost per Mtok, unmet tokens and
+        what was bought (the tables are `tables`, pandas DataFrames)."""
+        s = self.summary
+        return (f"<{type(self).__name__} {s.scenario!r}: {s.status}, spend "
+                f"{usd(s.spend_usd)}, unmet penalty {usd(s.unmet_penalty_usd)}, "
+                f"{usd_small(s.cost_per_mtok_usd)} per Mtok served, unmet tokens "
+                f"{num(s.unmet_tokens)}, {fixed(s.units_bought)} units bought; "
+                f"{self.tables!r}>")
 
 
 def solver_settings(inputs: Inputs, time_limit_s: float | None = None,

@@ -11,6 +11,8 @@ planner's words), `planner.inputs.demand_csv` (the demand CSV).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,19 +248,64 @@ def _load_refs(catalog_ref: Any, models_ref: Any, demand_ref: Any, base: Path,
     return ref
 
 
-def load_inputs(scenario_path: str | Path) -> Inputs:
+#: how messages name a scenario given without a file: a dict, or a `Scenario` object
+DICT_LABEL = "<dict>"
+SCENARIO_LABEL = "<Scenario>"
+
+#: a scenario as `load_inputs` takes it: a file, a dict as its YAML would read, or a
+#: `Scenario` object
+ScenarioSource = str | os.PathLike[str] | Mapping[str, Any] | Scenario
+
+
+def load_inputs(scenario: ScenarioSource, *, base_dir: str | Path | None = None) -> Inputs:
     """Load a scenario and every file it names; report the issues of all of them at once.
 
     A scenario whose YAML parses but has invalid fields still has its catalogue, profiles
     and demand read and checked, so one run lists every problem that can be found.
+
+    `scenario` is a file (its relative paths resolve against its folder), or a dict as
+    the file's YAML would read, or a `Scenario` object: these two are checked exactly as a
+    file is, their messages naming ``<dict>`` or ``<Scenario>`` where a file's name
+    the file, and their relative paths (`catalog`, `models`, `demand`) resolve against
+    `base_dir` (default: the working directory; a file's own folder for a file).
     """
     with paused_gc():  # many small objects, none freed: planner.gcpause
-        return _load_inputs(Path(scenario_path))
+        if isinstance(scenario, str | os.PathLike):
+            if base_dir is not None:
+                raise ValueError("base_dir is for a scenario given as a dict or a Scenario; "
+                                 "a file's paths resolve against its own folder")
+            spath = Path(scenario)
+            raw, issues = load_yaml_issues(spath, str(spath))  # unreadable: raise now
+            return _load_raw(raw, issues, str(spath), spath.resolve().parent)
+        raw, label = _scenario_data(scenario)
+        base = Path.cwd() if base_dir is None else Path(base_dir).expanduser()
+        return _load_raw(raw, [], label, base.resolve())
 
 
-def _load_inputs(spath: Path) -> Inputs:
-    name = str(spath)
-    raw, dup_issues = load_yaml_issues(spath, name)  # unreadable / not YAML: raise now
+def _scenario_data(scenario: Mapping[str, Any] | Scenario) -> tuple[Any, str]:
+    """(the scenario as its YAML would read, how messages name it)."""
+    if isinstance(scenario, Scenario):
+        # checked again, as a file is: an object may have been changed since it was made
+        return scenario.model_dump(mode="json", by_alias=True, exclude_unset=True), \
+            SCENARIO_LABEL
+    if isinstance(scenario, Mapping):
+        return _plain(scenario), DICT_LABEL
+    raise TypeError("a scenario is a file path, a dict or a planner Scenario, not "
+                    f"{type(scenario).__name__}")
+
+
+def _plain(value: Any) -> Any:
+    """A dict as YAML would read it: nested mappings as dicts, paths as text."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+
+def _load_raw(raw: Any, dup_issues: list[Issue], name: str, base: Path) -> Inputs:
+    """The scenario `raw` (named `name` in messages, its paths relative to `base`) and
+    every file it names."""
     errs = IssueCollector()
     errs.extend(dup_issues)
     scenario: Scenario | None = None
@@ -266,7 +313,6 @@ def _load_inputs(spath: Path) -> Inputs:
         scenario = parse_model(name, raw, Scenario)
     except InputError as exc:
         errs.extend(exc.issues)
-    base = spath.resolve().parent
     refs: tuple[Any, Any, Any]
     if scenario is not None:
         refs = (scenario.catalog, scenario.models, _demand_ref(scenario))

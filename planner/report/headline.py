@@ -61,7 +61,7 @@ def headline_section(pf: PlanFolder, short: Shortfall, standing: str) -> Section
                            "proven optimal (see the gap).")
     for err in s.analysis_errors or []:
         head.blocks.append(f"**Analysis failed:** {err}")
-    head.blocks.append(_shortfall_block(short, s))
+    head.blocks.append(shortfall_block(short, s))
     head.blocks.append(_spend_table(s))
     head.blocks.extend(margin_blocks(s))  # D. prices
     cpm = cost_per_model(pf)
@@ -184,7 +184,7 @@ def shortfall_of(pf: PlanFolder) -> Shortfall:
                      unmet_share=unmet / dem if dem > 0 else 0.0, penalty_usd=pen, largest=[])
 
 
-def _shortfall_block(sf: Shortfall, s: PlanSummary) -> Block:
+def shortfall_block(sf: Shortfall, s: PlanSummary) -> Block:
     """All demand served, or the shortfall first: how much, its penalty, the largest short
     classes and why."""
     if not sf.classes_short:

@@ -61,13 +61,15 @@ def _gpus(r: Any) -> str:
 def charts_section(pf: PlanFolder) -> Section:
     """The fleet mix, each hall's power against its cap, each model's demand and service."""
     sec = Section("Fleet, power and demand over time", "charts")
-    sec.blocks.append(_fleet_chart(pf))
+    sec.blocks.append(fleet_chart(pf))
     sec.blocks.extend(_power_charts(pf))
     sec.blocks.extend(_demand_charts(pf))
     return sec
 
 
-def _fleet_chart(pf: PlanFolder) -> Chart:
+def fleet_chart(pf: PlanFolder) -> Chart:
+    """The fleet mix over time: IT power in service by system (the report's chart, and a
+    plan's in a notebook, `planner.report.notebook`)."""
     periods, fl = pf.periods, pf.fleet
     systems = list(dict.fromkeys(fl["system"].tolist()))
     mw = {(str(p), str(g)): float(v) / 1000.0

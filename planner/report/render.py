@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from planner.report.document import Bullets, Chart, Report, Table
+from planner.report.document import Block, Bullets, Chart, Report, Table
 
 CSS = """
 :root { --ink:#1d2330; --mute:#5b6474; --line:#d9dee7; --bg:#f6f8fb; --accent:#4e79a7; }
@@ -112,29 +112,57 @@ def _html_table(t: Table) -> str:
     return "\n".join(parts)
 
 
+def tiles_html(headline: list[tuple[str, str]]) -> str:
+    """The headline tiles (label, value) as HTML."""
+    tiles = "".join(f'<div class="tile"><div class="k">{escape(k)}</div>'
+                    f'<div class="v">{escape(v)}</div></div>' for k, v in headline)
+    return f'<div class="tiles">{tiles}</div>'
+
+
+def block_html(b: Block) -> str:
+    """One block of a section as HTML: a paragraph, a list, a chart (with the numbers
+    behind it folded) or a table."""
+    if isinstance(b, str):
+        return f"<p>{_inline(b)}</p>"
+    if isinstance(b, Bullets):
+        return "<ul>" + "".join(f"<li>{_inline(x)}</li>" for x in b.items) + "</ul>"
+    if isinstance(b, Chart):
+        return (f"<figure>{b.svg}<figcaption>{escape(b.caption)}</figcaption></figure>"
+                f"<details><summary>the numbers</summary>{_html_table(b.data)}</details>")
+    return _html_table(b)
+
+
+def scoped_css(scope: str) -> str:
+    """The report's style for a fragment inside another page (a notebook's output): each
+    rule of `CSS` applies only inside the element of class `scope`; the rules of the page
+    alone (its layout, navigation and print) are left out."""
+    rules = []
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", CSS.split("@media")[0]):
+        kept = [_scoped(sel.strip(), scope) for sel in selectors.split(",")]
+        if all(kept):
+            rules.append(f"{', '.join(kept)} {{{body}}}")
+    return "\n".join(rules)
+
+
+def _scoped(selector: str, scope: str) -> str:
+    """`selector` inside `.scope`; empty for the page's own layout."""
+    if selector in (":root", "body"):
+        return f".{scope}"
+    if selector.split()[0].split(":")[0] in ("main", "nav", "h1", "h2"):
+        return ""
+    return f".{scope} {selector}"
+
+
 def to_html(rep: Report) -> str:
     nav = " ".join(f'<a href="#{s.anchor}">{escape(s.title.split(":")[0])}</a>'
                    for s in rep.sections)
-    tiles = "".join(f'<div class="tile"><div class="k">{escape(k)}</div>'
-                    f'<div class="v">{escape(v)}</div></div>' for k, v in rep.headline)
     body = [f"<h1>{escape(rep.title)}</h1>", f'<p class="sub">{escape(rep.subtitle)}</p>',
-            f"<nav>{nav}</nav>", f'<div class="tiles">{tiles}</div>']
+            f"<nav>{nav}</nav>", tiles_html(rep.headline)]
     for sec in rep.sections:
         body.append(f'<section id="{sec.anchor}"><h2>{escape(sec.title)}</h2>')
         if sec.anchor == "headline":
             body.append('<div class="cols">')
-        for b in sec.blocks:
-            if isinstance(b, str):
-                body.append(f"<p>{_inline(b)}</p>")
-            elif isinstance(b, Bullets):
-                body.append("<ul>" + "".join(f"<li>{_inline(x)}</li>" for x in b.items)
-                            + "</ul>")
-            elif isinstance(b, Chart):
-                body.append(f"<figure>{b.svg}<figcaption>{escape(b.caption)}</figcaption>"
-                            f"</figure><details><summary>the numbers</summary>"
-                            f"{_html_table(b.data)}</details>")
-            else:
-                body.append(_html_table(b))
+        body.extend(block_html(b) for b in sec.blocks)
         if sec.anchor == "headline":
             body.append("</div>")
         body.append("</section>")

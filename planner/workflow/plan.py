@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from planner.core.size import MAX_COLUMNS
 from planner.deadline import Deadline
@@ -83,16 +83,31 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
     if progress:
         for warning in result.data.warnings:
             progress.on_warning(warning)
-    files = plan_set(result, out, inputs.profiles, report=report, marginals=marginals,
+    write_plan_folder(result, out, inputs.profiles, report=report, marginals=marginals,
+                      baselines=baselines, analysis_time_s=analysis_time_s,
+                      progress=progress, on_error=on_error, extra=extra,
+                      deadline=Deadline(started, result.settings.time_limit_s))
+    return result
+
+
+def write_plan_folder(result: PlanResult, out: Path, profiles: Mapping[str, Any] | None,
+                      *, report: bool = True, marginals: bool = True, baselines: bool = True,
+                      analysis_time_s: float | None = None,
+                      progress: PlanProgress | None = None,
+                      on_error: Callable[[str, BaseException], None] | None = None,
+                      extra: Mapping[str, str] | None = None,
+                      deadline: Deadline | None = None) -> list[Path]:
+    """Analyse a solved plan and write its files into `out` as one set (`plan_to_folder`'s
+    second half: the files `planner plan -o OUT` writes; the arguments are its own)."""
+    files = plan_set(result, out, profiles, report=report, marginals=marginals,
                      baselines=baselines, progress=progress.on_step if progress else None,
                      budget_s=analysis_time_s, extra=extra, on_error=on_error,
-                     deadline=Deadline(started, result.settings.time_limit_s))
+                     deadline=deadline)
     if progress:
         progress.on_stage("write")
     # an older plan's report, or a table this plan does not have, must not survive beside it
-    write_files(out, files, remove=[f for f in (*REPORT_SET, *OPTIONAL_CSV_FILES.values())
-                                    if f not in files])
-    return result
+    return write_files(out, files, remove=[f for f in (*REPORT_SET, *OPTIONAL_CSV_FILES.values())
+                                           if f not in files])
 
 
 #: G. the files of a plan for several futures, beside report.md/html and each future's
