@@ -21,7 +21,8 @@ Counts and quantities: `num` (``1.23M``, ``54.1k``), `num_fixed` (``1.23M``, ``5
 `num_seed` (``54K``, ``2.86M``), `fixed` (``1,234``), `sig` (``1,235``), `sig_plain`
 (``3,672,000``: never scientific), `tick` (a chart's
 bar value); `axis_labels`: a chart axis's tick labels, their decimals chosen from the tick
-step so that neighbouring ticks never read the same. Shares: `pct` (``12.34%``), `pct_down` (rounded down, so only all of it is 100%).
+step so that neighbouring ticks never read the same. Shares: `pct` (``12.34%``),
+`pct_down` (rounded down, so only all of it is 100%).
 """
 
 from __future__ import annotations

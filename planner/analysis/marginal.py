@@ -54,6 +54,9 @@ from planner.core.session import PlanSession
 from planner.core.solve import MIN_SOLVE_S
 from planner.deadline import CUT_SHORT, CutShort, Deadline
 
+#: how a row says the analysis time budget (`budget_s`, --analysis-time) stopped it
+BUDGET_SPENT = "the analysis time budget"
+
 MARGINAL_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd",
                     "lp_dual_estimate", "method", "limit", "delta_unit", "value_per_unit_usd",
                     "value_unit", "spend_change_usd", "penalty_change_usd",
@@ -388,7 +391,7 @@ def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: fl
     if out is None:
         value = math.nan
         method = (f"not re-solved: {CUT_SHORT}; LP estimate only" if cut_short else
-                  f"not re-solved: the analysis time budget ({budget_s:g} s) was spent; "
+                  f"not re-solved: {BUDGET_SPENT} ({budget_s:g} s) was spent; "
                   "LP estimate only")
     elif out.objective is not None and out.status in ("optimal", "time_limit"):
         value = (base_obj - out.objective) if task.bound == "hi" else (

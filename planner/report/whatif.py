@@ -272,8 +272,8 @@ def _bar_chart(labels: Sequence[str], stacks: Series, title: str, y_title: str,
     svg = bar_chart(labels, stacks, title, y_title, kind)
     rows = [[label, *[_fmt(s[i], kind) for _, s in stacks]]
             for i, label in enumerate(labels)]
-    return Chart(svg, "A bar per plan (hover a bar for its value).", Table(["variant", *[n for n, _ in stacks]], rows,
-                                   "l" + "r" * len(stacks)))
+    return Chart(svg, "A bar per plan (hover a bar for its value).",
+                 Table(["variant", *[n for n, _ in stacks]], rows, "l" + "r" * len(stacks)))
 
 
 def _tornado(labels: Sequence[str], low: list[float | None], high: list[float | None],
