@@ -53,6 +53,7 @@ from planner.core.problem import PlanData
 from planner.core.session import PlanSession
 from planner.core.solve import MIN_SOLVE_S
 from planner.deadline import CUT_SHORT, CutShort, Deadline
+from planner.fmt import sig_plain
 
 #: how a row says the analysis time budget (`budget_s`, --analysis-time) stopped it
 BUDGET_SPENT = "the analysis time budget"
@@ -396,7 +397,8 @@ def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: fl
     elif out.objective is not None and out.status in ("optimal", "time_limit"):
         value = (base_obj - out.objective) if task.bound == "hi" else (
             out.objective - base_obj)
-        method = f"re-solved MILP (same model, warm start), gap <= {settings.mip_rel_gap:g}"
+        method = ("re-solved MILP (same model, warm start), gap <= "
+                  f"{sig_plain(settings.mip_rel_gap * 100, 2)}%")
         if out.status == "time_limit" or base.status == "time_limit":
             method += "; time limit hit, value approximate"
     else:
