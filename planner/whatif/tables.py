@@ -96,8 +96,8 @@ TABLE_GROUPS = [
 def column_title(col: str) -> str:
     """A column's header on a page: its title, or for a varied scenario path
     (``sites.hall-b.power_mw``) the entry and the field in words (``hall-b power MW``)."""
-    if col in COLUMN_TITLES:
-        return COLUMN_TITLES[col]
+    if col in COLUMN_TITLES or " " in col:  # a title, or already in words
+        return COLUMN_TITLES.get(col, col)
     *where, field = col.split(".")
     units = {"usd": "USD", "mw": "MW", "kw": "kW", "mwh": "MWh", "mtok": "Mtok", "pue": "PUE",
              "s": "s"}
