@@ -244,7 +244,7 @@ def _cell(col: str, v: Any) -> str:
         return pct_down(float(v))
     if isinstance(v, int) or col in ("size_mw",) or "." in col:
         return value_text(v)
-    return num_fixed(float(v))
+    return num_fixed(float(v), 3 if col.endswith("_mw") else 2)
 
 
 # --------------------------------------------------------------------------- charts
