@@ -18,8 +18,11 @@ Money (USD):
 - `usd_fixed`, `usd_sig`: a fixed number of decimals or of significant digits.
 
 Counts and quantities: `num` (``1.23M``, ``54.1k``), `num_fixed` (``1.23M``, ``54.10K``),
-`num_seed` (``54K``, ``2.86M``), `fixed` (``1,234``), `sig` (``1,235``), `tick` (chart
-axes). Shares: `pct` (``12.34%``), `pct_down` (rounded down, so only all of it is 100%).
+`num_seed` (``54K``, ``2.86M``), `fixed` (``1,234``), `sig` (``1,235``), `sig_plain`
+(``3,672,000``: never scientific), `tick` (a chart's
+bar value); `axis_labels`: a chart axis's tick labels, their decimals chosen from the tick
+step so that neighbouring ticks never read the same. Shares: `pct` (``12.34%``),
+`pct_down` (rounded down, so only all of it is 100%).
 """
 
 from __future__ import annotations
@@ -186,14 +189,65 @@ def sig(v: float, digits: int, *, grouping: bool = True) -> str:
     return f"{v:,.{digits}g}" if grouping else f"{v:.{digits}g}"
 
 
+def sig_plain(v: float, digits: int = 4) -> str:
+    """`digits` significant digits, thousands separated, never in scientific notation:
+    ``3,672,000``, ``12.35``, ``0.1227``; ``-`` for NaN or infinity."""
+    if not math.isfinite(v):
+        return "-"
+    if v == 0:
+        return "0"
+    places = digits - 1 - math.floor(math.log10(abs(v)))
+    return f"{round(v, places):,.{max(0, places)}f}"
+
+
 def tick(v: float) -> str:
-    """A chart's axis label and bar value: three significant digits with an SI suffix
+    """A chart's bar value (a tooltip): three significant digits with an SI suffix
     from a thousand on (``54.1k``, ``1.2M``), no thousands separator."""
     a = abs(v)
     for div, suf in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if a >= div:
             return f"{v / div:.3g}{suf}"
     return f"{v:.3g}"
+
+
+#: `axis_labels` kinds: the scales (divisor, suffix) of each, largest first
+_AXIS_SCALES = {
+    "num": ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")),
+    "usd": ((1e9, "B"), (1e6, "M"), (1e3, "K")),
+    "share": (),
+}
+
+
+def axis_labels(ticks: list[float], kind: str = "num") -> list[str]:
+    """The labels of a chart axis's evenly spaced ticks, all in one scale and with one
+    number of decimals: the fewest that write every tick exactly, so the decimals follow
+    the tick step (ticks 0.1080, 0.1085, 0.1090 read ``$0.1080``, ``$0.1085``,
+    ``$0.1090``, never ``$0.109`` twice) and never scientific notation.
+
+    `kind`: ``num`` (SI suffix from a thousand on: ``250k``, ``1.5M``), ``usd`` (``$``,
+    the suffixes of `usd_short`: ``$117.5M``, ``-$2.5K``) or ``share`` (a share as
+    percent: ``12.5%``)."""
+    if not ticks:
+        return []
+    top = max(abs(t) for t in ticks)
+    div, suffix = 1.0, ""
+    for d, suf in _AXIS_SCALES[kind]:
+        if top >= d:
+            div, suffix = d, suf
+            break
+    if kind == "share":
+        div, suffix = 0.01, "%"
+    scaled = [t / div for t in ticks]
+    steps = [abs(b - a) for a, b in zip(scaled, scaled[1:], strict=False) if b != a]
+    tol = 1e-6 * (min(steps) if steps else max(1.0, abs(scaled[0])))
+    decimals = next((d for d in range(13)
+                     if all(abs(round(v, d) - v) <= tol for v in scaled)), 12)
+    out = []
+    for v in scaled:
+        text = f"{abs(v):,.{decimals}f}{suffix}" if v else "0" + suffix * (kind == "share")
+        neg = v < 0 and text.strip("0.,%" + suffix) != ""
+        out.append(("-" if neg else "") + ("$" if kind == "usd" else "") + text)
+    return out
 
 
 # --------------------------------------------------------------------------- shares

@@ -21,7 +21,8 @@ import planner.whatif.variants
 from planner.analysis.verdicts import cost_noise_usd
 from planner.cli import app
 from planner.core.summary import CostBreakdown, Horizon, PlanSummary, SiteSummary
-from planner.report.whatif import html_page
+from planner.report.render import _html_table
+from planner.report.whatif import _tables
 from planner.whatif.jobs import Job, JobResult
 from planner.whatif.saturation import new_hall_verdicts, saturation
 from planner.whatif.tables import SAME, comparison_frame, new_hall_frame, sweep_frame
@@ -96,7 +97,7 @@ def test_sweep_points_within_the_gap_are_the_same() -> None:
     assert rows[2]["vs_previous"] == "spend lower; serves the same"
     assert rows[2]["cost_vs_base_usd"] == pytest.approx(-500e3)
     # the page shows the zero differences as "same"
-    page = html_page("t", [], [], df)
+    page = "".join(_html_table(t) for t in _tables(df, ["sites.hall-b.power_mw"]))
     assert page.count(">same<") >= 4
     assert "$60.0K" not in page
 

@@ -53,6 +53,10 @@ from planner.core.problem import PlanData
 from planner.core.session import PlanSession
 from planner.core.solve import MIN_SOLVE_S
 from planner.deadline import CUT_SHORT, CutShort, Deadline
+from planner.fmt import sig_plain
+
+#: how a row says the analysis time budget (`budget_s`, --analysis-time) stopped it
+BUDGET_SPENT = "the analysis time budget"
 
 MARGINAL_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd",
                     "lp_dual_estimate", "method", "limit", "delta_unit", "value_per_unit_usd",
@@ -388,12 +392,13 @@ def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: fl
     if out is None:
         value = math.nan
         method = (f"not re-solved: {CUT_SHORT}; LP estimate only" if cut_short else
-                  f"not re-solved: the analysis time budget ({budget_s:g} s) was spent; "
+                  f"not re-solved: {BUDGET_SPENT} ({budget_s:g} s) was spent; "
                   "LP estimate only")
     elif out.objective is not None and out.status in ("optimal", "time_limit"):
         value = (base_obj - out.objective) if task.bound == "hi" else (
             out.objective - base_obj)
-        method = f"re-solved MILP (same model, warm start), gap <= {settings.mip_rel_gap:g}"
+        method = ("re-solved MILP (same model, warm start), gap <= "
+                  f"{sig_plain(settings.mip_rel_gap * 100, 2)}%")
         if out.status == "time_limit" or base.status == "time_limit":
             method += "; time limit hit, value approximate"
     else:

@@ -215,7 +215,7 @@ def plan_command(
     3 infeasible, 1 anything else, 130 interrupted.
     """
     started = time.perf_counter()  # the time limit bounds the command from here
-    live = LiveLine(not (as_json or quiet) and err_console.is_terminal, debug=debug)
+    live = LiveLine(not (as_json or quiet), debug=debug, log=not err_console.is_terminal)
     live.start()
     try:
         if futures is not None or commit_periods is not None or (
@@ -238,6 +238,7 @@ def plan_command(
         live.stop()
         fail(exc, debug)
     live.stop()
+    live.finish(result.summary)
     if as_json:
         typer.echo(summary_json(result.summary), nl=False)
     elif not quiet:

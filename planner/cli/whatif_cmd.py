@@ -63,11 +63,15 @@ TimingsOpt = Annotated[bool, typer.Option(
     "--timings", help="Add each plan's wall time (solve_seconds) to the table; the CSV is "
     "then no longer byte-identical between runs.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
+ReportsOpt = Annotated[bool, typer.Option(
+    "--reports", help="With -o: a full plan report per plan (report.html and the files "
+    "`planner plan` writes, its analyses included), linked from the page.")]
 
 
-def _progress(quiet: bool) -> PlanCounter:
-    """A line per finished plan on stderr, on an interactive terminal unless quiet."""
-    return PlanCounter(not quiet and err_console.is_terminal)
+def _progress(quiet: bool, command: str) -> PlanCounter:
+    """A line per finished plan on stderr unless quiet; plain log lines (and one per
+    stage) when stderr is no terminal."""
+    return PlanCounter(not quiet, log=not err_console.is_terminal, command=command)
 
 
 @app.command("compare")
@@ -84,6 +88,7 @@ def compare_command(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     timings: TimingsOpt = False,
+    reports: ReportsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Plan the base and each what-if side by side: cost, cost per million tokens,
@@ -93,12 +98,15 @@ def compare_command(
     (the base in DIR/base/, a what-if named after its file). A failed what-if is reported
     in its row; the exit code is 0 when any plan was made.
     """
+    counter = _progress(quiet or as_json, "compare")
     try:
         cmp = compare(base, what_if or [], set_ or [], out,
                       RunSettings(workers, scheduler, threads, time_limit, gap),
-                      timings=timings, progress=_progress(quiet or as_json))
+                      timings=timings, progress=counter,
+                      reports=reports)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
         fail(exc, debug)
+    counter.finish(out)
     if as_json:
         print_json(cmp.table)
     elif not quiet:
@@ -126,6 +134,7 @@ def sweep_command(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     timings: TimingsOpt = False,
+    reports: ReportsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Plan every point of a sweep (a grid with several --vary) and chart cost and cost
@@ -135,12 +144,15 @@ def sweep_command(
     With -o DIR: DIR/sweep.csv (a column per varied path, then status, total_cost_usd,
     cost_per_mtok_usd, cost_vs_base_usd and more) and DIR/sweep.html.
     """
+    counter = _progress(quiet or as_json, "sweep")
     try:
         sw = sweep(base, vary, what_if or [], set_ or [], out,
                    RunSettings(workers, scheduler, threads, time_limit, gap), plans=plans,
-                   chain=chain, timings=timings, progress=_progress(quiet or as_json))
+                   chain=chain, timings=timings, progress=counter,
+                   reports=reports)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
         fail(exc, debug)
+    counter.finish(out)
     if as_json:
         print_json(sw.table)
     elif not quiet:
@@ -204,6 +216,7 @@ def new_hall_command(  # noqa: PLR0913 - one option per field of the hall and it
     gap: GapOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    reports: ReportsOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """How many MW should the new hall get, and from when? One optimisation in which the
@@ -225,12 +238,15 @@ def new_hall_command(  # noqa: PLR0913 - one option per field of the hall and it
                  "lead_time_periods": lead_time}
         hall = {"available_from": available_from, "pue": pue,
                 "electricity_usd_per_mwh": electricity, "cooling": cooling}
+        counter = _progress(quiet or as_json, "new-hall")
         try:
             d = new_hall_decision(base, site, build, out, settings, hall=hall, like=like,
                                   what_ifs=what_if or [], sets=set_ or [],
-                                  search=not no_search, progress=_progress(quiet or as_json))
+                                  search=not no_search, progress=counter,
+                                  reports=reports)
         except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
             fail(exc, debug)
+        counter.finish(out)
         if as_json:
             print_json(decision_frame(d))
         elif not quiet:
@@ -239,13 +255,15 @@ def new_hall_command(  # noqa: PLR0913 - one option per field of the hall and it
     if sizes is None or opens is None:
         fail(InputError([Issue("new-hall", "--sensitivity",
                                "needs --sizes and --open")]), debug)
+    counter = _progress(quiet or as_json, "new-hall")
     try:
         nh = new_hall(base, site, sizes, opens, out,
                       settings, like=like,
                       tolerance_usd=tolerance, what_ifs=what_if or [], sets=set_ or [],
-                      chain=chain, progress=_progress(quiet or as_json))
+                      chain=chain, progress=counter, reports=reports)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
         fail(exc, debug)
+    counter.finish(out)
     if as_json:
         print_json(nh.table)
     elif not quiet:
@@ -292,14 +310,16 @@ def sensitivity_command(
     table of a new hall's sizes x opening periods: this one varies catalogue and
     throughput figures, not a hall.
     """
+    counter = _progress(quiet or as_json, "sensitivity")
     try:
         sens = sensitivity(base, out, RunSettings(workers, scheduler, threads, time_limit, gap),
                            params=param or [], range_pct=range_pct, candidates=candidates,
                            tags=[t.strip() for t in tags.split(",") if t.strip()],
                            what_ifs=what_if or [], sets=set_ or [],
-                           progress=_progress(quiet or as_json))
+                           progress=counter)
     except Exception as exc:  # noqa: BLE001 - every failure gets a clean message
         fail(exc, debug)
+    counter.finish(out)
     if as_json:
         print_json(sens.table)
     elif not quiet:

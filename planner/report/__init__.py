@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ANALYSIS_FILES", "REPORT_FILES", "PlanFolder", "Report", "build",
            "folder_from_texts", "load_folder", "plan_set", "report_files", "to_html",
-           "to_markdown", "write_report"]
+           "to_markdown", "variant_report_files", "write_report"]
 
 ProgressFn = Callable[[str, int, int, str], None]
 
@@ -118,6 +118,13 @@ def plan_set(result: PlanResult, out: str | Path, profiles: Mapping[str, Any] | 
     return files
 
 
+def variant_report_files(result: PlanResult, inputs: Any) -> dict[str, str | bytes]:
+    """A what-if plan's folder with ``--reports``: every file `planner plan` writes (the
+    plan, its analyses and report.md/report.html; `plan_set`). Module-level, so a worker
+    process or Dask unpickles it by name (`planner.whatif.jobs.FilesFn`)."""
+    return plan_set(result, Path("."), getattr(inputs, "profiles", None))
+
+
 def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, marginals: bool,
               baselines: bool, progress: ProgressFn | None, time_limit_s: float | None = None,
               budget_s: float | None = None,
@@ -142,6 +149,7 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
     cut short (the steps and plans not solved are marked so in their tables).
     """
     # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
+    from planner.analysis.marginal import BUDGET_SPENT
     from planner.report.facts import limits_table
 
     if time_limit_s is None:
@@ -184,12 +192,18 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
                                     sites_table=result.tables.sites,
                                     time_limit_s=time_limit_s, budget_s=budget_s,
                                     progress=mp, deadline=deadline)
-            short = int(table["method"].astype(str).str.contains(CUT_SHORT).sum()) \
-                if len(table) else 0
+            method = table["method"].astype(str) if len(table) else None
+            short = int(method.str.contains(CUT_SHORT).sum()) if method is not None else 0
+            spent = int(method.str.contains(BUDGET_SPENT).sum()) if method is not None else 0
             if short:
                 cut["marginal_values"] = (
                     f"{CUT_SHORT} ({limit} for the whole run): {short} of {len(table)} "
                     "steps not re-solved, their rows keep the LP estimate only")
+            elif spent:
+                cut["marginal_values"] = (
+                    f"cut short by its time budget ({budget_s:g} s, --analysis-time): "
+                    f"{spent} of {len(table)} steps not re-solved, their rows keep the LP "
+                    "estimate only")
             return frame_to_csv(table)
 
         guarded("marginal_values.csv", mv)
@@ -215,6 +229,11 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
                 cut["baselines"] = (
                     f"{CUT_SHORT} ({limit} for the whole run): {skipped} of "
                     f"{len(table) - 1} baseline plans not solved (status skipped)")
+            elif skipped:
+                cut["baselines"] = (
+                    f"cut short by its time budget ({budget_s:g} s, --analysis-time): "
+                    f"{skipped} of {len(table) - 1} baseline plans not solved (status "
+                    "skipped)")
             return frame_to_csv(table)
 
         guarded("baselines.csv", bl)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 class Table:
     header: list[str]
     rows: list[list[str]]
-    align: str = ""  # one char per column: l or r
+    align: str = ""  # one char per column: l (text), r (figures) or w (long text)
     caption: str = ""
 
 
@@ -29,8 +29,15 @@ class Bullets:
     items: list[str]
 
 
-#: a paragraph (its **bold** runs marked as in Markdown), a table, a chart or a list
-Block = str | Table | Chart | Bullets
+@dataclass
+class Links:
+    """Links to other files, (label, relative path) each: a what-if page's plan reports."""
+
+    items: list[tuple[str, str]]
+
+
+#: a paragraph (its **bold** runs marked as in Markdown), a table, a chart, a list or links
+Block = str | Table | Chart | Bullets | Links
 
 
 @dataclass

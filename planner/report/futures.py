@@ -10,7 +10,7 @@ from __future__ import annotations
 from planner.core.futures import FuturesResult
 from planner.core.futures_tables import committed_purchases, futures_table, regret_table
 from planner.fmt import num, pct, usd
-from planner.report.document import Bullets, Chart, Report, Section, Table
+from planner.report.document import Block, Bullets, Chart, Report, Section, Table
 from planner.report.render import to_html, to_markdown
 from planner.report.svg import fan_chart
 
@@ -34,7 +34,7 @@ def _decision(r: FuturesResult) -> Section:
     now = pp[pp["committed"]]
     rows = [[str(x.period), str(x.site), str(x.system), num(x.units), usd(x.capex_usd)]
             for x in now.itertuples()]
-    blocks: list[str | Table | Chart | Bullets] = [
+    blocks: list[Block] = [
         f"Purchases of the first {r.commit_periods} period(s), the same in every future: "
         f"**{usd(float(now['capex_usd'].sum()))}** at purchase price. Later purchases "
         "adapt to the future that arrives (purchase_plan.csv, futures/<name>/)."]

@@ -258,7 +258,7 @@ def notes_section(pf: PlanFolder) -> Section:
         "charged upfront or as the depreciation inside the horizon (amortized), energy at "
         "each hall's PUE and price, fixed opex, and the unmet-demand penalty.",
         "Cost per million tokens = (total cost without the unmet penalty) / tokens served "
-        "x 1e6.",
+        "x 1,000,000.",
         "Tokens/s per MW = tokens/s served / MW of IT power in service, summed over periods.",
         "Power is nameplate IT power of the units in service, against each hall's power_mw.",
         "Every figure is read from the plan folder (CSV tables and summary.json); "

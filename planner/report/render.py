@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from planner.report.document import Block, Bullets, Chart, Report, Table
+from planner.report.document import Block, Bullets, Chart, Links, Report, Table
 
 CSS = """
 :root { --ink:#1d2330; --mute:#5b6474; --line:#d9dee7; --bg:#f6f8fb; --accent:#4e79a7; }
@@ -31,7 +31,8 @@ caption { text-align: left; color: var(--mute); font-size: .85rem; padding: 0 0 
           caption-side: top; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; vertical-align: top; }
 th { background: var(--bg); text-align: left; font-weight: 600; }
-td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
+td.r { white-space: nowrap; }
 figure { margin: 10px 0 22px; page-break-inside: avoid; break-inside: avoid; }
 figcaption { color: var(--mute); font-size: .85rem; }
 svg.chart { max-width: 100%; height: auto; display: block; }
@@ -42,6 +43,19 @@ svg .axis { stroke: #8a93a3; stroke-width: 1; }
 .cols { display: flex; flex-wrap: wrap; gap: 0 36px; align-items: flex-start; }
 details { margin: 0 0 10px; font-size: .85rem; }
 ul { padding-left: 20px; }
+.tw { max-width: 100%; overflow-x: auto; }
+td.w { min-width: 14em; }
+@media (max-width: 640px) {
+  main { padding: 14px 12px 32px; }
+  .tw table, .tw tbody, .tw tr, .tw td { display: block; width: 100%; }
+  .tw thead { display: none; }
+  .tw caption { display: block; }
+  .tw tr { border-bottom: 2px solid var(--line); padding: 4px 0; }
+  .tw td, .tw td.r { border: 0; padding: 2px 4px; text-align: right; white-space: normal;
+                     min-width: 0; overflow-wrap: anywhere; }
+  .tw td::before { content: attr(data-label); float: left; color: var(--mute);
+                   padding-right: 10px; text-align: left; }
+}
 @media print {
   main { max-width: none; padding: 0; }
   nav { display: none; }
@@ -88,6 +102,8 @@ def to_markdown(rep: Report) -> str:
                 out += [b, ""]
             elif isinstance(b, Bullets):
                 out += [f"- {x}" for x in b.items] + [""]
+            elif isinstance(b, Links):
+                out += [f"- [{label}]({href})" for label, href in b.items] + [""]
             elif isinstance(b, Chart):
                 out += [f"{b.caption} (chart in report.html)", ""]
                 out += _md_table(b.data)
@@ -96,19 +112,26 @@ def to_markdown(rep: Report) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+#: the class of a column by its `Table.align` letter: r right-aligned figures, w wide text
+_ALIGN_CLASS = {"r": ' class="r"', "w": ' class="w"'}
+
+
 def _html_table(t: Table) -> str:
+    """A table in a frame that scrolls only if the table cannot fit; on a narrow screen
+    each row reads as a card, every cell after its column's name (`data-label`)."""
     align = t.align.ljust(len(t.header), "l")
-    cls = [' class="r"' if a == "r" else "" for a in align]
-    parts = ["<table>"]
+    cls = [_ALIGN_CLASS.get(a, "") for a in align]
+    labels = [f' data-label="{escape(h)}"' for h in t.header]
+    parts = ['<div class="tw"><table>']
     if t.caption:
         parts.append(f"<caption>{escape(t.caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f"<th{c}>{escape(h)}</th>"
                                          for h, c in zip(t.header, cls, strict=True))
                  + "</tr></thead><tbody>")
     for r in t.rows:
-        parts.append("<tr>" + "".join(f"<td{c}>{escape(v)}</td>"
-                                      for v, c in zip(r, cls, strict=False)) + "</tr>")
-    parts.append("</tbody></table>")
+        parts.append("<tr>" + "".join(f"<td{c}{lb}>{escape(v)}</td>" for v, c, lb
+                                      in zip(r, cls, labels, strict=False)) + "</tr>")
+    parts.append("</tbody></table></div>")
     return "\n".join(parts)
 
 
@@ -126,6 +149,10 @@ def block_html(b: Block) -> str:
         return f"<p>{_inline(b)}</p>"
     if isinstance(b, Bullets):
         return "<ul>" + "".join(f"<li>{_inline(x)}</li>" for x in b.items) + "</ul>"
+    if isinstance(b, Links):
+        return '<ul class="links">' + "".join(
+            f'<li><a href="{escape(href)}">{escape(label)}</a></li>'
+            for label, href in b.items) + "</ul>"
     if isinstance(b, Chart):
         return (f"<figure>{b.svg}<figcaption>{escape(b.caption)}</figcaption></figure>"
                 f"<details><summary>the numbers</summary>{_html_table(b.data)}</details>")

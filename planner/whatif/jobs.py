@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 DEFAULT_THREADS = 1
 DoneFn = Callable[[int, "JobResult"], None]
+#: the files of a kept plan, from its PlanResult and Inputs: a module-level function, so
+#: that worker processes and Dask can unpickle it by name
+FilesFn = Callable[[Any, Any], dict[str, str | bytes]]
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class Job:
     #: purchases held fixed, units by (site, system, period label): the plan is the best
     #: operation of exactly these purchases (`planner.api.plan`'s `held_buys`)
     held_buys: dict[tuple[str, ...], float] | None = None
+    #: the files kept (`keep_files`) from the PlanResult and the inputs; None: the plan
+    #: files (`planner.io.output.plan_files`)
+    files_fn: FilesFn | None = None
 
 
 @dataclass
@@ -136,7 +142,8 @@ def plan_job(job: Job, start_from: Any = None) -> tuple[JobResult, Any]:
     peak = float(st.groupby("period")["power_kw"].sum().max()) / 1000.0 if len(st) else 0.0
     files: dict[str, str | bytes] = {}
     if job.keep_files:
-        files = plan_files(result)
+        files = (plan_files(result) if job.files_fn is None
+                 else job.files_fn(result, job.inputs))
         files.update(job.extra_files)
     return JobResult(job.name, result.summary.status, result.summary, purchases, peak, files,
                      seconds=time.perf_counter() - t0), result

@@ -110,9 +110,10 @@ def run_new_hall(base: Path, site: str, sizes: Sequence[Any], opens: Sequence[An
                  settings: RunSettings, *, like: str | None = None,
                  what_ifs: Sequence[Path] = (), sets: Sequence[str] = (),
                  tolerance_usd: float | None = None, chain: int = 4,
-                 progress: RunProgress | None = None) -> NewHall:
+                 progress: RunProgress | None = None, keep_plans: bool = False) -> NewHall:
     """Plan the baseline and the hall `site` at every size (MW) and opening period, in
-    the grid's order, each plan starting from the one before it in chains of `chain`. Raises
+    the grid's order, each plan starting from the one before it in chains of `chain`
+    (`keep_plans`: the results carry their plan files). Raises
     InputError (a size not above 0, no such site, a hall with an installed base) before
     anything is planned."""
     base_data = read_base(base)
@@ -126,7 +127,7 @@ def run_new_hall(base: Path, site: str, sizes: Sequence[Any], opens: Sequence[An
     variants = [Variant("baseline", baseline)] + [
         Variant(f"{value_text(s)}MW@{value_text(o)}", m)
         for (s, o), m in zip(grid, points, strict=True)]
-    results = run_variants(variants, settings, keep_files=False, chain=chain,
+    results = run_variants(variants, settings, keep_files=keep_plans, chain=chain,
                            progress=progress)
     base_res, pres = results[0], results[1:]
     floor = float(tolerance_usd or 0.0)

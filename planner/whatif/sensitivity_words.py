@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from planner.fmt import num_fixed, usd_short
+from planner.fmt import num_fixed, sig_plain, usd_short
 from planner.whatif.sensitivity import WRONG_PCT, Sensitivity
 from planner.whatif.tables import SAME
 from planner.whatif.words import diff_text, plan_headline, price_text
@@ -44,7 +44,7 @@ def base_value_text(r: Mapping[str, Any]) -> str:
     if r.get("field") == "capex_usd" or r.get("field") == "opex_usd_per_year":
         return usd_short(float(v)) + (" a year" if r.get("field") == "opex_usd_per_year"
                                       else "")
-    return f"{float(v):,.4g} {unit}".strip()
+    return f"{sig_plain(float(v))} {unit}".strip()
 
 
 def flip_text(r: Mapping[str, Any], key: str) -> str:

@@ -51,6 +51,61 @@ DIFF_COLUMNS = frozenset({
     "penalty_saving_usd", "extra_tokens_served",
 })
 
+#: each column's name as a person reads it (the pages' headers; the CSV keeps the names)
+COLUMN_TITLES = {
+    "variant": "Variant", "status": "Status", "total_cost_usd": "Total (spend + penalty)",
+    "spend_usd": "Spend", "unmet_penalty_usd": "Unmet-demand penalty",
+    "unmet_tokens": "Tokens not served", "demand_served_share": "Demand served",
+    "cost_per_mtok_usd": "Cost per million tokens", "cost_vs_base_usd": "Total vs base",
+    "spend_vs_base_usd": "Spend vs base", "penalty_vs_base_usd": "Penalty vs base",
+    "tokens_served_vs_base": "Tokens served vs base", "vs_base": "Against the base",
+    "cost_vs_previous_usd": "Total vs previous point",
+    "spend_vs_previous_usd": "Spend vs previous point",
+    "vs_previous": "Against the previous point", "capex_usd": "Capex",
+    "energy_usd": "Energy", "opex_usd": "Opex", "tokens_served": "Tokens served",
+    "tokens_per_s_per_mw": "Tokens/s per MW", "capex_cash_usd": "Capex paid (cash)",
+    "peak_mw": "Peak MW", "units_bought": "Units bought", "mip_gap": "MIP gap",
+    "cost_noise_usd": "Solver noise", "solve_seconds": "Solve time (s)",
+    "buys_vs_base": "Buys differently from the base", "size_mw": "Hall MW",
+    "open": "Opens", "saving_usd": "Total saved", "spend_saving_usd": "Spend saved",
+    "extra_tokens_served": "Tokens served more", "penalty_saving_usd": "Penalty avoided",
+    "vs_baseline": "Against the baseline", "vs_smaller_size": "Against the next smaller size",
+    "hall_peak_mw": "MW used in the hall (peak)",
+    "buys_vs_baseline": "Buys differently from the baseline",
+}
+#: the tables a page splits a wide table into: (caption, columns), each beside the key
+#: columns (variant, the varied values, size and opening)
+TABLE_GROUPS = [
+    ("Cost and demand served", ["status", "spend_usd", "unmet_penalty_usd",
+                                "total_cost_usd", "unmet_tokens", "demand_served_share",
+                                "cost_per_mtok_usd"]),
+    ("Against the base", ["spend_vs_base_usd", "penalty_vs_base_usd", "cost_vs_base_usd",
+                          "tokens_served_vs_base", "vs_base"]),
+    ("Against the previous point", VS_PREVIOUS_COLUMNS),
+    ("Against the baseline (no new hall)", ["spend_saving_usd", "penalty_saving_usd",
+                                            "saving_usd", "extra_tokens_served",
+                                            "vs_baseline", "vs_smaller_size"]),
+    ("Spend and fleet", ["capex_usd", "energy_usd", "opex_usd", "capex_cash_usd",
+                         "tokens_served", "tokens_per_s_per_mw", "hall_peak_mw", "peak_mw",
+                         "units_bought"]),
+    ("Solver", ["mip_gap", "cost_noise_usd", "solve_seconds"]),
+    ("Purchases", ["buys_vs_base", "buys_vs_baseline"]),
+]
+
+
+def column_title(col: str) -> str:
+    """A column's header on a page: its title, or for a varied scenario path
+    (``sites.hall-b.power_mw``) the entry and the field in words (``hall-b power MW``)."""
+    if col in COLUMN_TITLES or " " in col:  # a title, or already in words
+        return COLUMN_TITLES.get(col, col)
+    *where, field = col.split(".")
+    units = {"usd": "USD", "mw": "MW", "kw": "kW", "mwh": "MWh", "mtok": "Mtok", "pue": "PUE",
+             "s": "s"}
+    words = " ".join(units.get(w, w) for w in field.split("_"))
+    entry = [w for w in where if w not in ("sites", "options", "budget", "finance", "solver")]
+    return " ".join([*entry[-1:], words]) if entry else words[:1].upper() + words[1:]
+
+
 Summary = PlanSummary
 #: chart lines: (name, a y value per x, None where there is no plan)
 Series = list[tuple[str, list[float | None]]]

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from planner.errors import InputError
-from planner.io.output import MERGED_FILE, OPTIONAL_CSV_FILES, PLAN_FILES
-from planner.whatif.jobs import Job, JobResult
+from planner.io.output import MERGED_FILE, OPTIONAL_CSV_FILES, PLAN_FILES, REPORT_SET
+from planner.whatif.jobs import FilesFn, Job, JobResult
 from planner.whatif.overlays import InputsCache, MergedScenario, merge_scenario
 from planner.whatif.runner import run_jobs
 
@@ -37,13 +37,16 @@ class RunSettings:
     """How the plans of a what-if run are made: in `workers` local processes (None: all
     cores; 1: serially, in this process) or on the Dask scheduler at `scheduler`, with
     `threads` HiGHS threads each (None: 1), and per plan the solver's time limit and
-    relative MIP gap (None: the scenario's own)."""
+    relative MIP gap (None: the scenario's own). `plan_files`: what a kept plan's folder
+    holds (`planner.whatif.jobs.FilesFn`; None: the plan files; the workflow passes the
+    plan report's for ``--reports``)."""
 
     workers: int | None = None
     scheduler: str | None = None
     threads: int | None = None
     time_limit_s: float | None = None
     mip_rel_gap: float | None = None
+    plan_files: FilesFn | None = None
 
 
 class RunProgress(Protocol):
@@ -120,7 +123,7 @@ def _jobs(variants: Sequence[Variant], settings: RunSettings, keep_files: bool,
         warm = chain > 1 and k >= 1 and (k - 1) % chain != 0
         jobs.append(Job(v.name, inputs, error, settings.threads, settings.time_limit_s,
                         settings.mip_rel_gap, keep_files, extra if keep_files else {},
-                        warm_from_previous=warm))
+                        warm_from_previous=warm, files_fn=settings.plan_files))
     return jobs
 
 
@@ -146,7 +149,8 @@ def result_files(results: Sequence[JobResult], prefix: str = ""
                  ) -> tuple[dict[str, str | bytes], list[str]]:
     """Each result's files as `<prefix><name>/<file>`, and the stale files to remove with
     them: a failed plan leaves an `error.txt` and no plan files of an older run; a plan
-    leaves no older `error.txt`. The caller writes them with its own tables as one set."""
+    leaves no older `error.txt`, and a plan without a report no older report (or its
+    analyses). The caller writes them with its own tables as one set."""
     files: dict[str, str | bytes] = {}
     remove: list[str] = []
     for res in results:
@@ -159,5 +163,6 @@ def result_files(results: Sequence[JobResult], prefix: str = ""
         else:
             remove.append(d + ERROR_FILE)
             remove += [d + name for name in OPTIONAL_CSV_FILES.values() if name not in mine]
+        remove += [d + name for name in REPORT_SET if name not in mine]
         files.update({d + name: text for name, text in mine.items()})
     return files, remove
