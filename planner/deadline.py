@@ -43,6 +43,15 @@ POST_SOLVE_FACTOR = 3.0
 POST_SOLVE_MAX_SHARE = 0.1
 
 
+#: the analyses after a plan (marginal values, baselines) may take as long as the plan
+#: took, and at least this many seconds (`analysis_budget_s`)
+MIN_ANALYSIS_S = 10.0
+#: the share of the plan's time the analyses' budget is: below 1, since the last solve
+#: it starts may overrun what is left by HiGHS's reaction time, and the LP estimates
+#: and the limits table are computed whatever is left
+ANALYSIS_SHARE = 0.9
+
+
 class CutShort(Exception):
     """An analysis found no time left to start: the deadline passed (`CUT_SHORT`)."""
 
@@ -53,10 +62,13 @@ class Deadline:
 
     started: float
     limit_s: float
+    #: how a table says that this deadline stopped a step (the run's time limit, or an
+    #: analysis time budget)
+    why: str = CUT_SHORT
 
     @classmethod
-    def starting_now(cls, limit_s: float) -> Deadline:
-        return cls(time.perf_counter(), float(limit_s))
+    def starting_now(cls, limit_s: float, why: str = CUT_SHORT) -> Deadline:
+        return cls(time.perf_counter(), float(limit_s), why)
 
     @property
     def at(self) -> float:
@@ -87,7 +99,13 @@ class Deadline:
 
     def shortened(self, reserve_s: float) -> Deadline:
         """The same start, `reserve_s` earlier (kept for the stages after)."""
-        return Deadline(self.started, max(0.0, self.limit_s - reserve_s))
+        return Deadline(self.started, max(0.0, self.limit_s - reserve_s), self.why)
+
+    def earliest(self, other: Deadline | None) -> Deadline:
+        """Whichever of the two ends first (`self` when `other` is None), with its `why`."""
+        if other is None or self.at <= other.at:
+            return self
+        return other
 
 
 def post_solve_reserve(timings: dict[str, float], limit_s: float) -> float:
@@ -96,3 +114,13 @@ def post_solve_reserve(timings: dict[str, float], limit_s: float) -> float:
     ``build_s``, ``compile_s``), at most `POST_SOLVE_MAX_SHARE` of `limit_s`."""
     before = timings.get("build_s", 0.0) + timings.get("compile_s", 0.0)
     return min(POST_SOLVE_FACTOR * before, POST_SOLVE_MAX_SHARE * limit_s)
+
+
+def analysis_budget_s(timings: dict[str, float], run: Deadline | None = None) -> float:
+    """The analyses' default time budget: `ANALYSIS_SHARE` of the plan's time, at least
+    `MIN_ANALYSIS_S`. The plan's time is the run's elapsed time when the run's deadline
+    is given (the command's start to now: loading and imports count), else the seconds
+    in a solve's `timings` ending in ``_s`` (loading to extracting)."""
+    took = run.elapsed() if run is not None else sum(
+        v for k, v in timings.items() if k.endswith("_s"))
+    return max(MIN_ANALYSIS_S, ANALYSIS_SHARE * took)

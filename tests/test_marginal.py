@@ -16,6 +16,7 @@ import pytest
 import planner.core.session
 from planner.analysis.marginal import MARGINAL_COLUMNS, marginal_values
 from planner.api import plan
+from planner.deadline import Deadline
 from tests.conftest import deep_merge, make_scenario
 
 SPEC_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd", "lp_dual_estimate",
@@ -145,10 +146,13 @@ def test_no_budget_no_budget_rows(tmp_path: Path) -> None:
     res = plan(path)
     mv = marginal_values(res.data, res.settings, res.outcome.x)
     assert "budget" not in set(mv["kind"])
-    # power does not bind (1 MW hall, one unit): only the whole-horizon row, worth 0
+    # power does not bind (1 MW hall, one unit): only the whole-horizon row, worth 0 at
+    # the LP, so not re-solved (a re-solve could not tell it from 0)
     pw = mv[mv["kind"] == "power_mw"]
     assert list(pw["period"]) == ["all"]
-    assert abs(float(pw.iloc[0]["value_usd"])) < 1e-6
+    assert abs(float(pw.iloc[0]["lp_dual_estimate"])) < 1e-6
+    assert math.isnan(float(pw.iloc[0]["value_usd"]))
+    assert "below the solver's noise" in str(pw.iloc[0]["method"])
 
 
 def _lp_cost(path: Path) -> float:
@@ -210,9 +214,11 @@ def test_time_budget_keeps_lp_estimates(tmp_path: Path) -> None:
     path = make_scenario(tmp_path / "s", scenario=POWER_SC, demand=POWER_DEMAND)
     res = plan(path)
     full = marginal_values(res.data, res.settings, res.outcome.x)
-    none = marginal_values(res.data, res.settings, res.outcome.x, budget_s=0.0)
+    spent = Deadline.starting_now(0.0, why="the analysis time budget (0 s) was spent")
+    none = marginal_values(res.data, res.settings, res.outcome.x, budget=spent)
     assert list(none["kind"]) == list(full["kind"]) and list(none["period"]) == list(
         full["period"])
     assert none["value_usd"].isna().all()
     assert none["method"].str.startswith("not re-solved").all()
+    assert none["method"].str.contains("budget|noise").all()
     assert (none["lp_dual_estimate"] == full["lp_dual_estimate"]).all()

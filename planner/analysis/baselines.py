@@ -33,7 +33,6 @@ solves) is written as 0.
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -261,7 +260,7 @@ def systems_label(data: PlanData, systems: Iterable[str]) -> str:
 def baselines(data: PlanData, settings: HighsSettings,
               optimised: PlanSummary | None = None,
               progress: ProgressFn | None = None,
-              budget_s: float | None = None,
+              budget: Deadline | None = None,
               optimised_systems: Sequence[str] | None = None,
               deadline: Deadline | None = None) -> pd.DataFrame:
     """The `baselines.csv` table: the optimised plan, each single-system plan, greedy.
@@ -271,8 +270,9 @@ def baselines(data: PlanData, settings: HighsSettings,
     `optimised_systems` are the system types the optimised plan buys (its row's `system`:
     joined with `+`, `none` when it buys nothing; `mixed` when not given).
     Savings within solver noise are 0 (`planner.analysis.verdicts.same_cost`).
-    With `budget_s`, single-system plans not started within that many seconds are
-    listed with status `skipped` (the greedy plan, one quick solve, always runs).
+    With `budget` (the analyses' time budget, a `Deadline`), every solve is limited to
+    what is left of it and single-system plans not started before it ends are listed
+    with status `skipped` (the greedy plan, one quick solve, always runs).
     With `deadline` (the run's, `planner.deadline`), every solve is limited to what is
     left of it and the plans not started before it, the greedy one too, are `skipped`.
     """
@@ -293,25 +293,26 @@ def baselines(data: PlanData, settings: HighsSettings,
 
     systems = serving_systems(data)
     total = len(systems) + 1
-    t_start = time.perf_counter()
+    stop = budget.earliest(deadline) if budget is not None else deadline
+
     def expired() -> bool:
         return deadline is not None and deadline.expired()
 
-    def capped() -> HighsSettings:
-        if deadline is None:
+    def capped(within: Deadline | None) -> HighsSettings:
+        if within is None:
             return settings
         return replace(settings, time_limit_s=max(MIN_SOLVE_S,
-                                                  deadline.cap(settings.time_limit_s)))
+                                                  within.cap(settings.time_limit_s)))
 
     for n, g in enumerate(systems):
-        if (budget_s is not None and time.perf_counter() - t_start > budget_s) or expired():
+        if (stop is not None and stop.expired()) or expired():
             rows.append(_row("single-system", g, "skipped", None))
             summaries.append(None)
             continue
         if progress:
             progress(n, total, f"single-system plan: {g}")
         try:
-            res = solve_data(restrict_to_system(relaxed, g), capped())
+            res = solve_data(restrict_to_system(relaxed, g), capped(stop))
             rows.append(_row("single-system", g, status_of(res.outcome.status, res.summary),
                              res.summary))
             summaries.append(res.summary)
@@ -329,7 +330,7 @@ def baselines(data: PlanData, settings: HighsSettings,
         rows.append(_row("greedy", greedy_label, "skipped", None))
         summaries.append(None)
     else:
-        priced = price_purchases(relaxed, capped(), buys, deadline)
+        priced = price_purchases(relaxed, capped(deadline), buys, deadline)
         summary = priced.get("summary")
         rows.append(_row("greedy", greedy_label, status_of(priced["status"], summary),
                          summary))

@@ -39,7 +39,6 @@ are rounded to the cent.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -52,10 +51,10 @@ from planner.core.highs import HighsSettings, SolveOutcome
 from planner.core.problem import PlanData
 from planner.core.session import PlanSession
 from planner.core.solve import MIN_SOLVE_S
-from planner.deadline import CUT_SHORT, CutShort, Deadline
-from planner.fmt import sig_plain
+from planner.deadline import CutShort, Deadline
+from planner.fmt import sig_plain, usd
 
-#: how a row says the analysis time budget (`budget_s`, --analysis-time) stopped it
+#: how a row says the analysis time budget (`budget`, --analysis-time) stopped it
 BUDGET_SPENT = "the analysis time budget"
 
 MARGINAL_COLUMNS = ["kind", "site", "period", "model", "delta", "value_usd",
@@ -140,9 +139,9 @@ def _tasks(data: PlanData, session: PlanSession, binding: dict[str, list[str]]
     if tot:
         combos.append(("total_capex_usd", tot, float(BUDGET_STEP * (data.budget_total_usd
                                                                     or 0.0))))
-    for limit, rows, usd in combos:
+    for limit, rows, step_usd in combos:
         tasks.append(_Task("budget", "", "all", "", limit, BUDGET_STEP, "share of the cap",
-                           "USD per USD of cap", usd, rows, "hi", f"+10% {limit}"))
+                           "USD per USD of cap", step_usd, rows, "hi", f"+10% {limit}"))
     models = sorted({c.model for c in data.classes})
     for m in models:
         drows: dict[int, float] = {}
@@ -230,43 +229,54 @@ def _lp_duals(session: PlanSession, data: PlanData, deadline: Deadline | None = 
 
 def marginal_values(data: PlanData, settings: HighsSettings,
                     start: np.ndarray | None = None, *,
+                    base: SolveOutcome | None = None,
                     sites_table: pd.DataFrame | None = None,
                     gap: float | None = None, time_limit_s: float | None = None,
-                    budget_s: float | None = None,
+                    budget: Deadline | None = None,
                     progress: ProgressFn | None = None,
                     deadline: Deadline | None = None) -> pd.DataFrame:
     """Marginal values of one planning problem, as the `marginal_values.csv` table.
 
-    `start` is the plan's solution vector (warm start of the base solve); `sites_table`
-    the plan's sites table (to find the periods where power binds; the session's base
-    plan is used when omitted). `gap` overrides the MIP gap of the re-solves,
-    `time_limit_s` the time limit of each solve. With `budget_s`, re-solving stops once
-    that many seconds are spent: the whole-horizon power, budget and demand steps come
-    first, then the per-period power steps by decreasing LP estimate; a step not
-    re-solved keeps its LP estimate and says so in `method` (its value is blank).
+    `start` is the plan's solution vector; `base` the plan's own solve (`start` is its
+    solution): the steps are then measured against it, else the base problem is solved
+    again first, warm-started from `start`. `sites_table` is the plan's sites table (to
+    find the periods where power binds; the base plan's is used when omitted). `gap`
+    overrides the MIP gap of the re-solves, `time_limit_s` the time limit of each solve.
 
-    `deadline` (the run's, `planner.deadline`): every solve is limited to what is left of
-    it, steps not started before it are `CUT_SHORT` in `method` (LP estimate only), and
-    CutShort is raised when not even the base plan could be re-solved before it.
+    LP estimates first, re-solves only where they can differ from 0: a step whose LP
+    estimate is below the solver's noise (`noise_usd`: the re-solves' MIP gap times the
+    base cost) is not re-solved, since a re-solve could not tell its value from 0; its
+    row keeps the LP estimate and says so. The others are re-solved, the whole-horizon
+    power, budget and demand steps first, then the per-period power steps by decreasing
+    LP estimate.
+
+    `budget` (the analyses' time budget, a `Deadline`): re-solving stops when it ends,
+    each re-solve limited to what is left of it; a step not re-solved keeps its LP
+    estimate and says why (`budget.why`) in `method` (its value is blank).
+    `deadline` (the run's, `planner.deadline`): every solve, the LP estimates too, is
+    limited to what is left of it, steps not started before it are `CUT_SHORT` in
+    `method`, and CutShort is raised when not even the LP estimates could be started.
     """
     if gap is not None:
         settings = replace(settings, mip_rel_gap=gap)
     if time_limit_s is not None:
         settings = replace(settings, time_limit_s=time_limit_s)
+    stop = budget.earliest(deadline) if budget is not None else deadline
 
-    def solve(start_x: np.ndarray | None) -> SolveOutcome:
-        if deadline is None:
+    def solve(start_x: np.ndarray | None, within: Deadline | None) -> SolveOutcome:
+        if within is None:
             return session.solve(start=start_x)
-        left = deadline.cap(settings.time_limit_s)
+        left = within.cap(settings.time_limit_s)
         return session.solve(start=start_x, time_limit_s=max(MIN_SOLVE_S, left),
-                             stop_at=deadline.stop_at(left))
+                             stop_at=within.stop_at(left))
 
     if deadline is not None and deadline.expired():
         raise CutShort("no time left to build the model again")
     session = PlanSession.build(data, settings)
-    if deadline is not None and deadline.expired():
-        raise CutShort("no time left to re-solve the plan")
-    base = solve(start)
+    if base is None or base.x is None or base.objective is None:
+        if deadline is not None and deadline.expired():
+            raise CutShort("no time left to re-solve the plan")
+        base = solve(start, deadline)
     if base.x is None or base.objective is None:
         if deadline is not None and deadline.expired():
             raise CutShort("the re-solve of the plan itself ran out of time")
@@ -292,31 +302,31 @@ def marginal_values(data: PlanData, settings: HighsSettings,
     binding = power_binding_periods(data, sites_table)
     tasks = _tasks(data, session, binding)
     duals = _lp_duals(session, data, deadline)
+    noise = noise_usd(settings, base_obj)
     order = {id(t): i for i, t in enumerate(tasks)}
+
+    def estimate(t: _Task) -> float:
+        return -sum(float(duals[i]) * d for i, d in t.rows.items()) if duals is not None \
+            else math.nan
 
     def priority(t: _Task) -> tuple[int, float, int]:
         if t.kind == "power_mw" and t.period != "all":
-            est = -sum(float(duals[i]) * d for i, d in t.rows.items()) if duals is not None \
-                else 0.0
-            return (1, -est, order[id(t)])
+            est = estimate(t)
+            return (1, 0.0 if math.isnan(est) else -est, order[id(t)])
         return (0, 0.0, order[id(t)])
 
     run_order = sorted(tasks, key=priority)
     total = len(tasks)
     done: dict[int, tuple[object, ...]] = {}
-    t_start = time.perf_counter()
     for n, task in enumerate(run_order):
-        if budget_s is not None and time.perf_counter() - t_start > budget_s:
+        kept = _kept_estimate(abs(estimate(task)), noise, (deadline, budget))
+        if kept is not None:
             done[id(task)] = _row(task, base, None, base_obj, duals, settings,
-                                  base_split, None, budget_s)
-            continue
-        if deadline is not None and deadline.expired():
-            done[id(task)] = _row(task, base, None, base_obj, duals, settings,
-                                  base_split, None, cut_short=True)
+                                  base_split, None, why=kept)
             continue
         if progress:
             progress(n, total, task.label)
-        out = _resolve(session, data, task, x0, solve)
+        out = _resolve(session, data, task, x0, lambda x: solve(x, stop))
         out_split = split(out.x) if out.objective is not None else None
         if out_split is not None and task.kind == "demand":  # D: the added demand's price
             out_split = (*out_split[:2], out_split[2] - _priced_step_usd(data, task))
@@ -329,6 +339,27 @@ def marginal_values(data: PlanData, settings: HighsSettings,
         return pd.DataFrame([done[id(t)] for t in tasks],
                             columns=[*MARGINAL_COLUMNS, MARGIN_COLUMN])
     return pd.DataFrame([done[id(t)][:-1] for t in tasks], columns=MARGINAL_COLUMNS)
+
+
+def noise_usd(settings: HighsSettings, cost_usd: float) -> float:
+    """What a re-solve cannot tell from 0: its MIP gap times the cost (both solves stop
+    anywhere within the gap of their optimum)."""
+    return settings.mip_rel_gap * abs(cost_usd)
+
+
+def _kept_estimate(estimate: float, noise: float,
+                   stops: tuple[Deadline | None, ...]) -> str | None:
+    """Why a step keeps its LP estimate instead of a re-solve (None: re-solve it): the
+    estimate is below the solver's noise, or one of `stops` (the run's deadline, the
+    analyses' budget) ended."""
+    if not math.isnan(estimate) and estimate < noise:
+        return (f"not re-solved: the LP estimate is below the solver's noise "
+                f"({usd(noise)}, the MIP gap times the cost), a re-solve could not "
+                "tell it from 0; LP estimate only")
+    for stop in stops:
+        if stop is not None and stop.expired():
+            return f"not re-solved: {stop.why}; LP estimate only"
+    return None
 
 
 def _resolve(session: PlanSession, data: PlanData, task: _Task, x0: np.ndarray,
@@ -386,14 +417,12 @@ def _row(task: _Task, base: SolveOutcome, out: SolveOutcome | None, base_obj: fl
          duals: np.ndarray | None, settings: HighsSettings,
          base_split: tuple[float, float, float],
          out_split: tuple[float, float, float] | None,
-         budget_s: float | None = None, cut_short: bool = False) -> tuple[object, ...]:
+         why: str | None = None) -> tuple[object, ...]:
     sign = -1.0 if task.bound == "hi" else 1.0  # caps: cost saved; demand: cost added
     value: float
     if out is None:
         value = math.nan
-        method = (f"not re-solved: {CUT_SHORT}; LP estimate only" if cut_short else
-                  f"not re-solved: {BUDGET_SPENT} ({budget_s:g} s) was spent; "
-                  "LP estimate only")
+        method = why or "not re-solved; LP estimate only"
     elif out.objective is not None and out.status in ("optimal", "time_limit"):
         value = (base_obj - out.objective) if task.bound == "hi" else (
             out.objective - base_obj)

@@ -191,8 +191,8 @@ def plan_command(
         "--no-baselines", help="Skip the baseline plans for baselines.csv.")] = False,
     analysis_time: Annotated[float | None, typer.Option(
         "--analysis-time", min=0.0,
-        help="Seconds the marginal-value re-solves, and the baseline plans, may each take "
-        "in all (default: twice the plan's solve time, at least 20 s), within what "
+        help="Seconds the analyses (baseline plans, marginal-value re-solves) may take in "
+        "all (default: as long as the plan took, at least 10 s), within what "
         "--time-limit leaves of the run.")] = None,
     futures: Annotated[str | None, typer.Option(
         "--futures", help="Plan several futures made from the one demand forecast, "

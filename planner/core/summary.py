@@ -119,6 +119,7 @@ class ModelSize:
 
 #: fields summary.json carries only when they are set, in this order after the others
 _OPTIONAL = ("shortfall", "model_size", "analyses_skipped", "analysis_errors",
+             "analysis_budget",
              # ---- B. renting, D. prices (contract v2) ----
              "rented_tokens", "rented_share", "revenue_usd", "revenue_cash_usd",
              "margin_usd", "margin_per_mw_usd",
@@ -180,6 +181,9 @@ class PlanSummary:
     analyses_skipped: dict[str, str] | None = None
     #: analyses that failed, one sentence each (`planner.report.plan_set`)
     analysis_errors: list[str] | None = None
+    #: the analyses' time budget and what they used (`planner.report.plan_set`):
+    #: ``budget_s``, ``rule`` (how the budget was set), ``used_s``
+    analysis_budget: dict[str, Any] | None = None
     # ---- B. renting (only with `rent:`) ----
     #: tokens rented GPUs serve over the horizon (included in `tokens_served`)
     rented_tokens: float | None = None
@@ -275,6 +279,7 @@ class PlanSummary:
             model_size=None if ms is None else ModelSize(
                 columns=ms["columns"], rows=ms["rows"], nonzeros=ms["nonzeros"]),
             analyses_skipped=d.get("analyses_skipped"),
+            analysis_budget=d.get("analysis_budget"),
             analysis_errors=d.get("analysis_errors"),
             **{k: d.get(k) for k in _V2_FIELDS}, built_mw=d.get("built_mw"),
             has_rent="rented_tokens" in d, has_prices="revenue_usd" in d,

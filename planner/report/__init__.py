@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.analysis.verdicts import plan_standing
-from planner.deadline import CUT_SHORT, CutShort, Deadline, post_solve_reserve
+from planner.deadline import (
+    CUT_SHORT,
+    MIN_ANALYSIS_S,
+    CutShort,
+    Deadline,
+    analysis_budget_s,
+    post_solve_reserve,
+)
 from planner.errors import InputError, Issue
 from planner.fmt import pct
 from planner.io.atomic import write_files
@@ -126,22 +133,22 @@ def variant_report_files(result: PlanResult, inputs: Any) -> dict[str, str | byt
 
 
 def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, marginals: bool,
-              baselines: bool, progress: ProgressFn | None, time_limit_s: float | None = None,
-              budget_s: float | None = None,
+              baselines: bool, progress: ProgressFn | None, budget_s: float | None = None,
               on_error: Callable[[str, BaseException], None] | None = None,
               deadline: Deadline | None = None, cut: dict[str, str] | None = None
               ) -> tuple[dict[str, str], list[str]]:
     """limits.csv, and unless skipped marginal_values.csv and baselines.csv, as CSV
     texts, and the analyses that failed (named, never raised: the plan is kept).
 
-    `progress(stage, done, total, label)` is called before each re-solve. Each re-solve
-    and baseline plan may run `time_limit_s`; by default as long as the plan's own solve
-    took (at least 5 s, at most the plan's time limit), so the analysis of a plan that
-    used its whole time limit does not take that limit again per re-solve. A value whose
-    re-solve stopped at the limit is flagged in its `method` (or `status`). The marginal
-    re-solves together, and the baseline plans together, stop starting new solves after
-    `budget_s` (default: twice the plan's solve time, at least 20 s); what was not
-    solved is marked so (marginal rows keep their LP estimate).
+    `progress(stage, done, total, label)` is called before each re-solve. The analyses
+    share one time budget: `budget_s` seconds, by default as long as the plan took
+    (`planner.deadline.analysis_budget_s`), recorded in the summary's
+    ``analysis_budget`` with the seconds used. The baseline plans (small: one system
+    each) come first and may take half of it; then the marginal values' LP estimates
+    (one LP) and their re-solves, where a re-solve can differ from 0
+    (`planner.analysis.marginal.marginal_values`), until the budget ends. What the
+    budget left out is marked so (marginal rows keep their LP estimate, baseline plans
+    are `skipped`).
 
     `deadline`: the run's (`planner.deadline`); each solve may take at most what is left
     of it, and what it stops is recorded in `cut` (analysis name -> why, for
@@ -152,10 +159,13 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
     from planner.analysis.marginal import BUDGET_SPENT
     from planner.report.facts import limits_table
 
-    if time_limit_s is None:
-        time_limit_s = min(result.settings.time_limit_s, max(5.0, result.outcome.seconds))
     if budget_s is None:
-        budget_s = max(20.0, 2.0 * result.outcome.seconds)
+        budget_s = analysis_budget_s(result.timings, deadline)
+        rule = f"as long as the plan took, at least {MIN_ANALYSIS_S:g} s"
+        label = f"{budget_s:.3g} s, as long as the plan took"
+    else:
+        rule, label = "given (--analysis-time)", f"{budget_s:g} s, --analysis-time"
+    budget = Deadline.starting_now(budget_s, why=f"{BUDGET_SPENT} ({label}) was spent")
     files: dict[str, str] = {}
     errors: list[str] = []
 
@@ -179,62 +189,77 @@ def _analyses(result: PlanResult, profiles: Mapping[str, Any] | None, *, margina
 
     guarded("limits.csv", lambda: frame_to_csv(limits_table(result.data, result.tables,
                                                             profiles)))
-    if marginals:
-        # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
-        from planner.analysis.marginal import marginal_values
-
-        def mp(done: int, total: int, label: str) -> None:
-            if progress:
-                progress("marginal values", done, total, label)
-
-        def mv() -> str:
-            table = marginal_values(result.data, result.settings, result.outcome.x,
-                                    sites_table=result.tables.sites,
-                                    time_limit_s=time_limit_s, budget_s=budget_s,
-                                    progress=mp, deadline=deadline)
-            method = table["method"].astype(str) if len(table) else None
-            short = int(method.str.contains(CUT_SHORT).sum()) if method is not None else 0
-            spent = int(method.str.contains(BUDGET_SPENT).sum()) if method is not None else 0
-            if short:
-                cut["marginal_values"] = (
-                    f"{CUT_SHORT} ({limit} for the whole run): {short} of {len(table)} "
-                    "steps not re-solved, their rows keep the LP estimate only")
-            elif spent:
-                cut["marginal_values"] = (
-                    f"cut short by its time budget ({budget_s:g} s, --analysis-time): "
-                    f"{spent} of {len(table)} steps not re-solved, their rows keep the LP "
-                    "estimate only")
-            return frame_to_csv(table)
-
-        guarded("marginal_values.csv", mv)
     if baselines:
-        # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
-        from planner.analysis.baselines import baselines as run_baselines
-
-        def bp(done: int, total: int, label: str) -> None:
-            if progress:
-                progress("baselines", done, total, label)
-
-        settings = replace(result.settings, time_limit_s=time_limit_s)
-        pp = result.tables.purchase_plan
-        bought = pp.loc[pp["units"] > 0, "system"].astype(str).tolist()
-        def bl() -> str:
-            if deadline is not None and deadline.expired():
-                raise CutShort("no time left after the plan")
-            table = run_baselines(result.data, settings, result.summary, progress=bp,
-                                  budget_s=budget_s, optimised_systems=bought,
-                                  deadline=deadline)
-            skipped = int((table["status"] == "skipped").sum())
-            if skipped and deadline is not None and deadline.expired():
-                cut["baselines"] = (
-                    f"{CUT_SHORT} ({limit} for the whole run): {skipped} of "
-                    f"{len(table) - 1} baseline plans not solved (status skipped)")
-            elif skipped:
-                cut["baselines"] = (
-                    f"cut short by its time budget ({budget_s:g} s, --analysis-time): "
-                    f"{skipped} of {len(table) - 1} baseline plans not solved (status "
-                    "skipped)")
-            return frame_to_csv(table)
-
-        guarded("baselines.csv", bl)
+        half = replace(budget, limit_s=budget.limit_s / 2.0)
+        guarded("baselines.csv", lambda: _baselines_csv(result, progress, half, deadline,
+                                                         cut, (limit, label)))
+    if marginals:
+        guarded("marginal_values.csv", lambda: _marginals_csv(result, progress, budget,
+                                                               deadline, cut, (limit, label)))
+    result.summary.analysis_budget = {"budget_s": round(budget_s, 1), "rule": rule,
+                                      "used_s": round(budget.elapsed(), 1)}
     return files, errors
+
+
+def _marginals_csv(result: PlanResult, progress: ProgressFn | None, budget: Deadline,
+                   deadline: Deadline | None, cut: dict[str, str],
+                   limits: tuple[str, str]) -> str:
+    """marginal_values.csv's text (`planner.analysis.marginal.marginal_values`), measured
+    against the plan's own solve; steps the run's deadline or the budget cut short are
+    counted in `cut`. `limits`: the run's time limit and the budget, as words."""
+    # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
+    from planner.analysis.marginal import BUDGET_SPENT, marginal_values
+
+    limit, label = limits
+
+    def mp(done: int, total: int, label: str) -> None:
+        if progress:
+            progress("marginal values", done, total, label)
+
+    table = marginal_values(result.data, result.settings, result.outcome.x,
+                            base=result.outcome, sites_table=result.tables.sites,
+                            budget=budget, progress=mp, deadline=deadline)
+    method = table["method"].astype(str) if len(table) else None
+    short = int(method.str.contains(CUT_SHORT).sum()) if method is not None else 0
+    spent = int(method.str.contains(BUDGET_SPENT).sum()) if method is not None else 0
+    if short:
+        cut["marginal_values"] = (
+            f"{CUT_SHORT} ({limit} for the whole run): {short} of {len(table)} "
+            "steps not re-solved, their rows keep the LP estimate only")
+    elif spent:
+        cut["marginal_values"] = (
+            f"cut short by its time budget ({label}): {spent} of {len(table)} steps not "
+            "re-solved, their rows keep the LP estimate only")
+    return frame_to_csv(table)
+
+
+def _baselines_csv(result: PlanResult, progress: ProgressFn | None, budget: Deadline,
+                   deadline: Deadline | None, cut: dict[str, str],
+                   limits: tuple[str, str]) -> str:
+    """baselines.csv's text (`planner.analysis.baselines.baselines`); plans the run's
+    deadline or the budget left out are counted in `cut`. `limits`: the run's time limit
+    and the budget, as words."""
+    limit, label = limits
+    # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
+    from planner.analysis.baselines import baselines as run_baselines
+
+    def bp(done: int, total: int, label: str) -> None:
+        if progress:
+            progress("baselines", done, total, label)
+
+    if deadline is not None and deadline.expired():
+        raise CutShort("no time left after the plan")
+    pp = result.tables.purchase_plan
+    bought = pp.loc[pp["units"] > 0, "system"].astype(str).tolist()
+    table = run_baselines(result.data, result.settings, result.summary, progress=bp,
+                          budget=budget, optimised_systems=bought, deadline=deadline)
+    skipped = int((table["status"] == "skipped").sum())
+    if skipped and deadline is not None and deadline.expired():
+        cut["baselines"] = (
+            f"{CUT_SHORT} ({limit} for the whole run): {skipped} of "
+            f"{len(table) - 1} baseline plans not solved (status skipped)")
+    elif skipped:
+        cut["baselines"] = (
+            f"cut short by its time budget ({label}): {skipped} of {len(table) - 1} "
+            "baseline plans not solved (status skipped)")
+    return frame_to_csv(table)

@@ -44,6 +44,9 @@ def marginal_section(pf: PlanFolder) -> Section:
         "row duals times the step. The LP estimate prices an infinitesimal step of a "
         "problem with fractional units; the re-solved value is the real MILP answer, exact "
         "up to the solver's MIP gap.")
+    budget = budget_sentence(pf)
+    if budget:
+        sec.blocks.append(budget)
     rows = [_marginal_row(r) for r in mv.itertuples()]
     head = ["step", "re-solved value", "spend change", "penalty change",
             "extra tokens served", "LP-dual estimate", "per unit", "method"]
@@ -70,6 +73,23 @@ def marginal_section(pf: PlanFolder) -> Section:
                               f"{usd(best['value_usd'])} saved"
                               + _split_text(best) + ".")
     return sec
+
+
+def budget_sentence(pf: PlanFolder) -> str | None:
+    """The analyses' time budget and what they used (summary.json's
+    ``analysis_budget``), and how many steps were re-solved; None when not recorded."""
+    b = pf.summary.analysis_budget
+    if not b:
+        return None
+    text = (f"**Time budget of the analyses:** {num(b.get('budget_s'))} s "
+            f"({b.get('rule')}); used {num(b.get('used_s'))} s.")
+    mv = pf.marginal
+    if mv is not None and len(mv):
+        solved = int(pd.to_numeric(mv["value_usd"], errors="coerce").notna().sum())
+        text += (f" {solved} of {len(mv)} steps re-solved; the others keep their LP "
+                 "estimate, and `method` says why (below the solver's noise, or the "
+                 "budget spent).")
+    return text
 
 
 def _skipped(pf: PlanFolder, name: str) -> str | None:
