@@ -45,7 +45,7 @@ POST_SOLVE_MAX_SHARE = 0.1
 
 #: the analyses after a plan (marginal values, baselines) may take as long as the plan
 #: took, and at least this many seconds (`analysis_budget_s`)
-MIN_ANALYSIS_S = 10.0
+MIN_ANALYSIS_S = 3.0
 #: the share of the plan's time the analyses' budget is: below 1, since the last solve
 #: it starts may overrun what is left by HiGHS's reaction time, and the LP estimates
 #: and the limits table are computed whatever is left

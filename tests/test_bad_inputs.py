@@ -348,6 +348,10 @@ CASES: list[tuple[str, Build, list[str], str]] = [
     ("semicolons", demand("period;model;tokens_per_s\n2027Q1;m1;5\n"),
      ["must be the header", "use commas"], "demand.csv"),
     ("empty-demand", demand(""), ["empty demand file"], "demand.csv"),
+    # fuzzing: a demand so small its scaled row held coefficients of inf (HiGHS refused
+    # the model, and the plan ended in an internal error)
+    ("subnormal-demand", demand(HEAD + "2027Q1,m1,2.2250738585072014e-308,10\n"),
+     ["line 2", "at least 1e-06 tokens/s", "write 0"], "demand.csv"),
     ("utf16-demand", demand_bytes((HEAD + "2027Q1,m1,5,10\n").encode("utf-16")),
      ["UTF-16", "save it as UTF-8"], "demand.csv"),
     ("excel-demand", demand_bytes(b"PK\x03\x04\x14\x00\x06\x00"),

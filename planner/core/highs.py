@@ -23,6 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 from highspy.highs import HighsCallbackEvent
 
+from planner.errors import SolverError
+
 INF = highspy.kHighsInf
 
 
@@ -161,7 +163,12 @@ def highs_instance(prog: MatrixProgram, settings: HighsSettings) -> highspy.High
         h.setOptionValue("threads", int(settings.threads))
     for key, value in prog.options.items():
         h.setOptionValue(key, value)
-    h.passModel(_to_highs_lp(prog))
+    if h.passModel(_to_highs_lp(prog)) == highspy.HighsStatus.kError:
+        # never solve an empty instance in its place (HiGHS keeps none of a model it
+        # refuses, and an empty model solves "optimal")
+        raise SolverError("HiGHS refused the model (a coefficient or bound out of its "
+                          "range); this is a planner bug: please report it with the "
+                          "scenario")
     return h
 
 

@@ -181,8 +181,8 @@ class PlanSummary:
     analyses_skipped: dict[str, str] | None = None
     #: analyses that failed, one sentence each (`planner.report.plan_set`)
     analysis_errors: list[str] | None = None
-    #: the analyses' time budget and what they used (`planner.report.plan_set`):
-    #: ``budget_s``, ``rule`` (how the budget was set), ``used_s``
+    #: the analyses' time budget (`planner.report.plan_set`): ``budget_s``, ``rule`` (how
+    #: the budget was set)
     analysis_budget: dict[str, Any] | None = None
     # ---- B. renting (only with `rent:`) ----
     #: tokens rented GPUs serve over the horizon (included in `tokens_served`)

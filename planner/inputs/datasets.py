@@ -256,6 +256,13 @@ class ForecastColumns(Strict):
         description="Tokens per request, in the profile's token basis, for requests_per_s.")
 
 
+#: the smallest demand above 0 a class may have, tokens/s: below it a class is 0 in effect
+#: (a hundredth of a token a day), and its scaled demand row (divided by the demand,
+#: `planner.core.scaling`) would carry coefficients HiGHS refuses (fuzzing found a
+#: demand of 2.2e-308 tokens/s: coefficients of inf)
+MIN_DEMAND_TOKENS_PER_S = 1e-6
+
+
 class DemandRow(Strict):
     """One row of the demand CSV: a demand class."""
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planner.errors import Issue, IssueCollector
-from planner.inputs.datasets import DemandRow, ModelProfile
+from planner.inputs.datasets import MIN_DEMAND_TOKENS_PER_S, DemandRow, ModelProfile
 from planner.inputs.demand_csv import ForecastRow
 from planner.inputs.periods import (
     MONTHS_PER_PERIOD,
@@ -157,6 +157,12 @@ def _tokens_per_s(r: ForecastRow, line: int, profiles: dict[str, ModelProfile] |
     if r.unit == "requests_per_s":
         tpr = _tokens_per_request(r, line, profiles, fmt, reading, file, errs)
         rate = r.value * (tpr or 0.0)
+    if 0.0 < rate < MIN_DEMAND_TOKENS_PER_S:
+        errs.add(file, f"line {line}: {r.unit}", f"{r.value:g} {r.unit} is {rate:g} "
+                 f"tokens/s: a demand above 0 must be at least "
+                 f"{MIN_DEMAND_TOKENS_PER_S:g} tokens/s (below that it is 0 in effect); "
+                 "write 0 for no demand")
+        return 0.0
     if rate > _MAX_TOKENS_PER_S:
         errs.add(file, f"line {line}: {r.unit}", f"{r.value:g} {r.unit} is {rate:g} "
                  f"tokens/s, above the limit of {_MAX_TOKENS_PER_S:g} tokens/s (a "

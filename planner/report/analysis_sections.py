@@ -76,13 +76,12 @@ def marginal_section(pf: PlanFolder) -> Section:
 
 
 def budget_sentence(pf: PlanFolder) -> str | None:
-    """The analyses' time budget and what they used (summary.json's
-    ``analysis_budget``), and how many steps were re-solved; None when not recorded."""
+    """The analyses' time budget (summary.json's ``analysis_budget``) and how many steps
+    were re-solved; None when not recorded."""
     b = pf.summary.analysis_budget
     if not b:
         return None
-    text = (f"**Time budget of the analyses:** {num(b.get('budget_s'))} s "
-            f"({b.get('rule')}); used {num(b.get('used_s'))} s.")
+    text = f"**Time budget of the analyses:** {num(b.get('budget_s'))} s ({b.get('rule')})."
     mv = pf.marginal
     if mv is not None and len(mv):
         solved = int(pd.to_numeric(mv["value_usd"], errors="coerce").notna().sum())
