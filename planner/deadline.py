@@ -48,8 +48,9 @@ POST_SOLVE_MAX_SHARE = 0.1
 MIN_ANALYSIS_S = 3.0
 #: the share of the plan's time the analyses' budget is: below 1, since the last solve
 #: it starts may overrun what is left by HiGHS's reaction time, and the LP estimates
-#: and the limits table are computed whatever is left
-ANALYSIS_SHARE = 0.9
+#: and the limits table are computed whatever is left (measured at 0.9: the analyses
+#: took 0.90-1.12 of the plan's time at medium size, benchmarks/README.md)
+ANALYSIS_SHARE = 0.75
 
 
 class CutShort(Exception):

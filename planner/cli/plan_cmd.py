@@ -192,7 +192,7 @@ def plan_command(
     analysis_time: Annotated[float | None, typer.Option(
         "--analysis-time", min=0.0,
         help="Seconds the analyses (baseline plans, marginal-value re-solves) may take in "
-        "all (default: 0.9 of the time the plan took, at least 3 s), within what "
+        "all (default: 0.75 of the time the plan took, at least 3 s), within what "
         "--time-limit leaves of the run.")] = None,
     futures: Annotated[str | None, typer.Option(
         "--futures", help="Plan several futures made from the one demand forecast, "
