@@ -182,7 +182,8 @@ def test_a_dask_cluster_without_workers_fails_the_jobs_instead_of_hanging() -> N
         assert "had no worker for" in r.status and not r.ok
 
 
-#: a Ctrl-C arrives while HiGHS is searching (its first simplex callback); the scripts
+#: a Ctrl-C arrives while HiGHS is searching (its first simplex callback, else as its
+#: first run returns); the scripts
 #: below append what runs the solve
 _SIGINT_IN_HIGHS = """\
 import os, signal, sys
@@ -198,9 +199,13 @@ def run(self):
             os.kill(os.getpid(), signal.SIGINT)
     self.cbSimplexInterrupt.subscribe(once)
     try:
-        return real_run(self)
+        out = real_run(self)
     finally:
         self.cbSimplexInterrupt.unsubscribe(once)
+    # a model HiGHS solves without a simplex callback (presolve alone, or a run cut
+    # short): the Ctrl-C arrives as the run returns, still inside the solve stage
+    once(None)
+    return out
 
 highspy.Highs.run = run
 """
