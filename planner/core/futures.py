@@ -27,13 +27,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from planner.core.checks import check_plan
 from planner.core.extensive import ExtensiveForm, extensive_form
-from planner.core.extract import extract
 from planner.core.highs import HighsSettings, SolveOutcome, highs_instance, run_highs
 from planner.core.prepare import prepare, widen
 from planner.core.problem import PlanData
-from planner.core.solve import Diagnosis, PlanResult, solve_data
+from planner.core.solve import Diagnosis, PlanResult, checked_plan, solve_data
 from planner.core.summary import ModelSize
 from planner.core.warm import Commitment, column_vector, is_feasible
 from planner.deadline import HIGHS_GRACE_S, Deadline
@@ -47,9 +45,11 @@ if TYPE_CHECKING:
 MEAN_PLAN = "mean demand"
 STOCHASTIC_PLAN = "all futures"
 #: the share of the time limit the wait-and-see, mean and regret solves may take in all
-ANALYSIS_SHARE = 0.5
-#: the least seconds a solve is given
-MIN_SOLVE_S = 1.0
+#: (not `planner.deadline.ANALYSIS_SHARE`, the analyses after a plan)
+CANDIDATE_SHARE = 0.5
+#: the least seconds a solve of the futures is given (not `planner.core.solve.MIN_SOLVE_S`,
+#: the floor of HiGHS's own limit)
+MIN_FUTURE_SOLVE_S = 1.0
 #: above this many futures, the regret table holds the mean-demand plan and this plan
 #: only: each future's own plan evaluated in every other future is n (n - 1) re-plans
 REGRET_MAX_FUTURES = 5
@@ -116,16 +116,16 @@ class _Runner:
     def __init__(self, settings: HighsSettings, deadline: Deadline, diagnosis: Diagnosis,
                  solves: int) -> None:
         self.settings, self.deadline, self.diagnosis = settings, deadline, diagnosis
-        self.budget_at = deadline.started + deadline.limit_s * ANALYSIS_SHARE
+        self.budget = Deadline(deadline.started, deadline.limit_s * CANDIDATE_SHARE)
         self.left = max(1, solves)
 
     def run(self, data: PlanData, commitment: Commitment | None = None) -> PlanResult | None:
         """The plan of `data` (with `commitment` held); None when the commitment leaves
         it no plan."""
-        share = max(MIN_SOLVE_S, (self.budget_at - time.perf_counter()) / self.left)
+        share = max(MIN_FUTURE_SOLVE_S, self.budget.remaining() / self.left)
         self.left = max(1, self.left - 1)
         settings = replace(self.settings, time_limit_s=min(share, max(
-            MIN_SOLVE_S, self.deadline.remaining())))
+            MIN_FUTURE_SOLVE_S, self.deadline.remaining())))
         try:
             return solve_data(data, settings, diagnosis=self.diagnosis, commitment=commitment)
         except InfeasibleError:
@@ -229,7 +229,7 @@ def _solve_extensive(datas: list[PlanData], probs: list[float], labels: frozense
         x = ef.join([column_vector(m, p.values or {}) for m, p in
                      zip(models, start_plans, strict=True)])
         start = x if is_feasible(ef.program, x) else None
-    left = max(MIN_SOLVE_S, deadline.remaining())
+    left = max(MIN_FUTURE_SOLVE_S, deadline.remaining())
     h = highs_instance(ef.program, replace(settings, time_limit_s=left))
     outcome = run_highs(h, bool(ef.program.integer.any()), start, progress,
                         ef.program.objective_scale, stop_at=time.perf_counter() + left
@@ -256,13 +256,7 @@ def _future_plan(data: PlanData, model: CompiledModel, x: np.ndarray, outcome: S
     """One future's part of the extensive form's solution, as a checked plan."""
     prog = model.program
     own = replace(outcome, x=x, objective=float(prog.c @ x + prog.offset), best_bound=None)
-    values = model.values(x)
-    tables = extract(data, values, own, {
-        "time_limit_s": settings.time_limit_s, "mip_rel_gap": settings.mip_rel_gap,
-        "threads": settings.threads, "random_seed": settings.random_seed})
-    check_plan(data, tables, own)
-    tables.summary.shortfall = diagnosis.shortfall(data, tables)
-    return PlanResult(data, tables, own, settings, {}, values)
+    return checked_plan(data, model, own, settings, diagnosis)
 
 
 def _shared_values(plans: list[PlanResult]) -> dict[str, dict[tuple[object, ...], float]]:

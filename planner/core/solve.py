@@ -13,7 +13,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -389,15 +389,24 @@ def solve_data(data: PlanData, settings: HighsSettings,
         outcome = with_bound(outcome, lp_bound)
     _raise_without_plan(outcome, data, settings, diagnosis, _left(settings, deadline))
     t2 = time.perf_counter()
+    result = checked_plan(data, compiled, outcome, settings, diagnosis)
+    timings["extract_s"] = time.perf_counter() - t2
+    result.tables.summary.model_size = ModelSize(columns=compiled.program.shape[1],
+                                                 rows=compiled.program.shape[0],
+                                                 nonzeros=int(compiled.program.A.nnz))
+    result.timings = timings
+    return result
+
+
+def checked_plan(data: PlanData, compiled: CompiledModel, outcome: SolveOutcome,
+                 settings: HighsSettings, diagnosis: Diagnosis) -> PlanResult:
+    """A solution (`outcome.x`, of `compiled`) as a plan: its tables extracted, checked
+    (`planner.core.checks.check_plan`: strict demand served, every cap kept, the cost the
+    objective says) and its shortfall diagnosed."""
+    assert outcome.x is not None
     values = compiled.values(outcome.x)
-    tables = extract(data, values, outcome, {
-        "time_limit_s": settings.time_limit_s, "mip_rel_gap": settings.mip_rel_gap,
-        "threads": settings.threads, "random_seed": settings.random_seed})
+    tables = extract(data, values, outcome, asdict(settings))
     # the plan must serve strict demand, keep every cap and cost what the objective says
     check_plan(data, tables, outcome)
     tables.summary.shortfall = diagnosis.shortfall(data, tables)
-    timings["extract_s"] = time.perf_counter() - t2
-    tables.summary.model_size = ModelSize(columns=compiled.program.shape[1],
-                                          rows=compiled.program.shape[0],
-                                          nonzeros=int(compiled.program.A.nnz))
-    return PlanResult(data, tables, outcome, settings, timings, values)
+    return PlanResult(data, tables, outcome, settings, {}, values)

@@ -213,8 +213,6 @@ def _marginals_csv(result: PlanResult, progress: ProgressFn | None, budget: Dead
     # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
     from planner.analysis.marginal import BUDGET_SPENT, marginal_values
 
-    limit, label = limits
-
     def mp(done: int, total: int, label: str) -> None:
         if progress:
             progress("marginal values", done, total, label)
@@ -222,18 +220,23 @@ def _marginals_csv(result: PlanResult, progress: ProgressFn | None, budget: Dead
     table = marginal_values(result.data, result.settings, result.outcome.x,
                             base=result.outcome, sites_table=result.tables.sites,
                             budget=budget, progress=mp, deadline=deadline)
-    method = table["method"].astype(str) if len(table) else None
-    short = int(method.str.contains(CUT_SHORT).sum()) if method is not None else 0
-    spent = int(method.str.contains(BUDGET_SPENT).sum()) if method is not None else 0
-    if short:
-        cut["marginal_values"] = (
-            f"{CUT_SHORT} ({limit} for the whole run): {short} of {len(table)} "
-            "steps not re-solved, their rows keep the LP estimate only")
-    elif spent:
-        cut["marginal_values"] = (
-            f"cut short by its time budget ({label}): {spent} of {len(table)} steps not "
-            "re-solved, their rows keep the LP estimate only")
+    method = table["method"].astype(str)
+    _record_cut(cut, "marginal_values", int(method.str.contains(CUT_SHORT).sum()),
+                int(method.str.contains(BUDGET_SPENT).sum()), limits,
+                f"of {len(table)} steps not re-solved, their rows keep the LP estimate only")
     return frame_to_csv(table)
+
+
+def _record_cut(cut: dict[str, str], name: str, by_deadline: int, by_budget: int,
+                limits: tuple[str, str], what: str) -> None:
+    """Say in `cut` (summary.json's ``analyses_skipped``) that the run's time limit, else
+    the analyses' budget, left `by_deadline` (else `by_budget`) items of an analysis out.
+    `limits`: the run's time limit and the budget, as words; `what`: "of N ... not ..."."""
+    limit, label = limits
+    if by_deadline:
+        cut[name] = f"{CUT_SHORT} ({limit} for the whole run): {by_deadline} {what}"
+    elif by_budget:
+        cut[name] = f"cut short by its time budget ({label}): {by_budget} {what}"
 
 
 def _baselines_csv(result: PlanResult, progress: ProgressFn | None, budget: Deadline,
@@ -242,7 +245,6 @@ def _baselines_csv(result: PlanResult, progress: ProgressFn | None, budget: Dead
     """baselines.csv's text (`planner.analysis.baselines.baselines`); plans the run's
     deadline or the budget left out are counted in `cut`. `limits`: the run's time limit
     and the budget, as words."""
-    limit, label = limits
     # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
     from planner.analysis.baselines import baselines as run_baselines
 
@@ -257,12 +259,7 @@ def _baselines_csv(result: PlanResult, progress: ProgressFn | None, budget: Dead
     table = run_baselines(result.data, result.settings, result.summary, progress=bp,
                           budget=budget, optimised_systems=bought, deadline=deadline)
     skipped = int((table["status"] == "skipped").sum())
-    if skipped and deadline is not None and deadline.expired():
-        cut["baselines"] = (
-            f"{CUT_SHORT} ({limit} for the whole run): {skipped} of "
-            f"{len(table) - 1} baseline plans not solved (status skipped)")
-    elif skipped:
-        cut["baselines"] = (
-            f"cut short by its time budget ({label}): {skipped} of {len(table) - 1} "
-            "baseline plans not solved (status skipped)")
+    expired = deadline is not None and deadline.expired()
+    _record_cut(cut, "baselines", skipped if expired else 0, 0 if expired else skipped,
+                limits, f"of {len(table) - 1} baseline plans not solved (status skipped)")
     return frame_to_csv(table)
