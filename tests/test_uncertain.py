@@ -236,3 +236,35 @@ def test_cli_plans_a_scenario_with_futures(tmp_path: Path) -> None:
     rows = (out / "purchase_plan.csv").read_text().splitlines()
     assert rows[1].split(",")[-2:] == ["true", "all"] or rows[1].split(",")[-2:] == \
         ["True", "all"]
+
+
+def test_a_monthly_forecast_with_a_scenario_column_plans_as_quarterly_files(
+        tmp_path: Path) -> None:
+    """The futures' demand read as any demand is (units, periods): one file, per month in
+    tokens/day with a `scenario` column, in a quarterly plan, plans as each future's
+    quarterly tokens/s file does (the months' mean rate on each quarter)."""
+    rates = {"low": [(4000.0, 5000.0, 6000.0), (7000.0, 8000.0, 9000.0)],
+             "high": [(9000.0, 12000.0, 15000.0), (15000.0, 16000.0, 17000.0)]}
+    files = _futures_scenario(
+        tmp_path / "files", {name: (0.5, [(q, "m1", sum(r) / 3, 10.0) for q, r in
+                                         zip(("2027Q1", "2027Q2"), quarters, strict=True)])
+                             for name, quarters in rates.items()}, periods=2, commit=1)
+    one = make_scenario(tmp_path / "one", demand=[("2027Q1", "m1", 1.0, 10.0)],
+                        scenario={"horizon": {"periods": 2},
+                                  "options": {"unmet_penalty_usd_per_mtok": 10},
+                                  "uncertainty": {"scenarios": [
+                                      {"name": "low", "probability": 0.5},
+                                      {"name": "high", "probability": 0.5}],
+                                      "commit_periods": 1}})
+    lines = ["period,model,tokens_per_day,min_tokens_per_s_per_user,scenario"]
+    for name, quarters in rates.items():
+        for q, months in enumerate(quarters):
+            lines += [f"2027-{3 * q + m + 1:02d},m1,{v * 86400.0!r},10,{name}"
+                      for m, v in enumerate(months)]
+    (one.parent / "demand.csv").write_text("\n".join(lines) + "\n")
+    a, b = plan_futures(load_inputs(files)), plan_futures(load_inputs(one))
+    assert a.expected_cost_usd == pytest.approx(b.expected_cost_usd, rel=1e-9)
+    assert a.evpi_usd == pytest.approx(b.evpi_usd, rel=1e-9, abs=1e-6)
+    for pa, pb in zip(a.plans, b.plans, strict=True):
+        assert pa.tables.purchase_plan["units"].tolist() == \
+            pb.tables.purchase_plan["units"].tolist()
