@@ -189,6 +189,12 @@ _SIGINT_IN_HIGHS = """\
 import os, signal, sys
 import highspy
 
+# Ctrl-C as a terminal delivers it: a test run started in the background inherits SIGINT
+# ignored (a non-interactive shell ignores it for its background jobs, and Python keeps
+# an ignored SIGINT ignored), so the planner would rightly never see it
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
 real_run = highspy.Highs.run
 
 def run(self):
