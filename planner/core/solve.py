@@ -373,7 +373,8 @@ def solve_data(data: PlanData, settings: HighsSettings,
         timings["carried_start"] = 0.0 if start is None else 1.0
     if start is None and heuristic and formulation == "strong" and \
             bool(compiled.program.integer.any()):
-        sp = start_plan(compiled, time_limit_s=HEURISTIC_SHARE * deadline.remaining())
+        sp = start_plan(compiled, time_limit_s=HEURISTIC_SHARE * deadline.remaining(),
+                        target_gap=settings.mip_rel_gap)
         timings["start_plan_s"] = sp.seconds
         start = sp.x
         lp_bound = sp.lp_bound
@@ -398,11 +399,65 @@ def solve_data(data: PlanData, settings: HighsSettings,
     return result
 
 
+#: an unmet share lowered by less than this is left as the solver had it (solver noise)
+EXCESS_UNMET_SHARE = 1e-9
+
+
+def without_excess_unmet(compiled: CompiledModel, outcome: SolveOutcome) -> SolveOutcome:
+    """`outcome` with no more demand counted unmet than its serving leaves.
+
+    The demand rows read served + unmet >= demand, so a plan the time limit stopped (an
+    incumbent, not an optimum) may count demand as unmet that its fleet serves: its
+    objective then charges a penalty the plan does not incur (seen at xxl size: $5.2e10
+    of a $5.4e12 objective), and the tables, which price unmet = demand - served, disagree
+    with it. Each unmet column is lowered by the slack its rows leave,
+
+        unmet_j -= min(unmet_j - lo_j, min_i slack_i / a_ij)  (a_ij > 0, rows with a lower
+        bound; rows with an upper bound only gain room),
+
+    in column order, and the objective and gap are recomputed: the same purchases and
+    serving, priced as what they leave unmet. An optimum has no such slack; unchanged."""
+    x = outcome.x
+    if x is None or "unmet" not in compiled.columns:
+        return outcome
+    prog = compiled.program
+    _keys, pos = compiled.columns["unmet"]
+    cols = np.sort(pos[pos >= 0])
+    Ac = prog.A.tocsc()
+    act = prog.A @ x
+    x_new = np.array(x, dtype=float)
+    changed = False
+    for j in cols.tolist():
+        if prog.c[j] <= 0 or x_new[j] <= prog.col_lo[j]:
+            continue
+        rows = Ac.indices[Ac.indptr[j]:Ac.indptr[j + 1]]
+        vals = Ac.data[Ac.indptr[j]:Ac.indptr[j + 1]]
+        room = x_new[j] - prog.col_lo[j]
+        for i, a in zip(rows.tolist(), vals.tolist(), strict=True):
+            if a > 0 and math.isfinite(prog.row_lo[i]):
+                room = min(room, (act[i] - prog.row_lo[i]) / a)
+            elif a < 0 and math.isfinite(prog.row_hi[i]):
+                room = min(room, (prog.row_hi[i] - act[i]) / -a)
+        if room <= EXCESS_UNMET_SHARE:
+            continue
+        x_new[j] -= room
+        act[rows] -= vals * room
+        changed = True
+    if not changed:
+        return outcome
+    obj = float(prog.c @ x_new + prog.offset)
+    bound = outcome.best_bound
+    gap = outcome.mip_gap if bound is None else max(0.0, obj - bound) / max(abs(obj), 1e-9)
+    return replace(outcome, x=x_new, objective=obj, mip_gap=gap)
+
+
 def checked_plan(data: PlanData, compiled: CompiledModel, outcome: SolveOutcome,
                  settings: HighsSettings, diagnosis: Diagnosis) -> PlanResult:
-    """A solution (`outcome.x`, of `compiled`) as a plan: its tables extracted, checked
+    """A solution (`outcome.x`, of `compiled`) as a plan: demand counted unmet only where
+    its serving leaves it (`without_excess_unmet`), its tables extracted, checked
     (`planner.core.checks.check_plan`: strict demand served, every cap kept, the cost the
     objective says) and its shortfall diagnosed."""
+    outcome = without_excess_unmet(compiled, outcome)
     assert outcome.x is not None
     values = compiled.values(outcome.x)
     tables = extract(data, values, outcome, asdict(settings))
