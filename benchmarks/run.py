@@ -13,7 +13,8 @@ asked for:
 ``plain`` (the contract's math with no strengthening, on HiGHS with default options) and
 ``pulp`` (the same plain matrix through PuLP on CBC). Ablations of the planner, as
 peers too: ``noheur`` (no start plan), ``fleetcont`` (fleet not declared integer),
-``nobounds`` (no implied bounds on purchases), ``plainheur`` (plain formulation with the
+``nobounds`` (no implied bounds on purchases), ``nohall`` (the start plan without its
+hall-by-hall step), ``plainheur`` (plain formulation with the
 start plan and tuned options). Each run records model size, the
 seconds of every stage before the solver starts, the wall seconds (from the start of
 loading) at which the proven gap first fell under 5%, 1% and 0.1%, the final gap and peak
@@ -179,8 +180,12 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
     # interrupted if it runs past the deadline (a child once ran far past its limit)
     deadline = Deadline(t0, time_limit)
     if peer not in ("plain", "noheur"):
+        import planner.core.start
         from planner.core.solve import HEURISTIC_SHARE
         from planner.core.start import start_plan
+
+        if peer == "nohall":  # ablation: the start plan without step 6 (hall by hall)
+            planner.core.start.REOPT_FROM_GAP = math.inf
 
         start = start_plan(compiled, time_limit_s=HEURISTIC_SHARE * deadline.remaining())
         rec["heuristic_s"] = start.seconds
