@@ -268,3 +268,99 @@ def test_a_monthly_forecast_with_a_scenario_column_plans_as_quarterly_files(
     for pa, pb in zip(a.plans, b.plans, strict=True):
         assert pa.tables.purchase_plan["units"].tolist() == \
             pb.tables.purchase_plan["units"].tolist()
+
+
+# six futures of one quarter, `new` only; the plan made knowing D buys the n minimising
+# cost(n, D) = 300,000 n + C max(0, D - 8000 n): 0, 1, ..., 5 units (each distinct)
+SIX = {f"f{i}": (p, d) for i, (p, d) in enumerate(zip(
+    (0.05, 0.1, 0.15, 0.2, 0.25, 0.25), (2000.0, 6000.0, 14000.0, 22000.0, 30000.0, 38000.0),
+    strict=True))}
+
+
+def _cost(n: int, d: float) -> float:
+    return 300_000 * n + C * max(0.0, d - 8000 * n)
+
+
+def _own_units(d: float) -> int:
+    return min(range(10), key=lambda n: _cost(n, d))
+
+
+def _six_futures(tmp: Path) -> Path:
+    return _futures_scenario(tmp, {k: (p, [("2027Q1", "m1", d, 10.0)])
+                                   for k, (p, d) in SIX.items()}, catalog=NEW_ONLY)
+
+
+def _row_costs(r: planner.api.FuturesResult) -> dict[str, list[float | None]]:
+    return {c.name: c.costs for c in r.candidates}
+
+
+def test_six_futures_evaluate_every_own_plan(tmp_path: Path) -> None:
+    """With more than five futures every future's own plan is still a regret row, its
+    cost in each future as the one-period model gives it by hand."""
+    assert sorted(_own_units(d) for _, d in SIX.values()) == list(range(6))
+    r = plan_futures(_six_futures(tmp_path))
+    rows = _row_costs(r)
+    assert list(rows) == [*(f"plan for {k}" for k in SIX), "mean demand", "all futures"]
+    for k, (_, d) in SIX.items():
+        n = _own_units(d)
+        assert rows[f"plan for {k}"] == pytest.approx([_cost(n, e) for _, e in SIX.values()])
+    assert r.regret_left_out == []
+    assert not any("leaves out" in note for note in r.notes)
+
+
+def _solve_six(path: Path, **kw: object) -> planner.api.FuturesResult:
+    from planner.analysis.solve import DIAGNOSIS
+    from planner.core.futures import solve_futures
+    from planner.core.solve import solver_settings
+
+    inputs = load_inputs(path)
+    return solve_futures(inputs, solver_settings(inputs), diagnosis=DIAGNOSIS, **kw)
+
+
+def _check_cut(r: planner.api.FuturesResult, kept: list[str], why: str) -> None:
+    from planner.workflow.plan import futures_files
+
+    left = [k for k in SIX if k not in kept]
+    rows = _row_costs(r)
+    assert list(rows) == [*(f"plan for {k}" for k in kept), "mean demand", "all futures"]
+    for k in kept:  # each row kept is whole: its cost in every future
+        n = _own_units(SIX[k][1])
+        assert rows[f"plan for {k}"] == pytest.approx([_cost(n, e) for _, e in SIX.values()])
+    assert r.regret_left_out == left
+    files = futures_files(r)
+    summary = yaml.safe_load(files["summary.json"])
+    assert summary["regret_rows_left_out"] == [f"plan for {k}" for k in left]
+    note = next(n for n in summary["notes"] if "leaves out" in n)
+    assert ", ".join(left) in note and why in note
+    assert why in str(files["report.md"]) and ", ".join(left) in str(files["report.md"])
+    regret = str(files["regret.csv"]).splitlines()
+    assert [ln.split(",")[0] for ln in regret[1:]] == list(rows)
+
+
+def test_a_budget_of_re_plans_cuts_the_least_likely_rows(tmp_path: Path) -> None:
+    """Rows are evaluated likeliest first: with 10 re-plans, the rows of f4 and f5 (p 0.25
+    each, 5 re-plans each) are done; f3's needs none (its plan's 3 units are the
+    mean-demand plan's, 24,200 tokens/s, already evaluated everywhere); f0..f2 are left
+    out whole, and the notes say so."""
+    mean = sum(p * d for p, d in SIX.values())
+    assert _own_units(mean) == _own_units(SIX["f3"][1]) == 3
+    r = _solve_six(_six_futures(tmp_path), max_regret_solves=10)
+    _check_cut(r, ["f3", "f4", "f5"], "budget of 10 re-plans")
+    # the figures do not depend on the regret rows
+    full = plan_futures(tmp_path / "scenario.yaml")
+    assert r.expected_cost_usd == pytest.approx(full.expected_cost_usd)
+    assert r.evpi_usd == pytest.approx(full.evpi_usd)
+    assert r.vss_usd == pytest.approx(full.vss_usd, abs=1e-6)
+
+
+def test_the_time_limit_cuts_rows_and_says_so(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """No share of the time limit left for the candidates (deterministic: the share is 0,
+    so the budget is over before it starts): the figures' solves still run, every row
+    that needs a re-plan is left out, the one the mean-demand plan's evaluation covers
+    (f3) is kept."""
+    import planner.core.futures as fut
+
+    monkeypatch.setattr(fut, "CANDIDATE_SHARE", 0.0)
+    r = _solve_six(_six_futures(tmp_path))
+    _check_cut(r, ["f3"], "share of the time limit")
