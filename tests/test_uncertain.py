@@ -364,3 +364,19 @@ def test_the_time_limit_cuts_rows_and_says_so(tmp_path: Path,
     monkeypatch.setattr(fut, "CANDIDATE_SHARE", 0.0)
     r = _solve_six(_six_futures(tmp_path))
     _check_cut(r, ["f3"], "share of the time limit")
+
+
+def test_futures_scaling_a_row_over_the_limit_is_refused(tmp_path: Path) -> None:
+    """Fuzz seeds 8376 and 8466: `--futures` scaling a row of the forecast over the
+    demand's plausibility limit (1e12 tokens/s) was an internal error (exit 1, a
+    pydantic ValidationError); it is invalid input naming --futures, the future and the
+    line."""
+    path = make_scenario(tmp_path / "s", demand=[("2027Q1", "m1", 1000.0, 10.0),
+                                                 ("2027Q2", "m1", 6e11, 10.0)],
+                         scenario={"horizon": {"periods": 2}})
+    res = CliRunner().invoke(app, ["plan", str(path), "-o", str(tmp_path / "out"),
+                                   "--futures", "low=0.5,high=2"])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and "internal error" not in res.output
+    assert "--futures" in res.output and "high" in res.output and "line 3" in res.output
+    assert not (tmp_path / "out").exists()
