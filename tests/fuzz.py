@@ -1346,6 +1346,7 @@ LAST_TIMINGS: dict[str, float] = {}
 # ---- G. uncertain demand ----
 
 FUTURES_TIME_LIMIT = 30.0  # --time-limit of a plan for several futures
+DEMAND_LIMIT = 1e12  # tokens/s: a demand row's plausibility limit (the schema's)
 
 
 def _exact_status(sc_path: Path) -> tuple[str, float | None]:
@@ -1409,6 +1410,15 @@ def check_futures(seed: int, folder: Path, sc_path: Path, spec: dict[str, Any]) 
             args += ["--commit-periods", str(fut["commit"])]
     args += ["--time-limit", str(FUTURES_TIME_LIMIT)]
     res = _invoke(args)
+    # a factor may scale a row over the demand's plausibility limit: a clean exit 2
+    too_big = any(float(r["tokens_per_s"]) > DEMAND_LIMIT for text in fut["files"].values()
+                  for r in csv.DictReader(io.StringIO(text)))
+    if too_big:
+        probs = _cli_problems("futures", args, res, (2,))
+        if "--futures" not in res.output:
+            probs.append("futures: a scaled row over the limit, refused without naming "
+                         "--futures")
+        return probs
     probs = _cli_problems("futures", args, res, (0, 3))
     alone: dict[str, Path] = {}
     for name in names:  # each future as a scenario of its own
