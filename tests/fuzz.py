@@ -66,6 +66,7 @@ PLAN_TIME_LIMIT = 20.0  # --time-limit of the CLI runs
 EXACT_TIME_LIMIT = 30.0  # per exact solve (strong and plain)
 EXACT_GAP = 1e-6
 AGREE_REL = 1e-5  # strong and plain objectives agree to this, relative
+DEMAND_LIMIT = 1e12  # tokens/s: a demand row's plausibility limit (the schema's)
 
 # Builtin ids (catalogs/default.yaml, models/*.yaml), for `catalog: builtin` and for an own
 # catalogue read with `models: builtin`. Checked by tests/test_fuzz_scenarios.py.
@@ -377,10 +378,13 @@ def generate(seed: int, avoid_known: bool = False) -> dict[str, Any]:
     if avoid_known:
         rows = _avoid_known(sc, catalog, rows)
     prices = _econ_v2(seed, sc, catalog, rows, labels, system_ids)  # B, D, E (own draws)
-    futures = _futures(random.Random(seed * 7919 + 41), rows, T)  # G (own stream)
+    futures = _futures(random.Random(seed * 7919 + 41), rows, T, sc, catalog, profiles,
+                       gran)  # G (own stream)
     if futures is not None:
-        futures["files"] = {name: _demand_text(f_rows, prices, slo_col) for name, f_rows
+        f_prices = {} if futures["tight"] else prices  # tight: the penalty prices them all
+        futures["files"] = {name: _demand_text(f_rows, f_prices, slo_col) for name, f_rows
                             in zip(futures["names"], futures.pop("rows"), strict=True)}
+        futures["base_csv"] = _demand_text(futures.pop("base_rows"), f_prices, slo_col)
     return {"scenario": sc, "catalog": catalog, "profiles": profiles,
             "demand_csv": _demand_text(rows, prices, slo_col), "overlay": overlay,
             "futures": futures}
@@ -409,15 +413,19 @@ def _demand_text(rows: list[tuple[str, str, float, float]],
 FUTURES_SHARE = 0.2
 
 
-def _futures(r: random.Random, rows: list[tuple[str, str, float, float]], T: int
-             ) -> dict[str, Any] | None:
-    """G. a fifth of the seeds also plan 2-4 futures of their demand, from a stream of
-    their own (so every other draw of a seed stays as it was): `mode` "files" (each
-    future its own demand file, `uncertainty` in scenario-futures.yaml: the demand's
+def _futures(r: random.Random, rows: list[tuple[str, str, float, float]], T: int,
+             sc: dict[str, Any], catalog: dict[str, Any] | None,
+             profiles: list[dict[str, Any]] | None, gran: str) -> dict[str, Any] | None:
+    """G. a fifth of the seeds also plan 2-4 futures, from a stream of their own (so
+    every other draw of a seed stays as it was), in `scenario` (scenario-futures.yaml):
+    `mode` "files" (each future its own demand file, in `uncertainty`: the forecast's
     rows scaled by a factor per future and a noise per row) or "option" (`planner plan
-    --futures name=factor@p,...` on scenario.yaml); random probabilities summing to 1
-    (equal ones, left out, in some `--futures`), `commit` periods in 1..T (None: left
-    out, the whole horizon). Returns None for the other seeds."""
+    --futures name=factor@p,...` on the forecast `base_csv`); random probabilities
+    summing to 1 (equal ones, left out, in some `--futures`), `commit` periods in 1..T
+    (None: left out, the whole horizon). Half of them with an own catalogue and models
+    are `tight` (`_tighten`): the forecast a few units' worth and the penalty above what
+    a unit costs, so that what to buy now depends on the future. None for the other
+    seeds."""
     if r.random() >= FUTURES_SHARE:
         return None
     n = r.randint(2, 4)
@@ -430,19 +438,64 @@ def _futures(r: random.Random, rows: list[tuple[str, str, float, float]], T: int
     if r.random() < 0.15:
         factors[r.randrange(n)] = 0.0  # a future with no demand at all
     commit = None if r.random() < 0.2 else r.randint(1, T)
-    if r.random() < 0.5:
+    files = r.random() < 0.5
+    equal, noise = r.random() < 0.3, r.random()
+    scenario = json.loads(json.dumps(sc))  # a copy: scenario.yaml stays as it was
+    tight = catalog is not None and profiles is not None and r.random() < 0.5
+    if tight:
+        rows = _tighten(random.Random(r.random()), rows, T, scenario, catalog or {},
+                        profiles or [], gran)
+    if files:
         # noise per row: the futures differ in shape, not only in scale
-        f_rows = [[(p, m, min(1e12, float(f"{d * f * r.uniform(0.6, 1.4):.6g}")), s)
+        nr = random.Random(noise)
+        f_rows = [[(p, m, min(DEMAND_LIMIT, float(f"{d * f * nr.uniform(0.6, 1.4):.6g}")), s)
                    for p, m, d, s in rows] for f in factors]
         return {"mode": "files", "names": names, "probs": probs, "commit": commit,
-                "rows": f_rows}
-    equal = r.random() < 0.3
+                "rows": f_rows, "base_rows": rows, "scenario": scenario, "tight": tight}
     option = ",".join(f"{nm}={f!r}" + ("" if equal else f"@{p!r}")
                       for nm, f, p in zip(names, factors, probs, strict=True))
     return {"mode": "option", "names": names,
             "probs": [1.0 / n] * n if equal else probs, "commit": commit,
             "option": option, "rows": [[(p, m, d * f, s) for p, m, d, s in rows]
-                                       for f in factors]}
+                                       for f in factors],
+            "base_rows": rows, "scenario": scenario, "tight": tight}
+
+
+def _unit_rate(profile: dict[str, Any], system: dict[str, Any], slo: float) -> float:
+    """A rough tokens/s a unit of `system` serves of `profile` at `slo`: the best curve
+    point at or above the SLO, times the GPUs (0: none meets it)."""
+    curve = profile["throughput"].get(system["id"], [])
+    ys = [float(y) for x, y in curve if float(x) >= slo]
+    return max(ys, default=0.0) * float(system["gpus_per_unit"])
+
+
+def _tighten(r: random.Random, rows: list[tuple[str, str, float, float]], T: int,
+             sc: dict[str, Any], catalog: dict[str, Any], profiles: list[dict[str, Any]],
+             gran: str) -> list[tuple[str, str, float, float]]:
+    """G. the forecast of a tight seed: each row 0.3 to 5 units' worth of the system that
+    serves it best, and (in `sc`) an unmet penalty 1.5 to 20 times what buying a unit
+    for the horizon costs per token it serves, so that buying pays and how much to buy
+    hangs on the demand."""
+    allowed = set(sc.get("systems") or [s["id"] for s in catalog["systems"]])
+    systems = [s for s in catalog["systems"] if s["id"] in allowed]
+    by_id = {p["id"]: p for p in profiles}
+    hours = {"quarter": 2190, "month": 730, "year": 8760}[gran]
+    out, breakeven = [], []
+    for p, m, d, slo in rows:
+        best = max(((_unit_rate(by_id[m], g, slo), g) for g in systems if m in by_id),
+                   key=lambda x: x[0], default=(0.0, None))
+        if best[0] <= 0 or best[1] is None:
+            out.append((p, m, d, slo))
+            continue
+        rate, g = best
+        out.append((p, m, min(DEMAND_LIMIT, float(f"{rate * 10 ** r.uniform(-0.5, 0.7):.6g}")),
+                    slo))
+        breakeven.append(float(g["capex_usd"]) / (rate * hours * 3600 * T / 1e6))
+    if breakeven:
+        pen = max(breakeven) * r.uniform(1.5, 20.0)
+        sc["options"] = {**(sc.get("options") or {}),
+                         "unmet_penalty_usd_per_mtok": float(f"{min(1e6, max(1e-3, pen)):.6g}")}
+    return out
 
 
 # ---- B. renting, D. prices, E. falling capex (contract v2) ----
@@ -721,6 +774,8 @@ def features(spec: dict[str, Any]) -> set[str]:
     if spec.get("futures") is not None:  # G. uncertain demand
         fut = spec["futures"]
         f.add(f"uncertainty:{fut['mode']}")
+        if fut["tight"]:
+            f.add("uncertainty:tight")
         f.add("uncertainty:commit-omitted" if fut["commit"] is None else
               "uncertainty:commit-all" if fut["commit"] == h["periods"] else
               "uncertainty:commit-some")
@@ -756,7 +811,7 @@ ALL_FEATURES = frozenset({
     # reading a curve between two points
     "options.interpolation", "profile.interpolation:linear", "profile.interpolation:log",
     # G. uncertain demand
-    "uncertainty:files", "uncertainty:option", "uncertainty:commit-some",
+    "uncertainty:files", "uncertainty:option", "uncertainty:commit-some", "uncertainty:tight",
 })
 
 
@@ -779,21 +834,25 @@ def write_scenario(seed: int, folder: Path, avoid_known: bool = False) -> Path:
     if fut is not None:  # G. each future's demand (its own file, or --futures' scaling)
         for name, text in fut["files"].items():
             (folder / f"demand_{name}.csv").write_text(text)
+        (folder / FUTURES_DEMAND).write_text(fut["base_csv"])
+        sc = {**fut["scenario"], "demand": FUTURES_DEMAND}
         if fut["mode"] == "files":
             unc: dict[str, Any] = {"scenarios": [
                 {"name": nm, "probability": p, "demand": f"demand_{nm}.csv"}
                 for nm, p in zip(fut["names"], fut["probs"], strict=True)]}
             if fut["commit"] is not None:
                 unc["commit_periods"] = fut["commit"]
-            sc = {**spec["scenario"], "uncertainty": unc}
+            sc["uncertainty"] = unc
             if len(str(sc["name"])) % 2:  # the top-level demand may be left out
                 del sc["demand"]
-            (folder / FUTURES_SCENARIO).write_text(yaml.safe_dump(sc, sort_keys=False))
+        (folder / FUTURES_SCENARIO).write_text(yaml.safe_dump(sc, sort_keys=False))
     return path
 
 
-#: G. the scenario with `uncertainty` a seed with futures in files writes beside its own
+#: G. the scenario a seed with futures plans them from (with `uncertainty` when each
+#: future has its own file), beside its own, and the forecast `--futures` scales
 FUTURES_SCENARIO = "scenario-futures.yaml"
+FUTURES_DEMAND = "demand-futures.csv"
 
 
 # --------------------------------------------------------------------------- checks
@@ -1346,24 +1405,26 @@ LAST_TIMINGS: dict[str, float] = {}
 # ---- G. uncertain demand ----
 
 FUTURES_TIME_LIMIT = 30.0  # --time-limit of a plan for several futures
-DEMAND_LIMIT = 1e12  # tokens/s: a demand row's plausibility limit (the schema's)
 
 
 def _exact_status(sc_path: Path) -> tuple[str, float | None]:
-    """(status, objective) of a scenario's strong formulation at a 1e-6 gap: an optimum
-    the futures' code takes no part in."""
+    """(status, objective) of a scenario's strong formulation at a 1e-6 gap, with the
+    scenario's HiGHS random seed (as the futures' own plans are solved: seed 8473 showed
+    two seeds 'optimal' 1.1e-5 apart at a $1e6/Mtok penalty): an optimum the futures'
+    code takes no part in."""
     from planner.api import solve_data
     from planner.core.highs import HighsSettings
     from planner.core.prepare import prepare
     from planner.errors import InfeasibleError
     from planner.inputs.loader import load_inputs
 
-    settings = HighsSettings(time_limit_s=EXACT_TIME_LIMIT, mip_rel_gap=EXACT_GAP,
-                             threads=1, random_seed=0)
     try:
+        inputs = load_inputs(sc_path)
+        settings = HighsSettings(time_limit_s=EXACT_TIME_LIMIT, mip_rel_gap=EXACT_GAP,
+                                 threads=1, random_seed=inputs.scenario.solver.random_seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = solve_data(prepare(load_inputs(sc_path)), settings)
+            res = solve_data(prepare(inputs), settings)
     except InfeasibleError:
         return "infeasible", None
     except Exception as exc:  # noqa: BLE001
@@ -1399,13 +1460,12 @@ def check_futures(seed: int, folder: Path, sc_path: Path, spec: dict[str, Any]) 
 
     fut = spec["futures"]
     names, probs_w = fut["names"], fut["probs"]
-    sc = yaml.safe_load(sc_path.read_text())
+    sc = fut["scenario"]
     gap = float((sc.get("solver") or {}).get("mip_rel_gap", 1e-3))
     out = folder / "out-futures"
-    if fut["mode"] == "files":
-        args = ["plan", str(folder / FUTURES_SCENARIO), "-o", str(out)]
-    else:
-        args = ["plan", str(sc_path), "-o", str(out), "--futures", fut["option"]]
+    args = ["plan", str(folder / FUTURES_SCENARIO), "-o", str(out)]
+    if fut["mode"] == "option":
+        args += ["--futures", fut["option"]]
         if fut["commit"] is not None:
             args += ["--commit-periods", str(fut["commit"])]
     args += ["--time-limit", str(FUTURES_TIME_LIMIT)]
