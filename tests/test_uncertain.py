@@ -380,3 +380,62 @@ def test_futures_scaling_a_row_over_the_limit_is_refused(tmp_path: Path) -> None
     assert "Traceback" not in res.output and "internal error" not in res.output
     assert "--futures" in res.output and "high" in res.output and "line 3" in res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_expected_cost_evpi_and_vss_from_separate_plans(tmp_path: Path) -> None:
+    """An independent check of the figures: two quarters, the first committed; low (p
+    0.3) asks 0 then 4000 tokens/s, high (p 0.7) 12000 then 12000. Each figure from
+    `planner.plan` of one forecast at a time, none from the futures code:
+
+    - the plan made knowing a future: `planner.plan` of its demand;
+    - a commitment of n units in 2027Q1 adapted to a future: `planner.plan` of its
+      demand with the n units installed (no purchase arrives in 2027Q1: lead time 1),
+      plus their price;
+    - this plan's expected cost: the least over n of the commitment's expected cost;
+      the mean-demand plan's: its 2027Q1 purchase, committed, adapted to each future.
+    """
+    futures = {"low": (0.3, [("2027Q1", "m1", 0.0, 10.0), ("2027Q2", "m1", 4000.0, 10.0)]),
+               "high": (0.7, [("2027Q1", "m1", 12000.0, 10.0),
+                              ("2027Q2", "m1", 12000.0, 10.0)])}
+    scenario = {"horizon": {"periods": 2}, "options": {"unmet_penalty_usd_per_mtok": 10}}
+    later = {"systems": [{**NEW_ONLY["systems"][0], "lead_time_periods": 1}]}
+
+    def plan_of(tag: str, rows: list, held: int | None = None) -> planner.api.PlanResult:
+        extra = {} if not held else {"sites": [{"name": "hall-a", "power_mw": 1.0,
+                                                "existing": [{"system": "new",
+                                                              "units": held}]}]}
+        path = make_scenario(tmp_path / tag, scenario={**scenario, **extra},
+                             catalog=NEW_ONLY if held is None else later,
+                             profiles=[NEW_PROFILE], demand=rows)
+        return planner.plan(path)
+
+    def adapted(n: int, name: str) -> float:
+        plan = plan_of(f"{name}-{n}", futures[name][1], held=n)
+        assert plan.tables.purchase_plan["period"].isin(["2027Q2"]).all()
+        return float(plan.summary.total_cost_usd) + 300_000 * n
+
+    probs = {name: p for name, (p, _) in futures.items()}
+
+    def expected(n: int) -> float:
+        return sum(p * adapted(n, name) for name, p in probs.items())
+
+    ws = sum(p * float(plan_of(f"ws-{name}", futures[name][1]).summary.total_cost_usd)
+             for name, p in probs.items())
+    by_commitment = {n: expected(n) for n in range(5)}
+    best = min(by_commitment, key=lambda n: by_commitment[n])
+    mean_rows = [(q, "m1", sum(probs[w] * dict((r[0], r[2]) for r in futures[w][1])[q]
+                               for w in futures), 10.0) for q in ("2027Q1", "2027Q2")]
+    mean_buys = plan_of("mean", mean_rows).tables.purchase_plan
+    mean_n = int(mean_buys.loc[mean_buys["period"] == "2027Q1", "units"].sum())
+    assert mean_n != best  # planning for the mean commits differently: VSS > 0
+
+    path = _futures_scenario(tmp_path / "futures", {k: v for k, v in futures.items()},
+                             periods=2, commit=1, catalog=NEW_ONLY)
+    r = plan_futures(path)
+    assert r.expected_cost_usd == pytest.approx(by_commitment[best], rel=1e-9)
+    assert r.wait_and_see_usd == pytest.approx(ws, rel=1e-9)
+    assert r.evpi_usd == pytest.approx(by_commitment[best] - ws, rel=1e-6)
+    assert r.mean_plan_cost_usd == pytest.approx(by_commitment[mean_n], rel=1e-9)
+    assert r.vss_usd == pytest.approx(by_commitment[mean_n] - by_commitment[best], rel=1e-6)
+    assert best == 2 and mean_n == 1 and r.evpi_usd > 0 and r.vss_usd > 0
+    assert dict(r.commitment.values["buy"]) == {("hall-a", "new", "2027Q1"): float(best)}
