@@ -1495,6 +1495,8 @@ def check_futures(seed: int, folder: Path, sc_path: Path, spec: dict[str, Any]) 
                  "--workers", "1"]
         cres = _invoke(cargs)
         probs += _cli_problems("futures compare", cargs, cres, (2,))
+    if res.exit_code == 3:
+        probs += _check_envelope(folder, sc, fut)
     if res.exit_code != 0:
         return probs
     try:
@@ -1502,6 +1504,28 @@ def check_futures(seed: int, folder: Path, sc_path: Path, spec: dict[str, Any]) 
     except Exception as exc:  # noqa: BLE001 - every failure is a finding
         probs.append(f"futures: checker: {_exc_line(exc)} at {_where(exc)}")
     return probs
+
+
+def _check_envelope(folder: Path, sc: dict[str, Any], fut: dict[str, Any]) -> list[str]:
+    """An exit 3 (no commitment has a plan in every future) is wrong when the envelope
+    of the futures (each row's largest demand) has a plan alone: that plan, held in
+    every future, serves each future's smaller demand (the same rows, in the same order,
+    in every future's file)."""
+    tables = [list(csv.DictReader(io.StringIO(t))) for t in fut["files"].values()]
+    head = fut["files"][fut["names"][0]].splitlines()[0].split(",")
+    rows = []
+    for cells in zip(*tables, strict=True):
+        top = max(cells, key=lambda r: float(r["tokens_per_s"]))
+        rows.append(",".join(top[c] or "" for c in head))
+    (folder / "demand_envelope.csv").write_text(",".join(head) + "\n"
+                                                + "".join(r + "\n" for r in rows))
+    path = folder / "future-envelope.yaml"
+    path.write_text(yaml.safe_dump({**sc, "demand": "demand_envelope.csv"}, sort_keys=False))
+    st, obj = _exact_status(path)
+    if st == "optimal":
+        return [f"futures: exit 3 (infeasible) but the futures' envelope has a plan "
+                f"({obj!r}) that serves every future"]
+    return []
 
 
 def _futures_invariants(out: Path, names: list[str], probs_w: list[float],
