@@ -22,7 +22,10 @@ names the optional fields a seed uses; the CI seeds cover `ALL_FEATURES`.
   the plan of `planner plan` lies within its gap of that optimum (exit 3 iff infeasible);
 - `planner compare` with the overlay exits 0 or 3, no variant ends in `error`/`invalid`,
   every variant's plan passes `check_plan` against its merged scenario, and the base
-  variant's plan files equal those of `planner plan`.
+  variant's plan files equal those of `planner plan`;
+- G. uncertain demand: a fifth of the seeds (`_futures`) also plan 2-4 futures of their
+  demand, and `check_futures` checks EVPI, VSS, the expected cost, the committed
+  decisions, each future's plan and regret.csv (its docstring).
 
     python -m tests.fuzz --n 1000 [--seed-start 0 | --seeds 3,17] [--jobs 2]
                          [--keep DIR] [--avoid-known] [--no-compare] [-v]
@@ -63,6 +66,7 @@ PLAN_TIME_LIMIT = 20.0  # --time-limit of the CLI runs
 EXACT_TIME_LIMIT = 30.0  # per exact solve (strong and plain)
 EXACT_GAP = 1e-6
 AGREE_REL = 1e-5  # strong and plain objectives agree to this, relative
+DEMAND_LIMIT = 1e12  # tokens/s: a demand row's plausibility limit (the schema's)
 
 # Builtin ids (catalogs/default.yaml, models/*.yaml), for `catalog: builtin` and for an own
 # catalogue read with `models: builtin`. Checked by tests/test_fuzz_scenarios.py.
@@ -374,19 +378,124 @@ def generate(seed: int, avoid_known: bool = False) -> dict[str, Any]:
     if avoid_known:
         rows = _avoid_known(sc, catalog, rows)
     prices = _econ_v2(seed, sc, catalog, rows, labels, system_ids)  # B, D, E (own draws)
+    futures = _futures(random.Random(seed * 7919 + 41), rows, T, sc, catalog, profiles,
+                       gran)  # G (own stream)
+    if futures is not None:
+        f_prices = {} if futures["tight"] else prices  # tight: the penalty prices them all
+        futures["files"] = {name: _demand_text(f_rows, f_prices, slo_col) for name, f_rows
+                            in zip(futures["names"], futures.pop("rows"), strict=True)}
+        futures["base_csv"] = _demand_text(futures.pop("base_rows"), f_prices, slo_col)
+    return {"scenario": sc, "catalog": catalog, "profiles": profiles,
+            "demand_csv": _demand_text(rows, prices, slo_col), "overlay": overlay,
+            "futures": futures}
+
+
+def _demand_text(rows: list[tuple[str, str, float, float]],
+                 prices: dict[tuple[str, str, float], float], slo_col: float) -> str:
+    """demand.csv of `rows`: with a price column when some class has a price (D), without
+    an SLO column when every SLO is 0 (a tenth of those), else with SLO cells (0 written
+    empty in some)."""
     if prices:
-        text = "period,model,tokens_per_s,min_tokens_per_s_per_user,usd_per_mtok\n" + "".join(
+        return "period,model,tokens_per_s,min_tokens_per_s_per_user,usd_per_mtok\n" + "".join(
             f"{p},{m},{d!r},{s!r},{_price_cell(prices.get((p, m, s)))}\n"
             for p, m, d, s in rows)
-    elif slo_col < 0.1 and all(r[3] == 0.0 for r in rows):
-        text = "period,model,tokens_per_s\n" + "".join(
+    if slo_col < 0.1 and all(r[3] == 0.0 for r in rows):
+        return "period,model,tokens_per_s\n" + "".join(
             f"{p},{m},{d!r}\n" for p, m, d, _ in rows)
-    else:
-        text = "period,model,tokens_per_s,min_tokens_per_s_per_user\n" + "".join(
-            f"{p},{m},{d!r},{'' if s == 0.0 and slo_col < 0.3 else repr(s)}\n"
-            for p, m, d, s in rows)
-    return {"scenario": sc, "catalog": catalog, "profiles": profiles, "demand_csv": text,
-            "overlay": overlay}
+    return "period,model,tokens_per_s,min_tokens_per_s_per_user\n" + "".join(
+        f"{p},{m},{d!r},{'' if s == 0.0 and slo_col < 0.3 else repr(s)}\n"
+        for p, m, d, s in rows)
+
+
+# ---- G. uncertain demand (contract v2) ----
+
+#: the share of the seeds that also plan several futures (`_futures`)
+FUTURES_SHARE = 0.2
+
+
+def _futures(r: random.Random, rows: list[tuple[str, str, float, float]], T: int,
+             sc: dict[str, Any], catalog: dict[str, Any] | None,
+             profiles: list[dict[str, Any]] | None, gran: str) -> dict[str, Any] | None:
+    """G. a fifth of the seeds also plan 2-4 futures, from a stream of their own (so
+    every other draw of a seed stays as it was), in `scenario` (scenario-futures.yaml):
+    `mode` "files" (each future its own demand file, in `uncertainty`: the forecast's
+    rows scaled by a factor per future and a noise per row) or "option" (`planner plan
+    --futures name=factor@p,...` on the forecast `base_csv`); random probabilities
+    summing to 1 (equal ones, left out, in some `--futures`), `commit` periods in 1..T
+    (None: left out, the whole horizon). Half of them with an own catalogue and models
+    are `tight` (`_tighten`): the forecast a few units' worth and the penalty above what
+    a unit costs, so that what to buy now depends on the future. None for the other
+    seeds."""
+    if r.random() >= FUTURES_SHARE:
+        return None
+    n = r.randint(2, 4)
+    names = [f"w{i}" for i in range(n)] if r.random() < 0.5 else \
+        r.sample(["low", "base", "high", "flat", "boom", "bust"], n)
+    weights = [r.uniform(0.05, 1.0) for _ in range(n)]
+    probs = [float(f"{w / sum(weights):.6f}") for w in weights]
+    probs[-1] = float(f"{1.0 - math.fsum(probs[:-1]):.6f}")  # sums to 1 within 1e-6
+    factors = [float(f"{10 ** r.uniform(-0.5, 0.5):.3g}") for _ in range(n)]
+    if r.random() < 0.15:
+        factors[r.randrange(n)] = 0.0  # a future with no demand at all
+    commit = None if r.random() < 0.2 else r.randint(1, T)
+    files = r.random() < 0.5
+    equal, noise = r.random() < 0.3, r.random()
+    scenario = json.loads(json.dumps(sc))  # a copy: scenario.yaml stays as it was
+    tight = catalog is not None and profiles is not None and r.random() < 0.5
+    if tight:
+        rows = _tighten(random.Random(r.random()), rows, T, scenario, catalog or {},
+                        profiles or [], gran)
+    if files:
+        # noise per row: the futures differ in shape, not only in scale
+        nr = random.Random(noise)
+        f_rows = [[(p, m, min(DEMAND_LIMIT, float(f"{d * f * nr.uniform(0.6, 1.4):.6g}")), s)
+                   for p, m, d, s in rows] for f in factors]
+        return {"mode": "files", "names": names, "probs": probs, "commit": commit,
+                "rows": f_rows, "base_rows": rows, "scenario": scenario, "tight": tight}
+    option = ",".join(f"{nm}={f!r}" + ("" if equal else f"@{p!r}")
+                      for nm, f, p in zip(names, factors, probs, strict=True))
+    return {"mode": "option", "names": names,
+            "probs": [1.0 / n] * n if equal else probs, "commit": commit,
+            "option": option, "rows": [[(p, m, d * f, s) for p, m, d, s in rows]
+                                       for f in factors],
+            "base_rows": rows, "scenario": scenario, "tight": tight}
+
+
+def _unit_rate(profile: dict[str, Any], system: dict[str, Any], slo: float) -> float:
+    """A rough tokens/s a unit of `system` serves of `profile` at `slo`: the best curve
+    point at or above the SLO, times the GPUs (0: none meets it)."""
+    curve = profile["throughput"].get(system["id"], [])
+    ys = [float(y) for x, y in curve if float(x) >= slo]
+    return max(ys, default=0.0) * float(system["gpus_per_unit"])
+
+
+def _tighten(r: random.Random, rows: list[tuple[str, str, float, float]], T: int,
+             sc: dict[str, Any], catalog: dict[str, Any], profiles: list[dict[str, Any]],
+             gran: str) -> list[tuple[str, str, float, float]]:
+    """G. the forecast of a tight seed: each row 0.3 to 5 units' worth of the system that
+    serves it best, and (in `sc`) an unmet penalty 1.5 to 20 times what buying a unit
+    for the horizon costs per token it serves, so that buying pays and how much to buy
+    hangs on the demand."""
+    allowed = set(sc.get("systems") or [s["id"] for s in catalog["systems"]])
+    systems = [s for s in catalog["systems"] if s["id"] in allowed]
+    by_id = {p["id"]: p for p in profiles}
+    hours = {"quarter": 2190, "month": 730, "year": 8760}[gran]
+    out, breakeven = [], []
+    for p, m, d, slo in rows:
+        best = max(((_unit_rate(by_id[m], g, slo), g) for g in systems if m in by_id),
+                   key=lambda x: x[0], default=(0.0, None))
+        if best[0] <= 0 or best[1] is None:
+            out.append((p, m, d, slo))
+            continue
+        rate, g = best
+        out.append((p, m, min(DEMAND_LIMIT, float(f"{rate * 10 ** r.uniform(-0.5, 0.7):.6g}")),
+                    slo))
+        breakeven.append(float(g["capex_usd"]) / (rate * hours * 3600 * T / 1e6))
+    if breakeven:
+        pen = max(breakeven) * r.uniform(1.5, 20.0)
+        sc["options"] = {**(sc.get("options") or {}),
+                         "unmet_penalty_usd_per_mtok": float(f"{min(1e6, max(1e-3, pen)):.6g}")}
+    return out
 
 
 # ---- B. renting, D. prices, E. falling capex (contract v2) ----
@@ -662,6 +771,14 @@ def features(spec: dict[str, Any]) -> set[str]:
         f.add("capex_decline")
     if "usd_per_mtok" in spec["demand_csv"].splitlines()[0]:  # D. prices
         f.add("prices")
+    if spec.get("futures") is not None:  # G. uncertain demand
+        fut = spec["futures"]
+        f.add(f"uncertainty:{fut['mode']}")
+        if fut["tight"]:
+            f.add("uncertainty:tight")
+        f.add("uncertainty:commit-omitted" if fut["commit"] is None else
+              "uncertainty:commit-all" if fut["commit"] == h["periods"] else
+              "uncertainty:commit-some")
     pen = opt.get("unmet_penalty_usd_per_mtok")
     if pen is not None:
         f.add("penalty:low" if pen < 1 else "penalty:high" if pen > 1000 else "penalty:mid")
@@ -693,6 +810,8 @@ ALL_FEATURES = frozenset({
     "options.allow_retirement", "system.resale_fraction",
     # reading a curve between two points
     "options.interpolation", "profile.interpolation:linear", "profile.interpolation:log",
+    # G. uncertain demand
+    "uncertainty:files", "uncertainty:option", "uncertainty:commit-some", "uncertainty:tight",
 })
 
 
@@ -711,7 +830,29 @@ def write_scenario(seed: int, folder: Path, avoid_known: bool = False) -> Path:
     (folder / "whatif.yaml").write_text(yaml.safe_dump(spec["overlay"], sort_keys=False))
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(spec["scenario"], sort_keys=False))
+    fut = spec.get("futures")
+    if fut is not None:  # G. each future's demand (its own file, or --futures' scaling)
+        for name, text in fut["files"].items():
+            (folder / f"demand_{name}.csv").write_text(text)
+        (folder / FUTURES_DEMAND).write_text(fut["base_csv"])
+        sc = {**fut["scenario"], "demand": FUTURES_DEMAND}
+        if fut["mode"] == "files":
+            unc: dict[str, Any] = {"scenarios": [
+                {"name": nm, "probability": p, "demand": f"demand_{nm}.csv"}
+                for nm, p in zip(fut["names"], fut["probs"], strict=True)]}
+            if fut["commit"] is not None:
+                unc["commit_periods"] = fut["commit"]
+            sc["uncertainty"] = unc
+            if len(str(sc["name"])) % 2:  # the top-level demand may be left out
+                del sc["demand"]
+        (folder / FUTURES_SCENARIO).write_text(yaml.safe_dump(sc, sort_keys=False))
     return path
+
+
+#: G. the scenario a seed with futures plans them from (with `uncertainty` when each
+#: future has its own file), beside its own, and the forecast `--futures` scales
+FUTURES_SCENARIO = "scenario-futures.yaml"
+FUTURES_DEMAND = "demand-futures.csv"
 
 
 # --------------------------------------------------------------------------- checks
@@ -1261,6 +1402,274 @@ def _tag(diff_usd: float) -> str:
 LAST_TIMINGS: dict[str, float] = {}
 
 
+# ---- G. uncertain demand ----
+
+FUTURES_TIME_LIMIT = 30.0  # --time-limit of a plan for several futures
+
+
+def _exact_status(sc_path: Path) -> tuple[str, float | None]:
+    """(status, objective) of a scenario's strong formulation at a 1e-6 gap, with the
+    scenario's HiGHS random seed (as the futures' own plans are solved: seed 8473 showed
+    two seeds 'optimal' 1.1e-5 apart at a $1e6/Mtok penalty): an optimum the futures'
+    code takes no part in."""
+    from planner.api import solve_data
+    from planner.core.highs import HighsSettings
+    from planner.core.prepare import prepare
+    from planner.errors import InfeasibleError
+    from planner.inputs.loader import load_inputs
+
+    try:
+        inputs = load_inputs(sc_path)
+        settings = HighsSettings(time_limit_s=EXACT_TIME_LIMIT, mip_rel_gap=EXACT_GAP,
+                                 threads=1, random_seed=inputs.scenario.solver.random_seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = solve_data(prepare(inputs), settings)
+    except InfeasibleError:
+        return "infeasible", None
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {_exc_line(exc)}", None
+    return res.outcome.status, res.outcome.objective
+
+
+def _committed(folder: Path, labels: set[str]) -> dict[str, list[tuple[str, ...]]]:
+    """A plan folder's decisions in the committed periods: purchases, blocks built and
+    retirements, each as sorted rows."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for f, cols in (("purchase_plan.csv", ("period", "site", "system", "units")),
+                    ("build_plan.csv", ("period", "site", "blocks")),
+                    ("retirements.csv", ("period", "site", "system", "units"))):
+        if (folder / f).is_file():
+            rows = _rows(folder / f)
+            out[f] = sorted(tuple(r.get(c, "") for c in cols) for r in rows
+                            if r["period"] in labels)
+    return out
+
+
+def check_futures(seed: int, folder: Path, sc_path: Path, spec: dict[str, Any]) -> list[str]:
+    """G. plan seed's futures (its own demand files, or `--futures` on its forecast) and
+    check what is written: exit 0 or 3 without a traceback; on exit 0, EVPI and VSS >=
+    -tol (`planner.core.futures.gap_tolerance`), expected cost = sum p_w x each future's
+    cost, the committed decisions the same in every future's plan and in the top-level
+    purchase plan, each future's plan passing `check_plan` and `check_outputs` against
+    the scenario of that future alone, each wait-and-see cost within the gap of that
+    scenario's exact optimum (strong formulation at 1e-6, no futures code), and regret.csv
+    consistent with futures.csv and summary.json. A scenario with `uncertainty` is refused
+    by `planner compare` (exit 2, no traceback)."""
+    from planner.core.futures import gap_tolerance
+
+    fut = spec["futures"]
+    names, probs_w = fut["names"], fut["probs"]
+    sc = fut["scenario"]
+    gap = float((sc.get("solver") or {}).get("mip_rel_gap", 1e-3))
+    out = folder / "out-futures"
+    args = ["plan", str(folder / FUTURES_SCENARIO), "-o", str(out)]
+    if fut["mode"] == "option":
+        args += ["--futures", fut["option"]]
+        if fut["commit"] is not None:
+            args += ["--commit-periods", str(fut["commit"])]
+    args += ["--time-limit", str(FUTURES_TIME_LIMIT)]
+    res = _invoke(args)
+    # a factor may scale a row over the demand's plausibility limit: a clean exit 2
+    too_big = any(float(r["tokens_per_s"]) > DEMAND_LIMIT for text in fut["files"].values()
+                  for r in csv.DictReader(io.StringIO(text)))
+    if too_big:
+        probs = _cli_problems("futures", args, res, (2,))
+        if "--futures" not in res.output:
+            probs.append("futures: a scaled row over the limit, refused without naming "
+                         "--futures")
+        return probs
+    probs = _cli_problems("futures", args, res, (0, 3))
+    alone: dict[str, Path] = {}
+    for name in names:  # each future as a scenario of its own
+        alone[name] = folder / f"future-{name}.yaml"
+        alone[name].write_text(yaml.safe_dump({**sc, "demand": f"demand_{name}.csv"},
+                                              sort_keys=False))
+    exact = {name: _exact_status(path) for name, path in alone.items()}
+    for name, (st, _) in exact.items():
+        if st.startswith("error"):
+            probs.append(f"futures: exact solve of future {name} alone: {st}")
+    if fut["mode"] == "files":
+        cargs = ["compare", str(folder / FUTURES_SCENARIO), "--what-if",
+                 str(folder / "whatif.yaml"), "-o", str(folder / "cmp-futures"),
+                 "--workers", "1"]
+        cres = _invoke(cargs)
+        probs += _cli_problems("futures compare", cargs, cres, (2,))
+    if res.exit_code == 3:
+        probs += _check_envelope(folder, sc, fut)
+    if res.exit_code != 0:
+        return probs
+    try:
+        probs += _futures_invariants(out, names, probs_w, alone, exact, gap, gap_tolerance)
+    except Exception as exc:  # noqa: BLE001 - every failure is a finding
+        probs.append(f"futures: checker: {_exc_line(exc)} at {_where(exc)}")
+    return probs
+
+
+def _check_envelope(folder: Path, sc: dict[str, Any], fut: dict[str, Any]) -> list[str]:
+    """An exit 3 (no commitment has a plan in every future) is wrong when the envelope
+    of the futures (each row's largest demand) has a plan alone: that plan, held in
+    every future, serves each future's smaller demand (the same rows, in the same order,
+    in every future's file)."""
+    tables = [list(csv.DictReader(io.StringIO(t))) for t in fut["files"].values()]
+    head = fut["files"][fut["names"][0]].splitlines()[0].split(",")
+    rows = []
+    for cells in zip(*tables, strict=True):
+        top = max(cells, key=lambda r: float(r["tokens_per_s"]))
+        rows.append(",".join(top[c] or "" for c in head))
+    (folder / "demand_envelope.csv").write_text(",".join(head) + "\n"
+                                                + "".join(r + "\n" for r in rows))
+    path = folder / "future-envelope.yaml"
+    path.write_text(yaml.safe_dump({**sc, "demand": "demand_envelope.csv"}, sort_keys=False))
+    st, obj = _exact_status(path)
+    if st == "optimal":
+        return [f"futures: exit 3 (infeasible) but the futures' envelope has a plan "
+                f"({obj!r}) that serves every future"]
+    return []
+
+
+def _futures_invariants(out: Path, names: list[str], probs_w: list[float],
+                        alone: dict[str, Path], exact: dict[str, tuple[str, float | None]],
+                        gap: float, gap_tolerance: Any) -> list[str]:
+    from tests.test_invariants import check_plan
+
+    probs: list[str] = []
+    s = json.loads((out / "summary.json").read_text())
+    optimal = s["status"] == "optimal"
+    got = [(x["name"], x["probability"]) for x in s["scenarios"]]
+    if [n for n, _ in got] != names or not all(
+            _close(p, q, 0, 1e-12) for (_, p), q in zip(got, probs_w, strict=True)):
+        probs.append(f"futures: summary scenarios {got}, asked {names} {probs_w}")
+        return probs
+    sums = {n: json.loads((out / "futures" / n / "summary.json").read_text()) for n in names}
+    cost = [float(sums[n]["total_cost_usd"]) for n in names]
+    ws = [float(x["wait_and_see_usd"]) for x in s["scenarios"]]
+    exp, ws_exp = float(s["expected_cost_usd"]), math.fsum(
+        p * w for p, w in zip(probs_w, ws, strict=True))
+    for n, x, c in zip(names, s["scenarios"], cost, strict=True):
+        if not _close(float(x["total_cost_usd"]), c, 1e-12, 1e-9):
+            probs.append(f"futures: summary cost of {n} {x['total_cost_usd']!r}, "
+                         f"futures/{n}/summary.json {c!r}")
+    want = math.fsum(p * c for p, c in zip(probs_w, cost, strict=True))
+    if not _close(exp, want, 1e-9, 1e-6):
+        probs.append(f"futures: expected_cost_usd {exp!r} != sum p_w x cost_w {want!r}")
+    tol = gap_tolerance([exp, ws_exp], gap)
+    evpi = float(s["evpi_usd"])
+    if optimal and evpi < -tol:
+        probs.append(f"futures: EVPI {evpi!r} < -{tol:.6g}")
+    if not (_close(evpi, exp - ws_exp, 1e-9, 1e-6) or (evpi == 0 and exp - ws_exp >= -tol)):
+        probs.append(f"futures: evpi_usd {evpi!r}, expected - wait-and-see {exp - ws_exp!r}")
+    vss, eev = s["vss_usd"], s["mean_plan_expected_cost_usd"]
+    if vss is None:
+        if eev is not None or not any("VSS" in n for n in s["notes"]):
+            probs.append(f"futures: vss_usd null with mean plan cost {eev!r} and notes "
+                         f"{s['notes']}")
+    else:
+        tol_v = gap_tolerance([float(eev), exp], gap)
+        if optimal and float(vss) < -tol_v:
+            probs.append(f"futures: VSS {vss!r} < -{tol_v:.6g}")
+        d = float(eev) - exp
+        if not (_close(float(vss), d, 1e-9, 1e-6) or (vss == 0 and d >= -tol_v)):
+            probs.append(f"futures: vss_usd {vss!r}, mean plan - expected {d!r}")
+    # the committed decisions: the same in every future's plan and the decision to take now
+    labels = set(s["committed_periods"])
+    first = _committed(out / "futures" / names[0], labels)
+    for n in names[1:]:
+        other = _committed(out / "futures" / n, labels)
+        if other != first:
+            diff = [f for f in first if first[f] != other.get(f)]
+            probs.append(f"futures: committed decisions of {n} differ from {names[0]}'s "
+                         f"({', '.join(diff) or 'files'})")
+    now = sorted((r["period"], r["site"], r["system"], r["units"])
+                 for r in _rows(out / "purchase_plan.csv")
+                 if r["committed"].lower() == "true")
+    if now != first.get("purchase_plan.csv", []):
+        probs.append("futures: purchase_plan.csv's committed rows differ from the futures' "
+                     "purchases in the committed periods")
+    for n, p in zip(names, probs_w, strict=True):  # each future's plan, checked as any
+        fdir = out / "futures" / n
+        try:
+            check_plan(alone[n], fdir)
+        except Exception as exc:  # noqa: BLE001
+            msg = str(exc).strip().splitlines()
+            probs.append(f"futures {n}: check_plan: {type(exc).__name__} at {_where(exc)}"
+                         + (f": {msg[0][:200]}" if msg else ""))
+        try:
+            probs += [f"futures {n}: {q}" for q in check_outputs(alone[n], fdir)]
+        except Exception as exc:  # noqa: BLE001
+            probs.append(f"futures {n}: check_outputs: {_exc_line(exc)} at {_where(exc)}")
+        st, o = exact[n]
+        if st == "infeasible":
+            probs.append(f"futures: exit 0 but future {n} alone is infeasible")
+        elif st == "optimal" and o is not None and p > 0:
+            w = ws[names.index(n)]
+            lo = o - (1e-6 * abs(o) + 1e-3)
+            hi = o + (gap * 1.01 + 1e-6) * abs(w) + 1e-3
+            if not lo <= w <= hi:
+                probs.append(f"futures: wait_and_see_usd of {n} {w!r} outside the optimum "
+                             f"{o!r} of the future alone within the gap {gap:g}")
+    if all(exact[n][0] == "optimal" for n in names) and optimal:
+        bound = math.fsum(p * float(exact[n][1] or 0.0) for n, p in zip(names, probs_w,
+                                                                         strict=True))
+        if exp < bound - tol - 1e-6 * abs(bound):
+            probs.append(f"futures: expected cost {exp!r} below the futures' exact optima "
+                         f"{bound!r} (perfect information)")
+    probs += _check_regret(out, s, names, probs_w, cost, ws, tol, optimal)
+    return probs
+
+
+def _check_regret(out: Path, s: dict[str, Any], names: list[str], probs_w: list[float],
+                  cost: list[float], ws: list[float], tol: float, optimal: bool) -> list[str]:
+    """regret.csv against futures.csv and summary.json: this plan's row is its costs, a
+    future's own plan costs its wait-and-see cost there, the expected and max-regret
+    columns are the row's, no row is partial, the rows left out are those summary.json
+    names, and this plan is no dearer in expectation than any row (up to `tol`)."""
+    probs: list[str] = []
+    rows = {r["plan"]: r for r in _rows(out / "regret.csv")}
+    left = set(s.get("regret_rows_left_out") or [])
+    want = [*(f"plan for {n}" for n in names if f"plan for {n}" not in left),
+            "mean demand", "all futures"]
+    if list(rows) != want:
+        return [f"futures: regret.csv rows {list(rows)}, expected {want}"]
+    exp = float(s["expected_cost_usd"])
+    for plan, r in rows.items():
+        cells = [_float(r[f"cost_{n}_usd"]) for n in names]
+        if plan == "all futures" and not all(
+                c is not None and _close(c, k, 1e-12, 1e-9) for c, k in zip(cells, cost,
+                                                                          strict=True)):
+            probs.append(f"futures: regret.csv this plan's costs {cells}, futures {cost}")
+        if plan.startswith("plan for "):
+            i = names.index(plan[len("plan for "):])
+            c = cells[i]
+            if c is None or not _close(c, ws[i], 1e-12, 1e-9):
+                probs.append(f"futures: regret.csv {plan} costs {c!r} in its own future, "
+                             f"wait-and-see {ws[i]!r}")
+        e, worst = _float(r["expected_cost_usd"]), _float(r["max_regret_usd"])
+        if any(c is None for c in cells):
+            if e is not None or worst is not None:
+                probs.append(f"futures: regret.csv {plan}: expected {e!r} with a future "
+                             "left empty")
+            continue
+        full = [float(c) for c in cells if c is not None]
+        want_e = math.fsum(p * c for p, c in zip(probs_w, full, strict=True))
+        want_w = max(c - w for c, w in zip(full, ws, strict=True))
+        if e is None or not _close(e, want_e, 1e-9, 1e-6) or worst is None or \
+                not _close(worst, want_w, 1e-9, 1e-6 + 1e-12 * abs(want_e)):
+            probs.append(f"futures: regret.csv {plan}: expected {e!r} / max regret "
+                         f"{worst!r}, recomputed {want_e!r} / {want_w!r}")
+        if optimal and exp > want_e + tol:
+            probs.append(f"futures: expected cost {exp!r} above the {plan} row's {want_e!r}"
+                         " (the extensive form starts from the cheapest row)")
+    mean = rows["mean demand"]
+    eev = s["mean_plan_expected_cost_usd"]
+    if (eev is None) != (_float(mean["expected_cost_usd"]) is None) or (
+            eev is not None and not _close(float(eev), float(mean["expected_cost_usd"]),
+                                           1e-12, 1e-9)):
+        probs.append(f"futures: mean_plan_expected_cost_usd {eev!r}, regret.csv "
+                     f"{mean['expected_cost_usd']!r}")
+    return probs
+
+
 def check_one(seed: int, workdir: Path, *, compare: bool = True,
               avoid_known: bool = False) -> list[str]:
     """Plan seed's scenario every way and return the problems found (empty: all good).
@@ -1301,6 +1710,11 @@ def check_one(seed: int, workdir: Path, *, compare: bool = True,
         probs += _check_compare(sc_path, folder / "whatif.yaml", folder / "cmp",
                                 res.exit_code, out, gap, slack)
         LAST_TIMINGS["compare"] = time.perf_counter() - t
+    spec = generate(seed, avoid_known)
+    if spec["futures"] is not None:  # G. the same scenario with several futures
+        t = time.perf_counter()
+        probs += check_futures(seed, folder, sc_path, spec)
+        LAST_TIMINGS["futures"] = time.perf_counter() - t
     return probs
 
 

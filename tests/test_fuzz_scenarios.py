@@ -5,7 +5,9 @@ randomly present or absent and extreme magnitudes, and checks that `planner plan
 analyses on) exits 0 or 3 without a traceback, that the written plan passes the
 independent checker (`tests.test_invariants.check_plan`), that the strong and plain
 formulations reach the same optimum, and (every 4th seed) that `planner compare` with a
-what-if overlay exits cleanly.
+what-if overlay exits cleanly; a fifth of the seeds also plan several futures of their
+demand (`tests.fuzz.check_futures`: EVPI, VSS, the committed decisions, each future's
+plan).
 
 No xfail: a seed that trips a known defect fails here until that defect is fixed. A
 failure names its seed; reproduce it with

@@ -268,3 +268,174 @@ def test_a_monthly_forecast_with_a_scenario_column_plans_as_quarterly_files(
     for pa, pb in zip(a.plans, b.plans, strict=True):
         assert pa.tables.purchase_plan["units"].tolist() == \
             pb.tables.purchase_plan["units"].tolist()
+
+
+# six futures of one quarter, `new` only; the plan made knowing D buys the n minimising
+# cost(n, D) = 300,000 n + C max(0, D - 8000 n): 0, 1, ..., 5 units (each distinct)
+SIX = {f"f{i}": (p, d) for i, (p, d) in enumerate(zip(
+    (0.05, 0.1, 0.15, 0.2, 0.25, 0.25), (2000.0, 6000.0, 14000.0, 22000.0, 30000.0, 38000.0),
+    strict=True))}
+
+
+def _cost(n: int, d: float) -> float:
+    return 300_000 * n + C * max(0.0, d - 8000 * n)
+
+
+def _own_units(d: float) -> int:
+    return min(range(10), key=lambda n: _cost(n, d))
+
+
+def _six_futures(tmp: Path) -> Path:
+    return _futures_scenario(tmp, {k: (p, [("2027Q1", "m1", d, 10.0)])
+                                   for k, (p, d) in SIX.items()}, catalog=NEW_ONLY)
+
+
+def _row_costs(r: planner.api.FuturesResult) -> dict[str, list[float | None]]:
+    return {c.name: c.costs for c in r.candidates}
+
+
+def test_six_futures_evaluate_every_own_plan(tmp_path: Path) -> None:
+    """With more than five futures every future's own plan is still a regret row, its
+    cost in each future as the one-period model gives it by hand."""
+    assert sorted(_own_units(d) for _, d in SIX.values()) == list(range(6))
+    r = plan_futures(_six_futures(tmp_path))
+    rows = _row_costs(r)
+    assert list(rows) == [*(f"plan for {k}" for k in SIX), "mean demand", "all futures"]
+    for k, (_, d) in SIX.items():
+        n = _own_units(d)
+        assert rows[f"plan for {k}"] == pytest.approx([_cost(n, e) for _, e in SIX.values()])
+    assert r.regret_left_out == []
+    assert not any("leaves out" in note for note in r.notes)
+
+
+def _solve_six(path: Path, **kw: object) -> planner.api.FuturesResult:
+    from planner.analysis.solve import DIAGNOSIS
+    from planner.core.futures import solve_futures
+    from planner.core.solve import solver_settings
+
+    inputs = load_inputs(path)
+    return solve_futures(inputs, solver_settings(inputs), diagnosis=DIAGNOSIS, **kw)
+
+
+def _check_cut(r: planner.api.FuturesResult, kept: list[str], why: str) -> None:
+    from planner.workflow.plan import futures_files
+
+    left = [k for k in SIX if k not in kept]
+    rows = _row_costs(r)
+    assert list(rows) == [*(f"plan for {k}" for k in kept), "mean demand", "all futures"]
+    for k in kept:  # each row kept is whole: its cost in every future
+        n = _own_units(SIX[k][1])
+        assert rows[f"plan for {k}"] == pytest.approx([_cost(n, e) for _, e in SIX.values()])
+    assert r.regret_left_out == left
+    files = futures_files(r)
+    summary = yaml.safe_load(files["summary.json"])
+    assert summary["regret_rows_left_out"] == [f"plan for {k}" for k in left]
+    note = next(n for n in summary["notes"] if "leaves out" in n)
+    assert ", ".join(left) in note and why in note
+    assert why in str(files["report.md"]) and ", ".join(left) in str(files["report.md"])
+    regret = str(files["regret.csv"]).splitlines()
+    assert [ln.split(",")[0] for ln in regret[1:]] == list(rows)
+
+
+def test_a_budget_of_re_plans_cuts_the_least_likely_rows(tmp_path: Path) -> None:
+    """Rows are evaluated likeliest first: with 10 re-plans, the rows of f4 and f5 (p 0.25
+    each, 5 re-plans each) are done; f3's needs none (its plan's 3 units are the
+    mean-demand plan's, 24,200 tokens/s, already evaluated everywhere); f0..f2 are left
+    out whole, and the notes say so."""
+    mean = sum(p * d for p, d in SIX.values())
+    assert _own_units(mean) == _own_units(SIX["f3"][1]) == 3
+    r = _solve_six(_six_futures(tmp_path), max_regret_solves=10)
+    _check_cut(r, ["f3", "f4", "f5"], "budget of 10 re-plans")
+    # the figures do not depend on the regret rows
+    full = plan_futures(tmp_path / "scenario.yaml")
+    assert r.expected_cost_usd == pytest.approx(full.expected_cost_usd)
+    assert r.evpi_usd == pytest.approx(full.evpi_usd)
+    assert r.vss_usd == pytest.approx(full.vss_usd, abs=1e-6)
+
+
+def test_the_time_limit_cuts_rows_and_says_so(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """No share of the time limit left for the candidates (deterministic: the share is 0,
+    so the budget is over before it starts): the figures' solves still run, every row
+    that needs a re-plan is left out, the one the mean-demand plan's evaluation covers
+    (f3) is kept."""
+    import planner.core.futures as fut
+
+    monkeypatch.setattr(fut, "CANDIDATE_SHARE", 0.0)
+    r = _solve_six(_six_futures(tmp_path))
+    _check_cut(r, ["f3"], "share of the time limit")
+
+
+def test_futures_scaling_a_row_over_the_limit_is_refused(tmp_path: Path) -> None:
+    """Fuzz seeds 8376 and 8466: `--futures` scaling a row of the forecast over the
+    demand's plausibility limit (1e12 tokens/s) was an internal error (exit 1, a
+    pydantic ValidationError); it is invalid input naming --futures, the future and the
+    line."""
+    path = make_scenario(tmp_path / "s", demand=[("2027Q1", "m1", 1000.0, 10.0),
+                                                 ("2027Q2", "m1", 6e11, 10.0)],
+                         scenario={"horizon": {"periods": 2}})
+    res = CliRunner().invoke(app, ["plan", str(path), "-o", str(tmp_path / "out"),
+                                   "--futures", "low=0.5,high=2"])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and "internal error" not in res.output
+    assert "--futures" in res.output and "high" in res.output and "line 3" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_expected_cost_evpi_and_vss_from_separate_plans(tmp_path: Path) -> None:
+    """An independent check of the figures: two quarters, the first committed; low (p
+    0.3) asks 0 then 4000 tokens/s, high (p 0.7) 12000 then 12000. Each figure from
+    `planner.plan` of one forecast at a time, none from the futures code:
+
+    - the plan made knowing a future: `planner.plan` of its demand;
+    - a commitment of n units in 2027Q1 adapted to a future: `planner.plan` of its
+      demand with the n units installed (no purchase arrives in 2027Q1: lead time 1),
+      plus their price;
+    - this plan's expected cost: the least over n of the commitment's expected cost;
+      the mean-demand plan's: its 2027Q1 purchase, committed, adapted to each future.
+    """
+    futures = {"low": (0.3, [("2027Q1", "m1", 0.0, 10.0), ("2027Q2", "m1", 4000.0, 10.0)]),
+               "high": (0.7, [("2027Q1", "m1", 12000.0, 10.0),
+                              ("2027Q2", "m1", 12000.0, 10.0)])}
+    scenario = {"horizon": {"periods": 2}, "options": {"unmet_penalty_usd_per_mtok": 10}}
+    later = {"systems": [{**NEW_ONLY["systems"][0], "lead_time_periods": 1}]}
+
+    def plan_of(tag: str, rows: list, held: int | None = None) -> planner.api.PlanResult:
+        extra = {} if not held else {"sites": [{"name": "hall-a", "power_mw": 1.0,
+                                                "existing": [{"system": "new",
+                                                              "units": held}]}]}
+        path = make_scenario(tmp_path / tag, scenario={**scenario, **extra},
+                             catalog=NEW_ONLY if held is None else later,
+                             profiles=[NEW_PROFILE], demand=rows)
+        return planner.plan(path)
+
+    def adapted(n: int, name: str) -> float:
+        plan = plan_of(f"{name}-{n}", futures[name][1], held=n)
+        assert plan.tables.purchase_plan["period"].isin(["2027Q2"]).all()
+        return float(plan.summary.total_cost_usd) + 300_000 * n
+
+    probs = {name: p for name, (p, _) in futures.items()}
+
+    def expected(n: int) -> float:
+        return sum(p * adapted(n, name) for name, p in probs.items())
+
+    ws = sum(p * float(plan_of(f"ws-{name}", futures[name][1]).summary.total_cost_usd)
+             for name, p in probs.items())
+    by_commitment = {n: expected(n) for n in range(5)}
+    best = min(by_commitment, key=lambda n: by_commitment[n])
+    mean_rows = [(q, "m1", sum(probs[w] * dict((r[0], r[2]) for r in futures[w][1])[q]
+                               for w in futures), 10.0) for q in ("2027Q1", "2027Q2")]
+    mean_buys = plan_of("mean", mean_rows).tables.purchase_plan
+    mean_n = int(mean_buys.loc[mean_buys["period"] == "2027Q1", "units"].sum())
+    assert mean_n != best  # planning for the mean commits differently: VSS > 0
+
+    path = _futures_scenario(tmp_path / "futures", {k: v for k, v in futures.items()},
+                             periods=2, commit=1, catalog=NEW_ONLY)
+    r = plan_futures(path)
+    assert r.expected_cost_usd == pytest.approx(by_commitment[best], rel=1e-9)
+    assert r.wait_and_see_usd == pytest.approx(ws, rel=1e-9)
+    assert r.evpi_usd == pytest.approx(by_commitment[best] - ws, rel=1e-6)
+    assert r.mean_plan_cost_usd == pytest.approx(by_commitment[mean_n], rel=1e-9)
+    assert r.vss_usd == pytest.approx(by_commitment[mean_n] - by_commitment[best], rel=1e-6)
+    assert best == 2 and mean_n == 1 and r.evpi_usd > 0 and r.vss_usd > 0
+    assert dict(r.commitment.values["buy"]) == {("hall-a", "new", "2027Q1"): float(best)}

@@ -5,8 +5,12 @@
 1. each future's problem, all with the same decision columns (`future_problems`);
 2. the plan made knowing each future (wait-and-see) and the mean-demand plan;
 3. every candidate commitment (each future's plan, the mean-demand plan) evaluated in
-   every future: its first `commit_periods` decisions held, the rest adapted
-   (`evaluate`), which gives the regret table and the mean-demand plan's expected cost;
+   every future: its first `commit_periods` decisions held, the rest adapted, which
+   gives the regret table and the mean-demand plan's expected cost. The mean-demand
+   plan's evaluation comes first (VSS needs it); each future's own plan is a row of the
+   regret table only, evaluated in order of its future's probability while the
+   candidates' share of the time limit (`CANDIDATE_SHARE`) lasts: a row not finished is
+   left out whole and `notes` says which and why (`_own_rows`);
 4. the extensive form (`planner.core.extensive`) solved from the best candidate, so its
    plan is never worse than any candidate's;
 5. each future's plan extracted and checked as a deterministic plan is.
@@ -50,9 +54,6 @@ CANDIDATE_SHARE = 0.5
 #: the least seconds a solve of the futures is given (not `planner.core.solve.MIN_SOLVE_S`,
 #: the floor of HiGHS's own limit)
 MIN_FUTURE_SOLVE_S = 1.0
-#: above this many futures, the regret table holds the mean-demand plan and this plan
-#: only: each future's own plan evaluated in every other future is n (n - 1) re-plans
-REGRET_MAX_FUTURES = 5
 
 StageFn = Callable[[str, float], None]
 
@@ -94,6 +95,8 @@ class FuturesResult:
     model_size: ModelSize
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: the futures whose own plan's row the regret table leaves out (`notes` says why)
+    regret_left_out: list[str] = field(default_factory=list)
 
     @property
     def commitment(self) -> Commitment:
@@ -111,21 +114,52 @@ def future_problems(inputs: Inputs) -> tuple[list[PlanData], PlanData]:
 
 
 class _Runner:
-    """Deterministic solves within a share of the deadline."""
+    """Deterministic solves within a share of the deadline.
+
+    The solves the figures need (`run`: each future's plan, the mean-demand plan and its
+    evaluation) come first; the regret table's own-plan rows (`run_optional`) only while
+    the candidates' budget leaves `MIN_FUTURE_SOLVE_S`, and at most `max_optional` of
+    them (None: no count limit), so the extensive form keeps its time. While optional
+    solves wait, the needed ones split the budget as if there were as many optional ones
+    again as needed ones left (at most): neither starves the other."""
 
     def __init__(self, settings: HighsSettings, deadline: Deadline, diagnosis: Diagnosis,
-                 solves: int) -> None:
+                 needed: int, optional: int = 0, max_optional: int | None = None) -> None:
         self.settings, self.deadline, self.diagnosis = settings, deadline, diagnosis
         self.budget = Deadline(deadline.started, deadline.limit_s * CANDIDATE_SHARE)
-        self.left = max(1, solves)
+        self.needed, self.optional = max(1, needed), optional
+        self.max_optional = max_optional
+        self.optional_run = 0
 
     def run(self, data: PlanData, commitment: Commitment | None = None) -> PlanResult | None:
         """The plan of `data` (with `commitment` held); None when the commitment leaves
         it no plan."""
-        share = max(MIN_FUTURE_SOLVE_S, self.budget.remaining() / self.left)
-        self.left = max(1, self.left - 1)
-        settings = replace(self.settings, time_limit_s=min(share, max(
+        share = self.budget.remaining() / (self.needed + min(self.optional, self.needed))
+        self.needed = max(1, self.needed - 1)
+        return self._solve(data, commitment, min(max(MIN_FUTURE_SOLVE_S, share), max(
             MIN_FUTURE_SOLVE_S, self.deadline.remaining())))
+
+    def cut(self) -> str | None:
+        """Why no optional solve may start now (None: one may)."""
+        if self.max_optional is not None and self.optional_run >= self.max_optional:
+            return f"the budget of {self.max_optional} re-plans was spent"
+        if self.budget.remaining() < MIN_FUTURE_SOLVE_S:
+            return (f"the candidate solves' share of the time limit "
+                    f"({CANDIDATE_SHARE:.0%} of {self.deadline.limit_s:g} s) ran out")
+        return None
+
+    def run_optional(self, data: PlanData, commitment: Commitment
+                     ) -> PlanResult | None:
+        """An optional solve (call `cut` first): within what is left of the budget."""
+        share = self.budget.remaining() / max(1, self.optional)
+        self.optional = max(0, self.optional - 1)
+        self.optional_run += 1
+        return self._solve(data, commitment, min(max(MIN_FUTURE_SOLVE_S, share),
+                                                 self.budget.remaining()))
+
+    def _solve(self, data: PlanData, commitment: Commitment | None, limit_s: float
+               ) -> PlanResult | None:
+        settings = replace(self.settings, time_limit_s=limit_s)
         try:
             return solve_data(data, settings, diagnosis=self.diagnosis, commitment=commitment)
         except InfeasibleError:
@@ -141,10 +175,11 @@ def gap_tolerance(costs: list[float], gap: float) -> float:
 
 def solve_futures(inputs: Inputs, settings: HighsSettings, *, diagnosis: Diagnosis,
                   started_at: float | None = None, on_stage: StageFn | None = None,
-                  progress: Callable[[dict[str, float]], None] | None = None
-                  ) -> FuturesResult:
+                  progress: Callable[[dict[str, float]], None] | None = None,
+                  max_regret_solves: int | None = None) -> FuturesResult:
     """Plan `inputs.futures` (steps in the module docstring) within `settings`'s time
-    limit, counted from `started_at`."""
+    limit, counted from `started_at`. `max_regret_solves`: at most this many re-plans for
+    the regret table's own-plan rows (None: as many as the time limit allows)."""
     t0 = time.perf_counter()
     deadline = Deadline(t0 if started_at is None else started_at, settings.time_limit_s)
     names = [f.name for f in inputs.futures]
@@ -152,14 +187,25 @@ def solve_futures(inputs: Inputs, settings: HighsSettings, *, diagnosis: Diagnos
     datas, mean_data = future_problems(inputs)
     labels = frozenset(mean_data.labels[:inputs.commit_periods])
     n = len(datas)
-    full = n <= REGRET_MAX_FUTURES
-    runner = _Runner(settings, deadline, diagnosis, 1 + 2 * n + (n * n if full else 0))
+    runner = _Runner(settings, deadline, diagnosis, needed=1 + 2 * n, optional=n * (n - 1),
+                     max_optional=max_regret_solves)
     if on_stage:
         on_stage("futures", time.perf_counter() - t0)
     ws = [_own_plan(runner, d, name) for d, name in zip(datas, names, strict=True)]
     mean = runner.run(mean_data)
     assert mean is not None
-    cands, best = _candidates(runner, datas, names, ws, mean, labels, probs, full)
+    cache: _Cache = {}
+    for i, w in enumerate(ws):  # a future's own plan is its best adaptation there
+        cache[(Commitment.of(w.values or {}, labels).key(), i)] = w
+    com = Commitment.of(mean.values or {}, labels)
+    mean_runs = []
+    for i, d in enumerate(datas):
+        if (com.key(), i) not in cache:
+            cache[(com.key(), i)] = runner.run(d, com)
+        mean_runs.append(cache[(com.key(), i)])
+    own, notes = _own_rows(runner, names, probs, ws, datas, labels, cache)
+    cands = [*(c for c, _ in own), _candidate(MEAN_PLAN, com, mean_runs)]
+    best = _cheapest(cands, [*(r for _, r in own), mean_runs], probs)
     if on_stage:
         on_stage("solve", time.perf_counter() - t0)
     ef, models, plans, outcome = _solve_extensive(datas, probs, labels, best, settings,
@@ -169,10 +215,79 @@ def solve_futures(inputs: Inputs, settings: HighsSettings, *, diagnosis: Diagnos
                            list(costs)))
     res = _result(names, probs, inputs.commit_periods, plans, outcome, settings, mean_data,
                   ws, cands, mean, ef)
-    if not full:
-        res.notes.append(f"{n} futures (over {REGRET_MAX_FUTURES}): the regret table holds "
-                         "the mean-demand plan and this plan, not each future's own plan")
+    done = {c.name for c in cands}
+    res.regret_left_out = [n for n in names if own_row(n) not in done]
+    res.notes.extend(notes)
     return res
+
+
+#: the adapted plans already solved: (a commitment's key, the future's index) -> its plan
+#: there (None: the commitment leaves that future no plan)
+_Cache = dict[tuple[object, int], PlanResult | None]
+
+
+def own_row(name: str) -> str:
+    """The regret table's row of the plan made knowing future `name`."""
+    return f"plan for {name}"
+
+
+def _candidate(name: str, com: Commitment, runs: list[PlanResult | None]) -> Candidate:
+    return Candidate(name, com, [None if r is None else float(r.tables.summary.total_cost_usd)
+                                 for r in runs])
+
+
+def _own_rows(runner: _Runner, names: list[str], probs: list[float], ws: list[PlanResult],
+              datas: list[PlanData], labels: frozenset[str], cache: _Cache
+              ) -> tuple[list[tuple[Candidate, list[PlanResult | None]]], list[str]]:
+    """Each future's own plan evaluated in every other future (the regret table's rows,
+    in the futures' order, with their adapted plans), and the notes on the rows left out.
+
+    The rows are solved in order of their future's probability (the likeliest first: the
+    rows that weigh most), while `runner` allows optional solves; a row whose every
+    re-plan is not finished is left out whole, never shown in part."""
+    order = sorted(range(len(ws)), key=lambda i: (-probs[i], i))
+    rows: dict[int, tuple[Candidate, list[PlanResult | None]]] = {}
+    left_out: list[int] = []
+    why, failed, short = None, [], []
+    for i in order:
+        com = Commitment.of(ws[i].values or {}, labels)
+        runs: list[PlanResult | None] = []
+        for j, d in enumerate(datas):
+            key = (com.key(), j)
+            if key not in cache:
+                why = why or runner.cut()
+                if why:
+                    break
+                try:
+                    cache[key] = runner.run_optional(d, com)
+                except SolverError:  # no plan found within its time: the row is unknown
+                    failed.append(i)
+                    break
+            runs.append(cache[key])
+        if len(runs) < len(datas):
+            left_out.append(i)
+            continue
+        rows[i] = (_candidate(own_row(names[i]), com, runs), runs)
+        short += [f"{names[i]} in {names[j]}" for j, r in enumerate(runs)
+                  if r is not None and r.outcome.status != "optimal"]
+    notes = []
+    if left_out:
+        left_out.sort()  # named in the futures' order
+        cut = [names[i] for i in left_out if i not in failed]
+        parts = []
+        if cut:
+            parts.append(f"{', '.join(cut)} ({why})")
+        if failed:
+            parts.append(", ".join(names[i] for i in sorted(failed))
+                         + " (a re-plan found no plan within its time)")
+        notes.append(f"regret.csv leaves out the rows of the plan made knowing "
+                     f"{'; '.join(parts)}: each future's own plan is evaluated in every "
+                     "other future in order of the future's probability, and a row not "
+                     "finished is left out whole (a longer --time-limit gives the rest)")
+    if short:
+        notes.append("in regret.csv, the re-plan of the plan for " + ", ".join(short)
+                     + " stopped at its time limit: the cost there is an upper bound")
+    return [rows[i] for i in sorted(rows)], notes
 
 
 def _own_plan(runner: _Runner, data: PlanData, name: str) -> PlanResult:
@@ -185,32 +300,16 @@ def _own_plan(runner: _Runner, data: PlanData, name: str) -> PlanResult:
     return plan
 
 
-def _candidates(runner: _Runner, datas: list[PlanData], names: list[str],
-                ws: list[PlanResult], mean: PlanResult, labels: frozenset[str],
-                probs: list[float], full: bool = True
-                ) -> tuple[list[Candidate], list[PlanResult] | None]:
-    """Each future's plan and the mean-demand plan, each evaluated in every future; and
-    the adapted plans of the cheapest in expectation (the extensive form's start)."""
-    cache: dict[tuple[object, int], PlanResult | None] = {}
-    for i, w in enumerate(ws):  # a future's own plan is its best adaptation there
-        cache[(Commitment.of(w.values or {}, labels).key(), i)] = w
-    out, adapted = [], []
-    own = [(f"plan for {n}", w) for n, w in zip(names, ws, strict=True)] if full else []
-    for name, plan in [*own, (MEAN_PLAN, mean)]:
-        com = Commitment.of(plan.values or {}, labels)
-        runs = []
-        for i, d in enumerate(datas):
-            key = (com.key(), i)
-            if key not in cache:
-                cache[key] = runner.run(d, com)
-            runs.append(cache[key])
-        out.append(Candidate(name, com, [None if r is None else
-                                         float(r.tables.summary.total_cost_usd) for r in runs]))
-        adapted.append(runs)
-    exp = [c.expected(probs) for c in out]
+def _cheapest(cands: list[Candidate], runs: list[list[PlanResult | None]],
+              probs: list[float]) -> list[PlanResult] | None:
+    """The adapted plans of the candidate cheapest in expectation (the extensive form's
+    start); None when every candidate fails in some future."""
+    exp = [c.expected(probs) for c in cands]
     finite = [i for i, e in enumerate(exp) if e is not None]
-    best = min(finite, key=lambda i: (exp[i], i)) if finite else None
-    return out, (None if best is None else adapted[best])  # type: ignore[return-value]
+    if not finite:
+        return None
+    best = min(finite, key=lambda i: (exp[i], i))
+    return [r for r in runs[best] if r is not None]
 
 
 def _solve_extensive(datas: list[PlanData], probs: list[float], labels: frozenset[str],

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from planner.core.futures import FuturesResult
+from planner.core.futures import FuturesResult, own_row
 from planner.core.results import PURCHASE_COLUMNS
 
 #: purchase_plan.csv of a plan for several futures: the usual columns, whether the row
@@ -106,6 +106,7 @@ def futures_summary(r: FuturesResult) -> dict[str, Any]:
                        **({"margin_usd": s.margin_usd} if s.margin_usd is not None else {})}
                       for n, p, s, ws in zip(r.names, probs, sums, r.wait_and_see,
                                              strict=True)],
+        "regret_rows_left_out": [own_row(n) for n in r.regret_left_out],
         "notes": list(r.notes),
         "model_size": {"columns": r.model_size.columns, "rows": r.model_size.rows,
                        "nonzeros": r.model_size.nonzeros},

@@ -23,6 +23,7 @@ from planner.errors import InputError, Issue, IssueCollector
 from planner.inputs.bundle import Future, Inputs
 from planner.inputs.datasets import DemandRow, ModelProfile
 from planner.inputs.demand_csv import SCENARIO_COLUMN
+from planner.inputs.fields import plausibility_limit
 from planner.inputs.schemas import PROBABILITY_SUM_TOL, Scenario
 from planner.inputs.validate import demand_issues
 
@@ -216,6 +217,7 @@ def scaled_futures(inputs: Inputs, text: str, commit_periods: int | None = None)
         raise InputError([Issue(FUTURES_OPTION, "", "the scenario already has futures "
                                 "(uncertainty, or a scenario column): leave out --futures")])
     spec = parse_futures_option(text)
+    _check_scaled(inputs, spec)
     futures = [Future(name, 1.0 / len(spec) if p is None else p,
                       tuple(r.model_copy(update={"tokens_per_s": r.tokens_per_s * factor})
                             for r in inputs.demand),
@@ -223,6 +225,27 @@ def scaled_futures(inputs: Inputs, text: str, commit_periods: int | None = None)
                for name, factor, p in spec]
     commit = inputs.scenario.commit_periods if commit_periods is None else commit_periods
     return with_commit(with_futures(inputs, futures, commit), commit)
+
+
+def _check_scaled(inputs: Inputs, spec: list[tuple[str, float, float | None]]) -> None:
+    """Each future's scaled demand within the demand's plausibility limit (a row of the
+    forecast times a factor is a demand row as any other): the first row over it per
+    future, named with its line, as an InputError."""
+    limit = plausibility_limit(DemandRow.model_fields["tokens_per_s"])
+    if limit is None:
+        return
+    errs = IssueCollector()
+    lines = _lines(inputs.demand, inputs.demand_lines)
+    for name, factor, _ in spec:
+        over = next(((r, ln) for r, ln in zip(inputs.demand, lines, strict=True)
+                     if r.tokens_per_s * factor > limit), None)
+        if over is not None:
+            r, ln = over
+            errs.add(FUTURES_OPTION, name,
+                     f"factor {factor:g} scales line {ln} of {inputs.demand_file} "
+                     f"({r.tokens_per_s:g} tokens/s) to {r.tokens_per_s * factor:g} tokens/s, "
+                     f"over the plausibility limit of a demand row ({limit:g} tokens/s)")
+    errs.raise_if_any()
 
 
 def with_commit(inputs: Inputs, commit_periods: int) -> Inputs:

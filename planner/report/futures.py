@@ -95,11 +95,16 @@ def _regret(r: FuturesResult) -> Section:
     head = ["plan", *r.names, "expected", "max regret"]
     rows = [[str(v) if i == 0 else ("no plan" if v is None or v != v else usd(float(v)))
              for i, v in enumerate(row)] for row in rt.itertuples(index=False)]
-    return Section("Regret", "regret", [
+    blocks: list[Block] = [
         "Each plan's first-period decisions held, the rest adapted to each future: its "
         "cost there, its expected cost, and the most it costs over the plan made knowing "
         "the future (regret.csv).",
-        Table(head, rows, "l" + "r" * (len(head) - 1), "regret.csv")])
+        Table(head, rows, "l" + "r" * (len(head) - 1), "regret.csv")]
+    if r.regret_left_out:
+        blocks.append("Left out (not evaluated in every future, see the notes): the plan "
+                      "made knowing "
+                      + ", ".join(r.regret_left_out) + ".")
+    return Section("Regret", "regret", blocks)
 
 
 def _notes(r: FuturesResult) -> Section:
