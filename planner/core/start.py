@@ -15,12 +15,13 @@
 5. Up to `improve_rounds` times: add one unit wherever the purchase and the fleet it adds
    have a negative reduced cost (priced by the rows that are not caps) and the caps
    hold; keep the result if the re-solved plan costs less.
-6. Hall by hall (fix and optimise), only while the plan is more than `REOPT_FROM_GAP`
+6. Hall by hall (fix and optimise), only when the plan is more than `REOPT_FROM_GAP`
    above the LP bound: every integer column of the other halls held at the plan's units,
    one hall's purchases, fleet and builds re-optimised as a small MIP from the plan
-   (`REOPT_MAX_NODES` nodes), kept if it costs less; halls in name order, until the plan
-   is within `target_gap` of the LP bound or the time is spent. Not with retirements
-   (section C), whose per-hall MIPs were slower than HiGHS on the whole program.
+   (`REOPT_MAX_NODES` nodes, to the run's gap), kept if it costs less; halls in name
+   order, until the plan is within `target_gap` of the LP bound or the time is spent.
+   Not with retirements (section C), whose per-hall MIPs were slower than HiGHS on the
+   whole program.
 
 Handed to HiGHS with `setSolution`, the plan is the incumbent the MIP starts from; the
 LP optimum (`StartPlan.lp_bound`) is a proven lower bound. Measured effects:
@@ -62,16 +63,17 @@ ROOM_FLOOR_SLACK = 1e-9
 LP_UNIT_TOL = 1e-6
 #: an improvement (or a negative reduced cost) is real beyond this share of the cost
 IMPROVE_REL_TOL = 1e-9
-#: step 6 (hall by hall) runs when the plan is more than this share above the LP bound:
-#: below it the start plan already proves a 1% gap (measured on installed-base medium:
-#: start plans 3.4-9% above the bound, within 0.1-0.2% after one pass of 3-4 s, where
-#: HiGHS took 10-17 s to reach 1%; benchmarks/README.md, finding 13)
-REOPT_FROM_GAP = 0.01
+#: step 6 (hall by hall) runs when the plan is more than this share above the LP bound.
+#: Below it the distance is mostly the LP bound's own weakness, which HiGHS's root cuts
+#: close at once (slo-classes medium seed 1: start 1.5% above the LP bound, HiGHS proved
+#: 1% at 0.49 s without step 6 and at 18 s after it); above it the plan itself is poor
+#: (installed-base medium: 3.4-5.3% above a bound within 0.15% of the optimum; step 6
+#: took it to 0.1-0.2% in a few seconds, where HiGHS took 10-17 s to reach 1%;
+#: benchmarks/README.md, finding 13)
+REOPT_FROM_GAP = 0.03
 #: the node limit of each hall's MIP (HiGHS's node count is deterministic, a clock is not;
 #: measured, most halls' MIPs end at the root)
 REOPT_MAX_NODES = 1
-#: each hall's MIP is solved to this relative gap (of the whole plan's cost)
-REOPT_SUB_GAP = 1e-4
 
 Sg = tuple[object, object]  # (site, system)
 Slot = tuple[int, int]  # (period position, column)
@@ -374,8 +376,10 @@ def _by_hall(compiled: CompiledModel, x: np.ndarray, obj: float, lp_bound: float
     if len(halls) < 2:  # one hall: its MIP is the whole program's
         return x, obj
     ints = np.flatnonzero(prog.integer)
+    # each hall's MIP to the run's own gap (of the whole plan's cost): a gap of 1e-4
+    # took 2-4x as long for the same plans (installed-base medium seed 3, three halls)
     session = PlanSession(compiled, HighsSettings(time_limit_s=max(left(), MIN_TIME_LIMIT_S),
-                                                  mip_rel_gap=REOPT_SUB_GAP))
+                                                  mip_rel_gap=target_gap))
     session.set_option("mip_max_nodes", REOPT_MAX_NODES)
     order = sorted(halls, key=str)
     for i, site in enumerate(order):
