@@ -17,8 +17,8 @@
    hold; keep the result if the re-solved plan costs less.
 6. Hall by hall (fix and optimise), only when the plan is more than `REOPT_FROM_GAP`
    above the LP bound: every integer column of the other halls held at the plan's units,
-   one hall's purchases, fleet and builds re-optimised as a small MIP from the plan
-   (`REOPT_MAX_NODES` nodes, to the run's gap), kept if it costs less; halls in name
+   one hall's purchases, fleet and builds re-optimised as a small MIP from the plan (its
+   root only, `REOPT_MAX_NODES`, to the run's gap), kept if it costs less; halls in name
    order, until the plan is within `target_gap` of the LP bound or the time is spent.
    Not with retirements (section C), whose per-hall MIPs were slower than HiGHS on the
    whole program.
@@ -71,8 +71,9 @@ IMPROVE_REL_TOL = 1e-9
 #: took it to 0.1-0.2% in a few seconds, where HiGHS took 10-17 s to reach 1%;
 #: benchmarks/README.md, finding 13)
 REOPT_FROM_GAP = 0.03
-#: the node limit of each hall's MIP (HiGHS's node count is deterministic, a clock is not;
-#: measured, most halls' MIPs end at the root)
+#: the node limit of each hall's MIP: its root only (a node count is deterministic, a
+#: clock is not; on installed-base medium seed 3 the roots found the same plans as 10 and
+#: 100 nodes, and the root, not the nodes, took the time: 1.9-3.1 s for three halls)
 REOPT_MAX_NODES = 1
 
 Sg = tuple[object, object]  # (site, system)
