@@ -198,11 +198,12 @@ def solve_futures(inputs: Inputs, settings: HighsSettings, *, diagnosis: Diagnos
     for i, w in enumerate(ws):  # a future's own plan is its best adaptation there
         cache[(Commitment.of(w.values or {}, labels).key(), i)] = w
     com = Commitment.of(mean.values or {}, labels)
+    mean_key = com.key()
     mean_runs = []
     for i, d in enumerate(datas):
-        if (com.key(), i) not in cache:
-            cache[(com.key(), i)] = runner.run(d, com)
-        mean_runs.append(cache[(com.key(), i)])
+        if (mean_key, i) not in cache:
+            cache[(mean_key, i)] = runner.run(d, com)
+        mean_runs.append(cache[(mean_key, i)])
     own, notes = _own_rows(runner, names, probs, ws, datas, labels, cache)
     cands = [*(c for c, _ in own), _candidate(MEAN_PLAN, com, mean_runs)]
     best = _cheapest(cands, [*(r for _, r in own), mean_runs], probs)
@@ -251,9 +252,10 @@ def _own_rows(runner: _Runner, names: list[str], probs: list[float], ws: list[Pl
     why, failed, short = None, [], []
     for i in order:
         com = Commitment.of(ws[i].values or {}, labels)
+        com_key = com.key()
         runs: list[PlanResult | None] = []
         for j, d in enumerate(datas):
-            key = (com.key(), j)
+            key = (com_key, j)
             if key not in cache:
                 why = why or runner.cut()
                 if why:

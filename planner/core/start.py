@@ -352,19 +352,24 @@ def _improve(rnd: _Rounding, relax: PlanSession, best_x: np.ndarray, best_obj: f
     return best_x, best_obj
 
 
-def _hall_columns(compiled: CompiledModel) -> dict[object, np.ndarray]:
-    """Each site's integer columns: its purchases, fleet, builds (and retirements)."""
-    prog = compiled.program
+def _hall_columns(layout: _Layout) -> dict[object, np.ndarray]:
+    """Each site's integer columns (`_layout`'s): its purchases, fleet and builds."""
     out: dict[object, list[int]] = defaultdict(list)
-    for keys, pos in compiled.columns.values():
-        for key, j in zip(keys, pos.tolist(), strict=True):
-            if j >= 0 and prog.integer[j] and isinstance(key, tuple):
-                out[key[0]].append(j)
-    return {site: np.asarray(cols, dtype=np.int64) for site, cols in out.items()}
+    for (site, _g), slots in [*layout.fleet_of.items(), *layout.buys_of.items()]:
+        out[site] += [j for _t, j in slots]
+    for site, slots in layout.build_of.items():
+        out[site] += [j for _t, j in slots]
+    return {site: np.asarray(sorted(cols), dtype=np.int64) for site, cols in out.items()}
 
 
-def _by_hall(compiled: CompiledModel, x: np.ndarray, obj: float, lp_bound: float,
-             target_gap: float, left: Callable[[], float]) -> tuple[np.ndarray, float]:
+def _gap(obj: float, bound: float) -> float:
+    """How far a plan's cost lies above a lower bound, relative to the cost."""
+    return (obj - bound) / max(abs(obj), 1.0)
+
+
+def _by_hall(compiled: CompiledModel, layout: _Layout, x: np.ndarray, obj: float,
+             lp_bound: float, target_gap: float, left: Callable[[], float]
+             ) -> tuple[np.ndarray, float]:
     """Step 6: re-optimise one hall at a time with every other hall's integer columns held
     at the plan's units:
 
@@ -373,7 +378,7 @@ def _by_hall(compiled: CompiledModel, x: np.ndarray, obj: float, lp_bound: float
     a MIP of one hall's decisions (serving and unmet demand stay free everywhere), solved
     from the plan; a cheaper plan is kept. Stops within `target_gap` of the LP bound."""
     prog = compiled.program
-    halls = _hall_columns(compiled)
+    halls = _hall_columns(layout)
     if len(halls) < 2:  # one hall: its MIP is the whole program's
         return x, obj
     ints = np.flatnonzero(prog.integer)
@@ -384,7 +389,7 @@ def _by_hall(compiled: CompiledModel, x: np.ndarray, obj: float, lp_bound: float
     session.set_option("mip_max_nodes", REOPT_MAX_NODES)
     order = sorted(halls, key=str)
     for i, site in enumerate(order):
-        if (obj - lp_bound) <= target_gap * max(abs(obj), 1.0) or left() <= 0:
+        if _gap(obj, lp_bound) <= target_gap or left() <= 0:
             break
         lo, up = prog.col_lo.copy(), prog.col_hi.copy()
         held = np.setdiff1d(ints, halls[site], assume_unique=True)
@@ -459,6 +464,7 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
     x_full[layout.integer_cols] = rnd.x[layout.integer_cols]
     best_x, best_obj = _improve(rnd, relax, x_full, float(prog.c @ x_full + prog.offset),
                                 improve_rounds, left)
-    if not len(kept) and best_obj - lp_bound > REOPT_FROM_GAP * max(abs(best_obj), 1.0):
-        best_x, best_obj = _by_hall(compiled, best_x, best_obj, lp_bound, target_gap, left)
+    if not len(kept) and _gap(best_obj, lp_bound) > REOPT_FROM_GAP:
+        best_x, best_obj = _by_hall(compiled, layout, best_x, best_obj, lp_bound,
+                                    target_gap, left)
     return StartPlan(best_x, best_obj, time.perf_counter() - t0, lp_bound)
