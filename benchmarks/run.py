@@ -14,7 +14,7 @@ asked for:
 ``pulp`` (the same plain matrix through PuLP on CBC). Ablations of the planner, as
 peers too: ``noheur`` (no start plan), ``fleetcont`` (fleet not declared integer),
 ``nobounds`` (no implied bounds on purchases), ``nohall`` (the start plan without its
-hall-by-hall step), ``plainheur`` (plain formulation with the
+hall-by-hall step), ``norins`` (without its RINS step for retirements), ``plainheur`` (plain formulation with the
 start plan and tuned options). Each run records model size, the
 seconds of every stage before the solver starts, the wall seconds (from the start of
 loading) at which the proven gap first fell under 5%, 1% and 0.1%, the final gap and peak
@@ -186,6 +186,8 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
 
         if peer == "nohall":  # ablation: the start plan without step 6 (hall by hall)
             planner.core.start.REOPT_FROM_GAP = math.inf
+        if peer == "norins":  # ablation: the start plan without step 7 (RINS)
+            planner.core.start._rins = lambda _c, _xl, x, obj, _g, _l: (x, obj)
 
         start = start_plan(compiled, time_limit_s=HEURISTIC_SHARE * deadline.remaining())
         rec["heuristic_s"] = start.seconds

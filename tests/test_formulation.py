@@ -83,6 +83,45 @@ def test_start_plan_is_feasible_and_never_changes_the_optimum(tmp_path: Path) ->
     assert warm.outcome.best_bound <= warm.outcome.objective + 1e-6
 
 
+def test_rins_step_decides_retirements_the_start_plan_keeps(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step 7 of the start heuristic (`planner.core.start._rins`) with retirements allowed:
+    steps 2-5 keep every installed unit and leave the plan 16% above the LP bound; holding
+    every column the LP optimum has whole and solving for the fractional ones takes it
+    within 3% of the bound. The plan is feasible (rows, bounds, whole units), retires
+    something, and the optimum is unchanged."""
+    from families import write as write_family
+
+    import planner.core.start as start
+
+    data = prepare(load_inputs(write_family("installed-base", "4x6x5x3", 4, tmp_path / "sc")))
+    compiled = compile_model(build_model(data))
+    prog = compiled.program
+    retire = start._retirement_columns(compiled)
+    assert len(retire)
+    monkeypatch.setattr(start, "_rins", lambda _c, _xl, x, obj, _g, _l: (x, obj))
+    before = start_plan(compiled)
+    monkeypatch.undo()
+    after = start_plan(compiled)
+    assert before.objective is not None and after.objective is not None
+    assert after.lp_bound is not None and before.x is not None
+    assert (before.x[retire] == 0).all()
+    assert before.objective - after.lp_bound > 0.1 * before.objective
+    assert after.objective - after.lp_bound < start.REOPT_FROM_GAP * after.objective
+    assert after.objective >= after.lp_bound - 1e-6 * abs(after.lp_bound)
+    x = after.x
+    assert x is not None
+    assert (x[retire] > 0.5).any()
+    act = prog.A @ x
+    assert (act >= prog.row_lo - 1e-6).all() and (act <= prog.row_hi + 1e-6).all()
+    assert (x >= prog.col_lo - 1e-9).all() and (x <= prog.col_hi + 1e-9).all()
+    ints = x[prog.integer]
+    assert (ints == ints.round()).all()
+    near = HighsSettings(time_limit_s=60, mip_rel_gap=1e-4, random_seed=0)
+    warm, cold = solve_data(data, near), solve_data(data, near, heuristic=False)
+    assert warm.outcome.objective == pytest.approx(cold.outcome.objective, rel=2e-4)
+
+
 def test_hall_by_hall_step_improves_a_start_far_from_the_bound(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Step 6 of the start heuristic (`planner.core.start._by_hall`) on a heavy installed

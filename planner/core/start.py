@@ -22,6 +22,13 @@
    order, until the plan is within `target_gap` of the LP bound or the time is spent.
    Not with retirements (section C), whose per-hall MIPs were slower than HiGHS on the
    whole program.
+7. With retirements (section C) instead, whose start plan keeps every unit (steps 2-5
+   round a plan that retires nothing), when it is more than `REOPT_FROM_GAP` above the
+   LP bound: every integer column whose value in the LP optimum (retirements allowed) is
+   a whole number held there, the few fractional ones (purchases, fleet and retirements
+   alike) decided by a small MIP, its root only; kept if it costs less (a RINS step,
+   relaxation-induced neighbourhood search, before HiGHS's own). Then step 6, the
+   retirements held, if the plan is still more than `HALL_AFTER_RINS_FROM_GAP` above.
 
 Handed to HiGHS with `setSolution`, the plan is the incumbent the MIP starts from; the
 LP optimum (`StartPlan.lp_bound`) is a proven lower bound. Measured effects:
@@ -75,6 +82,12 @@ REOPT_FROM_GAP = 0.03
 #: clock is not; on installed-base medium seed 3 the roots found the same plans as 10 and
 #: 100 nodes, and the root, not the nodes, took the time: 1.9-3.1 s for three halls)
 REOPT_MAX_NODES = 1
+#: with retirements, step 6 (retirements held) follows step 7 when its plan is still more
+#: than this share above the LP bound (installed-base medium, finding 16: after step 7
+#: seeds 2 and 4 were 0.85% and 1.0% above a bound within 0.1% of the optimum, and HiGHS
+#: took 9.9 s to reach 1% on seed 4 from there, 3.1 s after step 6; seeds 6-12 were
+#: within 0.35%, where step 6 cost 1.5-2 s and gained nothing)
+HALL_AFTER_RINS_FROM_GAP = 0.005
 
 Sg = tuple[object, object]  # (site, system)
 Slot = tuple[int, int]  # (period position, column)
@@ -408,6 +421,37 @@ def _by_hall(compiled: CompiledModel, layout: _Layout, x: np.ndarray, obj: float
     return x, obj
 
 
+def _rins(compiled: CompiledModel, x_lp: np.ndarray, x: np.ndarray, obj: float,
+          target_gap: float, left: Callable[[], float]) -> tuple[np.ndarray, float]:
+    """Step 7: hold every integer column at which the LP optimum `x_lp` is whole,
+
+        min c x  s.t.  the program's rows,  x_j = x_lp_j  for integer j with x_lp_j whole
+
+    a MIP over the fractional ones (its root only, to the run's gap, within half of the
+    time left); its plan replaces `x` if it costs less."""
+    prog = compiled.program
+    ints = np.flatnonzero(prog.integer)
+    whole = np.abs(x_lp[ints] - np.round(x_lp[ints])) <= LP_UNIT_TOL
+    if whole.all() or left() <= 0:
+        return x, obj
+    held = ints[whole]
+    lo, up = prog.col_lo.copy(), prog.col_hi.copy()
+    lo[held] = up[held] = np.round(x_lp[held])
+    limit = max(left() / 2, MIN_TIME_LIMIT_S)
+    session = PlanSession(compiled, HighsSettings(time_limit_s=limit, mip_rel_gap=target_gap))
+    session.set_option("mip_max_nodes", REOPT_MAX_NODES)
+    session.set_all_col_bounds(lo, up)
+    out = session.solve(time_limit_s=limit, stop_at=time.perf_counter() + limit + HIGHS_GRACE_S)
+    if out.x is None:
+        return x, obj
+    x_new = np.asarray(out.x, dtype=float).copy()
+    x_new[ints] = np.round(x_new[ints])
+    new_obj = float(prog.c @ x_new + prog.offset)
+    if new_obj < obj - max(1.0, abs(obj)) * IMPROVE_REL_TOL:
+        return x_new, new_obj
+    return x, obj
+
+
 def _retirement_columns(compiled: CompiledModel) -> np.ndarray:
     """The columns of retirements (section C; none without `allow_retirement`)."""
     cols = [compiled.columns[name][1] for name in ("retire", "xretire")
@@ -437,6 +481,7 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
     lp_bound = float(prog.c @ x_lp + prog.offset)
     n = prog.shape[1]
     kept = _retirement_columns(compiled)
+    x_lp_all = x_lp  # retirements allowed (step 7)
     if len(kept):  # C. refresh: the start keeps every unit (a v1 plan); the MIP retires
         lo, up = prog.col_lo.copy(), prog.col_hi.copy()
         up[kept] = 0.0
@@ -467,4 +512,9 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
     if not len(kept) and _gap(best_obj, lp_bound) > REOPT_FROM_GAP:
         best_x, best_obj = _by_hall(compiled, layout, best_x, best_obj, lp_bound,
                                     target_gap, left)
+    if len(kept) and _gap(best_obj, lp_bound) > REOPT_FROM_GAP:
+        best_x, best_obj = _rins(compiled, x_lp_all, best_x, best_obj, target_gap, left)
+        if _gap(best_obj, lp_bound) > HALL_AFTER_RINS_FROM_GAP:
+            best_x, best_obj = _by_hall(compiled, layout, best_x, best_obj, lp_bound,
+                                        target_gap, left)
     return StartPlan(best_x, best_obj, time.perf_counter() - t0, lp_bound)
