@@ -399,24 +399,35 @@ def solve_data(data: PlanData, settings: HighsSettings,
     return result
 
 
-#: an unmet share lowered by less than this is left as the solver had it (solver noise)
-EXCESS_UNMET_SHARE = 1e-9
+#: unmet moved by less than this (in the column's units) is left as the solver had it
+UNMET_MOVE_MIN = 1e-9
 
 
-def without_excess_unmet(compiled: CompiledModel, outcome: SolveOutcome) -> SolveOutcome:
-    """`outcome` with no more demand counted unmet than its serving leaves.
+def unmet_as_served(compiled: CompiledModel, outcome: SolveOutcome) -> SolveOutcome:
+    """`outcome` with each demand class counted unmet as far as its serving leaves it.
 
-    The demand rows read served + unmet >= demand, so a plan the time limit stopped (an
-    incumbent, not an optimum) may count demand as unmet that its fleet serves: its
-    objective then charges a penalty the plan does not incur (seen at xxl size: $5.2e10
-    of a $5.4e12 objective), and the tables, which price unmet = demand - served, disagree
-    with it. Each unmet column is lowered by the slack its rows leave,
+    The tables price unmet = demand - served; the solver's unmet columns may differ:
 
-        unmet_j -= min(unmet_j - lo_j, min_i slack_i / a_ij)  (a_ij > 0, rows with a lower
-        bound; rows with an upper bound only gain room),
+    - too much: the demand rows read served + unmet >= demand, so a plan the time limit
+      stopped (an incumbent, not an optimum) may count demand as unmet that its fleet
+      serves; its objective then charges a penalty the plan does not incur (seen at xxl
+      size: $5.2e10 of a $5.4e12 objective);
+    - too little: an optimum may leave a demand row short by the solver's feasibility
+      tolerance, and where the unmet price is high that is real money next to the
+      penalty (fuzz seed 11168, the plain formulation: $44 of a $109 penalty, 4e-6 of
+      the cost, where the post-solve check allows 1e-6).
+
+    Each unmet column (positive cost) is raised by what its rows lack, else lowered by the
+    slack they leave,
+
+        short_j = max_i (lo_i - act_i) / a_ij   (a_ij > 0, rows with a lower bound)
+        room_j  = min(unmet_j - lo_j, min_i (act_i - lo_i) / a_ij (a_ij > 0, lower bound),
+                      min_i (hi_i - act_i) / -a_ij (a_ij < 0, upper bound))
+        unmet_j += min(short_j, the room its bounds and upper rows leave)  if short_j > 0
+        unmet_j -= room_j                                                otherwise,
 
     in column order, and the objective and gap are recomputed: the same purchases and
-    serving, priced as what they leave unmet. An optimum has no such slack; unchanged."""
+    serving, priced as what they leave unmet. An exact optimum is unchanged."""
     x = outcome.x
     if x is None or "unmet" not in compiled.columns:
         return outcome
@@ -428,20 +439,27 @@ def without_excess_unmet(compiled: CompiledModel, outcome: SolveOutcome) -> Solv
     x_new = np.array(x, dtype=float)
     changed = False
     for j in cols.tolist():
-        if prog.c[j] <= 0 or x_new[j] <= prog.col_lo[j]:
+        if prog.c[j] <= 0:
             continue
         rows = Ac.indices[Ac.indptr[j]:Ac.indptr[j + 1]]
         vals = Ac.data[Ac.indptr[j]:Ac.indptr[j + 1]]
+        short, up_room = 0.0, prog.col_hi[j] - x_new[j]
         room = x_new[j] - prog.col_lo[j]
         for i, a in zip(rows.tolist(), vals.tolist(), strict=True):
             if a > 0 and math.isfinite(prog.row_lo[i]):
+                short = max(short, (prog.row_lo[i] - act[i]) / a)
                 room = min(room, (act[i] - prog.row_lo[i]) / a)
-            elif a < 0 and math.isfinite(prog.row_hi[i]):
+            if a > 0 and math.isfinite(prog.row_hi[i]):
+                up_room = min(up_room, (prog.row_hi[i] - act[i]) / a)
+            if a < 0 and math.isfinite(prog.row_hi[i]):
                 room = min(room, (prog.row_hi[i] - act[i]) / -a)
-        if room <= EXCESS_UNMET_SHARE:
+            if a < 0 and math.isfinite(prog.row_lo[i]):
+                up_room = min(up_room, (act[i] - prog.row_lo[i]) / -a)
+        step = min(short, up_room) if short > UNMET_MOVE_MIN else -room
+        if abs(step) <= UNMET_MOVE_MIN:
             continue
-        x_new[j] -= room
-        act[rows] -= vals * room
+        x_new[j] += step
+        act[rows] += vals * step
         changed = True
     if not changed:
         return outcome
@@ -454,10 +472,10 @@ def without_excess_unmet(compiled: CompiledModel, outcome: SolveOutcome) -> Solv
 def checked_plan(data: PlanData, compiled: CompiledModel, outcome: SolveOutcome,
                  settings: HighsSettings, diagnosis: Diagnosis) -> PlanResult:
     """A solution (`outcome.x`, of `compiled`) as a plan: demand counted unmet only where
-    its serving leaves it (`without_excess_unmet`), its tables extracted, checked
+    its serving leaves it (`unmet_as_served`), its tables extracted, checked
     (`planner.core.checks.check_plan`: strict demand served, every cap kept, the cost the
     objective says) and its shortfall diagnosed."""
-    outcome = without_excess_unmet(compiled, outcome)
+    outcome = unmet_as_served(compiled, outcome)
     assert outcome.x is not None
     values = compiled.values(outcome.x)
     tables = extract(data, values, outcome, asdict(settings))
