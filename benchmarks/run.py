@@ -379,14 +379,16 @@ def _child_pulp(data: Any, time_limit: float, t0: float) -> dict[str, Any]:
 def write_scenario(family: str, size: str, seed: int, out: Path, v2: dict[str, bool]
                    ) -> Path:
     """One scenario of a family: ``generate`` is `benchmarks/generate.py` (with the
-    contract v2 features of `v2`), every other family `benchmarks/families.py`."""
+    contract v2 features of `v2` drawn by it), every other family `benchmarks/families.py`
+    with the features laid over it (`benchmarks/v2overlay.py`)."""
     if family == "generate":
         from generate import write  # benchmarks/ is on sys.path when run as a script
 
         return write(size, seed, out, **v2)
     from families import write as write_family
+    from v2overlay import apply
 
-    return write_family(family, size, seed, out)
+    return apply(write_family(family, size, seed, out), seed, **v2)
 
 
 def run_one(peer: str, scenario: Path, time_limit: float, seed: int,
@@ -547,7 +549,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="extra HiGHS option for the planner's runs (tuning), repeatable")
     ap.add_argument("--v2", default="", metavar="FEATURES",
                     help="contract v2 features in the generated scenarios: a comma list of "
-                         "build, refresh, rent, prices, capex-decline (benchmarks/generate.py)")
+                         "build, refresh, rent, prices, capex-decline (benchmarks/generate.py; "
+                         "laid over the other families by benchmarks/v2overlay.py)")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
                     help="run each (size, seed, peer) N times (peers interleaved) and "
                          "report the median of each field per seed; every run is kept in "
@@ -592,8 +595,6 @@ def main(argv: list[str] | None = None) -> None:
     bad = set(v2) - {"build", "refresh", "rent", "prices", "capex_decline"}
     if bad:
         ap.error(f"--v2: unknown feature(s) {', '.join(sorted(bad))}")
-    if v2 and families != ["generate"]:
-        ap.error("--v2 applies to the generate family only")
     from families import Dims as FamilyDims
     from generate import Dims as GenerateDims
 

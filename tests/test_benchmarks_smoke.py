@@ -149,3 +149,35 @@ def test_family_plans_to_the_same_optimum_in_both_formulations(tmp_path: Path, f
     tol = 1e-9 * abs(plain.outcome.objective)
     assert strong.outcome.objective >= plain.outcome.best_bound - tol
     assert plain.outcome.objective >= strong.outcome.best_bound - tol
+
+
+def test_v2_overlay_adds_each_feature_to_every_family(tmp_path: Path) -> None:
+    """benchmarks/v2overlay.py lays build, refresh, rent, prices and falling capex over a
+    family's scenario: the same bytes for the same seed, valid, every feature present,
+    and a feature switched off leaves the files as families.py wrote them."""
+    import families as fam_mod
+    from v2overlay import FEATURES, apply
+
+    every = {f: True for f in FEATURES}
+    for fam in fam_mod.FAMILIES:
+        a = apply(fam_mod.write(fam, "small", 1, tmp_path / f"{fam}-a"), 1, **every)
+        b = apply(fam_mod.write(fam, "small", 1, tmp_path / f"{fam}-b"), 1, **every)
+        for name in ("scenario.yaml", "catalog.yaml", "demand.csv"):
+            assert (a.parent / name).read_bytes() == (b.parent / name).read_bytes(), fam
+        inputs = load_inputs(a)
+        data = prepare(inputs)
+        sc = inputs.scenario
+        assert sc.options.allow_retirement, fam
+        assert data.retire_index or data.xretire_index, fam
+        assert len(sc.rent) == 2, fam
+        assert all(s.capex_decline_per_year for s in inputs.catalog.systems), fam
+        assert all(s.resale_fraction for s in inputs.catalog.systems), fam
+        assert data.priced, fam
+        assert "usd_per_mtok" in (a.parent / "demand.csv").read_text().splitlines()[0]
+    built = apply(fam_mod.write("many-small-halls", "small", 1, tmp_path / "b"), 1,
+                  build=True)
+    assert any(s.build is not None for s in load_inputs(built).scenario.sites)
+    plain = fam_mod.write("floorspace", "small", 1, tmp_path / "p")
+    before = {n: (plain.parent / n).read_bytes() for n in ("scenario.yaml", "demand.csv")}
+    apply(plain, 1)
+    assert before == {n: (plain.parent / n).read_bytes() for n in before}
