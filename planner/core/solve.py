@@ -423,7 +423,7 @@ def unmet_as_served(compiled: CompiledModel, outcome: SolveOutcome) -> SolveOutc
         short_j = max_i (lo_i - act_i) / a_ij   (a_ij > 0, rows with a lower bound)
         room_j  = min(unmet_j - lo_j, min_i (act_i - lo_i) / a_ij (a_ij > 0, lower bound),
                       min_i (hi_i - act_i) / -a_ij (a_ij < 0, upper bound))
-        unmet_j += min(short_j, the room its bounds and upper rows leave)  if short_j > 0
+        unmet_j += max(0, min(short_j, the room its bounds and rows leave))  if short_j > 0
         unmet_j -= room_j                                                otherwise,
 
     in column order, and the objective and gap are recomputed: the same purchases and
@@ -455,7 +455,7 @@ def unmet_as_served(compiled: CompiledModel, outcome: SolveOutcome) -> SolveOutc
                 room = min(room, (prog.row_hi[i] - act[i]) / -a)
             if a < 0 and math.isfinite(prog.row_lo[i]):
                 up_room = min(up_room, (act[i] - prog.row_lo[i]) / -a)
-        step = min(short, up_room) if short > UNMET_MOVE_MIN else -room
+        step = max(0.0, min(short, up_room)) if short > UNMET_MOVE_MIN else -room
         if abs(step) <= UNMET_MOVE_MIN:
             continue
         x_new[j] += step
