@@ -94,8 +94,10 @@ def test_stopped_early_plan_is_written_and_flagged(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(planner.core.solve, "PlanSession", FirstSolution)
     # the start plan as rounded (8% above the LP bound here), so HiGHS has a plan to
-    # improve on: step 6 of the start heuristic takes it within 0.2%, which HiGHS proves
+    # improve on: steps 6 and 7 of the start heuristic take it within 0.2%, which HiGHS
+    # proves
     monkeypatch.setattr(planner.core.start, "REOPT_FROM_GAP", float("inf"))
+    monkeypatch.setattr(planner.core.start, "RINS_FROM_GAP", float("inf"))
     nh = ROOT / "examples" / "new-hall" / "scenario.yaml"
     res = runner.invoke(app, ["plan", str(nh), "-o", str(tmp_path)])
     assert res.exit_code == 0, res.output

@@ -135,9 +135,12 @@ def test_hall_by_hall_step_improves_a_start_far_from_the_bound(
     compiled = compile_model(build_model(data))
     prog = compiled.program
     monkeypatch.setattr(start, "REOPT_FROM_GAP", float("inf"))
+    monkeypatch.setattr(start, "RINS_FROM_GAP", float("inf"))  # step 7 too
     before = start_plan(compiled)
     monkeypatch.undo()
+    monkeypatch.setattr(start, "RINS_FROM_GAP", float("inf"))  # step 6 alone
     after = start_plan(compiled)
+    monkeypatch.undo()
     assert before.objective is not None and after.objective is not None
     assert after.lp_bound is not None
     assert before.objective - after.lp_bound > start.REOPT_FROM_GAP * before.objective

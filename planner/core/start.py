@@ -22,13 +22,14 @@
    order, until the plan is within `target_gap` of the LP bound or the time is spent.
    Not with retirements (section C), whose per-hall MIPs were slower than HiGHS on the
    whole program.
-7. With retirements (section C) instead, whose start plan keeps every unit (steps 2-5
-   round a plan that retires nothing), when it is more than `REOPT_FROM_GAP` above the
-   LP bound: every integer column whose value in the LP optimum (retirements allowed) is
-   a whole number held there, the few fractional ones (purchases, fleet and retirements
-   alike) decided by a small MIP, its root only; kept if it costs less (a RINS step,
-   relaxation-induced neighbourhood search, before HiGHS's own). Then step 6, the
-   retirements held, if the plan is still more than `HALL_AFTER_RINS_FROM_GAP` above.
+7. When the plan is still more than `RINS_FROM_GAP` above the LP bound (so it does not
+   prove a 1% gap by itself): every integer column whose value in the LP optimum
+   (retirements allowed) is a whole number held there, the few fractional ones
+   (purchases, fleet and retirements alike) decided by a small MIP, its root only; kept
+   if it costs less (a RINS step, relaxation-induced neighbourhood search, before
+   HiGHS's own). With retirements (section C), whose rounded plan keeps every unit
+   (steps 2-5 round a plan that retires nothing), step 6 follows, the retirements held,
+   if the plan is still more than `HALL_AFTER_RINS_FROM_GAP` above.
 
 Handed to HiGHS with `setSolution`, the plan is the incumbent the MIP starts from; the
 LP optimum (`StartPlan.lp_bound`) is a proven lower bound. Measured effects:
@@ -82,6 +83,12 @@ REOPT_FROM_GAP = 0.03
 #: clock is not; on installed-base medium seed 3 the roots found the same plans as 10 and
 #: 100 nodes, and the root, not the nodes, took the time: 1.9-3.1 s for three halls)
 REOPT_MAX_NODES = 1
+#: step 7 (RINS) runs when the plan is more than this share above the LP bound: below
+#: it the start plan proves a 1% gap by itself (medium, every family, seeds 1-5: it
+#: took slo-classes seed 1 from 1.53% to 0.19% in 3.2 s, installed-base's retirement
+#: seeds from 8-39% to 1% or less in under a second; on many-small-halls seeds 1-4
+#: and yearly seeds 2 and 5, 1.1-2.8% above, it found nothing better in 0.2-1.3 s)
+RINS_FROM_GAP = 0.01
 #: with retirements, step 6 (retirements held) follows step 7 when its plan is still more
 #: than this share above the LP bound (installed-base medium, finding 16: after step 7
 #: seeds 2 and 4 were 0.85% and 1.0% above a bound within 0.1% of the optimum, and HiGHS
@@ -512,9 +519,9 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
     if not len(kept) and _gap(best_obj, lp_bound) > REOPT_FROM_GAP:
         best_x, best_obj = _by_hall(compiled, layout, best_x, best_obj, lp_bound,
                                     target_gap, left)
-    if len(kept) and _gap(best_obj, lp_bound) > REOPT_FROM_GAP:
+    if _gap(best_obj, lp_bound) > RINS_FROM_GAP:
         best_x, best_obj = _rins(compiled, x_lp_all, best_x, best_obj, target_gap, left)
-        if _gap(best_obj, lp_bound) > HALL_AFTER_RINS_FROM_GAP:
+        if len(kept) and _gap(best_obj, lp_bound) > HALL_AFTER_RINS_FROM_GAP:
             best_x, best_obj = _by_hall(compiled, layout, best_x, best_obj, lp_bound,
                                         target_gap, left)
     return StartPlan(best_x, best_obj, time.perf_counter() - t0, lp_bound)
