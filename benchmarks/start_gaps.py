@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--families", default="all")
     ap.add_argument("--sizes", default="medium")
     ap.add_argument("--seeds", default="1-5")
+    ap.add_argument("--v2", default="", metavar="FEATURES",
+                    help="contract v2 features, as run.py's --v2")
     a = ap.parse_args(argv)
+    v2 = {f.replace("-", "_"): True for f in a.v2.split(",") if f}
     fams = ["generate", *FAMILIES] if a.families == "all" else a.families.split(",")
     cols = ["family", "size", "seed", "shipped_gap", "shipped_s", "no7_gap", "no7_s",
             "no67_gap", "no67_s", "improved_by"]
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
             for size in a.sizes.split(","):
                 for seed in parse_seeds(a.seeds):
                     path = write_scenario(fam, size, seed, Path(tmp) / f"{fam}-{size}-{seed}",
-                                          {})
+                                          v2)
                     row = {"family": fam, "size": size, "seed": seed, **gaps(path)}
                     print("| " + " | ".join(_fmt(c, row[c]) for c in cols) + " |", flush=True)
 
