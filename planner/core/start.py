@@ -89,12 +89,13 @@ REOPT_MAX_NODES = 1
 #: seeds from 8-39% to 1% or less in under a second; on many-small-halls seeds 1-4
 #: and yearly seeds 2 and 5, 1.1-2.8% above, it found nothing better in 0.2-1.3 s)
 RINS_FROM_GAP = 0.01
-#: with retirements, step 6 (retirements held) follows step 7 when its plan is still more
-#: than this share above the LP bound (installed-base medium, finding 16: after step 7
-#: seeds 2 and 4 were 0.85% and 1.0% above a bound within 0.1% of the optimum, and HiGHS
-#: took 9.9 s to reach 1% on seed 4 from there, 3.1 s after step 6; seeds 6-12 were
-#: within 0.35%, where step 6 cost 1.5-2 s and gained nothing)
-HALL_AFTER_RINS_FROM_GAP = 0.005
+#: with retirements, step 6 (retirements held) follows step 7 when its plan still does
+#: not prove 1%, more than this share above the LP bound (installed-base medium, finding
+#: 16: after step 7 seed 4 was 1.0014% above a bound within 0.1% of the optimum, and
+#: HiGHS took 9.2 s to reach 1% from there, 3.1 s after step 6; from 0.5% step 6 also
+#: ran on seed 2, 0.85% above, where it cost 1.4 s, and on few-big-halls with v2 seed 1,
+#: 0.55% above, where its three halls' MIPs took 4.6 s and HiGHS alone was faster)
+HALL_AFTER_RINS_FROM_GAP = 0.01
 
 Sg = tuple[object, object]  # (site, system)
 Slot = tuple[int, int]  # (period position, column)
