@@ -53,6 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
+from v2overlay import add_rent  # noqa: E402 - one draw of rent offers for both
+
 from planner.core.problem import throughput_at  # noqa: E402 - the contract's rule, one place
 
 SIZES: dict[str, tuple[int, int, int, int]] = {
@@ -306,20 +308,9 @@ def add_v2(files: dict[str, Any], size: str, seed: int, *, rent: bool = False,
     rng = random.Random(f"planner-bench-v2:{size}:{seed}")
     systems = files["catalog"]["systems"]
     if rent:
-        fastest = sorted(systems, key=lambda s: -s["capex_usd"])[:2]
         quarters = files["scenario"]["horizon"]["periods"]
-        offers = []
-        for s in fastest:
-            own = s["capex_usd"] / s["gpus_per_unit"] / (s.get("lifetime_years", 5) * 8760)
-            o: dict[str, Any] = {"system": s["id"],
-                                 "usd_per_gpu_hour": round(own * rng.uniform(1.5, 3.0), 3),
-                                 "max_gpus": rng.choice([256, 1024, 4096])}
-            if rng.random() < 0.5 and quarters > 1:
-                a = rng.randint(0, quarters - 1)
-                o["from"], o["until"] = quarter_label(a), quarter_label(
-                    rng.randint(a, quarters - 1))
-            offers.append(o)
-        files["scenario"]["rent"] = offers
+        add_rent(files["scenario"], files["catalog"], rng,
+                 [quarter_label(t) for t in range(quarters)])
     if prices:
         files["prices"] = [round(rng.uniform(0.05, 2.0), 3) for _ in files["demand"]]
     if capex_decline:

@@ -14,8 +14,8 @@ asked for:
 ``pulp`` (the same plain matrix through PuLP on CBC). Ablations of the planner, as
 peers too: ``noheur`` (no start plan), ``fleetcont`` (fleet not declared integer),
 ``nobounds`` (no implied bounds on purchases), ``nohall`` (the start plan without its
-hall-by-hall step), ``norins`` (without its RINS step for retirements), ``plainheur`` (plain formulation with the
-start plan and tuned options). Each run records model size, the
+hall-by-hall step), ``norins`` (without its RINS step), ``plainheur`` (plain formulation
+with the start plan and tuned options). Each run records model size, the
 seconds of every stage before the solver starts, the wall seconds (from the start of
 loading) at which the proven gap first fell under 5%, 1% and 0.1%, the final gap and peak
 memory (`ru_maxrss` of the run and its children). Times start when loading starts

@@ -64,9 +64,12 @@ def _add_refresh(sc: dict[str, Any], catalog: dict[str, Any]) -> None:
         s.setdefault("resale_fraction", 0.2 if s["gpus_per_unit"] > 8 else 0.3)
 
 
-def _add_rent(sc: dict[str, Any], catalog: dict[str, Any], rng: random.Random,
-              labels: list[str]) -> None:
-    dearest = sorted(catalog["systems"], key=lambda s: (-s["capex_usd"], s["id"]))[:2]
+def add_rent(sc: dict[str, Any], catalog: dict[str, Any], rng: random.Random,
+             labels: list[str]) -> None:
+    """Rent offers (B) for the two dearest systems of `catalog` (catalogue order among
+    equals), drawn from `rng`, windows among the period `labels`; `generate.py` draws its
+    own through this too."""
+    dearest = sorted(catalog["systems"], key=lambda s: -s["capex_usd"])[:2]
     offers = []
     for s in dearest:
         own = s["capex_usd"] / s["gpus_per_unit"] / (s.get("lifetime_years", 5) * 8760)
@@ -105,7 +108,7 @@ def apply(scenario: Path, seed: int, **features: bool) -> Path:
     if "refresh" in on:
         _add_refresh(sc, catalog)
     if "rent" in on:
-        _add_rent(sc, catalog, _rng(name, seed, "rent"), labels)
+        add_rent(sc, catalog, _rng(name, seed, "rent"), labels)
     if "capex_decline" in on:
         rng = _rng(name, seed, "capex_decline")
         for s in catalog["systems"]:

@@ -6,13 +6,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from planner.api import solve_data
 from planner.core.build import build_model
 from planner.core.compile import compile_model, split_pool
-from planner.core.highs import HighsSettings
+from planner.core.highs import HighsSettings, MatrixProgram
 from planner.core.prepare import prepare
+from planner.core.problem import PlanData
 from planner.core.start import start_plan
 from planner.inputs.loader import load_inputs
 from tests.conftest import make_scenario
@@ -83,6 +85,20 @@ def test_start_plan_is_feasible_and_never_changes_the_optimum(tmp_path: Path) ->
     assert warm.outcome.best_bound <= warm.outcome.objective + 1e-6
 
 
+def _feasible_and_optimum_unchanged(data: PlanData, prog: MatrixProgram, x: np.ndarray
+                                    ) -> None:
+    """A start plan `x` keeps every row and bound in whole units, and the plan solved from
+    the start plan costs what the plan solved without one does."""
+    act = prog.A @ x
+    assert (act >= prog.row_lo - 1e-6).all() and (act <= prog.row_hi + 1e-6).all()
+    assert (x >= prog.col_lo - 1e-9).all() and (x <= prog.col_hi + 1e-9).all()
+    ints = x[prog.integer]
+    assert (ints == ints.round()).all()
+    near = HighsSettings(time_limit_s=60, mip_rel_gap=1e-4, random_seed=0)
+    warm, cold = solve_data(data, near), solve_data(data, near, heuristic=False)
+    assert warm.outcome.objective == pytest.approx(cold.outcome.objective, rel=2e-4)
+
+
 def test_rins_step_decides_retirements_the_start_plan_keeps(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Step 7 of the start heuristic (`planner.core.start._rins`) with retirements allowed:
@@ -112,14 +128,7 @@ def test_rins_step_decides_retirements_the_start_plan_keeps(
     x = after.x
     assert x is not None
     assert (x[retire] > 0.5).any()
-    act = prog.A @ x
-    assert (act >= prog.row_lo - 1e-6).all() and (act <= prog.row_hi + 1e-6).all()
-    assert (x >= prog.col_lo - 1e-9).all() and (x <= prog.col_hi + 1e-9).all()
-    ints = x[prog.integer]
-    assert (ints == ints.round()).all()
-    near = HighsSettings(time_limit_s=60, mip_rel_gap=1e-4, random_seed=0)
-    warm, cold = solve_data(data, near), solve_data(data, near, heuristic=False)
-    assert warm.outcome.objective == pytest.approx(cold.outcome.objective, rel=2e-4)
+    _feasible_and_optimum_unchanged(data, prog, x)
 
 
 def test_hall_by_hall_step_improves_a_start_far_from_the_bound(
@@ -148,11 +157,4 @@ def test_hall_by_hall_step_improves_a_start_far_from_the_bound(
     assert after.objective >= after.lp_bound - 1e-6 * abs(after.lp_bound)
     x = after.x
     assert x is not None
-    act = prog.A @ x
-    assert (act >= prog.row_lo - 1e-6).all() and (act <= prog.row_hi + 1e-6).all()
-    assert (x >= prog.col_lo - 1e-9).all() and (x <= prog.col_hi + 1e-9).all()
-    ints = x[prog.integer]
-    assert (ints == ints.round()).all()
-    near = HighsSettings(time_limit_s=60, mip_rel_gap=1e-4, random_seed=0)
-    warm, cold = solve_data(data, near), solve_data(data, near, heuristic=False)
-    assert warm.outcome.objective == pytest.approx(cold.outcome.objective, rel=2e-4)
+    _feasible_and_optimum_unchanged(data, prog, x)
