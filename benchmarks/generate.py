@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from v2overlay import add_rent  # noqa: E402 - one draw of rent offers for both
+from v2overlay import add_refresh, add_rent, build_offer  # noqa: E402 - one rule each
 
 from planner.core.problem import throughput_at  # noqa: E402 - the contract's rule, one place
 
@@ -194,13 +194,9 @@ def _add_build(d: Dims, seed: int, sites: list[dict[str, Any]]) -> float:
     for site in sites:
         if rng.random() >= 0.5:
             continue
-        block = round(site["power_mw"] * rng.uniform(0.25, 0.5), 2) or 0.01
-        blocks = rng.randint(2, 4)
-        site["build"] = {"block_mw": block, "max_mw": round(block * blocks, 2),
-                         "capex_usd_per_mw": round(rng.uniform(8e6, 1.2e7), -4),
-                         "opex_usd_per_mw_year": round(rng.uniform(1.5e5, 2.5e5), -3),
-                         "lead_time_periods": rng.randint(0, min(4, d.quarters - 1))}
-        added_kw += block * blocks * 1000
+        site["build"] = build_offer(rng, site["power_mw"], d.quarters)
+        b = site["build"]
+        added_kw += b["block_mw"] * round(b["max_mw"] / b["block_mw"]) * 1000
     return added_kw
 
 
@@ -294,9 +290,7 @@ def generate(size: str, seed: int, build: bool = False, *, refresh: bool = False
         "solver": {"time_limit_s": 300, "mip_rel_gap": 0.001, "random_seed": 0},
     }
     if refresh:  # C. refresh: no random draw, so the rest of the scenario is unchanged
-        scenario["options"]["allow_retirement"] = True
-        for s in catalog["systems"]:
-            s["resale_fraction"] = 0.2 if s["gpus_per_unit"] > 8 else 0.3
+        add_refresh(scenario, catalog)
     return {"scenario": scenario, "catalog": catalog, "profiles": profiles, "demand": demand}
 
 

@@ -187,7 +187,7 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
         if peer == "nohall":  # ablation: the start plan without step 6 (hall by hall)
             planner.core.start.REOPT_FROM_GAP = math.inf
         if peer == "norins":  # ablation: the start plan without step 7 (RINS)
-            planner.core.start._rins = lambda _c, _xl, x, obj, _g, _l: (x, obj)
+            planner.core.start.RINS_FROM_GAP = math.inf
 
         start = start_plan(compiled, time_limit_s=HEURISTIC_SHARE * deadline.remaining())
         rec["heuristic_s"] = start.seconds

@@ -46,19 +46,27 @@ def _periods(demand_rows: list[dict[str, str]]) -> list[str]:
     return list(dict.fromkeys(r["period"] for r in demand_rows))
 
 
+def build_offer(rng: random.Random, power_mw: float, periods: int) -> dict[str, Any]:
+    """A. A hall's `build` entry: 2-4 blocks of 25-50% of its power, $8-12M per MW,
+    $150-250k per MW-year, a lead time of 0-4 periods (`generate.py` draws its own
+    through this too)."""
+    block = round(float(power_mw) * rng.uniform(0.25, 0.5), 2) or 0.01
+    blocks = rng.randint(2, 4)
+    return {"block_mw": block, "max_mw": round(block * blocks, 2),
+            "capex_usd_per_mw": round(rng.uniform(8e6, 1.2e7), -4),
+            "opex_usd_per_mw_year": round(rng.uniform(1.5e5, 2.5e5), -3),
+            "lead_time_periods": rng.randint(0, max(0, min(4, periods - 1)))}
+
+
 def _add_build(sc: dict[str, Any], rng: random.Random, periods: int) -> None:
     for site in sc["sites"]:
-        if rng.random() >= 0.5:
-            continue
-        block = round(float(site["power_mw"]) * rng.uniform(0.25, 0.5), 2) or 0.01
-        blocks = rng.randint(2, 4)
-        site["build"] = {"block_mw": block, "max_mw": round(block * blocks, 2),
-                         "capex_usd_per_mw": round(rng.uniform(8e6, 1.2e7), -4),
-                         "opex_usd_per_mw_year": round(rng.uniform(1.5e5, 2.5e5), -3),
-                         "lead_time_periods": rng.randint(0, max(0, min(4, periods - 1)))}
+        if rng.random() < 0.5:
+            site["build"] = build_offer(rng, site["power_mw"], periods)
 
 
-def _add_refresh(sc: dict[str, Any], catalog: dict[str, Any]) -> None:
+def add_refresh(sc: dict[str, Any], catalog: dict[str, Any]) -> None:
+    """C. Retirement allowed, and a resale fraction on every system that has none (0.2
+    for racks of more than 8 GPUs, 0.3 for servers)."""
     sc.setdefault("options", {})["allow_retirement"] = True
     for s in catalog["systems"]:
         s.setdefault("resale_fraction", 0.2 if s["gpus_per_unit"] > 8 else 0.3)
@@ -106,7 +114,7 @@ def apply(scenario: Path, seed: int, **features: bool) -> Path:
     if "build" in on:
         _add_build(sc, _rng(name, seed, "build"), len(labels))
     if "refresh" in on:
-        _add_refresh(sc, catalog)
+        add_refresh(sc, catalog)
     if "rent" in on:
         add_rent(sc, catalog, _rng(name, seed, "rent"), labels)
     if "capex_decline" in on:

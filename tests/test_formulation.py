@@ -115,7 +115,7 @@ def test_rins_step_decides_retirements_the_start_plan_keeps(
     prog = compiled.program
     retire = start._retirement_columns(compiled)
     assert len(retire)
-    monkeypatch.setattr(start, "_rins", lambda _c, _xl, x, obj, _g, _l: (x, obj))
+    monkeypatch.setattr(start, "RINS_FROM_GAP", float("inf"))
     before = start_plan(compiled)
     monkeypatch.undo()
     after = start_plan(compiled)

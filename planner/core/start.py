@@ -405,27 +405,45 @@ def _by_hall(compiled: CompiledModel, layout: _Layout, x: np.ndarray, obj: float
     ints = np.flatnonzero(prog.integer)
     # each hall's MIP to the run's own gap (of the whole plan's cost): a gap of 1e-4
     # took 2-4x as long for the same plans (installed-base medium seed 3, three halls)
-    session = PlanSession(compiled, HighsSettings(time_limit_s=max(left(), MIN_TIME_LIMIT_S),
-                                                  mip_rel_gap=target_gap))
-    session.set_option("mip_max_nodes", REOPT_MAX_NODES)
+    session = _root_session(compiled, max(left(), MIN_TIME_LIMIT_S), target_gap)
     order = sorted(halls, key=str)
     for i, site in enumerate(order):
         if _gap(obj, lp_bound) <= target_gap or left() <= 0:
             break
-        lo, up = prog.col_lo.copy(), prog.col_hi.copy()
         held = np.setdiff1d(ints, halls[site], assume_unique=True)
-        lo[held] = up[held] = np.round(x[held])
-        session.set_all_col_bounds(lo, up)
         limit = max(left() / (len(order) - i), MIN_TIME_LIMIT_S)
-        out = session.solve(start=x, time_limit_s=limit,
-                            stop_at=time.perf_counter() + limit + HIGHS_GRACE_S)
-        if out.x is None:
-            continue
-        x_new = np.asarray(out.x, dtype=float).copy()
-        x_new[ints] = np.round(x_new[ints])
-        new_obj = float(prog.c @ x_new + prog.offset)
-        if new_obj < obj - max(1.0, abs(obj)) * IMPROVE_REL_TOL:
-            x, obj = x_new, new_obj
+        x, obj = _cheaper(session, held, x, x, obj, limit, from_x=True)
+    return x, obj
+
+
+def _root_session(compiled: CompiledModel, limit: float, target_gap: float) -> PlanSession:
+    """A MIP session for steps 6 and 7: its root only (`REOPT_MAX_NODES`), to the run's
+    gap."""
+    session = PlanSession(compiled, HighsSettings(time_limit_s=limit, mip_rel_gap=target_gap))
+    session.set_option("mip_max_nodes", REOPT_MAX_NODES)
+    return session
+
+
+def _cheaper(session: PlanSession, held: np.ndarray, held_at: np.ndarray, x: np.ndarray,
+             obj: float, limit: float, from_x: bool) -> tuple[np.ndarray, float]:
+    """Solve the program with the integer columns `held` fixed at `held_at`'s (rounded)
+    values (started from the plan `x` if `from_x`: it must keep them), within `limit`
+    seconds; the solution (whole units) and its cost if it costs less than the plan's
+    `obj`, else (`x`, `obj`)."""
+    prog = session.program
+    lo, up = prog.col_lo.copy(), prog.col_hi.copy()
+    lo[held] = up[held] = np.round(held_at[held])
+    session.set_all_col_bounds(lo, up)
+    out = session.solve(start=x if from_x else None, time_limit_s=limit,
+                        stop_at=time.perf_counter() + limit + HIGHS_GRACE_S)
+    if out.x is None:
+        return x, obj
+    x_new = np.asarray(out.x, dtype=float).copy()
+    ints = np.flatnonzero(prog.integer)
+    x_new[ints] = np.round(x_new[ints])
+    new_obj = float(prog.c @ x_new + prog.offset)
+    if new_obj < obj - max(1.0, abs(obj)) * IMPROVE_REL_TOL:
+        return x_new, new_obj
     return x, obj
 
 
@@ -442,22 +460,9 @@ def _rins(compiled: CompiledModel, x_lp: np.ndarray, x: np.ndarray, obj: float,
     whole = np.abs(x_lp[ints] - np.round(x_lp[ints])) <= LP_UNIT_TOL
     if whole.all() or left() <= 0:
         return x, obj
-    held = ints[whole]
-    lo, up = prog.col_lo.copy(), prog.col_hi.copy()
-    lo[held] = up[held] = np.round(x_lp[held])
     limit = max(left() / 2, MIN_TIME_LIMIT_S)
-    session = PlanSession(compiled, HighsSettings(time_limit_s=limit, mip_rel_gap=target_gap))
-    session.set_option("mip_max_nodes", REOPT_MAX_NODES)
-    session.set_all_col_bounds(lo, up)
-    out = session.solve(time_limit_s=limit, stop_at=time.perf_counter() + limit + HIGHS_GRACE_S)
-    if out.x is None:
-        return x, obj
-    x_new = np.asarray(out.x, dtype=float).copy()
-    x_new[ints] = np.round(x_new[ints])
-    new_obj = float(prog.c @ x_new + prog.offset)
-    if new_obj < obj - max(1.0, abs(obj)) * IMPROVE_REL_TOL:
-        return x_new, new_obj
-    return x, obj
+    return _cheaper(_root_session(compiled, limit, target_gap), ints[whole], x_lp, x, obj,
+                    limit, from_x=False)
 
 
 def _retirement_columns(compiled: CompiledModel) -> np.ndarray:
@@ -489,27 +494,27 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
     lp_bound = float(prog.c @ x_lp + prog.offset)
     n = prog.shape[1]
     kept = _retirement_columns(compiled)
-    x_lp_all = x_lp  # retirements allowed (step 7)
+    x_round: np.ndarray | None = x_lp  # what steps 2-5 round (step 7 starts from x_lp)
     if len(kept):  # C. refresh: the start keeps every unit (a v1 plan); the MIP retires
         lo, up = prog.col_lo.copy(), prog.col_hi.copy()
         up[kept] = 0.0
-        x_lp = _lp(relax, left(), (lo, up))
-        if x_lp is None:
-            return StartPlan(None, None, time.perf_counter() - t0, lp_bound)
+        x_round = _lp(relax, left(), (lo, up))
+    if x_round is None:
+        return StartPlan(None, None, time.perf_counter() - t0, lp_bound)
     layout = _layout(compiled, n)
     A = prog.A.tocsr()
     caps = _caps(prog, A, layout.integer_cols)
     lumpy = _lumpy(layout, A, caps, n, lumpy_share)
-    rnd = _Rounding(prog, A, layout, caps, x_lp)
+    rnd = _Rounding(prog, A, layout, caps, x_round)
     rnd.fixed[kept] = True  # at 0
     if lumpy:
-        rnd.round_group(lumpy, x_lp, nearest=True)
+        rnd.round_group(lumpy, x_round, nearest=True)
         rnd.fix(lumpy)
         x2 = _lp(relax, left(), rnd.col_bounds())
         if x2 is not None:
-            x_lp = x2
+            x_round = x2
     rest = set(layout.fleet_of) - lumpy
-    rnd.round_group(rest, x_lp, nearest=False)
+    rnd.round_group(rest, x_round, nearest=False)
     rnd.fix(rest)
     x_full = _lp(relax, left(), rnd.col_bounds()) if left() > 0 else None
     if x_full is None:
@@ -521,7 +526,7 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
         best_x, best_obj = _by_hall(compiled, layout, best_x, best_obj, lp_bound,
                                     target_gap, left)
     if _gap(best_obj, lp_bound) > RINS_FROM_GAP:
-        best_x, best_obj = _rins(compiled, x_lp_all, best_x, best_obj, target_gap, left)
+        best_x, best_obj = _rins(compiled, x_lp, best_x, best_obj, target_gap, left)
         if len(kept) and _gap(best_obj, lp_bound) > HALL_AFTER_RINS_FROM_GAP:
             best_x, best_obj = _by_hall(compiled, layout, best_x, best_obj, lp_bound,
                                         target_gap, left)
