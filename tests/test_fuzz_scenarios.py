@@ -45,8 +45,9 @@ COMPARE_EVERY = 4
 #: (tokens served as demand - unmet lost precision), 1070 (budget rows in $M let $0.50
 #: through a $0 cap), 56 and 771 (a $1e12 penalty beside $100 costs: HiGHS needs the
 #: objective scaled)
-#: 104: rented GPUs serving at tolerance; 309: rented tokens a last digit above the demand
-REGRESSIONS = (56, 104, 210, 216, 239, 285, 309, 373, 771, 1070)
+#: 104: rented GPUs serving at tolerance; 309: rented tokens a last digit above the demand;
+#: 15209: a $0.29, 1 W unit beside a $1e12 penalty (every unit read as free to HiGHS)
+REGRESSIONS = (56, 104, 210, 216, 239, 285, 309, 373, 771, 1070, 15209)
 
 
 @pytest.mark.parametrize("seed", [*range(N), *(s for s in REGRESSIONS if s >= N)])

@@ -149,3 +149,37 @@ def test_budget_row_keeps_both_ends_of_the_price_range(tmp_path: Path) -> None:
         assert vals.min() > 1e-6 and vals.max() < 1e6
         assert compiled.row_scale is not None
         assert compiled.row_scale[i] == 100.0
+
+
+@pytest.mark.parametrize("formulation", ["plain", "strong"])
+def test_cent_units_beside_a_trillion_dollar_penalty_are_not_free(tmp_path: Path,
+                                                                 formulation: str) -> None:
+    """A 1 W, $0.01 unit serving 100 tokens/s beside an unmet penalty of $8e11 per share
+    of a 1e9 tokens/s demand (a cost span of 8e13): ceil(1e9 / 100) = 1e7 units ($1e5)
+    serve it all. With the costs only scaled to HiGHS's range, a unit's cost fell under
+    HiGHS's tolerance and every fleet size looked free: the plan bought the whole
+    600 MW hall (fuzz seed 15209). The unmet column goes to HiGHS in millionths of a
+    share (`planner.core.highs.column_units`) and the units are priced again."""
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
+    from planner.core.highs import MAX_COST_SPAN
+
+    cat = {"systems": [{"id": "chip", "gpus_per_unit": 1, "unit_power_kw": 0.001,
+                        "capex_usd": 0.01, "source": "test"}]}
+    prof = [{"id": "m1", "source": "test", "throughput": {"chip": [[1, 100.0]]}}]
+    sc = {"sites": [{"name": "hall-a", "power_mw": 600.0}],
+          "horizon": {"start": "2027Q1", "periods": 1, "granularity": "quarter"},
+          "options": {"strict_demand": False, "unmet_penalty_usd_per_mtok": 100.0}}
+    data = prepare(load_inputs(make_scenario(tmp_path, catalog=cat, profiles=prof,
+                                             demand=[("2027Q1", "m1", 1.0e9, 1.0)],
+                                             scenario=sc)))
+    prog = compile_model(build_model(data, formulation=formulation)).program
+    size = abs(prog.c * prog.units)
+    assert size.max() / size[size > 0].min() <= MAX_COST_SPAN  # handed within the span
+    assert (prog.units < 1).any()
+    r = solve_data(data, EXACT, formulation=formulation, heuristic=formulation == "strong")
+    assert r.outcome.status == "optimal"
+    assert _buys(r) == {"2027Q1": {"chip": 10_000_000}}
+    assert r.summary.unmet_tokens == 0.0
+    assert r.outcome.objective == pytest.approx(1.0e5, rel=1e-9)
+    assert plan_problems(data, r.tables, r.outcome) == []

@@ -334,7 +334,7 @@ def _solve_extensive(datas: list[PlanData], probs: list[float], labels: frozense
     h = highs_instance(ef.program, replace(settings, time_limit_s=left))
     outcome = run_highs(h, bool(ef.program.integer.any()), start, progress,
                         ef.program.objective_scale, stop_at=time.perf_counter() + left
-                        + HIGHS_GRACE_S)
+                        + HIGHS_GRACE_S, col_unit=ef.program.col_unit)
     if outcome.x is None:
         _no_plan(outcome, settings)
     assert outcome.x is not None

@@ -43,16 +43,30 @@ class MatrixProgram:
     #: HiGHS options this program needs whatever the settings (`planner.core.constraints`
     #: sets a tighter MIP feasibility tolerance for programs with `whole_unit` rows)
     options: dict[str, float] = field(default_factory=dict)
+    #: HiGHS's unit of each column, in the program's units (`column_units`; computed
+    #: when not given): HiGHS holds x / col_unit
+    col_unit: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.col_unit is None:
+            self.col_unit = column_units(self.c, self.A, self.integer)
 
     @property
     def shape(self) -> tuple[int, int]:
         return (int(self.A.shape[0]), int(self.A.shape[1]))
 
     @property
+    def units(self) -> np.ndarray:
+        """`col_unit`, always set after construction."""
+        assert self.col_unit is not None
+        return self.col_unit
+
+    @property
     def objective_scale(self) -> float:
-        """What HiGHS's costs are multiplied by (`OBJECTIVE_TARGET`); values read back
-        (objective, bound, duals) are divided by it."""
-        return objective_scale(self.c)
+        """What HiGHS's costs are multiplied by (`OBJECTIVE_TARGET`), after the columns
+        are in HiGHS's units (`column_units`); values read back (objective, bound,
+        duals) are divided by it."""
+        return objective_scale(self.c * self.units)
 
 
 #: costs handed to HiGHS are scaled by a power of ten so that the largest is at most this:
@@ -60,6 +74,52 @@ class MatrixProgram:
 #: left HiGHS's tolerances (1e-7 on scaled costs) blind to 1% of the objective (fuzz seeds
 #: 56 and 771: each formulation "proved" a different plan optimal; scaled, both agree)
 OBJECTIVE_TARGET = 1e6
+
+
+#: the widest span of positive column costs HiGHS is handed where continuous columns can
+#: narrow it: HiGHS's costs are scaled so that the largest is at most `OBJECTIVE_TARGET`,
+#: and a cost below its tolerance (1e-7) reads as free. Fuzz seed 15209 (a 1 W, $0.29
+#: unit beside an unmet penalty of $1e12 per share of demand, a span of 2e14) bought the
+#: whole 610 MW hall, every unit "free", at 50 times the cost of the plan it needed.
+MAX_COST_SPAN = 1e10
+#: costs below this (USD per unit of a column) are no cost to tell plans apart by:
+#: `column_units` measures the span from the smallest cost at least this
+MIN_COST_USD = 1e-6
+#: `column_units` rescales a column no further than keeps its smallest matrix entry at
+#: least this (HiGHS drops entries below 1e-9)
+MIN_SCALED_ENTRY = 1e-7
+
+
+def column_units(c: np.ndarray, A: sp.sparray, integer: np.ndarray) -> np.ndarray:
+    """HiGHS's unit of each column, in the program's units (1 but where stated).
+
+    A continuous column whose cost is more than `MAX_COST_SPAN` times the smallest
+    cost (of at least `MIN_COST_USD`) is handed to HiGHS in a unit a power of ten
+    smaller (a share of demand in millionths, say), which brings its cost back within
+    that span: HiGHS holds
+    ``x_j / unit_j``, its cost ``c_j * unit_j`` and its matrix column ``A_j * unit_j``.
+    The unit never takes the column's smallest matrix entry below `MIN_SCALED_ENTRY`.
+    Integer columns keep their unit (a whole unit must stay whole). In every scenario of
+    ordinary magnitudes the span is 1e6-1e8 (the benchmark families at medium) and every
+    unit is 1."""
+    units = np.ones(len(c), dtype=np.float64)
+    size = np.abs(np.asarray(c, dtype=np.float64))
+    positive = size[size >= MIN_COST_USD]
+    if not len(positive):
+        return units
+    cap = float(positive.min()) * MAX_COST_SPAN
+    over = np.flatnonzero((size > cap) & ~np.asarray(integer, dtype=bool))
+    if not len(over):
+        return units
+    cols = sp.csc_array(A)
+    for j in over:
+        entries = np.abs(cols.data[cols.indptr[j]:cols.indptr[j + 1]])
+        entries = entries[entries > 0]
+        want = -math.ceil(math.log10(size[j] / cap))
+        floor = (math.ceil(math.log10(MIN_SCALED_ENTRY / float(entries.min())))
+                 if len(entries) else want)
+        units[j] = 10.0 ** min(0, max(want, floor))
+    return units
 
 
 def objective_scale(c: np.ndarray) -> float:
@@ -103,11 +163,15 @@ def _to_highs_lp(prog: MatrixProgram) -> highspy.HighsLp:
     nrow, ncol = A.shape
     lp.num_col_ = int(ncol)
     lp.num_row_ = int(nrow)
+    unit = prog.units
+    if (unit != 1.0).any():
+        A = sp.csc_array(A @ sp.diags_array(unit))
+        A.sort_indices()
     scale = prog.objective_scale
-    lp.col_cost_ = np.asarray(prog.c, dtype=np.float64) * scale
+    lp.col_cost_ = np.asarray(prog.c, dtype=np.float64) * unit * scale
     lp.offset_ = float(prog.offset) * scale
-    lp.col_lower_ = np.asarray(prog.col_lo, dtype=np.float64)
-    lp.col_upper_ = np.asarray(prog.col_hi, dtype=np.float64)
+    lp.col_lower_ = np.asarray(prog.col_lo, dtype=np.float64) / unit
+    lp.col_upper_ = np.asarray(prog.col_hi, dtype=np.float64) / unit
     lp.row_lower_ = np.asarray(prog.row_lo, dtype=np.float64)
     lp.row_upper_ = np.asarray(prog.row_hi, dtype=np.float64)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -221,11 +285,19 @@ def run_interruptible(h: highspy.Highs, stop_at: float | None = None) -> None:
 
 def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
               progress: ProgressFn | None = None, scale: float = 1.0,
-              stop_at: float | None = None) -> SolveOutcome:
+              stop_at: float | None = None, col_unit: np.ndarray | None = None
+              ) -> SolveOutcome:
     """Run a prepared HiGHS instance and read its outcome; `scale` is the program's
-    `objective_scale` (objective and bound come back in USD); `stop_at`: a
-    `time.perf_counter()` reading past which HiGHS is interrupted (`run_interruptible`),
-    the cold retry below included."""
+    `objective_scale` (objective and bound come back in USD) and `col_unit` its
+    `MatrixProgram.col_unit` (`start` is given and the plan comes back in the program's
+    units); `stop_at`: a `time.perf_counter()` reading past which HiGHS is interrupted
+    (`run_interruptible`), the cold retry below included."""
+    if col_unit is not None and (col_unit != 1.0).any():
+        out = run_highs(h, is_mip, None if start is None else np.asarray(start) / col_unit,
+                        progress, scale, stop_at)
+        if out.x is not None:
+            out.x = out.x * col_unit
+        return out
     if scale != 1.0:
         return _unscaled(run_highs(h, is_mip, start, _unscaled_progress(progress, scale),
                                    stop_at=stop_at), scale)

@@ -12,7 +12,12 @@ Each row is kept near 1 next to the solver's tolerances (1e-6 to 1e-7, absolute)
   USD, and HiGHS gets it multiplied by the power of ten that brings the largest cost to
   at most 1e6 (`planner.core.highs.objective_scale`: a $1e12 penalty beside $100 costs
   would otherwise hide 1% of the objective in its tolerances); objective, bound and
-  duals are read back in USD.
+  duals are read back in USD;
+- where the column costs span more than 1e10 (a cent-priced unit beside a $1e12 penalty
+  per share of demand), continuous columns above that span go to HiGHS in a smaller
+  unit (`planner.core.highs.column_units`: the unmet share in millionths, say), so the
+  smallest costs stay above HiGHS's tolerance instead of reading as free; plans come
+  back in the program's units.
 
 A built model records each scaled row's divisor and each scaled column's natural units
 per model unit in a side table (`record_row_scale`, `record_col_scale`);
@@ -38,6 +43,8 @@ DEMAND_ROW_RHS = 1.0
 HIGHS_FEASIBILITY_TOL = 1e-6
 #: the tightest MIP feasibility tolerance a program gets for its `whole_unit` rows
 MIN_FEASIBILITY_TOL = 1e-9
+#: the largest coefficient a budget row gets (`budget_scale`)
+MAX_BUDGET_COEFFICIENT = 1e6
 #: a class whose whole demand needs less than this share of one unit of a system gets a
 #: `whole_unit` row for that system (`add_whole_unit_constraints`)
 WHOLE_UNIT_SHARE = 1e-3
@@ -58,11 +65,15 @@ COLUMN_PREFIX = "col:"
 def budget_scale(prices: list[float]) -> float:
     """The divisor of a budget row: the power of ten nearest the geometric mean of its
     smallest and largest positive unit price (1 when it has none), so its coefficients
-    straddle 1 ($1e6 for a catalogue of $300k servers and $3M racks)."""
+    straddle 1 ($1e6 for a catalogue of $300k servers and $3M racks); but never so small
+    that the largest coefficient passes `MAX_BUDGET_COEFFICIENT` (a $1e-300 price beside
+    $3e5 ones made coefficients of 3e152, which HiGHS refuses; a price that falls under
+    HiGHS's smallest entry, 1e-9 of the row's unit, is then too small for any budget)."""
     pos = [p for p in prices if p > 0]
     if not pos:
         return 1.0
-    return float(10.0 ** round(0.5 * (math.log10(min(pos)) + math.log10(max(pos)))))
+    mean = round(0.5 * (math.log10(min(pos)) + math.log10(max(pos))))
+    return float(10.0 ** max(mean, math.ceil(math.log10(max(pos) / MAX_BUDGET_COEFFICIENT))))
 
 
 def whole_unit_tolerance(largest_share: float) -> float:

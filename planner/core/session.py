@@ -66,7 +66,8 @@ def _key_of(idx: object) -> tuple[str, ...]:
 def _relaxed(prog: MatrixProgram) -> MatrixProgram:
     """The LP relaxation of `prog`: no integer columns, and none of the MIP options."""
     return MatrixProgram(prog.c, prog.offset, prog.A, prog.row_lo, prog.row_hi,
-                         prog.col_lo, prog.col_hi, np.zeros_like(prog.integer))
+                         prog.col_lo, prog.col_hi, np.zeros_like(prog.integer),
+                         col_unit=prog.col_unit)
 
 
 class PlanSession:
@@ -167,14 +168,20 @@ class PlanSession:
             self.col_lo[j] = lo
         if hi is not None:
             self.col_hi[j] = hi
-        self.h.changeColBounds(int(j), float(self.col_lo[j]), float(self.col_hi[j]))
+        self._pass_col_bounds(int(j))
         self._dirty_cols.add(int(j))
+
+    def _pass_col_bounds(self, j: int) -> None:
+        """Hand column j's bounds to HiGHS, in its unit (`MatrixProgram.col_unit`)."""
+        unit = float(self.program.units[j])
+        self.h.changeColBounds(j, float(self.col_lo[j]) / unit, float(self.col_hi[j]) / unit)
 
     def set_all_col_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
         """Change the bounds of every column at once; `reset` puts them back."""
         n = self.program.shape[1]
         lo64, hi64 = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
-        self.h.changeColsBounds(n, np.arange(n, dtype=np.int32), lo64, hi64)
+        unit = self.program.units
+        self.h.changeColsBounds(n, np.arange(n, dtype=np.int32), lo64 / unit, hi64 / unit)
         self.col_lo[:], self.col_hi[:] = lo64, hi64
         self._all_cols_dirty = True
 
@@ -198,7 +205,7 @@ class PlanSession:
         else:
             for j in sorted(self._dirty_cols):
                 self.col_lo[j], self.col_hi[j] = self.base_col_lo[j], self.base_col_hi[j]
-                self.h.changeColBounds(j, float(self.col_lo[j]), float(self.col_hi[j]))
+                self._pass_col_bounds(j)
         self._dirty_rows.clear()
         self._dirty_cols.clear()
         self._all_cols_dirty = False
@@ -234,7 +241,7 @@ class PlanSession:
         self.h.setOptionValue("time_limit", float(self.h.getRunTime()) + float(limit))
         self.solves += 1
         return run_highs(self.h, self.is_mip, start, progress, self.program.objective_scale,
-                         stop_at=stop_at)
+                         stop_at=stop_at, col_unit=self.program.col_unit)
 
     def row_duals(self) -> np.ndarray | None:
         """Row duals of the last solve, in USD per row unit; None unless it ended optimal
