@@ -27,9 +27,12 @@
    (retirements allowed) is a whole number held there, the few fractional ones
    (purchases, fleet and retirements alike) decided by a small MIP, its root only; kept
    if it costs less (a RINS step, relaxation-induced neighbourhood search, before
-   HiGHS's own). With retirements (section C), whose rounded plan keeps every unit
-   (steps 2-5 round a plan that retires nothing), step 6 follows, the retirements held,
-   if the plan is still more than `HALL_AFTER_RINS_FROM_GAP` above.
+   HiGHS's own). If the plan is still more than `HALL_AFTER_RINS_FROM_GAP` above, step
+   6 follows: from step 7's plan with retirements (section C: the rounded plan keeps
+   every unit, steps 2-5 round a plan that retires nothing; the retirements held),
+   otherwise from step 5's rounded plan (from step 7's, whose whole columns are the
+   LP's, single halls found nothing better: many-small-halls medium seed 3, 1.98%
+   above the bound after step 6, 0.93% from step 5's plan); the cheaper plan is kept.
 
 Handed to HiGHS with `setSolution`, the plan is the incumbent the MIP starts from; the
 LP optimum (`StartPlan.lp_bound`) is a proven lower bound. Measured effects:
@@ -89,12 +92,14 @@ REOPT_MAX_NODES = 1
 #: seeds from 8-39% to 1% or less in under a second; on many-small-halls seeds 1-4
 #: and yearly seeds 2 and 5, 1.1-2.8% above, it found nothing better in 0.2-1.3 s)
 RINS_FROM_GAP = 0.01
-#: with retirements, step 6 (retirements held) follows step 7 when its plan still does
-#: not prove 1%, more than this share above the LP bound (installed-base medium, finding
-#: 16: after step 7 seed 4 was 1.0014% above a bound within 0.1% of the optimum, and
-#: HiGHS took 9.2 s to reach 1% from there, 3.1 s after step 6; from 0.5% step 6 also
-#: ran on seed 2, 0.85% above, where it cost 1.4 s, and on few-big-halls with v2 seed 1,
-#: 0.55% above, where its three halls' MIPs took 4.6 s and HiGHS alone was faster)
+#: step 6 follows step 7 when its plan still does not prove 1%, more than this share
+#: above the LP bound. With retirements (installed-base medium, finding 16): after step
+#: 7 seed 4 was 1.0014% above a bound within 0.1% of the optimum, and HiGHS took 9.2 s
+#: to reach 1% from there, 3.1 s after step 6; from 0.5% step 6 also ran on seed 2,
+#: 0.85% above, where it cost 1.4 s, and on few-big-halls with v2 seed 1, 0.55% above,
+#: where its three halls' MIPs took 4.6 s and HiGHS alone was faster. Without them
+#: (finding 18): many-small-halls medium seeds 1-4 from 1.1-2.0% to 0.64-1.00% in
+#: 2.2-4.5 s, yearly seed 5 from 2.0% to 0.11%, where HiGHS's root took 20-25 s
 HALL_AFTER_RINS_FROM_GAP = 0.01
 
 Sg = tuple[object, object]  # (site, system)
@@ -526,8 +531,14 @@ def start_plan(compiled: CompiledModel, time_limit_s: float = 60.0,
         best_x, best_obj = _by_hall(compiled, layout, best_x, best_obj, lp_bound,
                                     target_gap, left)
     if _gap(best_obj, lp_bound) > RINS_FROM_GAP:
+        rounded_x, rounded_obj = best_x, best_obj
         best_x, best_obj = _rins(compiled, x_lp, best_x, best_obj, target_gap, left)
-        if len(kept) and _gap(best_obj, lp_bound) > HALL_AFTER_RINS_FROM_GAP:
-            best_x, best_obj = _by_hall(compiled, layout, best_x, best_obj, lp_bound,
+        if _gap(best_obj, lp_bound) > HALL_AFTER_RINS_FROM_GAP:
+            # with retirements from RINS's plan (the rounded one retires nothing); else
+            # from the rounded plan
+            from_x, from_obj = (best_x, best_obj) if len(kept) else (rounded_x, rounded_obj)
+            hall_x, hall_obj = _by_hall(compiled, layout, from_x, from_obj, lp_bound,
                                         target_gap, left)
+            if hall_obj < best_obj:
+                best_x, best_obj = hall_x, hall_obj
     return StartPlan(best_x, best_obj, time.perf_counter() - t0, lp_bound)
