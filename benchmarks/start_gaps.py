@@ -3,8 +3,9 @@ its late steps (step 6, hall by hall; step 7, RINS: `planner.core.start`).
 
 For each scenario this runs `start_plan` three times on the same compiled program and
 prints one line: the gap (plan - LP bound) / plan and the seconds of the start plan as
-shipped, without step 7 (`RINS_FROM_GAP` infinite) and without steps 6 and 7, and which
-steps ran (a step that found nothing cheaper is not listed). It solves no MIP beyond the
+shipped, without step 7 (`RINS_FROM_GAP` infinite: also without the step 6 that follows
+step 7) and without steps 6 and 7, and which steps ran (a step that found nothing cheaper
+is not listed; "7" covers step 7 and the step 6 after it). It solves no MIP beyond the
 start plan's own small ones; a start plan within 1% of the bound proves a 1% gap by
 itself.
 
