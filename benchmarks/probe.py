@@ -67,8 +67,7 @@ def probe(scenario: Path, time_limit: float, heuristic: bool, seed: int) -> dict
         trace.append((t_run + p["running_time"] - t0, p["objective"], p["bound"]))
 
     out = run_highs(h, True, start=None if start is None or start.x is None else start.x,
-                    progress=on_progress, scale=prog.objective_scale,
-                    stop_at=deadline.stop_at(left))
+                    progress=on_progress, stop_at=deadline.stop_at(left), program=prog)
     end = time.perf_counter() - t0
     if out.objective is not None and out.best_bound is not None:
         trace.append((end, out.objective, out.best_bound))

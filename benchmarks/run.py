@@ -202,12 +202,11 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
         clock.update(p["objective"], p["bound"], t_run + p["running_time"])
 
     # HiGHS holds the costs scaled (`MatrixProgram.objective_scale`): read back in USD,
-    # the unit of the start plan's objective and LP bound above (without `scale`, the
+    # the unit of the start plan's objective and LP bound above (without `program`, the
     # incumbents HiGHS reported were 10x or more below the USD bound, so every gap
     # threshold counted as reached at HiGHS's first report)
     out = run_highs(h, True, start=None if start is None else start.x, progress=on_progress,
-                    scale=handed.objective_scale, stop_at=deadline.stop_at(left),
-                    col_unit=handed.col_unit)
+                    stop_at=deadline.stop_at(left), program=handed)
     end = time.perf_counter()
     if out.objective is not None and out.best_bound is not None:
         clock.update(out.objective, out.best_bound, end)

@@ -333,8 +333,8 @@ def _solve_extensive(datas: list[PlanData], probs: list[float], labels: frozense
     left = max(MIN_FUTURE_SOLVE_S, deadline.remaining())
     h = highs_instance(ef.program, replace(settings, time_limit_s=left))
     outcome = run_highs(h, bool(ef.program.integer.any()), start, progress,
-                        ef.program.objective_scale, stop_at=time.perf_counter() + left
-                        + HIGHS_GRACE_S, col_unit=ef.program.col_unit)
+                        stop_at=time.perf_counter() + left + HIGHS_GRACE_S,
+                        program=ef.program)
     if outcome.x is None:
         _no_plan(outcome, settings)
     assert outcome.x is not None

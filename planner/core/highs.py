@@ -284,23 +284,27 @@ def run_interruptible(h: highspy.Highs, stop_at: float | None = None) -> None:
 
 
 def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
-              progress: ProgressFn | None = None, scale: float = 1.0,
-              stop_at: float | None = None, col_unit: np.ndarray | None = None
-              ) -> SolveOutcome:
-    """Run a prepared HiGHS instance and read its outcome; `scale` is the program's
-    `objective_scale` (objective and bound come back in USD) and `col_unit` its
-    `MatrixProgram.col_unit` (`start` is given and the plan comes back in the program's
-    units); `stop_at`: a `time.perf_counter()` reading past which HiGHS is interrupted
+              progress: ProgressFn | None = None, stop_at: float | None = None,
+              program: MatrixProgram | None = None) -> SolveOutcome:
+    """Run a prepared HiGHS instance and read its outcome; `program`: the program `h`
+    holds (`highs_instance`), which HiGHS holds in its own units (`column_units`) and
+    scaled costs (`objective_scale`): `start` is given, and the plan, objective, bound and
+    progress come back, in the program's units and USD (without it, in HiGHS's own);
+    `stop_at`: a `time.perf_counter()` reading past which HiGHS is interrupted
     (`run_interruptible`), the cold retry below included."""
-    if col_unit is not None and (col_unit != 1.0).any():
-        out = run_highs(h, is_mip, None if start is None else np.asarray(start) / col_unit,
-                        progress, scale, stop_at)
-        if out.x is not None:
-            out.x = out.x * col_unit
-        return out
-    if scale != 1.0:
-        return _unscaled(run_highs(h, is_mip, start, _unscaled_progress(progress, scale),
-                                   stop_at=stop_at), scale)
+    if program is None:
+        return _run(h, is_mip, start, progress, stop_at)
+    unit, scale = program.units, program.objective_scale
+    out = _run(h, is_mip, None if start is None else np.asarray(start) / unit,
+               _unscaled_progress(progress, scale), stop_at)
+    if out.x is not None:
+        out.x = out.x * unit
+    return _unscaled(out, scale)
+
+
+def _run(h: highspy.Highs, is_mip: bool, start: np.ndarray | None,
+         progress: ProgressFn | None, stop_at: float | None) -> SolveOutcome:
+    """`run_highs` in HiGHS's own units."""
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = list(map(float, start))
@@ -367,7 +371,7 @@ def _cold_retry(h: highspy.Highs, x: np.ndarray, true_obj: float, seconds: float
     if stop_at is not None:
         own = max(MIN_RETRY_S, min(own, stop_at - time.perf_counter()))
     h.setOptionValue("time_limit", float(h.getRunTime()) + own)
-    again = run_highs(h, True, None, None, stop_at=stop_at)
+    again = _run(h, True, None, None, stop_at)
     h.setOptionValue("time_limit", limit)
     again.seconds += seconds
     if again.x is None and again.status == "no_solution":
@@ -389,8 +393,8 @@ def _unscaled(out: SolveOutcome, scale: float) -> SolveOutcome:
 
 
 def _unscaled_progress(progress: ProgressFn | None, scale: float) -> ProgressFn | None:
-    if progress is None:
-        return None
+    if progress is None or scale == 1.0:
+        return progress
 
     def report(d: dict[str, float]) -> None:
         progress({k: (v / scale if k in ("objective", "bound") else v) for k, v in d.items()})

@@ -240,8 +240,8 @@ class PlanSession:
         limit = self.settings.time_limit_s if time_limit_s is None else time_limit_s
         self.h.setOptionValue("time_limit", float(self.h.getRunTime()) + float(limit))
         self.solves += 1
-        return run_highs(self.h, self.is_mip, start, progress, self.program.objective_scale,
-                         stop_at=stop_at, col_unit=self.program.col_unit)
+        return run_highs(self.h, self.is_mip, start, progress, stop_at=stop_at,
+                         program=self.program)
 
     def row_duals(self) -> np.ndarray | None:
         """Row duals of the last solve, in USD per row unit; None unless it ended optimal

@@ -1,56 +1,78 @@
-"""LP bound of many-small-halls with per-hall CG (whole-unit) cuts on power rows."""
-import sys, math, time
-import numpy as np, scipy.sparse as sp, highspy
+"""One-off (session 9, finding 18): the LP bound with Chvatal-Gomory whole-unit cuts on
+every power row whose columns are all integer fleet,
+
+    sum_g floor(p_g / p_min) fleet_g <= floor(P / p_min),
+
+and, with a second argument, HiGHS's root bound (one node) with and without them.
+
+    python whole_rack_cuts.py <scenario.yaml> [root]
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
 from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
 from planner.core.build import build_model
 from planner.core.compile import compile_model
+from planner.core.highs import HighsSettings, MatrixProgram, highs_instance, run_highs
 from planner.core.prepare import prepare
-from planner.inputs.loader import load_inputs
-from planner.core.highs import MatrixProgram, highs_instance, HighsSettings, run_highs
 from planner.core.session import _relaxed
+from planner.inputs.loader import load_inputs
 
-def lp_bound(prog):
-    h = highs_instance(_relaxed(prog), HighsSettings(time_limit_s=300))
-    out = run_highs(h, False, scale=prog.objective_scale, col_unit=prog.col_unit)
-    return out.objective, out.x
 
-def root_bound(prog, tl=60):
-    h = highs_instance(prog, HighsSettings(time_limit_s=tl, mip_rel_gap=1e-4))
+def lp_bound(prog: MatrixProgram) -> float | None:
+    relaxed = _relaxed(prog)
+    h = highs_instance(relaxed, HighsSettings(time_limit_s=300))
+    return run_highs(h, False, program=relaxed).objective
+
+
+def root_bound(prog: MatrixProgram) -> tuple[float | None, float | None]:
+    h = highs_instance(prog, HighsSettings(time_limit_s=60, mip_rel_gap=1e-4))
     h.setOptionValue("mip_max_nodes", 1)
-    out = run_highs(h, True, scale=prog.objective_scale, col_unit=prog.col_unit)
+    out = run_highs(h, True, program=prog)
     return out.best_bound, out.objective
 
-path = Path(sys.argv[1])
-data = prepare(load_inputs(path))
-comp = compile_model(build_model(data))
-prog = comp.program
-A = prog.A.tocsr()
-names = [comp.row_name(i) for i in range(prog.shape[0])]
-power = [i for i, n in enumerate(names) if n.startswith("power[")]
-cuts = []
-for i in power:
-    row = A[[i], :]
-    cols, vals = row.indices, row.data
-    # only integer columns with positive coefficient (fleet); others -> skip row
-    if not all(prog.integer[cols]) or (vals <= 0).any():
-        continue
-    pmin = vals.min()
-    coef = np.floor(vals / pmin + 1e-9)
-    rhs = math.floor(prog.row_hi[i] / pmin + 1e-9)
-    cuts.append((cols, coef, rhs, prog.row_hi[i] / pmin))
-print("power rows", len(power), "cut rows", len(cuts),
-      "frac part mean", np.mean([c[3] - c[2] for c in cuts]) if cuts else None)
-b0, x0 = lp_bound(prog)
-rows = sp.vstack([sp.csr_array((c[1], (np.zeros(len(c[0]), int), c[0])), shape=(1, prog.shape[1])) for c in cuts]) if cuts else None
-if cuts:
-    prog2 = MatrixProgram(prog.c, prog.offset, sp.vstack([A, rows]).tocsc(),
-                          np.concatenate([prog.row_lo, np.full(len(cuts), -np.inf)]),
-                          np.concatenate([prog.row_hi, [c[2] for c in cuts]]),
-                          prog.col_lo, prog.col_hi, prog.integer, prog.options)
-    b1, _ = lp_bound(prog2)
-else:
-    prog2 = prog; b1 = b0
-print(f"LP {b0:.6g}  LP+cuts {b1:.6g}  (+{(b1-b0)/b0*100:.3f}%)")
-if len(sys.argv) > 2:
-    for p, lab in ((prog, "root"), (prog2, "root+cuts")):
-        t = time.perf_counter(); rb, inc = root_bound(p); print(lab, f"bound {rb:.6g} inc {inc} {time.perf_counter()-t:.1f}s")
+
+def with_cuts(comp: object) -> tuple[MatrixProgram, int]:
+    prog = comp.program  # type: ignore[attr-defined]
+    A = prog.A.tocsr()
+    rows, rhs = [], []
+    for i in range(prog.shape[0]):
+        if not comp.row_name(i).startswith("power["):  # type: ignore[attr-defined]
+            continue
+        cols, vals = A.indices[A.indptr[i]:A.indptr[i + 1]], A.data[A.indptr[i]:A.indptr[i + 1]]
+        if not prog.integer[cols].all() or (vals <= 0).any():
+            continue
+        p_min = vals.min()
+        rows.append(sp.csr_array((np.floor(vals / p_min + 1e-9),
+                                  (np.zeros(len(cols), dtype=int), cols)),
+                                 shape=(1, prog.shape[1])))
+        rhs.append(math.floor(prog.row_hi[i] / p_min + 1e-9))
+    cut = MatrixProgram(prog.c, prog.offset, sp.csc_array(sp.vstack([A, *rows])),
+                        np.concatenate([prog.row_lo, np.full(len(rows), -np.inf)]),
+                        np.concatenate([prog.row_hi, rhs]), prog.col_lo, prog.col_hi,
+                        prog.integer, prog.options)
+    return cut, len(rows)
+
+
+def main() -> None:
+    comp = compile_model(build_model(prepare(load_inputs(Path(sys.argv[1])))))
+    cut, n = with_cuts(comp)
+    b0, b1 = lp_bound(comp.program), lp_bound(cut)
+    print(f"{n} cut rows; LP {b0:.6g}, LP with cuts {b1:.6g}")
+    if len(sys.argv) > 2:
+        for prog, label in ((comp.program, "root"), (cut, "root with cuts")):
+            t = time.perf_counter()
+            bound, incumbent = root_bound(prog)
+            print(f"{label}: bound {bound:.6g}, incumbent {incumbent}, "
+                  f"{time.perf_counter() - t:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
