@@ -132,6 +132,33 @@ def test_check_plan_rejects_a_plan_that_disagrees(tmp_path: Path) -> None:
     assert plan_problems(data, tables, near) == []
 
 
+@pytest.mark.parametrize("formulation", ["plain", "strong"])
+def test_demand_rows_are_held_to_the_shortfall_the_outputs_forgive(tmp_path: Path,
+                                                                   formulation: str) -> None:
+    """service.csv reads a class short by at most SHORTFALL_TOL of its demand as served;
+    every program holds its (scaled, right-hand side 1) demand rows to that tolerance,
+    not HiGHS's default 1e-6, so a shortfall the solver never paid for is never priced as
+    unmet (fuzz seed 19027). A program with `whole_unit` rows keeps its tighter one, and
+    so does the extensive form of several futures (the tightest of theirs)."""
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
+    from planner.core.scaling import HIGHS_FEASIBILITY_TOL, SHORTFALL_TOL, merge_options
+
+    key = "mip_feasibility_tolerance"
+    assert SHORTFALL_TOL < HIGHS_FEASIBILITY_TOL
+    data = prepare(load_inputs(make_scenario(tmp_path / "plain")))
+    prog = compile_model(build_model(data, formulation=formulation)).program
+    assert prog.options[key] == SHORTFALL_TOL
+    tiny = prepare(load_inputs(make_scenario(tmp_path / "tiny",
+                                             demand=[("2027Q1", "m1", 1e-4, 10.0)])))
+    prog = compile_model(build_model(tiny, formulation=formulation)).program
+    assert prog.options[key] < SHORTFALL_TOL  # whole_unit rows: tighter still
+    merged = {key: SHORTFALL_TOL}
+    merge_options(merged, prog.options)
+    merge_options(merged, {key: HIGHS_FEASIBILITY_TOL})
+    assert merged[key] == prog.options[key]
+
+
 def test_budget_row_keeps_both_ends_of_the_price_range(tmp_path: Path) -> None:
     """A budget row with a $0.01 and a $1e7 system: scaled by the power of ten nearest
     the geometric mean of the two prices ($100), no coefficient falls under HiGHS's

@@ -31,10 +31,12 @@ from planner.core.refresh_model import (
 from planner.core.renting import add_rent_constraints, rent_demand_terms
 from planner.core.scaling import (
     DEMAND_ROW_RHS,
+    SHORTFALL_TOL,
     WHOLE_UNIT_SHARE,
     budget_scale,
     program_options,
     record_row_scale,
+    tighten_feasibility,
     whole_unit_tolerance,
 )
 from planner.core.terms import Row, Term, add_rows, lin, pooled
@@ -91,7 +93,8 @@ def add_demand_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
     sum_r tput[g_r,k] * target_utilization / D_k * rserve[r,k] (`rent_use`).
 
     Scaled so, `unmet[k]` counts shares of D_k, and a demand of 0.01 tokens/s and one of
-    1e9 are held to the same relative tolerance. With `strict_demand` there is no
+    1e9 are held to the same relative tolerance, `SHORTFALL_TOL` (the program's MIP
+    feasibility tolerance; what the outputs read as served). With `strict_demand` there is no
     `unmet`, and a class that no unit can serve has no row (`planner.core.solve.precheck`
     reports it before the solve).
     """
@@ -126,6 +129,7 @@ def add_demand_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
         rows[(c.period, c.key)] = (DEMAND_ROW_RHS, ts, None)
         scale[(c.period, c.key)] = c.tokens_per_s
     add_rows(m, "demand", rows)
+    tighten_feasibility(program_options(m), SHORTFALL_TOL)
 
 
 def add_assignment_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
@@ -217,7 +221,7 @@ def add_whole_unit_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:
         # take an empty fleet as serving the class and prune the plans that buy for it
         # (fuzz seed 373: 0.01 tokens/s against a 1.2e7 tokens/s unit)
         largest = max(r[1][0][0] for r in rows.values())
-        program_options(m)["mip_feasibility_tolerance"] = whole_unit_tolerance(largest)
+        tighten_feasibility(program_options(m), whole_unit_tolerance(largest))
 
 
 def add_power_constraints(m: pyo.ConcreteModel, data: PlanData) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from planner.core.highs import MatrixProgram
+from planner.core.scaling import merge_options
 from planner.core.warm import FIRST_STAGE
 
 if TYPE_CHECKING:
@@ -122,7 +123,8 @@ def _stack(models: list[CompiledModel], probabilities: list[float], col_of: list
     c = np.zeros(n)
     lo, hi = np.full(n, -np.inf), np.full(n, np.inf)
     integer = np.zeros(n, dtype=bool)
-    blocks, options = [], {}
+    blocks: list[sp.coo_array] = []
+    options: dict[str, float] = {}
     for cm, p, cols in zip(models, probabilities, col_of, strict=True):
         prog = cm.program
         np.add.at(c, cols, p * prog.c)
@@ -131,7 +133,7 @@ def _stack(models: list[CompiledModel], probabilities: list[float], col_of: list
         integer[cols] |= prog.integer
         a = sp.coo_array(prog.A)
         blocks.append(sp.coo_array((a.data, (a.row, cols[a.col])), shape=(a.shape[0], n)))
-        options.update(prog.options)
+        merge_options(options, prog.options)
     A = sp.vstack(blocks, format="csc") if blocks else sp.csc_array((0, n))
     return MatrixProgram(
         c=c, offset=float(sum(p * m.program.offset for m, p in

@@ -38,6 +38,7 @@ from planner.core.results import (
     PlanTables,
     summarize,
 )
+from planner.core.scaling import SHORTFALL_TOL
 from planner.core.thin_curves import thin_curve_table
 
 
@@ -184,8 +185,8 @@ def _service_rows(data: PlanData, served: dict[int, float], rented: dict[int, fl
     rows = []
     for c in data.classes:
         got = min(served.get(c.index, 0.0) + rented.get(c.index, 0.0), c.tokens_per_s)
-        if c.tokens_per_s - got <= 1e-7 * c.tokens_per_s:
-            got = c.tokens_per_s  # solver tolerance, not a shortfall
+        if c.tokens_per_s - got <= SHORTFALL_TOL * c.tokens_per_s:
+            got = c.tokens_per_s  # the solver's tolerance on the row, not a shortfall
         unmet = max(0.0, c.tokens_per_s - got)
         row = (c.period, c.model, c.slo, c.tokens_per_s, got, unmet,
                unmet * data.unmet_usd_of_class(c.index))

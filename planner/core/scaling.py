@@ -25,9 +25,12 @@ per model unit in a side table (`record_row_scale`, `record_col_scale`);
 nothing outside the core sees the scaling except code that changes row bounds (the
 re-solves of `planner.analysis.marginal`).
 
-`whole_unit` rows (`planner.core.constraints.add_whole_unit_constraints`) make the
-program carry a tighter MIP feasibility tolerance (`whole_unit_tolerance`), recorded in
-a second side table (`program_options`) that becomes `MatrixProgram.options`.
+Every program carries a MIP feasibility tolerance of `SHORTFALL_TOL` (HiGHS's default
+is 1e-6), so a demand row is never short by more than the share the outputs read as
+the solver's tolerance; `whole_unit` rows
+(`planner.core.constraints.add_whole_unit_constraints`) may make it tighter
+(`whole_unit_tolerance`). Both are recorded in a second side table (`program_options`,
+`tighten_feasibility`) that becomes `MatrixProgram.options`.
 """
 
 from __future__ import annotations
@@ -41,6 +44,13 @@ from typing import Any
 DEMAND_ROW_RHS = 1.0
 #: HiGHS's default MIP feasibility tolerance (on rows and on integrality)
 HIGHS_FEASIBILITY_TOL = 1e-6
+#: the share of a class's demand under which a shortfall is the solver's tolerance, not
+#: unmet demand (service.csv, `planner.core.extract`); every program's MIP feasibility
+#: tolerance is held to it on the demand rows (right-hand side 1). At HiGHS's default
+#: (1e-6) a plan could leave up to 1e-6 of a class unserved without paying for it, and
+#: the outputs priced that as unmet: fuzz seed 19027, 6.6e-7 of a class read as $2,730
+#: of unmet penalty beside a $22.2M plan (1.2e-4 of its cost, a solver artefact).
+SHORTFALL_TOL = 1e-7
 #: the tightest MIP feasibility tolerance a program gets for its `whole_unit` rows
 MIN_FEASIBILITY_TOL = 1e-9
 #: the largest coefficient a budget row gets (`budget_scale`)
@@ -79,9 +89,9 @@ def budget_scale(prices: list[float]) -> float:
 def whole_unit_tolerance(largest_share: float) -> float:
     """The MIP feasibility tolerance of a program whose `whole_unit` rows have `largest_share`
     as their largest coefficient (a unit then serves about 1/largest_share of a class):
-    `WHOLE_UNIT_TOL_FRACTION` of that, between `MIN_FEASIBILITY_TOL` and HiGHS's default."""
+    `WHOLE_UNIT_TOL_FRACTION` of that, between `MIN_FEASIBILITY_TOL` and `SHORTFALL_TOL`."""
     return max(MIN_FEASIBILITY_TOL,
-               min(HIGHS_FEASIBILITY_TOL, WHOLE_UNIT_TOL_FRACTION / largest_share))
+               min(SHORTFALL_TOL, WHOLE_UNIT_TOL_FRACTION / largest_share))
 
 
 def scales(m: object) -> dict[str, dict[Any, float]]:
@@ -110,3 +120,16 @@ def program_options(m: object) -> dict[str, float]:
         opts = {}
         setattr(m, PROGRAM_OPTIONS_ATTR, opts)
     return opts
+
+
+def tighten_feasibility(options: dict[str, float], tol: float) -> None:
+    """Hold `options`' MIP feasibility tolerance to at most `tol`."""
+    merge_options(options, {"mip_feasibility_tolerance": tol})
+
+
+def merge_options(into: dict[str, float], other: dict[str, float]) -> None:
+    """Merge a program's options into `into`: every option a program carries is a
+    tolerance, so the tightest wins (the extensive form of several futures keeps the
+    smallest of theirs)."""
+    for key, value in other.items():
+        into[key] = min(value, into.get(key, value))
