@@ -99,3 +99,37 @@ def test_lp_session_and_all_column_bounds(data: PlanData) -> None:
     assert _cost(lp) == pytest.approx(DEMAND / 800.0 * 100_000.0, rel=1e-9)
     lp.reset()
     assert _cost(lp) == pytest.approx(150_000.0, rel=1e-9)
+
+
+def test_each_mip_re_solve_gets_its_own_time_limit(tmp_path: Path) -> None:
+    """HiGHS 1.16 counts a MIP's `time_limit` from the start of each run, an LP's over all
+    runs of the instance (`planner.core.highs.set_time_limit`). A session re-solving a MIP
+    it cannot prove (30 small halls, benchmarks/families.py) six times at 0.3 s each
+    takes about 1.8 s; with the LP's rule (run time so far + 0.3 s) each re-solve took
+    the time of all before it as well, 0.3 * (2**6 - 1) = 18.9 s in all. The bound below
+    is far from both."""
+    import sys
+    import time
+
+    from planner.core.build import build_model
+    from planner.core.compile import compile_model
+    from planner.core.highs import set_time_limit
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import families
+
+    path = families.write("many-small-halls", "medium", 1, tmp_path / "msh")
+    compiled = compile_model(build_model(prepare(load_inputs(path))))
+    session = PlanSession(compiled, HighsSettings(time_limit_s=0.3, mip_rel_gap=1e-9))
+    assert session.is_mip
+    t0 = time.perf_counter()
+    for _ in range(6):
+        out = session.solve(time_limit_s=0.3)
+        assert out.status in ("time_limit", "no_solution")
+    assert time.perf_counter() - t0 < 10.0
+    set_time_limit(session.h, True, 2.0)
+    assert session.h.getOptionValue("time_limit")[1] == 2.0
+    ran = float(session.h.getRunTime())
+    assert ran > 1.0
+    set_time_limit(session.h, False, 2.0)  # an LP: on top of the run time so far
+    assert session.h.getOptionValue("time_limit")[1] == pytest.approx(ran + 2.0)

@@ -20,8 +20,8 @@ Rows are named as in the model (``power[site,period]`` in kW, ``budget[period]``
 (`planner.core.scaling`): `row_scale[i]` is what row i was divided by, so a change of d
 USD or tokens/s is d / row_scale[i] in its bound.
 
-HiGHS counts its time limit over all runs of an instance, so each solve sets it to the
-instance's run time so far plus the limit of that solve.
+HiGHS 1.16 counts an LP's time limit over all runs of an instance and a MIP's from the
+start of each run, so each solve sets it by that rule (`planner.core.highs.set_time_limit`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from planner.core.highs import (
     SolveOutcome,
     highs_instance,
     run_highs,
+    set_time_limit,
 )
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ class PlanSession:
         with ``setSolution``), within `time_limit_s` (default: the settings'), and
         interrupted past `stop_at` (a `time.perf_counter()` reading; `run_highs`)."""
         limit = self.settings.time_limit_s if time_limit_s is None else time_limit_s
-        self.h.setOptionValue("time_limit", float(self.h.getRunTime()) + float(limit))
+        set_time_limit(self.h, self.is_mip, limit)
         self.solves += 1
         return run_highs(self.h, self.is_mip, start, progress, stop_at=stop_at,
                          program=self.program)
