@@ -35,7 +35,7 @@ def plan(scenario: ScenarioSource | Inputs, *, base_dir: str | Path | None = Non
          on_stage: StageFn | None = None,
          start_from: WarmSource | None = None,
          max_columns: int = MAX_COLUMNS, started_at: float | None = None,
-         held_buys: HeldBuys | None = None) -> PlanResult:
+         held_buys: HeldBuys | None = None, plan_share: float = 1.0) -> PlanResult:
     """Plan a scenario: the least-cost purchase plan and its tables.
 
     `scenario`: a scenario file, a dict as its YAML would read, a `Scenario` object, or
@@ -47,8 +47,10 @@ def plan(scenario: ScenarioSource | Inputs, *, base_dir: str | Path | None = Non
     best operation of exactly those purchases (see `solve_data`).
     `time_limit_s` bounds the whole call, loading and building included (HiGHS gets
     what is left; `started_at`, a `time.perf_counter()` reading, when the caller's run
-    began, if earlier). `max_columns`: the largest model to build (`planner.core.size`);
-    a larger one is refused with InputError before it is built.
+    began, if earlier); `plan_share`: the share of it the plan may take, the rest kept
+    for the analyses that follow (`planner.deadline.PLAN_SHARE_WITH_ANALYSES`).
+    `max_columns`: the largest model to build (`planner.core.size`); a larger one is
+    refused with InputError before it is built.
     Raises InputError (invalid input), InfeasibleError (no feasible plan) or SolverError.
     """
     t0 = time.perf_counter()
@@ -68,7 +70,7 @@ def plan(scenario: ScenarioSource | Inputs, *, base_dir: str | Path | None = Non
     settings = solver_settings(inputs, time_limit_s, mip_rel_gap, threads, random_seed)
     # the time limit bounds the run from here: loading and preparing count against it
     result = solve_data(data, settings, progress, on_stage, start_from=start_from,
-                        started_at=started, held_buys=held_buys)
+                        started_at=started, held_buys=held_buys, plan_share=plan_share)
     result.timings = {"load_s": t_load, "validate_s": t_prep, **result.timings}
     return result
 

@@ -44,13 +44,22 @@ POST_SOLVE_MAX_SHARE = 0.1
 
 
 #: the analyses after a plan (marginal values, baselines) may take as long as the plan
-#: took, and at least this many seconds (`analysis_budget_s`)
+#: took, and at least this many seconds (`analysis_budget_s`): a plan of a second or two
+#: gets its baselines and marginal values in full (the quickstart's take 1.3 s; at a
+#: floor of 1 s one marginal step was cut short), at the price of analyses that take
+#: longer than such a plan (1.1-1.9 times at medium size, benchmarks/README.md)
 MIN_ANALYSIS_S = 3.0
 #: the share of the plan's time the analyses' budget is: below 1, since the last solve
 #: it starts may overrun what is left by HiGHS's reaction time, and the LP estimates
 #: and the limits table are computed whatever is left (measured at 0.9: the analyses
 #: took 0.90-1.12 of the plan's time at medium size, benchmarks/README.md)
 ANALYSIS_SHARE = 0.75
+#: the share of the time limit a plan may take when analyses follow it: the analyses
+#: then have ANALYSIS_SHARE of the plan's time left even when the time limit stopped
+#: the plan (at the whole limit, a time-limited plan left them nothing: 5 of 18 medium
+#: runs had no analyses at --time-limit 60). `planner plan --no-report` gives the
+#: plan the whole limit.
+PLAN_SHARE_WITH_ANALYSES = 1.0 / (1.0 + ANALYSIS_SHARE)
 
 
 class CutShort(Exception):
@@ -125,3 +134,9 @@ def analysis_budget_s(timings: dict[str, float], run: Deadline | None = None) ->
     took = run.elapsed() if run is not None else sum(
         v for k, v in timings.items() if k.endswith("_s"))
     return max(MIN_ANALYSIS_S, ANALYSIS_SHARE * took)
+
+
+def plan_share(analyses: bool) -> float:
+    """The share of the time limit the plan may take: `PLAN_SHARE_WITH_ANALYSES` when
+    analyses follow it, else all of it."""
+    return PLAN_SHARE_WITH_ANALYSES if analyses else 1.0

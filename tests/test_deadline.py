@@ -173,3 +173,36 @@ def test_plan_command_returns_within_its_time_limit(tmp_path: Path) -> None:
         assert summary["best_bound_usd"] is not None and summary["mip_gap"] is not None
     for why in (summary.get("analyses_skipped") or {}).values():
         assert CUT_SHORT in why or "far from its bound" in why
+
+
+def test_a_plan_with_analyses_leaves_them_their_share_of_the_limit(tmp_path: Path,
+                                                                  monkeypatch: Any) -> None:
+    """With the report's analyses, the plan may take PLAN_SHARE_WITH_ANALYSES of the time
+    limit (1 / 1.75), so a plan the limit stops still leaves its analyses 0.75 of its time;
+    `--no-report` (and no analyses) gives the plan all of it. At --time-limit 60, 5 of 18
+    medium plans took the whole limit and had no analyses at all (benchmarks/README.md).
+    Checked on the share each solve gets, then on a 30-hall plan (HiGHS does not prove
+    it within the limit) whose baselines still run."""
+    import planner.analysis.solve as analysis_solve
+    from planner.deadline import PLAN_SHARE_WITH_ANALYSES
+    from planner.workflow.plan import plan_to_folder
+
+    assert PLAN_SHARE_WITH_ANALYSES == pytest.approx(1 / 1.75)
+    scenario = _medium_scenario(tmp_path)
+    shares: list[float] = []
+    real = analysis_solve.core.solve_data
+
+    def spy(*a: Any, **k: Any) -> Any:
+        shares.append(k.get("plan_share", 1.0))
+        return real(*a, **k)
+
+    monkeypatch.setattr(analysis_solve.core, "solve_data", spy)
+    plan_to_folder(scenario, tmp_path / "plain", report=False, time_limit_s=10.0)
+    assert shares == [1.0]
+    t = time.perf_counter()
+    plan_to_folder(scenario, tmp_path / "out", time_limit_s=10.0, started_at=t)
+    assert shares[1] == PLAN_SHARE_WITH_ANALYSES  # then the baselines' own solves
+    summary: dict[str, Any] = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (tmp_path / "out" / "baselines.csv").exists()
+    assert "baselines" not in (summary.get("analyses_skipped") or {}) or \
+        "not computed" not in summary["analyses_skipped"]["baselines"]

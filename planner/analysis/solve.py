@@ -30,14 +30,14 @@ def solve_data(data: PlanData, settings: HighsSettings,
                start: Any = None, heuristic: bool = True,
                start_from: WarmSource | None = None,
                started_at: float | None = None,
-               held_buys: HeldBuys | None = None) -> PlanResult:
+               held_buys: HeldBuys | None = None, plan_share: float = 1.0) -> PlanResult:
     """Build, compile, solve and extract one prepared problem (`planner.core.solve.solve_data`
     with `DIAGNOSIS`): raises InfeasibleError with the shortfall explained, or SolverError.
     """
     return core.solve_data(data, settings, progress, on_stage, formulation=formulation,
                            start=start, heuristic=heuristic, start_from=start_from,
                            diagnosis=DIAGNOSIS, started_at=started_at,
-                           held_buys=held_buys)
+                           held_buys=held_buys, plan_share=plan_share)
 
 
 def precheck(data: PlanData, settings: HighsSettings | None = None) -> None:

@@ -308,7 +308,7 @@ def solve_data(data: PlanData, settings: HighsSettings,
                start: np.ndarray | None = None, heuristic: bool = True,
                start_from: WarmSource | None = None, diagnosis: Diagnosis,
                started_at: float | None = None, held_buys: HeldBuys | None = None,
-               commitment: Commitment | None = None) -> PlanResult:
+               commitment: Commitment | None = None, plan_share: float = 1.0) -> PlanResult:
     """Build, compile, solve and extract one prepared problem.
 
     The time limit (`settings.time_limit_s`) bounds the run from `started_at` (a
@@ -346,7 +346,8 @@ def solve_data(data: PlanData, settings: HighsSettings,
     timings: dict[str, float] = {}
     lp_bound: float | None = None  # the start heuristic's LP optimum, a proven bound
     t0 = time.perf_counter()
-    deadline = Deadline(t0 if started_at is None else started_at, settings.time_limit_s)
+    deadline = Deadline(t0 if started_at is None else started_at,
+                        settings.time_limit_s * plan_share)
     precheck(data, diagnosis, _left(settings, deadline))
     if held_buys is not None:
         check_held_buys(data, held_buys)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from planner.core.size import MAX_COLUMNS
-from planner.deadline import Deadline
+from planner.deadline import Deadline, plan_share
 from planner.inputs.loader import load_inputs
 from planner.io.atomic import write_files
 from planner.io.output import MERGED_FILE, OPTIONAL_CSV_FILES, REPORT_SET, check_output_dir
@@ -60,7 +60,8 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
 
     The time limit (`time_limit_s`, else the scenario's `solver.time_limit_s`) bounds the
     whole run from `started_at` (a `time.perf_counter()` reading, default now): loading,
-    the plan, its analyses and the report share one deadline (`planner.deadline`);
+    the plan, its analyses and the report share one deadline (`planner.deadline`), of
+    which the plan may take `PLAN_SHARE_WITH_ANALYSES` when analyses follow it;
     analyses the deadline stops say so ("cut short by the time limit").
     """
     # the solver stack (highspy, Pyomo): kept out of `planner --help` start-up
@@ -79,7 +80,8 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
     result = plan(inputs, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=threads,
                   on_stage=progress.on_stage if progress else None,
                   progress=progress.on_solver if progress else None,
-                  max_columns=max_columns, started_at=started)
+                  max_columns=max_columns, started_at=started,
+                  plan_share=plan_share(report and (marginals or baselines)))
     if progress:
         for warning in result.data.warnings:
             progress.on_warning(warning)
