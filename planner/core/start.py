@@ -86,6 +86,13 @@ REOPT_FROM_GAP = 0.03
 #: clock is not; on installed-base medium seed 3 the roots found the same plans as 10 and
 #: 100 nodes, and the root, not the nodes, took the time: 1.9-3.1 s for three halls)
 REOPT_MAX_NODES = 1
+#: the least time each hall's MIP gets while time is left: each presolves the whole
+#: program (130,000 columns for 90 halls at large). Until session 10 every MIP re-solve
+#: of a session got its share plus the session's run time so far (HiGHS's time limit
+#: rule, `planner.core.highs.set_time_limit`), in effect its share plus HIGHS_GRACE_S;
+#: given its share alone (a third of a second for 90 halls in 30 s), many-small-halls
+#: large seed 1 ended at 3.79% in 120 s instead of 1.31%
+HALL_MIP_MIN_S = 2.0
 #: step 7 (RINS) runs when the plan is more than this share above the LP bound: below
 #: it the start plan proves a 1% gap by itself (medium, every family, seeds 1-5: it
 #: took slo-classes seed 1 from 1.53% to 0.19% in 3.2 s, installed-base's retirement
@@ -416,7 +423,8 @@ def _by_hall(compiled: CompiledModel, layout: _Layout, x: np.ndarray, obj: float
         if _gap(obj, lp_bound) <= target_gap or left() <= 0:
             break
         held = np.setdiff1d(ints, halls[site], assume_unique=True)
-        limit = max(left() / (len(order) - i), MIN_TIME_LIMIT_S)
+        limit = max(min(max(left() / (len(order) - i), HALL_MIP_MIN_S), left()),
+                    MIN_TIME_LIMIT_S)
         x, obj = _cheaper(session, held, x, x, obj, limit, from_x=True)
     return x, obj
 
