@@ -136,7 +136,7 @@ def analysis_budget_s(timings: dict[str, float], run: Deadline | None = None) ->
     return max(MIN_ANALYSIS_S, ANALYSIS_SHARE * took)
 
 
-def plan_share(analyses: bool) -> float:
+def share_for_plan(analyses: bool) -> float:
     """The share of the time limit the plan may take: `PLAN_SHARE_WITH_ANALYSES` when
     analyses follow it, else all of it."""
     return PLAN_SHARE_WITH_ANALYSES if analyses else 1.0

@@ -318,7 +318,9 @@ def solve_data(data: PlanData, settings: HighsSettings,
     `HEURISTIC_SHARE` of what is left; HiGHS gets the rest less a reserve for the stages
     after it (`post_solve_reserve`) and is interrupted past that by `HIGHS_GRACE_S`; the
     re-plan that explains an infeasible strict scenario gets what is left. So a run ends
-    about when the limit says, however large the model.
+    about when the limit says, however large the model. `plan_share`: the share of the
+    limit this solve's deadline is (below 1 when analyses follow it and share the limit,
+    `planner.deadline.PLAN_SHARE_WITH_ANALYSES`).
 
     `formulation`: "strong" (default) or "plain" (the contract's math as written; same
     optimum, see `planner.core.build`). `start`: a column vector of a previous plan of the

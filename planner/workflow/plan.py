@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from planner.core.size import MAX_COLUMNS
-from planner.deadline import Deadline, plan_share
+from planner.deadline import Deadline, share_for_plan
 from planner.inputs.loader import load_inputs
 from planner.io.atomic import write_files
 from planner.io.output import MERGED_FILE, OPTIONAL_CSV_FILES, REPORT_SET, check_output_dir
@@ -81,7 +81,7 @@ def plan_to_folder(scenario: Path, out: Path, what_ifs: Sequence[Path] = (),
                   on_stage=progress.on_stage if progress else None,
                   progress=progress.on_solver if progress else None,
                   max_columns=max_columns, started_at=started,
-                  plan_share=plan_share(report and (marginals or baselines)))
+                  plan_share=share_for_plan(report and (marginals or baselines)))
     if progress:
         for warning in result.data.warnings:
             progress.on_warning(warning)
