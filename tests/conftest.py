@@ -119,3 +119,16 @@ def failing_replace(at: int) -> Any:
         real_replace(src, dst)
 
     return flaky_replace
+
+
+def many_small_halls_medium(tmp: Path) -> Path:
+    """benchmarks/families.py's many-small-halls, medium, seed 1 (30 halls: HiGHS does not
+    prove it within seconds), written under `tmp`; its scenario path."""
+    import sys
+
+    bench = str(Path(__file__).resolve().parent.parent / "benchmarks")
+    if bench not in sys.path:
+        sys.path.insert(0, bench)
+    import families  # benchmarks/families.py
+
+    return families.write("many-small-halls", "medium", 1, tmp / "many-small-halls")

@@ -19,7 +19,7 @@ from planner.core.highs import HighsSettings, SolveOutcome
 from planner.core.solve import with_bound
 from planner.deadline import CUT_SHORT, Deadline, post_solve_reserve
 from planner.report import plan_set
-from tests.conftest import make_scenario
+from tests.conftest import make_scenario, many_small_halls_medium
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -139,19 +139,12 @@ def test_analyses_cut_short_midway_keep_what_they_solved(tmp_path: Path) -> None
     assert "**Incomplete:**" in str(files["report.md"])
 
 
-def _medium_scenario(tmp_path: Path) -> Path:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import families  # benchmarks/families.py
-
-    return families.write("many-small-halls", "medium", 1, tmp_path / "medium")
-
-
 def test_plan_command_returns_within_its_time_limit(tmp_path: Path) -> None:
     """`planner plan --time-limit 5` on a medium scenario (30 halls; HiGHS alone does not
     prove it within 5 s): the whole command, Python's start-up included, returns within
     the limit plus a generous margin for a loaded machine, with a valid plan folder (or
     the clear "no feasible plan within the time limit" exit)."""
-    scenario = _medium_scenario(tmp_path)
+    scenario = many_small_halls_medium(tmp_path)
     out = tmp_path / "out"
     t = time.perf_counter()
     res = subprocess.run([sys.executable, "-m", "planner", "plan", str(scenario), "-o",
@@ -188,7 +181,7 @@ def test_a_plan_with_analyses_leaves_them_their_share_of_the_limit(tmp_path: Pat
     from planner.workflow.plan import plan_to_folder
 
     assert abs(PLAN_SHARE_WITH_ANALYSES - 1 / 1.75) < 1e-12
-    scenario = _medium_scenario(tmp_path)
+    scenario = many_small_halls_medium(tmp_path)
     shares: list[float] = []
     real = analysis_solve.core.solve_data
 

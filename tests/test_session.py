@@ -18,7 +18,7 @@ from planner.core.prepare import prepare
 from planner.core.problem import PlanData
 from planner.core.session import PlanSession
 from planner.inputs.loader import load_inputs
-from tests.conftest import make_scenario
+from tests.conftest import make_scenario, many_small_halls_medium
 
 Q = 2190 * 3600 / 1e6 * 100  # $ per (token/s) unmet for one quarter
 EXACT = HighsSettings(time_limit_s=30, mip_rel_gap=1e-9, random_seed=0)
@@ -108,17 +108,13 @@ def test_each_mip_re_solve_gets_its_own_time_limit(tmp_path: Path) -> None:
     takes about 1.8 s; with the LP's rule (run time so far + 0.3 s) each re-solve took
     the time of all before it as well, 0.3 * (2**6 - 1) = 18.9 s in all. The bound below
     is far from both."""
-    import sys
     import time
 
     from planner.core.build import build_model
     from planner.core.compile import compile_model
     from planner.core.highs import set_time_limit
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    import families
-
-    path = families.write("many-small-halls", "medium", 1, tmp_path / "msh")
+    path = many_small_halls_medium(tmp_path)
     compiled = compile_model(build_model(prepare(load_inputs(path))))
     session = PlanSession(compiled, HighsSettings(time_limit_s=0.3, mip_rel_gap=1e-9))
     assert session.is_mip

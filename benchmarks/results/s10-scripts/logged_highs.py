@@ -4,7 +4,10 @@ the cold retry after a misvalued start announced; then either the whole `planner
 or `benchmarks/run.py`'s planner child (run from the repository root).
 
     python logged_highs.py plan <scenario.yaml> -o OUT --no-report --time-limit 120
-    python logged_highs.py child <scenario.yaml> <limit s> <seed>
+    python logged_highs.py child <scenario.yaml> <limit s> <seed> ['{"HiGHS option": value}']
+
+(the child's optional JSON: extra HiGHS options for the final MIP, as run.py's
+--highs-option).
 """
 import json
 import sys
@@ -44,7 +47,8 @@ if sys.argv[1] == "child":
     sys.path.insert(0, "benchmarks")
     import run
 
-    rec = run._child("planner", sys.argv[2], float(sys.argv[3]), int(sys.argv[4]))
+    options = json.loads(sys.argv[5]) if len(sys.argv) > 5 else None
+    rec = run._child("planner", sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), options)
     say("done " + json.dumps({k: rec.get(k) for k in ("status", "heuristic_s", "t_1pct_s",
                                                        "final_gap", "wall_s")}))
 else:
