@@ -22,6 +22,7 @@ import numpy as np
 from planner.core.checks import check_plan
 from planner.core.extract import extract
 from planner.core.highs import HighsSettings, SolveOutcome
+from planner.core.isolated import run_isolated, worth_isolating
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables
 from planner.core.session import PlanSession
@@ -386,8 +387,11 @@ def solve_data(data: PlanData, settings: HighsSettings,
     solve_settings = _left(settings, deadline,
                            post_solve_reserve(timings, settings.time_limit_s))
     stop_at = time.perf_counter() + solve_settings.time_limit_s + HIGHS_GRACE_S
-    outcome = PlanSession(compiled, solve_settings).solve(start=start, progress=progress,
-                                                          stop_at=stop_at)
+    if worth_isolating(compiled.program):  # a large MIP: HiGHS in a process of its own
+        outcome = run_isolated(compiled.program, solve_settings, start, progress, stop_at)
+    else:
+        outcome = PlanSession(compiled, solve_settings).solve(start=start, progress=progress,
+                                                              stop_at=stop_at)
     timings["solve_s"] = outcome.seconds
     if lp_bound is not None:
         outcome = with_bound(outcome, lp_bound)

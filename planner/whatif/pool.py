@@ -10,15 +10,14 @@ import contextlib
 import multiprocessing
 import os
 import signal
-import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from planner.errors import Terminated
+from planner.procs import die_with_parent, ignore_ctrl_c, signals_blocked
 from planner.whatif.jobs import DoneFn, Job, JobResult, chains, crashed, run_chain, run_serial
 
 #: how often the loop handing out chains looks for a Ctrl-C or SIGTERM (`_StopRequest`)
@@ -28,53 +27,24 @@ STOP_CHECK_S = 0.2
 def _worker_init(parent_pid: int) -> None:
     """Set up a worker process: it dies with its parent and never handles Ctrl-C.
 
-    Ctrl-C: the worker was started with SIGINT blocked (`_signals_blocked`); it now
+    Ctrl-C: the worker was started with SIGINT blocked (`signals_blocked`); it now
     ignores SIGINT and unblocks it, so a Ctrl-C sent to the whole process group (as a
     terminal sends it) is discarded here, and the caller stops the workers (`_stop`), so
     none prints a traceback.
 
     Death with the parent: a parent killed outright (`kill -9`, or SIGTERM outside the
-    CLI) cannot stop its pool, so each worker watches it (`_die_with_parent`).
+    CLI) cannot stop its pool, so each worker watches it (`planner.procs.die_with_parent`).
 
     The solver stack (Pyomo) creates a multiprocessing Lock when imported. Under a
     worker's own default start method ('spawn') that is a named semaphore, which the
     resource tracker reports as "leaked" when the worker is stopped; under 'fork' it is
-    unlinked at once. A worker starts no processes, so its default only decides that."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    _die_with_parent(parent_pid)
+    unlinked at once. A worker starts processes only through an explicit 'spawn' context
+    (HiGHS's own process for a large plan, `planner.core.isolated`), so its default only
+    decides that."""
+    ignore_ctrl_c()
+    die_with_parent(parent_pid)
     if "fork" in multiprocessing.get_all_start_methods():
         multiprocessing.set_start_method("fork", force=True)
-
-
-#: how often a worker checks that its parent is alive where the kernel cannot tell it
-PARENT_CHECK_S = 1.0
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """End this process when `parent_pid` ends.
-
-    On Linux the kernel sends SIGKILL the moment the parent dies
-    (`prctl(PR_SET_PDEATHSIG)`). Everywhere, a daemon thread also checks every
-    `PARENT_CHECK_S` whether the process has been re-parented, and exits if so (this
-    also covers a parent that died before the `prctl`)."""
-    if sys.platform.startswith("linux"):
-        import ctypes  # only for prctl, only on Linux
-
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
-    if os.getppid() != parent_pid:
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            time.sleep(PARENT_CHECK_S)
-            if os.getppid() != parent_pid:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="planner-parent-watch", daemon=True).start()
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -88,30 +58,6 @@ def _context() -> multiprocessing.context.BaseContext:
     run-to-run noise (docs/what-if.md). 'spawn' is also the default on Windows and macOS,
     so the runner behaves the same everywhere."""
     return multiprocessing.get_context("spawn")
-
-
-@contextlib.contextmanager
-def _signals_blocked() -> Iterator[None]:
-    """Worker processes started in here start with SIGINT blocked (a child inherits the
-    signal mask), so a Ctrl-C while one is still importing prints no traceback there;
-    `_worker_init` then ignores and unblocks it. In this process a Ctrl-C that arrives
-    meanwhile stays pending and is handled when the block ends: none is lost. The pool
-    starts its processes in `submit`."""
-    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: ignore it meanwhile instead
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, old if old is not None else signal.default_int_handler)
-        return
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
 
 class _StopRequest:
@@ -234,7 +180,7 @@ def _run_pool(jobs: Sequence[Job], todo: deque[list[int]], workers: int,
                 while todo and len(running) < workers and not broken:
                     chain = todo.popleft()
                     try:
-                        with _signals_blocked():
+                        with signals_blocked():
                             fut = pool.submit(run_chain, [jobs[i] for i in chain])
                     except BrokenProcessPool:  # a worker died since the last result
                         todo.appendleft(chain)
