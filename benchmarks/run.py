@@ -143,6 +143,7 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
     from planner.core.build import build_model
     from planner.core.compile import compile_model
     from planner.core.highs import HighsSettings, highs_instance, run_highs
+    from planner.core.isolated import run_isolated, worth_isolating
     from planner.deadline import Deadline
 
     formulation = "plain" if peer in ("plain", "plainheur") else "strong"
@@ -165,8 +166,11 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
     # the plain peer is the contract's math as written: without the program's options
     handed = compiled.program if peer != "plain" else dataclasses.replace(compiled.program,
                                                                           options={})
-    h = highs_instance(handed, settings)
-    if peer != "plain":
+    # a large program is solved in a process of its own, as `planner plan` solves it
+    # (planner.core.isolated): no HiGHS instance here
+    isolate = peer != "plain" and worth_isolating(handed)
+    h = None if isolate else highs_instance(handed, settings)
+    if peer != "plain" and h is not None:
         for key, value in options.items():  # --highs-option, for tuning runs
             h.setOptionValue(key, value)
     ts = time.perf_counter()
@@ -195,7 +199,8 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
         clock.update(start.objective if start.objective is not None else math.inf,
                      start.lp_bound if start.lp_bound is not None else -math.inf)
     left = max(1e-3, deadline.remaining())
-    h.setOptionValue("time_limit", left)
+    if h is not None:
+        h.setOptionValue("time_limit", left)
     t_run = time.perf_counter()
 
     def on_progress(p: dict[str, float]) -> None:
@@ -205,8 +210,15 @@ def _child_highs(data: Any, peer: str, time_limit: float, seed: int, t0: float,
     # the unit of the start plan's objective and LP bound above (without `program`, the
     # incumbents HiGHS reported were 10x or more below the USD bound, so every gap
     # threshold counted as reached at HiGHS's first report)
-    out = run_highs(h, True, start=None if start is None else start.x, progress=on_progress,
-                    stop_at=deadline.stop_at(left), program=handed)
+    if h is None:  # its progress is timed here, as it arrives
+        out = run_isolated(dataclasses.replace(handed, options={**handed.options, **options}),
+                           dataclasses.replace(settings, time_limit_s=left),
+                           None if start is None else start.x,
+                           lambda p: clock.update(p["objective"], p["bound"]),
+                           deadline.stop_at(left))
+    else:
+        out = run_highs(h, True, start=None if start is None else start.x,
+                        progress=on_progress, stop_at=deadline.stop_at(left), program=handed)
     end = time.perf_counter()
     if out.objective is not None and out.best_bound is not None:
         clock.update(out.objective, out.best_bound, end)

@@ -62,6 +62,31 @@ ANALYSIS_SHARE = 0.75
 PLAN_SHARE_WITH_ANALYSES = 1.0 / (1.0 + ANALYSIS_SHARE)
 
 
+@dataclass(frozen=True)
+class SoftStop:
+    """Stop a MIP once past `at` (a `time.perf_counter()` reading) if its gap is at most
+    `gap`; below that it goes on to its own limit. `bound`: a proven lower bound found
+    before the run (the start heuristic's LP optimum, USD), counted with the run's own.
+
+    A plan followed by analyses may take `PLAN_SHARE_WITH_ANALYSES` of the limit; past
+    it, a plan still weaker than the analyses accept (they are skipped on a plan stopped
+    far from its bound) would leave them nothing to do with the time kept for them, so
+    it goes on while its gap is above that (`planner.core.solve.solve_data`)."""
+
+    at: float
+    gap: float
+    bound: float = float("-inf")
+
+    def gap_of(self, objective: float, bound: float) -> float:
+        """The relative gap of a plan costing `objective` under `bound` or `self.bound`."""
+        best = max(bound, self.bound)
+        return max(0.0, objective - best) / max(abs(objective), 1e-9)
+
+    def due(self, objective: float, bound: float) -> bool:
+        """Whether a run with a plan costing `objective` and a bound `bound` stops now."""
+        return time.perf_counter() >= self.at and self.gap_of(objective, bound) <= self.gap
+
+
 class CutShort(Exception):
     """An analysis found no time left to start: the deadline passed (`CUT_SHORT`)."""
 

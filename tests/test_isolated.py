@@ -20,8 +20,15 @@ import scipy.sparse as sp
 
 import planner.core.isolated as isolated
 from planner.api import plan
-from planner.core.highs import HighsSettings, MatrixProgram
+from planner.core.highs import (
+    HighsSettings,
+    MatrixProgram,
+    SolveOutcome,
+    highs_instance,
+    run_highs,
+)
 from planner.core.warm import is_feasible
+from planner.deadline import SoftStop
 from planner.errors import SolverError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,3 +132,30 @@ def test_ctrl_c_in_the_parent_kills_the_child(monkeypatch: pytest.MonkeyPatch) -
         isolated.run_isolated(market_split(), HighsSettings(time_limit_s=600.0), None,
                               interrupted, stop_at=time.perf_counter() + 60.0)
     assert len(children.started) == 1 and children.all_ended()
+
+
+@pytest.mark.parametrize("where", ["here", "own process"])
+def test_a_soft_stop_ends_a_run_only_once_its_gap_is_small_enough(
+        where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Market split: HiGHS's plans stay at a gap of 100% (bound 0), so a soft stop that
+    accepts 100% ends the run soon after its time, one that asks for 50% lets it run to its
+    own limit (4 s)."""
+    prog = market_split()
+    settings = HighsSettings(time_limit_s=4.0, mip_rel_gap=0.0)
+
+    def run(gap: float) -> tuple[float, SolveOutcome]:
+        t0 = time.perf_counter()
+        soft = SoftStop(t0 + 1.0, gap)
+        if where == "here":
+            out = run_highs(highs_instance(prog, settings), True, program=prog, soft=soft,
+                            stop_at=t0 + 60.0)
+        else:
+            out = isolated.run_isolated(prog, settings, None, None, t0 + 60.0, soft)
+        return time.perf_counter() - t0, out
+
+    took, out = run(gap=1.0)
+    assert out.status == "time_limit" and out.x is not None
+    assert 1.0 <= took < 3.5
+    took, out = run(gap=0.5)
+    assert out.status == "time_limit" and out.x is not None
+    assert took >= 3.5

@@ -13,6 +13,7 @@ from typing import Any
 
 from planner.analysis.binding import shortfall_details, unservable_reason
 from planner.analysis.shortfall import diagnose
+from planner.analysis.verdicts import WEAK_GAP
 from planner.core import solve as core
 from planner.core.highs import HighsSettings
 from planner.core.problem import PlanData
@@ -33,11 +34,16 @@ def solve_data(data: PlanData, settings: HighsSettings,
                held_buys: HeldBuys | None = None, plan_share: float = 1.0) -> PlanResult:
     """Build, compile, solve and extract one prepared problem (`planner.core.solve.solve_data`
     with `DIAGNOSIS`): raises InfeasibleError with the shortfall explained, or SolverError.
+
+    A plan that shares the time limit with analyses (`plan_share` below 1) goes on past
+    its share while its gap is above `WEAK_GAP`: the analyses skip such a plan, so the
+    time kept for them would be lost.
     """
     return core.solve_data(data, settings, progress, on_stage, formulation=formulation,
                            start=start, heuristic=heuristic, start_from=start_from,
                            diagnosis=DIAGNOSIS, started_at=started_at,
-                           held_buys=held_buys, plan_share=plan_share)
+                           held_buys=held_buys, plan_share=plan_share,
+                           weak_gap=WEAK_GAP if plan_share < 1.0 else None)
 
 
 def precheck(data: PlanData, settings: HighsSettings | None = None) -> None:

@@ -16,13 +16,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
 from highspy.highs import HighsCallbackEvent
 
+from planner.deadline import SoftStop
 from planner.errors import SolverError
 
 INF = highspy.kHighsInf
@@ -254,7 +255,8 @@ def set_time_limit(h: highspy.Highs, is_mip: bool, seconds: float) -> None:
                      else float(h.getRunTime()) + float(seconds))
 
 
-def run_interruptible(h: highspy.Highs, stop_at: float | None = None) -> None:
+def run_interruptible(h: highspy.Highs, stop_at: float | None = None,
+                      soft: SoftStop | None = None) -> None:
     """`h.run()`, stopped cleanly by Ctrl-C and by the clock.
 
     Ctrl-C: HiGHS ends its search at once (through its interrupt callbacks) and
@@ -267,10 +269,12 @@ def run_interruptible(h: highspy.Highs, stop_at: float | None = None) -> None:
     interrupt point past it, as if its time limit had been reached (model status
     kInterrupt; a plan found so far is kept). HiGHS's own `time_limit` normally stops it
     first; this bounds the stretches of its search that do not check that limit
-    (`planner.deadline`). Without either, this is `h.run()`."""
+    (`planner.deadline`). `soft` (in HiGHS's scaled costs): a MIP is also interrupted at
+    its first interrupt point past `soft.at` with a gap at most `soft.gap`. Without any,
+    this is `h.run()`."""
     catch_ctrl_c = (threading.current_thread() is threading.main_thread()
                     and signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None))
-    if not catch_ctrl_c and stop_at is None:
+    if not catch_ctrl_c and stop_at is None and soft is None:
         h.run()
         return
     asked: list[int] = []
@@ -279,45 +283,58 @@ def run_interruptible(h: highspy.Highs, stop_at: float | None = None) -> None:
         if asked or (stop_at is not None and time.perf_counter() >= stop_at):
             e.interrupt()
 
+    def on_mip_interrupt_point(e: HighsCallbackEvent) -> None:
+        on_interrupt_point(e)
+        if soft is not None:
+            d = e.data_out
+            if abs(d.mip_primal_bound) < INF and soft.due(d.mip_primal_bound, d.mip_dual_bound):
+                e.interrupt()
+
     def on_ctrl_c(signum: int, frame: object) -> None:
         asked.append(signum)
 
-    points = (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt)
-    for point in points:
-        point.subscribe(on_interrupt_point)
+    points = ((h.cbSimplexInterrupt, on_interrupt_point), (h.cbIpmInterrupt, on_interrupt_point),
+              (h.cbMipInterrupt, on_mip_interrupt_point))
+    for point, handler in points:
+        point.subscribe(handler)
     old = signal.signal(signal.SIGINT, on_ctrl_c) if catch_ctrl_c else None
     try:
         h.run()
     finally:
         if catch_ctrl_c:
             signal.signal(signal.SIGINT, old)
-        for point in points:
-            point.unsubscribe(on_interrupt_point)
+        for point, handler in points:
+            point.unsubscribe(handler)
     if asked:
         raise KeyboardInterrupt
 
 
 def run_highs(h: highspy.Highs, is_mip: bool, start: np.ndarray | None = None,
               progress: ProgressFn | None = None, stop_at: float | None = None,
-              program: MatrixProgram | None = None) -> SolveOutcome:
+              program: MatrixProgram | None = None, soft: SoftStop | None = None
+              ) -> SolveOutcome:
     """Run a prepared HiGHS instance and read its outcome; `program`: the program `h`
     holds (`highs_instance`), which HiGHS holds in its own units (`column_units`) and
     scaled costs (`objective_scale`): `start` is given, and the plan, objective, bound and
     progress come back, in the program's units and USD (without it, in HiGHS's own);
     `stop_at`: a `time.perf_counter()` reading past which HiGHS is interrupted
-    (`run_interruptible`), the cold retry below included."""
+    (`run_interruptible`), the cold retry below included; `soft` (in USD): a MIP stops
+    past `soft.at` once its gap is at most `soft.gap` (`planner.deadline.SoftStop`)."""
     if program is None:
-        return _run(h, is_mip, start, progress, stop_at)
+        return _run(h, is_mip, start, progress, stop_at, soft)
     unit, scale = program.units, program.objective_scale
+    if soft is not None:
+        soft = replace(soft, bound=soft.bound * scale)
     out = _run(h, is_mip, None if start is None else np.asarray(start) / unit,
-               _unscaled_progress(progress, scale), stop_at)
+               _unscaled_progress(progress, scale), stop_at, soft)
     if out.x is not None:
         out.x = out.x * unit
     return _unscaled(out, scale)
 
 
 def _run(h: highspy.Highs, is_mip: bool, start: np.ndarray | None,
-         progress: ProgressFn | None, stop_at: float | None) -> SolveOutcome:
+         progress: ProgressFn | None, stop_at: float | None,
+         soft: SoftStop | None = None) -> SolveOutcome:
     """`run_highs` in HiGHS's own units."""
     if start is not None:
         sol = highspy.HighsSolution()
@@ -327,7 +344,7 @@ def _run(h: highspy.Highs, is_mip: bool, start: np.ndarray | None,
     if progress is not None and is_mip:
         _subscribe_progress(h, progress)
     t0 = time.perf_counter()
-    run_interruptible(h, stop_at)
+    run_interruptible(h, stop_at, soft if is_mip else None)
     seconds = time.perf_counter() - t0
     ms = h.getModelStatus()
     name = h.modelStatusToString(ms)
@@ -367,23 +384,23 @@ def _run(h: highspy.Highs, is_mip: bool, start: np.ndarray | None,
             # where its objective is wrong (measured: "MIP start solution is feasible in
             # the reduced space: objective 7507200" for a plan costing 8407200), then
             # claim that plan optimal. Never trust such a run: solve again, cold.
-            return _cold_retry(h, x, true_obj, seconds, stop_at)
+            return _cold_retry(h, x, true_obj, seconds, stop_at, soft)
     return SolveOutcome(status, x, obj, bound, gap, seconds, name, nodes)
 
 
 def _cold_retry(h: highspy.Highs, x: np.ndarray, true_obj: float, seconds: float,
-                stop_at: float | None) -> SolveOutcome:
+                stop_at: float | None, soft: SoftStop | None = None) -> SolveOutcome:
     """`run_highs` again without the starting plan HiGHS misvalued: the retry gets the time
     limit of the run it repeats (a MIP's `time_limit` counts from the start of each run,
-    `set_time_limit`), but not past `stop_at`. When the retry finds no plan (no time
-    left), the misvalued run's plan is returned at its true cost, as a time-limited plan
-    without a bound."""
+    `set_time_limit`), but not past `stop_at`, and stops as `soft` says. When the retry
+    finds no plan (no time left), the misvalued run's plan is returned at its true cost,
+    as a time-limited plan without a bound."""
     h.clearSolver()
     limit = float(h.getOptionValue("time_limit")[1])
     own = limit if stop_at is None else max(MIN_RETRY_S,
                                             min(limit, stop_at - time.perf_counter()))
     set_time_limit(h, True, own)
-    again = _run(h, True, None, None, stop_at)
+    again = _run(h, True, None, None, stop_at, soft)
     h.setOptionValue("time_limit", limit)
     again.seconds += seconds
     if again.x is None and again.status == "no_solution":

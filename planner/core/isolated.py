@@ -48,6 +48,7 @@ from planner.core.highs import (
 )
 from planner.core.scaling import HIGHS_FEASIBILITY_TOL
 from planner.core.warm import is_feasible
+from planner.deadline import SoftStop
 from planner.errors import PlannerError, SolverError
 from planner.procs import die_with_parent
 
@@ -75,10 +76,12 @@ def worth_isolating(prog: MatrixProgram) -> bool:
 
 
 def run_isolated(prog: MatrixProgram, settings: HighsSettings, start: np.ndarray | None,
-                 progress: ProgressFn | None, stop_at: float) -> SolveOutcome:
+                 progress: ProgressFn | None, stop_at: float,
+                 soft: SoftStop | None = None) -> SolveOutcome:
     """Solve the MIP `prog` in a child process with `settings` from the plan `start`, as
-    `run_highs(highs_instance(prog, settings), True, start, progress, program=prog)`
-    would here, and stop it at `stop_at` (a `time.perf_counter()` reading).
+    `run_highs(highs_instance(prog, settings), True, start, progress, program=prog,
+    soft=soft)` would here, and stop it at `stop_at` (a `time.perf_counter()` reading),
+    or past `soft.at` once the best plan received is within `soft.gap` of the last bound.
 
     The child is ``python -c`` importing this module (`child_main`), not a
     `multiprocessing` process: those re-import the caller's main module, which breaks a
@@ -109,7 +112,7 @@ def run_isolated(prog: MatrixProgram, settings: HighsSettings, start: np.ndarray
         send.close()
         while True:
             wait = stop_at - time.perf_counter()
-            if wait <= 0:
+            if wait <= 0 or best.due(soft):
                 break
             if not receive.poll(min(wait, POLL_S)):
                 continue
@@ -166,6 +169,11 @@ class _Best:
         if math.isfinite(bound) and abs(bound) < 1e300:
             self.bound = bound if self.bound is None else max(self.bound, bound)
 
+    def due(self, soft: SoftStop | None) -> bool:
+        """Whether `soft` stops the run with the best plan and bound received."""
+        return (soft is not None and self.x is not None
+                and soft.due(self.objective, -math.inf if self.bound is None else self.bound))
+
     def outcome(self, seconds: float) -> SolveOutcome:
         if self.x is None:
             return SolveOutcome("no_solution", None, None, self.bound, None, seconds,
@@ -189,11 +197,16 @@ def child_main(read_fd: int, write_fd: int, parent_pid: int) -> None:
         startup_s = max(0.0, time.monotonic() - asked_at)
         h = highs_instance(prog, replace(settings, time_limit_s=max(
             MIN_LIMIT_S, settings.time_limit_s - startup_s)))
-        unit = prog.units
+        unit, scale = prog.units, prog.objective_scale
         last = [-math.inf]
 
         def on_plan(e: Any) -> None:
-            conn.send(("plan", np.asarray(e.data_out.mip_solution, dtype=np.float64) * unit))
+            d = e.data_out
+            conn.send(("plan", np.asarray(d.mip_solution, dtype=np.float64) * unit))
+            conn.send(("progress", {  # each plan as found, whatever PROGRESS_EVERY_S
+                "objective": float(d.objective_function_value) / scale,
+                "bound": float(d.mip_dual_bound) / scale, "gap": float(d.mip_gap),
+                "running_time": float(d.running_time)}))
 
         def on_progress(report: dict[str, float]) -> None:
             now = time.perf_counter()

@@ -45,6 +45,7 @@ from planner.core.highs import (
 if TYPE_CHECKING:
     from planner.core.compile import CompiledModel, Values
     from planner.core.problem import PlanData
+    from planner.deadline import SoftStop
 
 
 @dataclass(frozen=True)
@@ -233,16 +234,17 @@ class PlanSession:
 
     # ------------------------------------------------------------------ solving
     def solve(self, start: np.ndarray | None = None, progress: ProgressFn | None = None,
-              time_limit_s: float | None = None, stop_at: float | None = None
-              ) -> SolveOutcome:
+              time_limit_s: float | None = None, stop_at: float | None = None,
+              soft: SoftStop | None = None) -> SolveOutcome:
         """Run HiGHS on the current bounds, from the plan `start` if given (handed over
         with ``setSolution``), within `time_limit_s` (default: the settings'), and
-        interrupted past `stop_at` (a `time.perf_counter()` reading; `run_highs`)."""
+        interrupted past `stop_at` (a `time.perf_counter()` reading), or past `soft.at`
+        once within `soft.gap` (`run_highs`)."""
         limit = self.settings.time_limit_s if time_limit_s is None else time_limit_s
         set_time_limit(self.h, self.is_mip, limit)
         self.solves += 1
         return run_highs(self.h, self.is_mip, start, progress, stop_at=stop_at,
-                         program=self.program)
+                         program=self.program, soft=soft)
 
     def row_duals(self) -> np.ndarray | None:
         """Row duals of the last solve, in USD per row unit; None unless it ended optimal

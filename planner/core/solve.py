@@ -36,7 +36,7 @@ from planner.core.warm import (
     held_commitment,
     held_purchases,
 )
-from planner.deadline import HIGHS_GRACE_S, Deadline, post_solve_reserve
+from planner.deadline import HIGHS_GRACE_S, Deadline, SoftStop, post_solve_reserve
 from planner.errors import InfeasibleError, SolverError
 from planner.fmt import fixed, num, usd, usd_small
 from planner.inputs.bundle import Inputs
@@ -309,7 +309,8 @@ def solve_data(data: PlanData, settings: HighsSettings,
                start: np.ndarray | None = None, heuristic: bool = True,
                start_from: WarmSource | None = None, diagnosis: Diagnosis,
                started_at: float | None = None, held_buys: HeldBuys | None = None,
-               commitment: Commitment | None = None, plan_share: float = 1.0) -> PlanResult:
+               commitment: Commitment | None = None, plan_share: float = 1.0,
+               weak_gap: float | None = None) -> PlanResult:
     """Build, compile, solve and extract one prepared problem.
 
     The time limit (`settings.time_limit_s`) bounds the run from `started_at` (a
@@ -321,7 +322,9 @@ def solve_data(data: PlanData, settings: HighsSettings,
     re-plan that explains an infeasible strict scenario gets what is left. So a run ends
     about when the limit says, however large the model. `plan_share`: the share of the
     limit this solve's deadline is (below 1 when analyses follow it and share the limit,
-    `planner.deadline.PLAN_SHARE_WITH_ANALYSES`).
+    `planner.deadline.PLAN_SHARE_WITH_ANALYSES`); `weak_gap`: past its share, HiGHS goes
+    on, up to the whole limit, while its gap is above this (the analyses skip a plan
+    stopped with a larger gap, so the time kept for them would be lost; `SoftStop`).
 
     `formulation`: "strong" (default) or "plain" (the contract's math as written; same
     optimum, see `planner.core.build`). `start`: a column vector of a previous plan of the
@@ -383,15 +386,23 @@ def solve_data(data: PlanData, settings: HighsSettings,
         start = sp.x
         lp_bound = sp.lp_bound
     # HiGHS gets what is left, less the reserve for the stages after it, and is
-    # interrupted if it overruns that by more than HIGHS_GRACE_S (planner.deadline)
-    solve_settings = _left(settings, deadline,
-                           post_solve_reserve(timings, settings.time_limit_s))
+    # interrupted if it overruns that by more than HIGHS_GRACE_S (planner.deadline);
+    # with `weak_gap`, what is left of the whole limit, stopping at the plan's share
+    # once its gap is at most `weak_gap`
+    reserve = post_solve_reserve(timings, settings.time_limit_s)
+    soft = None
+    if weak_gap is not None and plan_share < 1.0:
+        soft = SoftStop(deadline.at - reserve, weak_gap,
+                        -math.inf if lp_bound is None else lp_bound)
+        deadline = Deadline(deadline.started, settings.time_limit_s)
+    solve_settings = _left(settings, deadline, reserve)
     stop_at = time.perf_counter() + solve_settings.time_limit_s + HIGHS_GRACE_S
     if worth_isolating(compiled.program):  # a large MIP: HiGHS in a process of its own
-        outcome = run_isolated(compiled.program, solve_settings, start, progress, stop_at)
+        outcome = run_isolated(compiled.program, solve_settings, start, progress, stop_at,
+                               soft)
     else:
         outcome = PlanSession(compiled, solve_settings).solve(start=start, progress=progress,
-                                                              stop_at=stop_at)
+                                                              stop_at=stop_at, soft=soft)
     timings["solve_s"] = outcome.seconds
     if lp_bound is not None:
         outcome = with_bound(outcome, lp_bound)
