@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from planner.core.extensive import ExtensiveForm, extensive_form
-from planner.core.highs import HighsSettings, SolveOutcome, highs_instance, run_highs
+from planner.core.highs import HighsSettings, SolveOutcome
+from planner.core.isolated import solve_program
 from planner.core.prepare import prepare, widen
 from planner.core.problem import PlanData
 from planner.core.solve import Diagnosis, PlanResult, checked_plan, solve_data
@@ -331,10 +332,9 @@ def _solve_extensive(datas: list[PlanData], probs: list[float], labels: frozense
                      zip(models, start_plans, strict=True)])
         start = x if is_feasible(ef.program, x) else None
     left = max(MIN_FUTURE_SOLVE_S, deadline.remaining())
-    h = highs_instance(ef.program, replace(settings, time_limit_s=left))
-    outcome = run_highs(h, bool(ef.program.integer.any()), start, progress,
-                        stop_at=time.perf_counter() + left + HIGHS_GRACE_S,
-                        program=ef.program)
+    # a large extensive form runs in a process of its own (planner.core.isolated)
+    outcome = solve_program(ef.program, replace(settings, time_limit_s=left), start, progress,
+                            time.perf_counter() + left + HIGHS_GRACE_S)
     if outcome.x is None:
         _no_plan(outcome, settings)
     assert outcome.x is not None

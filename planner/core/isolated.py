@@ -75,6 +75,19 @@ def worth_isolating(prog: MatrixProgram) -> bool:
             and int(prog.A.nnz) >= ISOLATE_MIN_NONZEROS)
 
 
+def solve_program(prog: MatrixProgram, settings: HighsSettings, start: np.ndarray | None,
+                  progress: ProgressFn | None, stop_at: float,
+                  soft: SoftStop | None = None) -> SolveOutcome:
+    """A program solved once (a plan's final MIP, the extensive form of several futures):
+    in a process of its own when `worth_isolating`, else on a HiGHS instance here; the
+    same outcome either way, but only the child can be stopped at `stop_at` whatever
+    HiGHS is doing."""
+    if worth_isolating(prog):
+        return run_isolated(prog, settings, start, progress, stop_at, soft)
+    return run_highs(highs_instance(prog, settings), bool(prog.integer.any()), start,
+                     progress, stop_at=stop_at, program=prog, soft=soft)
+
+
 def run_isolated(prog: MatrixProgram, settings: HighsSettings, start: np.ndarray | None,
                  progress: ProgressFn | None, stop_at: float,
                  soft: SoftStop | None = None) -> SolveOutcome:

@@ -1,7 +1,8 @@
 """Core solve: build -> compile -> start -> solve -> extract -> check, for one prepared problem.
 
 `solve_data` runs the stages; each is also callable alone (`build_model`, `compile_model`,
-`start_plan`, a `PlanSession` and its `solve`, `extract`, `check_plan`). What the planner says about
+`start_plan`, `solve_program` (a large MIP in a process of its own), `extract`,
+`check_plan`). What the planner says about
 demand it cannot serve is an analysis (`planner.analysis`), which this layer never
 imports: the caller hands it in as a `Diagnosis` (`planner.analysis.solve` does, and
 `planner.api` exports that solve).
@@ -22,10 +23,9 @@ import numpy as np
 from planner.core.checks import check_plan
 from planner.core.extract import extract
 from planner.core.highs import HighsSettings, SolveOutcome
-from planner.core.isolated import run_isolated, worth_isolating
+from planner.core.isolated import solve_program
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables
-from planner.core.session import PlanSession
 from planner.core.start import start_plan
 from planner.core.summary import ModelSize, PlanSummary, Shortfall
 from planner.core.warm import (
@@ -354,6 +354,10 @@ def solve_data(data: PlanData, settings: HighsSettings,
     t0 = time.perf_counter()
     deadline = Deadline(t0 if started_at is None else started_at,
                         settings.time_limit_s * plan_share)
+    # with `weak_gap`, the plan may go on to the whole limit: the start heuristic takes
+    # its share of that (on a large plan it finds most of what the plan gains)
+    whole = (Deadline(deadline.started, settings.time_limit_s)
+             if weak_gap is not None and plan_share < 1.0 else None)
     precheck(data, diagnosis, _left(settings, deadline))
     if held_buys is not None:
         check_held_buys(data, held_buys)
@@ -380,7 +384,8 @@ def solve_data(data: PlanData, settings: HighsSettings,
         timings["carried_start"] = 0.0 if start is None else 1.0
     if start is None and heuristic and formulation == "strong" and \
             bool(compiled.program.integer.any()):
-        sp = start_plan(compiled, time_limit_s=HEURISTIC_SHARE * deadline.remaining(),
+        sp = start_plan(compiled,
+                        time_limit_s=HEURISTIC_SHARE * (whole or deadline).remaining(),
                         target_gap=settings.mip_rel_gap)
         timings["start_plan_s"] = sp.seconds
         start = sp.x
@@ -391,18 +396,14 @@ def solve_data(data: PlanData, settings: HighsSettings,
     # once its gap is at most `weak_gap`
     reserve = post_solve_reserve(timings, settings.time_limit_s)
     soft = None
-    if weak_gap is not None and plan_share < 1.0:
+    if whole is not None and weak_gap is not None:
         soft = SoftStop(deadline.at - reserve, weak_gap,
                         -math.inf if lp_bound is None else lp_bound)
-        deadline = Deadline(deadline.started, settings.time_limit_s)
+        deadline = whole
     solve_settings = _left(settings, deadline, reserve)
     stop_at = time.perf_counter() + solve_settings.time_limit_s + HIGHS_GRACE_S
-    if worth_isolating(compiled.program):  # a large MIP: HiGHS in a process of its own
-        outcome = run_isolated(compiled.program, solve_settings, start, progress, stop_at,
-                               soft)
-    else:
-        outcome = PlanSession(compiled, solve_settings).solve(start=start, progress=progress,
-                                                              stop_at=stop_at, soft=soft)
+    # a large MIP runs in a process of its own, stopped at stop_at (planner.core.isolated)
+    outcome = solve_program(compiled.program, solve_settings, start, progress, stop_at, soft)
     timings["solve_s"] = outcome.seconds
     if lp_bound is not None:
         outcome = with_bound(outcome, lp_bound)
