@@ -10,7 +10,12 @@ each taking the limit again:
   (`planner.core.solve.HEURISTIC_SHARE`);
 - HiGHS gets the rest as its own `time_limit`, less a reserve for extracting and writing
   the plan (`post_solve_reserve`), and is interrupted if it runs past that by more than
-  `HIGHS_GRACE_S` (`planner.core.highs.run_highs`, `stop_at`);
+  `HIGHS_GRACE_S` (`planner.core.highs.run_highs`, `stop_at`); a large program's HiGHS
+  runs in a process of its own, killed then whatever it is doing
+  (`planner.core.isolated`);
+- with analyses to follow, the plan stops at its share of the limit
+  (`PLAN_SHARE_WITH_ANALYSES`) unless it is still too far from its bound for them
+  (`SoftStop`), and the start heuristic's share is of the whole limit;
 - the analyses after the plan (marginal values, baselines) start only while time is
   left, each solve limited to what is left; what the deadline stopped is marked
   `CUT_SHORT` in their tables and the report.

@@ -25,6 +25,7 @@ from planner.whatif.jobs import Job
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 
 BOUND_S = 120  # a bound for a hung run, not a timing
+ROOT = Path(__file__).resolve().parent.parent
 
 _HELD = """\
 import multiprocessing, os, sys, time
@@ -268,3 +269,52 @@ def test_ctrl_c_in_planner_plan_exits_130_and_changes_nothing(
     else:
         assert not out.exists()
     assert not list(tmp_path.glob(".out.tmp-*"))
+
+
+#: Ctrl-C one second after HiGHS's own process started (`planner.core.isolated`, here for
+#: every program); the script then says how many of those processes are still running
+_CTRL_C_ISOLATED = """\
+import os, signal, subprocess, sys, threading
+
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in _SIGINT_IN_HIGHS
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+import planner.core.isolated as isolated
+
+isolated.ISOLATE_MIN_NONZEROS = 0
+started = []
+real_popen = subprocess.Popen
+
+def popen(*args, **kwargs):
+    child = real_popen(*args, **kwargs)
+    started.append(child)
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+    return child
+
+isolated.subprocess.Popen = popen
+from planner.cli import main
+sys.argv = ["planner", *sys.argv[1:]]
+try:
+    main()
+finally:
+    print(f"started {len(started)} alive {sum(c.poll() is None for c in started)}")
+"""
+
+
+def test_ctrl_c_while_highs_runs_in_its_own_process_stops_it(tmp_path: Path) -> None:
+    """`planner plan` on a plan whose MIP runs in a process of its own, Ctrl-C while it
+    runs: exit 130 as in this process, nothing written, and HiGHS's process ended."""
+    from tests.conftest import many_small_halls_medium  # HiGHS takes seconds on it
+
+    script = tmp_path / "cli.py"
+    script.write_text(_CTRL_C_ISOLATED)
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, str(script), "plan",
+                          str(many_small_halls_medium(tmp_path)), "-o", str(out),
+                          "--time-limit", "60"],
+                         capture_output=True, text=True, timeout=BOUND_S, cwd=ROOT)
+    assert res.returncode == 130, (res.stdout, res.stderr)
+    assert "started 1 alive 0" in res.stdout
+    assert "interrupted: planner plan stopped by Ctrl-C; nothing was written" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not out.exists()

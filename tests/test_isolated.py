@@ -159,3 +159,21 @@ def test_a_soft_stop_ends_a_run_only_once_its_gap_is_small_enough(
     took, out = run(gap=0.5)
     assert out.status == "time_limit" and out.x is not None
     assert took >= 3.5
+
+
+def test_futures_solved_in_their_own_processes_reach_the_hand_checked_optimum(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tests/test_uncertain.py's two futures by hand (expected cost $600,000, buy 2), every
+    solve in a process of its own: the extensive form too (`solve_program`)."""
+    from planner.api import plan_futures
+    from tests.test_uncertain import NEW_ONLY, _futures_scenario
+
+    path = _futures_scenario(tmp_path, {"low": (0.5, [("2027Q1", "m1", 4000.0, 10.0)]),
+                                        "high": (0.5, [("2027Q1", "m1", 16000.0, 10.0)])},
+                             catalog=NEW_ONLY)
+    monkeypatch.setattr(isolated, "ISOLATE_MIN_NONZEROS", 0)
+    children = Children(monkeypatch)
+    r = plan_futures(path)
+    assert len(children.started) >= 1 and children.all_ended()
+    assert r.expected_cost_usd == pytest.approx(600_000)
+    assert list(r.plans[0].tables.purchase_plan["units"]) == [2]
