@@ -53,10 +53,11 @@ from planner.errors import PlannerError, SolverError
 from planner.procs import die_with_parent
 
 #: programs with at least this many non-zeros have their final MIP solved in a child
-#: process (`worth_isolating`): starting one costs about a second (a fresh interpreter
-#: importing highspy, numpy and scipy, and the program's arrays sent to it), which a
-#: small plan would feel and a large one does not; HiGHS's long stretches without a
-#: time check were seen on large programs only (finding 23, 259,564 non-zeros)
+#: process (`worth_isolating`): starting one costs 0.3-0.4 s (a fresh interpreter
+#: importing highspy, numpy and scipy, and the program's arrays sent to it; measured on
+#: the quickstart and a medium scenario, benchmarks/README.md finding 24), which a small
+#: plan would feel and a large one does not; HiGHS's long stretches without a time check
+#: were seen on large programs only (finding 23, 259,564 non-zeros)
 ISOLATE_MIN_NONZEROS = 100_000
 #: the child sends HiGHS's progress (incumbent, bound, gap) at most this often
 PROGRESS_EVERY_S = 0.5
