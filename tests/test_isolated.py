@@ -101,10 +101,7 @@ def test_a_feasible_start_is_the_plan_when_the_child_sent_none(
     n = int(prog.integer.sum())
     start = np.r_[np.zeros(n), prog.row_lo, np.zeros(len(prog.row_lo))]  # x = 0: s+ = b
     assert is_feasible(prog, start)
-    silent = tmp_path / "silent"  # a child that never answers
-    silent.write_text("#!/bin/sh\nsleep 60\n")
-    silent.chmod(0o755)
-    monkeypatch.setattr(isolated.sys, "executable", str(silent))
+    monkeypatch.setattr(isolated.sys, "executable", _silent(tmp_path))
     children = Children(monkeypatch)
     out = isolated.run_isolated(prog, HighsSettings(time_limit_s=600.0), start, None,
                                 stop_at=time.perf_counter() + 1.0)
@@ -112,6 +109,29 @@ def test_a_feasible_start_is_the_plan_when_the_child_sent_none(
     assert out.status == "time_limit"
     assert out.x is not None and np.array_equal(out.x, start)
     assert out.objective == pytest.approx(float(prog.row_lo.sum()))
+
+
+def _silent(tmp: Path) -> str:
+    """An executable that stands for a child which never reads nor answers."""
+    silent = tmp / "silent"
+    silent.write_text("#!/bin/sh\nexec sleep 60\n")
+    silent.chmod(0o755)
+    return str(silent)
+
+
+def test_a_child_that_never_reads_a_large_program_does_not_hold_the_deadline(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The program (here some 2 MB, far more than a pipe holds) is sent while the clock
+    runs: a child stuck before reading it is killed at the deadline all the same."""
+    prog = market_split(n=20_000)
+    monkeypatch.setattr(isolated.sys, "executable", _silent(tmp_path))
+    children = Children(monkeypatch)
+    t0 = time.perf_counter()
+    out = isolated.run_isolated(prog, HighsSettings(time_limit_s=600.0), None, None,
+                                stop_at=t0 + 1.0)
+    assert time.perf_counter() - t0 < 30.0
+    assert children.all_ended()
+    assert out.status == "no_solution" and out.x is None
 
 
 def test_a_child_that_dies_without_an_answer_is_a_solver_error(

@@ -31,6 +31,7 @@ import math
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from multiprocessing.connection import Connection
@@ -120,10 +121,12 @@ def run_isolated(prog: MatrixProgram, settings: HighsSettings, start: np.ndarray
     best = _Best(prog)
     if start is not None and is_feasible(prog, start, _feasibility_tol(prog)):
         best.offer(start)  # HiGHS takes it as its first plan, and may not send it back
+    # the program is sent from a thread: a large one fills the pipe, and a child that
+    # never reads it (stuck starting) must not keep this process from its deadline
+    sender = threading.Thread(target=_send_and_close, name="planner-highs-send",
+                              args=(send, (prog, settings, start, asked_at)), daemon=True)
+    sender.start()
     try:
-        with contextlib.suppress(OSError):  # the child died before it read the program
-            send.send((prog, settings, start, asked_at))
-        send.close()
         while True:
             wait = stop_at - time.perf_counter()
             if wait <= 0 or best.due(soft):
@@ -154,8 +157,15 @@ def run_isolated(prog: MatrixProgram, settings: HighsSettings, start: np.ndarray
         if child.poll() is None:
             child.kill()
         child.wait()
+        sender.join(timeout=POLL_S)  # the kill broke the pipe if it was still writing
         receive.close()
     return best.outcome(time.perf_counter() - t0)
+
+
+def _send_and_close(conn: Connection, message: object) -> None:
+    with contextlib.suppress(OSError):  # the child died (or was killed) before reading
+        conn.send(message)
+    conn.close()
 
 
 def _feasibility_tol(prog: MatrixProgram) -> float:

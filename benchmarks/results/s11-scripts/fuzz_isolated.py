@@ -13,6 +13,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 import planner.core.isolated as isolated  # noqa: E402
 
 isolated.ISOLATE_MIN_NONZEROS = 0
+started = [0]
+real_run = isolated.run_isolated
+
+
+def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+    started[0] += 1
+    return real_run(*args, **kwargs)
+
+
+isolated.run_isolated = counted
 from tests.fuzz import main  # noqa: E402
 
-sys.exit(main(sys.argv[1:]))
+code = main(sys.argv[1:])
+print(f"solves in their own process: {started[0]}")
+sys.exit(code)
