@@ -130,9 +130,11 @@ def test_one_model_one_highs_instance(tmp_path: Path, monkeypatch: pytest.Monkey
         return real_make(*a, **k)
 
     def counting_run(h: Any, is_mip: bool, start: Any = None, progress: Any = None,
-                     stop_at: float | None = None, program: Any = None) -> Any:
+                     stop_at: float | None = None, program: Any = None,
+                     soft: Any = None) -> Any:
         calls["starts"] += start is not None
-        return real_run(h, is_mip, start, progress, stop_at=stop_at, program=program)
+        return real_run(h, is_mip, start, progress, stop_at=stop_at, program=program,
+                        soft=soft)
 
     monkeypatch.setattr(planner.core.session, "highs_instance", counting_make)
     monkeypatch.setattr(planner.core.session, "run_highs", counting_run)

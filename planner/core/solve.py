@@ -1,8 +1,8 @@
 """Core solve: build -> compile -> start -> solve -> extract -> check, for one prepared problem.
 
 `solve_data` runs the stages; each is also callable alone (`build_model`, `compile_model`,
-`start_plan`, `solve_program` (a large MIP in a process of its own), `extract`,
-`check_plan`). What the planner says about
+`start_plan`, a `PlanSession` and its `solve` (`run_isolated` for a large MIP),
+`extract`, `check_plan`). What the planner says about
 demand it cannot serve is an analysis (`planner.analysis`), which this layer never
 imports: the caller hands it in as a `Diagnosis` (`planner.analysis.solve` does, and
 `planner.api` exports that solve).
@@ -23,9 +23,10 @@ import numpy as np
 from planner.core.checks import check_plan
 from planner.core.extract import extract
 from planner.core.highs import HighsSettings, SolveOutcome
-from planner.core.isolated import solve_program
+from planner.core.isolated import run_isolated, worth_isolating
 from planner.core.problem import PlanData
 from planner.core.results import PlanTables
+from planner.core.session import PlanSession
 from planner.core.start import start_plan
 from planner.core.summary import ModelSize, PlanSummary, Shortfall
 from planner.core.warm import (
@@ -402,8 +403,13 @@ def solve_data(data: PlanData, settings: HighsSettings,
         deadline = whole
     solve_settings = _left(settings, deadline, reserve)
     stop_at = time.perf_counter() + solve_settings.time_limit_s + HIGHS_GRACE_S
-    # a large MIP runs in a process of its own, stopped at stop_at (planner.core.isolated)
-    outcome = solve_program(compiled.program, solve_settings, start, progress, stop_at, soft)
+    if worth_isolating(compiled.program):  # a large MIP: HiGHS in a process of its own,
+        # stopped at stop_at whatever it is doing (planner.core.isolated)
+        outcome = run_isolated(compiled.program, solve_settings, start, progress, stop_at,
+                               soft)
+    else:
+        outcome = PlanSession(compiled, solve_settings).solve(start=start, progress=progress,
+                                                              stop_at=stop_at, soft=soft)
     timings["solve_s"] = outcome.seconds
     if lp_bound is not None:
         outcome = with_bound(outcome, lp_bound)
