@@ -221,21 +221,18 @@ def child_main(read_fd: int, write_fd: int, parent_pid: int) -> None:
         startup_s = max(0.0, time.monotonic() - asked_at)
         h = highs_instance(prog, replace(settings, time_limit_s=max(
             MIN_LIMIT_S, settings.time_limit_s - startup_s)))
-        unit, scale = prog.units, prog.objective_scale
-        last = [-math.inf]
+        unit = prog.units
+        last, sent = [-math.inf], [math.inf]  # when progress was last sent; its best plan
 
         def on_plan(e: Any) -> None:
-            d = e.data_out
-            conn.send(("plan", np.asarray(d.mip_solution, dtype=np.float64) * unit))
-            conn.send(("progress", {  # each plan as found, whatever PROGRESS_EVERY_S
-                "objective": float(d.objective_function_value) / scale,
-                "bound": float(d.mip_dual_bound) / scale, "gap": float(d.mip_gap),
-                "running_time": float(d.running_time)}))
+            conn.send(("plan", np.asarray(e.data_out.mip_solution, dtype=np.float64) * unit))
 
         def on_progress(report: dict[str, float]) -> None:
+            # each better plan as found, the rest at most every PROGRESS_EVERY_S
             now = time.perf_counter()
-            if now - last[0] >= PROGRESS_EVERY_S:
+            if report["objective"] < sent[0] or now - last[0] >= PROGRESS_EVERY_S:
                 last[0] = now
+                sent[0] = min(sent[0], report["objective"])
                 conn.send(("progress", report))
 
         h.cbMipImprovingSolution.subscribe(on_plan)
